@@ -1,0 +1,27 @@
+"""Validators for identity documents, phone numbers, credit codes and whole registrations.
+
+One module per document, each with the same small verbs (after python-stdnum): `compact()`,
+`validate()` (returns the compact form or raises an `InvalidDocument` subclass), `is_valid()`,
+`format()`. Every error carries a machine code and a Chinese and English message that says how to fix
+it. Messages never repeat the full number: personal data stays out of logs and exceptions.
+"""
+
+from agent.validation.problems import (
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidDocument,
+    InvalidFormat,
+    InvalidLength,
+    Problem,
+    Severity,
+)
+
+__all__ = [
+    "InvalidChecksum",
+    "InvalidComponent",
+    "InvalidDocument",
+    "InvalidFormat",
+    "InvalidLength",
+    "Problem",
+    "Severity",
+]

@@ -6,6 +6,7 @@ receiver and the TUI all speak the same words.
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
 from enum import StrEnum
 
 
@@ -70,3 +71,8 @@ class OutboxState(StrEnum):
     SENT = "sent"
     REJECTED = "rejected"
     QUARANTINED = "quarantined"
+
+
+# China has kept one time zone without daylight saving since 1991; a fixed offset needs no tz database
+# (which Windows machines and frozen binaries may lack).
+CHINA_TIME = timezone(timedelta(hours=8), "CST")

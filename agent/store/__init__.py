@@ -1,0 +1,1 @@
+"""The local store: SQLModel tables, the database engine, encryption at rest, migrations."""

@@ -1,0 +1,106 @@
+"""The database engine and its transactions, shared by the TUI, the CLI and the daemon.
+
+SQLite (the default) runs in WAL mode so that readers never block the writer, with `synchronous=FULL`
+so that a committed registration survives a power cut (registration volume is low: a few fsyncs per
+record are cheap next to losing one), a busy timeout so that two processes take turns, and foreign keys
+on. Write transactions start with `BEGIN IMMEDIATE`: a deferred transaction that reads and then writes
+can fail at once with "database is locked" whatever the timeout, because SQLite cannot upgrade its read
+lock while another connection writes. The rare SQLITE_BUSY that WAL still returns is retried.
+PostgreSQL (a `postgresql+psycopg://` URL) serves a site with several desks with the same code.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, create_engine
+
+from agent.store.vault import Vault
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 10_000
+_WRITE = "dengji_write"
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked; the message says why in Chinese and English."""
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url` with the durability and locking settings above."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (SQLAlchemy's pysqlite recipe)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+    return engine
+
+
+def is_busy(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
+
+
+def is_disk_full(exc: OperationalError) -> bool:
+    return "disk is full" in str(exc.orig) or "No space left" in str(exc.orig)
+
+
+class Store:
+    """The database engine plus the vault that seals personal fields."""
+
+    def __init__(self, engine: Engine, vault: Vault) -> None:
+        self.engine = engine
+        self.vault = vault
+        self._writer = engine.execution_options(**{_WRITE: True})
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; it sees one consistent snapshot."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def write(self, work: Callable[[Session], T], attempts: int = 5) -> T:
+        """Run `work` in one write transaction and commit it; all of it happens or none of it does.
+
+        `work` may be run again if SQLite reports the database busy after its timeout, so it must not
+        have effects outside the session. A full disk becomes a `StoreError` that says so.
+        """
+        for attempt in range(attempts):
+            try:
+                with Session(self._writer, expire_on_commit=False) as session:
+                    result = work(session)
+                    session.commit()
+                    return result
+            except OperationalError as exc:
+                if is_disk_full(exc):
+                    raise StoreError(
+                        "磁盘已满，本次登记没有保存。请清理磁盘后重试 (the disk is full: nothing was saved; "
+                        "free some space and try again)"
+                    ) from None
+                if not is_busy(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        self.engine.dispose()

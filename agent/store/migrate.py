@@ -1,0 +1,67 @@
+"""Schema migrations (alembic), run when the agent opens its database.
+
+Alembic is the standard for SQLAlchemy schemas and speaks both SQLite (by copying tables) and
+PostgreSQL. It is imported only when the schema is not at the newest revision, so an ordinary start
+pays one small query. Before an existing SQLite database is upgraded, a copy is taken with SQLite's
+online backup API, so a failed upgrade never costs a venue its register.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, Engine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+# The newest revision; a test checks it equals alembic's head, so it cannot drift.
+HEAD = "0001"
+
+
+def current_revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _alembic_config(conn: Connection):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head", backup_dir: Path | None = None) -> str | None:
+    """Bring the schema to `revision`; returns the backup file made first, if any."""
+    with engine.connect() as conn:
+        current = current_revision(conn)
+    if current == HEAD and revision == "head":
+        return None
+    backup = None
+    if current is not None and backup_dir is not None and engine.url.get_backend_name() == "sqlite":
+        backup = backup_sqlite(engine, backup_dir, f"before-upgrade-from-{current}")
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), revision)
+    return str(backup) if backup else None
+
+
+def backup_sqlite(engine: Engine, backup_dir: Path, label: str) -> Path:
+    """Copy a live SQLite database consistently (the online backup API) into `backup_dir`."""
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = backup_dir / f"dengji-{stamp}-{label}.sqlite3"
+    source = sqlite3.connect(engine.url.database or "")
+    try:
+        dest = sqlite3.connect(target)
+        with dest:
+            source.backup(dest)
+        dest.close()
+    finally:
+        source.close()
+    return target

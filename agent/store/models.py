@@ -1,0 +1,133 @@
+"""The tables of the venue's store.
+
+Times are aware datetimes, stored as UTC (SQLModel's UTCDateTime); the registry shows them in China time.
+Columns ending in `_sealed` hold AES-256-GCM ciphertext made by `agent.store.vault.Vault`; the clear
+text of a personal field is never written to the database. `doc_masked` (`410102********1234`) is what
+lists show and what a search by the last digits matches.
+
+Tenancies, stays and employments share one `registration` table with a `kind` column: they differ by
+two optional columns (position, lodges_on_site), and one table gives one id space - the number a
+landlord types to record a departure - and one query for "who is here now".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _sealed(nullable: bool = True) -> Column:  # type: ignore[type-arg]
+    return Column(LargeBinary, nullable=nullable)
+
+
+class Meta(SQLModel, table=True):
+    """Small facts about this store: the vault key check, later the device id and platform key."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Venue(SQLModel, table=True):
+    """The place that reports: one per store."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    name: str = Field(max_length=200)
+    address: str | None = Field(default=None, max_length=200)
+    police_station: str | None = Field(default=None, max_length=100)  # 派出所
+    agreement_no: str | None = Field(default=None, max_length=64)  # 治安管理责任书编号
+    rental_filing_no: str | None = Field(default=None, max_length=64)  # 房屋租赁登记备案证明
+    credit_code: str | None = Field(default=None, max_length=18)  # 统一社会信用代码
+    created_at: datetime
+
+
+class Unit(SQLModel, table=True):
+    """A room, flat, bed, seat or dormitory where a person stays."""
+
+    __table_args__ = (UniqueConstraint("venue_id", "label"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    venue_id: int = Field(foreign_key="venue.id")
+    label: str = Field(max_length=32)
+
+
+class Person(SQLModel, table=True):
+    """A person as identified by one document (or, for a child without one, by the guardian)."""
+
+    __table_args__ = (UniqueConstraint("doc_type", "doc_index"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    doc_type: str = Field(max_length=32)
+    doc_index: str | None = Field(default=None, max_length=32)  # blind index of the document number
+    doc_masked: str = Field(max_length=32)
+    sex: str | None = Field(default=None, max_length=1)  # unknown for a guardian entered by name only
+    ethnicity: str | None = Field(default=None, max_length=2)
+    nationality: str | None = Field(default=None, max_length=3)
+    guardian_id: int | None = Field(default=None, foreign_key="person.id")
+    name_sealed: bytes = Field(sa_column=_sealed(nullable=False))
+    doc_number_sealed: bytes | None = Field(default=None, sa_column=_sealed())
+    birth_date_sealed: bytes | None = Field(default=None, sa_column=_sealed())
+    address_sealed: bytes | None = Field(default=None, sa_column=_sealed())
+    phone_sealed: bytes | None = Field(default=None, sa_column=_sealed())
+    residence_permit_sealed: bytes | None = Field(default=None, sa_column=_sealed())
+    created_at: datetime
+    updated_at: datetime
+
+
+class Registration(SQLModel, table=True):
+    """A tenancy, stay or employment: a person at a unit from arrival until departure."""
+
+    __table_args__ = (
+        Index("ix_registration_present", "venue_id", "departed_at"),
+        Index("ix_registration_person", "person_id", "departed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    venue_id: int = Field(foreign_key="venue.id")
+    unit_id: int = Field(foreign_key="unit.id")
+    person_id: int = Field(foreign_key="person.id")
+    kind: str = Field(max_length=16)
+    arrived_at: datetime
+    expected_departure: datetime | None = None
+    departed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    position: str | None = Field(default=None, max_length=64)
+    lodges_on_site: bool | None = None
+    reason: str | None = Field(default=None, max_length=32)
+    created_at: datetime
+    updated_at: datetime
+
+
+class Event(SQLModel, table=True):
+    """One thing that happened, append-only: what the platform is told, in the order it happened.
+
+    `seq` orders the log; `event_id` is the globally unique id the platform deduplicates on. `payload_sealed`
+    is the event's wire `data` (JSON), encrypted because it carries the person's details.
+    """
+
+    seq: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=36, unique=True)
+    type: str = Field(max_length=32)
+    registration_id: int | None = Field(default=None, foreign_key="registration.id", index=True)
+    occurred_at: datetime
+    payload_sealed: bytes = Field(sa_column=_sealed(nullable=False))
+    operator: str | None = Field(default=None, max_length=64)
+    created_at: datetime
+
+
+class OutboxEntry(SQLModel, table=True):
+    """An event's delivery state. Written in the same transaction as its event; the uploader owns it after."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_seq", "state", "event_seq"),)
+
+    event_seq: int = Field(primary_key=True, foreign_key="event.seq")
+    state: str = Field(max_length=16)
+    batch_id: str | None = Field(default=None, max_length=36)
+    attempts: int = 0
+    reject_code: str | None = Field(default=None, max_length=64)
+    reject_zh: str | None = None
+    reject_en: str | None = None
+    updated_at: datetime

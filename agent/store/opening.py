@@ -1,0 +1,81 @@
+"""Opening a home's store: find the master key, connect, bring the schema up to date.
+
+The master key is made once, when the store is first created, and the database keeps a check value
+sealed with it. A store whose key is missing or different is refused with a message that says so;
+a new key is never minted over existing encrypted data (that would make every record unreadable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from agent.config import Config, load_config
+from agent.keystore import KeystoreError, open_keystore
+from agent.store import migrate
+from agent.store.database import Store, StoreError, make_engine
+from agent.store.models import Meta
+from agent.store.vault import MASTER_KEY_NAME, Vault, VaultError, new_master_key
+
+_CHECK = "vault_check"
+_CHECK_TEXT = "dengji vault check"
+
+
+def open_store(
+    home: Path,
+    config: Config | None = None,
+    *,
+    create: bool = False,
+    prompt: Callable[[], str] | None = None,
+) -> Store:
+    """Open (or with `create`, make) the store of `home`.
+
+    Raises StoreError with a bilingual message when the store does not exist and `create` is false, or
+    when the key is missing or does not match the database.
+    """
+    config = config or load_config(home)
+    url = config.database_url_for(home)
+    is_sqlite = url.startswith("sqlite")
+    if is_sqlite and not create and not (home / "dengji.sqlite3").exists() and not config.database_url:
+        raise StoreError(
+            f"这里还没有登记库: {home}。请先运行 dengji init (no store in {home} yet: run `dengji init` first)"
+        )
+    home.mkdir(parents=True, exist_ok=True)
+    try:
+        keystore, _backend = open_keystore(home, config.keystore, prompt)
+    except KeystoreError as exc:
+        raise StoreError(str(exc)) from None
+    engine = make_engine(url)
+    migrate.upgrade(engine, backup_dir=home / "backups" if is_sqlite else None)
+    try:
+        master_key = keystore.get(MASTER_KEY_NAME)
+    except KeystoreError as exc:
+        raise StoreError(str(exc)) from None
+    with Session(engine) as session:
+        check = session.exec(select(Meta).where(Meta.key == _CHECK)).first()
+    if master_key is None:
+        if check is not None:
+            engine.dispose()
+            raise StoreError(
+                "找不到这个登记库的密钥，数据无法解密。请恢复密钥环或密钥文件 (the key of this store is missing, "
+                "so its data cannot be decrypted: restore the OS keyring entry or keys.enc from a backup)"
+            )
+        master_key = new_master_key()
+        keystore.set(MASTER_KEY_NAME, master_key)
+    vault = Vault(master_key)
+    store = Store(engine, vault)
+    if check is None:
+        sealed = vault.seal(_CHECK_TEXT, "meta.vault_check")
+        assert sealed is not None
+        store.write(lambda s: s.add(Meta(key=_CHECK, value=sealed)))
+    else:
+        try:
+            vault.open(check.value, "meta.vault_check")
+        except VaultError:
+            engine.dispose()
+            raise StoreError(
+                "密钥与登记库不匹配 (the key does not match this store: wrong keyring entry or key file)"
+            ) from None
+    return store

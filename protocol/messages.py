@@ -1,0 +1,233 @@
+"""Shapes of protocol v1 messages: batches of events, receipts, enrollment, permit checks.
+
+Both sides build and read messages through this module, so that a field name lives in one place.
+Shape checks here are structural (is it a UUID, an ISO 8601 time with an offset, an object with a
+`registration_id`); whether a registration is *right* is for `agent.validation`, which the receiver
+runs on top.
+
+A batch in plain text, before compression and sealing:
+
+    {"device_id": "dev_...", "batch_id": "<uuid>", "dry_run": false,
+     "events": [{"event_id": "<uuid>", "type": "registration",
+                 "occurred_at": "2025-03-01T14:05:00+08:00", "data": {...}}]}
+
+>>> batch = Batch("dev_1", "5f0c6c3e-8a4e-4d51-9d3a-1f9f4f0e2a10", (
+...     Event("0b5e1c1a-7c1e-4e55-8f57-5d7f3a1b2c3d", "no_arrivals_report", "2025-03-01T23:00:00+08:00",
+...           {"date": "2025-03-01"}),))
+>>> parse_batch(batch.to_json()) == batch
+True
+>>> check_event_shape(batch.events[0]) is None
+True
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from agent.domain import EventType
+from agent.validation.problems import Problem
+from protocol.keys import PlatformKey
+
+PROTOCOL = "dengji/1"
+MAX_EVENTS_PER_BATCH = 2000
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+# Keys of `data` that belong to the protocol, not to the registration payload the validators check.
+ENVELOPE_KEYS = ("registration_id", "corrects")
+
+
+class MalformedMessage(ValueError):
+    """A message that cannot be read at all; `code` is a `protocol.refusals` code."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened at the venue, as the platform receives it."""
+
+    event_id: str
+    type: Any  # an `EventType` value when well formed; whatever arrived otherwise
+    occurred_at: Any  # ISO 8601 text with an offset when well formed
+    data: Any  # an object when well formed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"event_id": self.event_id, "type": self.type, "occurred_at": self.occurred_at,
+                "data": self.data}
+
+
+def new_event(event_type: EventType, data: Mapping[str, Any], occurred_at: datetime,
+              event_id: str | None = None) -> Event:
+    """A well-formed event; `occurred_at` must carry its offset (the agent uses China time)."""
+    if occurred_at.tzinfo is None:
+        raise ValueError("occurred_at needs a time zone offset")
+    return Event(event_id or str(uuid.uuid4()), EventType(event_type).value, occurred_at.isoformat(),
+                 dict(data))
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Events sent in one request; `batch_id` is also the request's Idempotency-Key."""
+
+    device_id: str
+    batch_id: str
+    events: tuple[Event, ...]
+    dry_run: bool = False
+
+    def to_json(self) -> bytes:
+        value: dict[str, Any] = {"device_id": self.device_id, "batch_id": self.batch_id,
+                                 "events": [event.as_dict() for event in self.events]}
+        if self.dry_run:
+            value["dry_run"] = True
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def parse_json_object(raw: bytes, code: str) -> dict[str, Any]:
+    """A JSON object from bytes, or `MalformedMessage(code)`; never any other exception."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise MalformedMessage(code, "not JSON") from None
+    if not isinstance(value, dict):
+        raise MalformedMessage(code, "not a JSON object")
+    return value
+
+
+def parse_batch(plaintext: bytes) -> Batch:
+    """The batch in an opened body. Only what makes the batch unreadable as a whole is refused here;
+    a bad event is left for `check_event_shape`, so that it gets its own receipt."""
+    value = parse_json_object(plaintext, "batch.malformed")
+    device_id, batch_id, events = value.get("device_id"), value.get("batch_id"), value.get("events")
+    dry_run = value.get("dry_run", False)
+    if not isinstance(device_id, str) or not isinstance(batch_id, str) or not isinstance(dry_run, bool):
+        raise MalformedMessage("batch.malformed", "device_id and batch_id must be strings")
+    if not isinstance(events, list) or not 0 < len(events) <= MAX_EVENTS_PER_BATCH:
+        raise MalformedMessage("batch.malformed", f"events must be a list of 1..{MAX_EVENTS_PER_BATCH}")
+    parsed = []
+    for item in events:
+        # Without a string event id no receipt could name the event: the batch as a whole is unreadable.
+        if not isinstance(item, dict) or not isinstance(item.get("event_id"), str) \
+                or not 0 < len(item["event_id"]) <= 64:
+            raise MalformedMessage("batch.malformed", "every event needs an event_id string")
+        parsed.append(Event(item["event_id"], item.get("type"), item.get("occurred_at"), item.get("data")))
+    return Batch(device_id, batch_id, tuple(parsed), dry_run)
+
+
+def _problem(code: str, zh: str, en: str, field_name: str | None = None) -> Problem:
+    return Problem(code, zh, en, field_name)
+
+
+def parse_time(text: object) -> datetime | None:
+    """An ISO 8601 date-time with an explicit offset, or None."""
+    if not isinstance(text, str) or len(text) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None and moment.utcoffset() is not None else None
+
+
+def parse_date(text: object) -> date | None:
+    if not isinstance(text, str) or not _DATE.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def check_event_shape(event: Event) -> Problem | None:
+    """What is structurally wrong with one event, or None. Content rules are not checked here."""
+    try:
+        canonical = str(uuid.UUID(event.event_id))
+    except ValueError:
+        canonical = ""
+    if canonical != event.event_id:
+        return _problem("event.bad_id", "事件编号必须是小写 UUID。", "The event id must be a lower-case UUID.",
+                        "event_id")
+    if event.type not in EventType._value2member_map_:
+        return _problem("event.unknown_type", "不认识的事件类型。", "Unknown event type.", "type")
+    if parse_time(event.occurred_at) is None:
+        return _problem("event.bad_time", "事件时间必须是带时区的 ISO 8601 时间。",
+                        "occurred_at must be an ISO 8601 time with a UTC offset.", "occurred_at")
+    data = event.data
+    if not isinstance(data, dict):
+        return _problem("event.bad_data", "事件内容必须是 JSON 对象。", "The event data must be an object.",
+                        "data")
+    kind = EventType(event.type)
+    if kind is EventType.NO_ARRIVALS:
+        if parse_date(data.get("date")) is None:
+            return _problem("event.bad_data", "无入住上报需要日期（YYYY-MM-DD）。",
+                            "A no-arrivals report needs a date (YYYY-MM-DD).", "date")
+        return None
+    registration_id = data.get("registration_id")
+    if not isinstance(registration_id, str) or not 0 < len(registration_id) <= 64:
+        return _problem("event.bad_data", "缺少登记编号（registration_id）。",
+                        "The registration_id is missing.", "registration_id")
+    if kind is EventType.DEPARTED and parse_time(data.get("departed_at")) is None:
+        return _problem("event.bad_data", "离开时间必须是带时区的 ISO 8601 时间。",
+                        "departed_at must be an ISO 8601 time with a UTC offset.", "departed_at")
+    if kind is EventType.CANCELLED and (not isinstance(data.get("reason"), str) or not data["reason"].strip()):
+        return _problem("event.bad_data", "撤销登记需要说明原因。", "A cancellation needs a reason.", "reason")
+    if kind is EventType.CORRECTED:
+        corrects = data.get("corrects")
+        try:
+            valid = isinstance(corrects, str) and str(uuid.UUID(corrects)) == corrects
+        except ValueError:
+            valid = False
+        if not valid:
+            return _problem("event.bad_data", "更正需要注明被退回事件的编号（corrects）。",
+                            "A correction must name the rejected event it corrects (corrects).", "corrects")
+    return None
+
+
+def registration_payload(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The registration payload the validators check: the event data without the protocol's keys."""
+    return {key: value for key, value in data.items() if key not in ENVELOPE_KEYS}
+
+
+class ReceiptStatus(StrEnum):
+    ACCEPTED = "accepted"  # recorded now: final
+    DUPLICATE = "duplicate"  # recorded before (same event id): final
+    REJECTED = "rejected"  # not recorded; the code says why and how to fix it
+    VALID = "valid"  # dry run only: would be accepted, nothing was recorded
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The platform's word on one event."""
+
+    event_id: str
+    status: ReceiptStatus
+    problem: Problem | None = None
+    batch_id: str = ""
+    received_at: str = ""
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        value: dict[str, Any] = {"event_id": self.event_id, "status": self.status.value}
+        if self.problem is not None:
+            value.update(code=self.problem.code, zh=self.problem.zh, en=self.problem.en,
+                         field=self.problem.field)
+        return value
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    """What a device learns when it enrolls: its id, the platform key, the receipt key to pin."""
+
+    device_id: str
+    platform_key: PlatformKey
+    receipt_key_id: str
+    receipt_public_key: str
+    suites: tuple[str, ...] = field(default_factory=tuple)

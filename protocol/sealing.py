@@ -1,0 +1,105 @@
+"""Sealing: compress, then encrypt to the platform key with HPKE (RFC 9180, base mode, single shot).
+
+The body of a sealed request is HPKE's `enc || ciphertext` and nothing else; which key and suite were
+used travel in the signed headers `Dengji-Key-Id` and `Dengji-Suite`. The plaintext is zlib-compressed
+(RFC 1950) JSON. HPKE's `info` binds the ciphertext to its purpose, the key id and the sending device:
+
+    info = "dengji/1|" purpose "|" key_id "|" device_id        (UTF-8)
+
+so that a sealed batch cannot be passed off as a permit check, or as another device's batch. A batch is
+sealed once; the uploader stores the `SealedBatch` and resends the same bytes on every retry, re-signing
+each attempt (see `protocol.signatures`).
+
+>>> from protocol.keys import generate_platform_secret, CipherSuite
+>>> secret = generate_platform_secret("k1", "2025-01-01T00:00:00+08:00")
+>>> sealed = seal(b'{"hello": "world"}', secret.public(), "batch", "dev_1")
+>>> sealed.suite is CipherSuite.MLKEM768_X25519
+True
+>>> open_sealed(sealed.body, secret, sealed.suite, "batch", "dev_1")
+b'{"hello": "world"}'
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+from protocol.keys import SUITE_PREFERENCE, CipherSuite, PlatformKey, PlatformSecret
+from protocol.messages import Batch
+
+BATCH = "batch"
+PERMIT_CHECK = "permit-check"
+COMPRESSION_LEVEL = 6
+MAX_PLAINTEXT = 64 * 1024 * 1024  # decompression stops here: a small body must not inflate without end
+
+
+class CannotOpen(ValueError):
+    """The body does not open with this key and suite, or does not decompress; `code` says which."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A sealed body with the key id and suite the receiver needs to open it."""
+
+    key_id: str
+    suite: CipherSuite
+    body: bytes
+
+    def headers(self) -> dict[str, str]:
+        return {"Content-Type": "application/octet-stream", "Dengji-Key-Id": self.key_id,
+                "Dengji-Suite": self.suite.value}
+
+
+@dataclass(frozen=True)
+class SealedBatch(Sealed):
+    """A sealed batch: what the uploader stores before its first attempt and resends unchanged."""
+
+    batch_id: str = ""
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), "Idempotency-Key": self.batch_id}
+
+
+def info(purpose: str, key_id: str, device_id: str) -> bytes:
+    return f"dengji/1|{purpose}|{key_id}|{device_id}".encode()
+
+
+def seal(plaintext: bytes, platform_key: PlatformKey, purpose: str, device_id: str,
+         supported: tuple[CipherSuite, ...] = SUITE_PREFERENCE) -> Sealed:
+    """Compress and seal `plaintext` to the platform key with the best suite both sides support."""
+    suite = platform_key.choose_suite(supported)
+    body = suite.hpke_suite.encrypt(zlib.compress(plaintext, COMPRESSION_LEVEL), platform_key.public_key(suite),
+                                    info=info(purpose, platform_key.key_id, device_id))
+    return Sealed(platform_key.key_id, suite, body)
+
+
+def seal_batch(batch: Batch, platform_key: PlatformKey,
+               supported: tuple[CipherSuite, ...] = SUITE_PREFERENCE) -> SealedBatch:
+    """The batch as JSON, compressed and sealed to the platform key; its id becomes the Idempotency-Key."""
+    sealed = seal(batch.to_json(), platform_key, BATCH, batch.device_id, supported)
+    return SealedBatch(sealed.key_id, sealed.suite, sealed.body, batch.batch_id)
+
+
+def open_sealed(body: bytes, secret: PlatformSecret, suite: CipherSuite, purpose: str, device_id: str,
+                max_plaintext: int = MAX_PLAINTEXT) -> bytes:
+    """The plaintext of a sealed body, or `CannotOpen` (`body.not_sealed`, `body.not_compressed`,
+    `body.too_large`). Never raises anything else, whatever the bytes."""
+    try:
+        compressed = suite.hpke_suite.decrypt(body, secret.private_key(suite),
+                                              info=info(purpose, secret.key_id, device_id))
+    except Exception:  # cryptography raises InvalidTag, ValueError, ... for bad input: all mean the same here
+        raise CannotOpen("body.not_sealed") from None
+    inflater = zlib.decompressobj()
+    try:
+        plaintext = inflater.decompress(compressed, max_plaintext)
+    except zlib.error:
+        raise CannotOpen("body.not_compressed") from None
+    if inflater.unconsumed_tail:
+        raise CannotOpen("body.too_large")
+    if not inflater.eof or inflater.unused_data:
+        raise CannotOpen("body.not_compressed")
+    return plaintext

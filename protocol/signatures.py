@@ -1,0 +1,188 @@
+"""Request signatures: HTTP Message Signatures (RFC 9421) with the device's Ed25519 key.
+
+We use `http-message-signatures` (a maintained RFC 9421 implementation) for the signature base and the
+`Signature-Input` / `Signature` fields, and add what RFC 9421 leaves to the application: which
+components must be covered, the date window and replay detection.
+
+Every signed request covers
+
+    "@method" "@path" "date" "content-digest"      (Content-Digest: RFC 9530, SHA-256 of the body)
+
+plus each of `idempotency-key`, `dengji-key-id`, `dengji-suite` that the request carries. The signature
+parameters are `created`, `keyid` (the device id), `alg="ed25519"`, a random `nonce` and
+`tag="dengji/1"`; the label is `dengji`. The platform refuses a `created` or `Date` more than 5 minutes
+from its clock, and a signature it has seen before: so every attempt, retries included, is signed anew
+(the sealed body stays the same).
+
+>>> from datetime import datetime, timezone
+>>> from protocol.keys import generate_device_key
+>>> key = generate_device_key()
+>>> now = datetime(2025, 3, 1, 6, 0, tzinfo=timezone.utc)
+>>> headers = sign_request("POST", "/v1/batches", b"body", key, "dev_1", now)
+>>> signer_of(headers)
+'dev_1'
+>>> verify_request("POST", "/v1/batches", headers, b"body", key.public_key(), now).device_id
+'dev_1'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from email.utils import format_datetime, parsedate_to_datetime
+
+import http_sf
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from http_message_signatures import HTTPMessageSigner, HTTPMessageVerifier, algorithms
+from http_message_signatures.exceptions import HTTPMessageSignaturesException
+
+LABEL = "dengji"
+TAG = "dengji/1"
+WINDOW = dt.timedelta(minutes=5)
+BASE_COMPONENTS = ("@method", "@path", "date", "content-digest")
+SIGNED_IF_PRESENT = ("idempotency-key", "dengji-key-id", "dengji-suite")
+_HOST = "https://platform.invalid"  # @path is all we cover of the URL: a proxy may change the authority
+
+
+class SignatureRefused(Exception):
+    """A signature the platform does not accept; `code` is a `protocol.refusals` code."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(detail or code)
+        self.code = code
+
+
+@dataclass
+class _Message:
+    """The request as the RFC 9421 library sees it: method, an absolute URL and header fields."""
+
+    method: str
+    url: str
+    headers: object
+
+
+class _KeyOf:
+    """Key resolver for one request: signing and verifying each use exactly one known key."""
+
+    def __init__(self, private: ed25519.Ed25519PrivateKey | None = None,
+                 public: ed25519.Ed25519PublicKey | None = None) -> None:
+        self.private, self.public = private, public
+
+    def resolve_private_key(self, key_id: str) -> ed25519.Ed25519PrivateKey | None:
+        return self.private
+
+    def resolve_public_key(self, key_id: str) -> ed25519.Ed25519PublicKey | None:
+        return self.public
+
+
+class _Verifier(HTTPMessageVerifier):
+    """The library's verifier with our date window in place of its own clock and 5-second skew."""
+
+    now: dt.datetime = dt.datetime.now(dt.timezone.utc)
+
+    def validate_created_and_expires(self, sig_input, max_age=None):  # type: ignore[no-untyped-def]
+        created = sig_input.params.get("created")
+        if type(created) is not int:
+            raise SignatureRefused("signature.invalid", "created must be an integer")
+        if abs(created - self.now.timestamp()) > WINDOW.total_seconds():
+            raise SignatureRefused("signature.stale", "created is outside the window")
+
+
+def http_date(now: dt.datetime) -> str:
+    """The IMF-fixdate of `now` (RFC 9110), e.g. `Sat, 01 Mar 2025 06:00:00 GMT`."""
+    return format_datetime(now.astimezone(dt.timezone.utc), usegmt=True)
+
+
+def sign_request(method: str, path: str, body: bytes, device_key: ed25519.Ed25519PrivateKey,
+                 device_id: str, now: dt.datetime, headers: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The headers to send: `headers` plus Date, Content-Digest, Signature-Input and Signature.
+
+    Call it for every attempt: a signature is good once, within 5 minutes of `now`.
+    """
+    fields = dict(headers or {})
+    fields["Date"] = http_date(now)
+    present = {name.lower() for name in fields}
+    covered = BASE_COMPONENTS + tuple(name for name in SIGNED_IF_PRESENT if name in present)
+    message = _Message(method.upper(), _HOST + path, fields)
+    signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519, key_resolver=_KeyOf(private=device_key))
+    signer.sign(message, key_id=device_id, created=now, nonce=secrets.token_urlsafe(16), label=LABEL, tag=TAG,
+                covered_component_ids=covered, body=body)
+    return fields
+
+
+def _field(headers: Mapping[str, str], name: str) -> str | None:
+    values = [value for key, value in _items(headers) if key.lower() == name]
+    return ", ".join(values) if values else None
+
+
+def _items(headers: Mapping[str, str]) -> Iterable[tuple[str, str]]:
+    return headers.items()
+
+
+def signer_of(headers: Mapping[str, str]) -> str:
+    """The device id (`keyid`) a request claims to be signed by, before any check of the signature.
+
+    Raises `SignatureRefused("signature.missing")` without signature fields and `signature.invalid` when
+    they cannot be read.
+    """
+    signature_input, signature = _field(headers, "signature-input"), _field(headers, "signature")
+    if not signature_input or not signature:
+        raise SignatureRefused("signature.missing")
+    try:
+        members = http_sf.parse(signature_input.encode("latin-1"), tltype="dictionary")
+        _inner, params = members[LABEL]
+        key_id = params["keyid"]
+    except Exception:  # any parse failure of a hostile header is the same refusal
+        raise SignatureRefused("signature.invalid", "Signature-Input cannot be read") from None
+    if not isinstance(key_id, str) or not key_id:
+        raise SignatureRefused("signature.invalid", "keyid is missing")
+    return key_id
+
+
+@dataclass(frozen=True)
+class VerifiedRequest:
+    """A request whose signature checked out: who signed it, when, and the signature (for replay checks)."""
+
+    device_id: str
+    created: int
+    nonce: str
+    signature: str
+
+
+def verify_request(method: str, path: str, headers: Mapping[str, str], body: bytes,
+                   public_key: ed25519.Ed25519PublicKey, now: dt.datetime) -> VerifiedRequest:
+    """Check the request's signature, its coverage, its body digest and its date window.
+
+    `path` is the raw (percent-encoded) path the request was sent to. Raises `SignatureRefused` with
+    `signature.invalid` or `signature.stale`; replay detection is the caller's (it needs memory).
+    """
+    present = {key.lower() for key, _ in _items(headers)}
+    required = BASE_COMPONENTS + tuple(name for name in SIGNED_IF_PRESENT if name in present)
+    verifier = _Verifier(signature_algorithm=algorithms.ED25519, key_resolver=_KeyOf(public=public_key))
+    verifier.now = now
+    message = _Message(method.upper(), _HOST + path, headers)
+    try:
+        results = verifier.verify(message, max_age=None, expect_tag=TAG, expect_label=LABEL,
+                                  require_components=required, body=body)
+    except SignatureRefused:
+        raise
+    except Exception as exc:  # the library raises InvalidSignature and others for hostile input
+        if isinstance(exc.__cause__, SignatureRefused):
+            raise exc.__cause__ from None
+        if isinstance(exc, HTTPMessageSignaturesException) and isinstance(exc.args[0] if exc.args else None,
+                                                                             SignatureRefused):
+            raise exc.args[0] from None
+        raise SignatureRefused("signature.invalid", type(exc).__name__) from None
+    result = results[0]
+    date = _field(headers, "date") or ""
+    try:
+        sent = parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError):
+        raise SignatureRefused("signature.stale", "Date cannot be read") from None
+    if sent.tzinfo is None or abs(sent - now) > WINDOW:
+        raise SignatureRefused("signature.stale", "Date is outside the window")
+    signature_text = _field(headers, "signature") or ""
+    return VerifiedRequest(str(result.parameters["keyid"]), int(result.parameters["created"]),
+                           str(result.nonce or ""), signature_text)

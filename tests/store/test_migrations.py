@@ -1,0 +1,65 @@
+"""The schema is managed by migrations from day one, and they agree with the models."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from agent.store import migrate
+from agent.store.database import make_engine
+
+
+def test_head_constant_matches_the_migration_scripts() -> None:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrate.MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == migrate.HEAD
+
+
+def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diffs == []
+
+
+def test_a_database_from_the_first_schema_upgrades_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine, revision="0001")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO venue (kind, name, created_at) VALUES ('rental', '老房东', '2026-01-01 00:00:00')"))
+    backup = migrate.upgrade(engine, backup_dir=tmp_path / "backups")
+    with engine.connect() as conn:
+        assert migrate.current_revision(conn) == migrate.HEAD
+        assert conn.execute(text("SELECT name FROM venue")).scalar() == "老房东"
+    if migrate.HEAD != "0001":
+        assert backup is not None
+        assert sqlite3.connect(backup).execute("SELECT name FROM venue").fetchone() == ("老房东",)
+
+
+def test_backup_copies_a_live_database(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'live.sqlite3'}")
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO venue (kind, name, created_at) VALUES ('hotel', '如家', '2026-01-01 00:00:00')"))
+    copy = migrate.backup_sqlite(engine, tmp_path / "b", "test")
+    assert sqlite3.connect(copy).execute("SELECT count(*) FROM venue").fetchone() == (1,)
+    assert sqlite3.connect(copy).execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_sqlite_pragmas_are_set_for_durability(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000

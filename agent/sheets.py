@@ -326,13 +326,13 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _find_header(grid: list[tuple[int, list[Cell]]]) -> int | None:
-    """Index of the first row (among the first non-empty ones) naming two or more known columns."""
+def _find_header(grid: list[tuple[int, list[Cell]]], known: int = 2) -> int | None:
+    """Index of the first row (among the first non-empty ones) naming `known` or more known columns."""
     seen = 0
     for index, (_, values) in enumerate(grid):
         if not any(_cell_text(v) for v in values):
             continue
-        if sum(1 for v in values if isinstance(v, str) and field_of_header(v)) >= 2:
+        if sum(1 for v in values if isinstance(v, str) and field_of_header(v)) >= known:
             return index
         seen += 1
         if seen >= _HEADER_SEARCH_ROWS:
@@ -348,10 +348,12 @@ def _sheet_from_grid(grid: list[tuple[int, list[Cell]]], file_name: str, encodin
                      sheet_name: str | None, required: tuple[str, ...]) -> Sheet:
     header_at = _find_header(grid)
     if header_at is None:
-        first = next((values for _, values in grid if any(_cell_text(v) for v in values)), None)
-        if first is None:
+        if not any(_cell_text(v) for _, values in grid for v in values):
             raise SheetError(f"文件 {file_name} 是空的", f"{file_name} is empty")
-        found = "、".join(_cell_text(v) for v in first if _cell_text(v))[:200]
+        # A row naming one known column is the header row and safe to quote; otherwise the first row
+        # may well be a person's data, which must not end up in a message.
+        likely = _find_header(grid, known=1)
+        found = "、".join(_cell_text(v) for v in grid[likely][1] if _cell_text(v))[:200] if likely is not None else ""
         raise _missing_columns(file_name, list(required), found)
     header_cells = [_cell_text(v) for v in grid[header_at][1]]
     sheet = Sheet(file_name, encoding, sheet_name, {})
@@ -394,5 +396,7 @@ def _missing_columns(file_name: str, missing: list[str], found: str) -> SheetErr
     zh_examples = "；".join(f"{FIELD_LABELS[f][0]} 可写作 " + "/".join(COLUMN_NAMES[f][:3]) for f in missing)
     en_examples = "; ".join(f"{FIELD_LABELS[f][1]}: " + "/".join(COLUMN_NAMES[f][:2]) for f in missing)
     return SheetError(
-        f"{file_name} 缺少必需的列: {zh_missing}（{zh_examples}）。找到的列: {found or '无'}",
-        f"{file_name} lacks required columns: {en_missing} (e.g. {en_examples}); columns found: {found or 'none'}")
+        f"{file_name} 缺少必需的列: {zh_missing}（{zh_examples}）。"
+        + (f"找到的列: {found}" if found else f"前 {_HEADER_SEARCH_ROWS} 行里没有认得的表头"),
+        f"{file_name} lacks required columns: {en_missing} (e.g. {en_examples}); "
+        + (f"columns found: {found}" if found else f"no known header in the first {_HEADER_SEARCH_ROWS} rows"))

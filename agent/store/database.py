@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
+from agent.keystore import Keystore
 from agent.store.vault import Vault
 
 T = TypeVar("T")
@@ -66,11 +67,12 @@ def is_disk_full(exc: OperationalError) -> bool:
 
 
 class Store:
-    """The database engine plus the vault that seals personal fields."""
+    """The database engine, the vault that seals personal fields, and the keystore (for the device key)."""
 
-    def __init__(self, engine: Engine, vault: Vault) -> None:
+    def __init__(self, engine: Engine, vault: Vault, keystore: Keystore | None = None) -> None:
         self.engine = engine
         self.vault = vault
+        self.keystore = keystore
         self._writer = engine.execution_options(**{_WRITE: True})
 
     @contextmanager

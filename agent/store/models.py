@@ -131,3 +131,41 @@ class OutboxEntry(SQLModel, table=True):
     reject_zh: str | None = None
     reject_en: str | None = None
     updated_at: datetime
+
+
+class OutboxBatch(SQLModel, table=True):
+    """A batch of outbox events as sealed for the platform, kept until the platform has answered.
+
+    The sealed body is stored BEFORE the first attempt and resent unchanged on every retry: HPKE is
+    randomised, so sealing the same events again would give a different body under the same
+    idempotency key. The body is encrypted to the platform's key, so it holds no readable personal data.
+    `answer` keeps the platform's signed receipts: the venue's proof that it reported.
+    """
+
+    __tablename__ = "outbox_batch"
+
+    batch_id: str = Field(primary_key=True, max_length=36)
+    state: str = Field(max_length=16, index=True)  # open | answered | resealed
+    key_id: str = Field(max_length=64)
+    suite: str = Field(max_length=64)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    event_count: int
+    attempts: int = 0
+    created_at: datetime
+    last_attempt_at: datetime | None = None
+    answered_at: datetime | None = None
+    answer: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+class SenderLease(SQLModel, table=True):
+    """Who may send: one sender per database, so two daemons, or a daemon and a TUI, never both send.
+
+    A holder renews its lease while it runs; a lease left by a killed process is taken over once it has
+    expired.
+    """
+
+    __tablename__ = "sender_lease"
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=128)
+    expires_at: datetime

@@ -65,7 +65,7 @@ def open_store(
         master_key = new_master_key()
         keystore.set(MASTER_KEY_NAME, master_key)
     vault = Vault(master_key)
-    store = Store(engine, vault)
+    store = Store(engine, vault, keystore)
     if check is None:
         sealed = vault.seal(_CHECK_TEXT, "meta.vault_check")
         assert sealed is not None

@@ -6,6 +6,7 @@ One module per document, each with the same small verbs (after python-stdnum): `
 it. Messages never repeat the full number: personal data stays out of logs and exceptions.
 """
 
+from agent.validation.documents import DocumentFacts, document_facts, mask_document, validate_document
 from agent.validation.problems import (
     InvalidChecksum,
     InvalidComponent,
@@ -15,8 +16,11 @@ from agent.validation.problems import (
     Problem,
     Severity,
 )
+from agent.validation.registration import CheckedRegistration, check_departure, check_registration
 
 __all__ = [
+    "CheckedRegistration",
+    "DocumentFacts",
     "InvalidChecksum",
     "InvalidComponent",
     "InvalidDocument",
@@ -24,4 +28,9 @@ __all__ = [
     "InvalidLength",
     "Problem",
     "Severity",
+    "check_departure",
+    "check_registration",
+    "document_facts",
+    "mask_document",
+    "validate_document",
 ]

@@ -2,9 +2,11 @@
 
 Since 1 December 2023 the National Immigration Administration issues 18-character numbers built like
 a resident ID: '9' (a foreigner), the two-digit province code of the issuing office, the nationality as
-a three-digit numeric code, the birth date as YYYYMMDD, a three-digit sequence and an ISO 7064
-MOD 11-2 check character. All of that is checked here except the numeric nationality code, for which
-no table ships with dengji.
+a three-digit ISO 3166-1 numeric code, the birth date as YYYYMMDD, a three-digit sequence and an ISO
+7064 MOD 11-2 check character. All of that is checked; a numeric nationality code missing from the
+shipped ISO table (`data/iso3166_numeric.txt`) is only a warning, since the issuer may use codes the
+standard lacks. The sex is not read from the sequence: no published text says the parity rule of the
+resident ID applies.
 
 Cards of the 2017 (and 2004) series keep their 15 characters: the nationality as three letters
 (ISO 3166-1 alpha-3, published) and 12 digits. The layout of those digits (issuing region, YYMMDD
@@ -18,6 +20,8 @@ the form is an error; an impossible birth date or a check digit that does not ma
 'KAZ110090123105'
 >>> parse('KAZ110090123105').nationality
 'KAZ'
+>>> parse('911398199012310021').nationality  # 398 is Kazakhstan's numeric code
+'KAZ'
 >>> mask('911398199012310021')
 '91************0021'
 """
@@ -27,6 +31,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from importlib import resources
 
 from agent.validation import mrz, regions, resident_id
 from agent.validation.normalise import compact_number, mask_middle
@@ -45,7 +51,7 @@ from agent.validation.problems import (
 class ForeignPermanentIdInfo:
     """What the number says. Fields a form of the number does not carry reliably are None."""
 
-    nationality: str | None  # alpha-3, from 15-character numbers
+    nationality: str | None  # ISO alpha-3; None when an 18-character number's numeric code is unknown
     nationality_numeric: str | None  # from 18-character numbers
     birth_date: date | None  # only from 18-character numbers, where the layout is published
 
@@ -113,7 +119,14 @@ def warnings(number: str, *, today: date | None = None) -> list[Problem]:
     """Doubts about a valid 15-character number, whose inner layout is not published (see above)."""
     number = validate(number, today=today)
     if len(number) == 18:
-        return []
+        if number[3:6] in numeric_countries():
+            return []
+        return [Problem(
+            "foreign_permanent_id.nationality_unknown",
+            f"号码第 4 至 6 位的国籍代码 {number[3:6]} 不在 ISO 3166-1 数字代码表中：请核对号码",
+            f"characters 4 to 6 ({number[3:6]}) are not an ISO 3166-1 numeric country code: check the number",
+            severity=Severity.WARNING,
+        )]
     found = []
     expected = mrz.check_digit(number[:14])
     if number[14] != expected:
@@ -140,7 +153,14 @@ def parse(number: str) -> ForeignPermanentIdInfo:
     if len(number) == 15:
         return ForeignPermanentIdInfo(number[:3], None, None)
     born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    return ForeignPermanentIdInfo(None, number[3:6], born)
+    return ForeignPermanentIdInfo(numeric_countries().get(number[3:6]), number[3:6], born)
+
+
+@cache
+def numeric_countries() -> dict[str, str]:
+    """ISO 3166-1 numeric code -> alpha-3 code."""
+    text = resources.files("agent.validation.data").joinpath("iso3166_numeric.txt").read_text(encoding="utf-8")
+    return dict(line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
 
 
 def is_valid(number: str) -> bool:

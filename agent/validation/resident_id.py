@@ -201,9 +201,9 @@ def warnings(number: str) -> list[Problem]:
     return found
 
 
-def parse(number: str) -> ResidentIdInfo:
+def parse(number: str, *, today: date | None = None) -> ResidentIdInfo:
     """Region, birth date and sex from a valid number."""
-    number = validate(number)
+    number = validate(number, today=today)
     born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     return ResidentIdInfo(number[:6], born, sex_of(number))
 

@@ -65,7 +65,7 @@ def test_register_from_stdin_reports_each_record_and_exits_1_on_refusal(hotel: P
 
 @pytest.mark.parametrize("content, expected", [
     (b"{not json", "not valid JSON"),
-    (b"\xff\xfe\x00\x00garbage\x80", "not valid JSON"),
+    (b"\xff\xfe\x00\x00garbage\x80", "neither UTF-8 nor GBK"),
     (b"", "not valid JSON"),
 ])
 def test_malformed_input_gets_a_clear_message(hotel: Path, tmp_path: Path, content: bytes, expected: str) -> None:

@@ -2,45 +2,36 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
+import json
+import subprocess
+import sys
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from agent.cli import main
 from agent.registry import Registry
 from agent.sample_people import sample_registration
-from agent.store.models import Venue
 from agent.store.opening import open_store
 
 PER_PROCESS = 40
 
 
-def _register_many(home: str, start: int, passphrase: str, ready, go) -> None:  # type: ignore[no-untyped-def]
-    os.environ["DENGJI_PASSPHRASE"] = passphrase
-    registry = Registry(open_store(Path(home)))
-    ready.set()
-    go.wait()
-    for i in range(start, start + PER_PROCESS):
-        outcome = registry.register(sample_registration(i, "stay", "2026-11-20 10:00"))
-        assert outcome.ok, outcome.problems
-
-
-def test_two_processes_register_at_once_without_losing_or_locking(private_home: Path) -> None:
-    store = open_store(private_home, create=True)
-    registry = Registry(store)
-    registry.set_venue(Venue(kind="hotel", name="并发宾馆", created_at=None))  # type: ignore[arg-type]
-    ctx = multiprocessing.get_context("spawn")
-    go = ctx.Event()
-    readies = [ctx.Event(), ctx.Event()]
-    procs = [ctx.Process(target=_register_many,
-                         args=(str(private_home), n * 1000, os.environ["DENGJI_PASSPHRASE"], readies[n], go))
-             for n in range(2)]
-    for p in procs:
-        p.start()
-    for r in readies:
-        assert r.wait(60)
-    go.set()
-    for p in procs:
-        p.join(120)
-        assert p.exitcode == 0
+def test_two_processes_register_at_once_without_losing_or_locking(private_home: Path, tmp_path: Path) -> None:
+    assert CliRunner().invoke(main, ["init", "--kind", "hotel", "--name", "并发宾馆"]).exit_code == 0
+    exe = str(Path(sys.executable).with_name("dengji"))
+    procs = []
+    for n in range(2):
+        batch = [sample_registration(n * 1000 + i, "stay", "2026-11-20 10:00") for i in range(PER_PROCESS)]
+        source = tmp_path / f"batch{n}.json"
+        source.write_text(json.dumps(batch, ensure_ascii=False), encoding="utf-8")
+        procs.append(subprocess.Popen([exe, "--lang", "en", "register", "--json", str(source)],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out + err
+        assert out.count("registered as") == PER_PROCESS
+    registry = Registry(open_store(private_home))
     assert len(registry.registrations()) == 2 * PER_PROCESS
     assert registry.outbox_counts()["pending"] == 2 * PER_PROCESS
+    registry.store.dispose()

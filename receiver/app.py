@@ -1,0 +1,308 @@
+"""The platform's routes (aiohttp): enrollment, batches, permit checks, health, the OpenAPI document.
+
+Handlers stay thin: protocol checks are in `receiver.checks`, the write path in `receiver.ingest`,
+enrollment in `receiver.enrollment`. Database work runs in a thread (one writer thread for SQLite,
+so that writes never wait on each other's locks), keeping the event loop free to read requests.
+
+Every refusal is JSON with a code (see `protocol.refusals`); an unexpected failure is logged with the
+route only - never a body or a header value, which may hold personal data - and answered 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from protocol.keys import SUITE_PREFERENCE, CipherSuite
+from protocol.messages import PROTOCOL, MalformedMessage, parse_batch, parse_json_object
+from protocol.permits import parse_permit_query
+from protocol.receipts import permit_answer_statement, sign_statement
+from protocol.refusals import Refusal
+from protocol.sealing import BATCH, PERMIT_CHECK, CannotOpen, open_sealed
+from receiver.checks import LoadGate, RateLimiter, ReplayGuard, authenticate, read_body
+from receiver.enrollment import enroll
+from receiver.faults import BadFaultPlan, FaultPlan, Faults
+from receiver.ingest import ingest_batch
+from receiver.keyring import DEFAULT_OVERLAP, KeyRing
+from receiver.openapi import openapi_document
+from receiver.permits import permit_status
+from receiver.storage import Storage, iso
+
+log = logging.getLogger("dengji.receiver")
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Limits of one receiver; the defaults suit a city's platform on modest hardware."""
+
+    max_body: int = 8 * 1024 * 1024  # sealed bytes of one request
+    max_plaintext: int = 64 * 1024 * 1024  # after decompression
+    max_enroll_body: int = 64 * 1024
+    rate: float = 10.0  # requests per second per device, on average
+    burst: int = 60
+    max_in_flight: int = 16  # requests being processed before new ones get 503
+    overloaded_retry_after: int = 2
+    key_overlap: timedelta = DEFAULT_OVERLAP
+    answer_window: timedelta = timedelta(days=30)  # how long the same batch id replays its answer
+
+
+@dataclass
+class Platform:
+    """Everything the handlers share."""
+
+    storage: Storage
+    keys: KeyRing
+    settings: Settings
+    clock: Clock
+    faults: Faults | None
+    replays: ReplayGuard = field(default_factory=ReplayGuard)
+    limiter: RateLimiter = field(init=False)
+    gate: LoadGate = field(init=False)
+    executor: ThreadPoolExecutor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limiter = RateLimiter(self.settings.rate, self.settings.burst)
+        self.gate = LoadGate(self.settings.max_in_flight, self.settings.overloaded_retry_after)
+        self.executor = ThreadPoolExecutor(max_workers=1 if self.storage.is_sqlite else 4,
+                                           thread_name_prefix="receiver-db")
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, functools.partial(work, *args))
+
+
+PLATFORM = web.AppKey("platform", Platform)
+_dumps = functools.partial(json.dumps, ensure_ascii=False)
+
+
+def answer(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(value, status=status, headers=headers, dumps=_dumps)
+
+
+def refusal_response(refusal: Refusal) -> web.Response:
+    return web.Response(body=refusal.body(), status=refusal.status, headers=refusal.headers(),
+                        content_type="application/json", charset="utf-8")
+
+
+_HTTP_CODES = {404: "route.not_found", 405: "route.method_not_allowed", 413: "body.too_large"}
+
+
+@web.middleware
+async def answer_refusals(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                          ) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except Refusal as refusal:
+        return refusal_response(refusal)
+    except web.HTTPException as exc:
+        if exc.status in _HTTP_CODES:
+            return refusal_response(Refusal.of(_HTTP_CODES[exc.status]))
+        if exc.status < 400:
+            raise
+        return refusal_response(Refusal.of("body.malformed", status=exc.status))
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception:
+        log.exception("unexpected failure answering %s %s", request.method, request.path)
+        return refusal_response(Refusal.of("platform.error"))
+
+
+FAULTY_ROUTES = ("/v1/batches", "/v1/permit-checks", "/v1/enroll")
+
+
+@web.middleware
+async def inject_faults(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                        ) -> web.StreamResponse:
+    faults = request.app[PLATFORM].faults
+    if faults is None or request.path not in FAULTY_ROUTES:
+        return await handler(request)
+    refusal = faults.before()
+    if refusal is not None:
+        raise refusal
+    response = await handler(request)
+    delay = faults.delay()
+    if delay:
+        await asyncio.sleep(delay)  # the fault itself: a slow platform, not a synchronisation
+    if faults.drop() and isinstance(response, web.Response) and response.body:
+        return await _cut_off(request, response)
+    return response
+
+
+async def _cut_off(request: web.Request, response: web.Response) -> web.StreamResponse:
+    """Send the status, headers and half the body, then close the connection: an answer lost in transit."""
+    body = bytes(response.body)  # type: ignore[arg-type]
+    stream = web.StreamResponse(status=response.status, headers={"Content-Type": response.content_type})
+    stream.content_length = len(body)
+    await stream.prepare(request)
+    await stream.write(body[: len(body) // 2])
+    if request.transport is not None:
+        request.transport.close()
+    raise ConnectionResetError("fault: answer cut off")
+
+
+# --- routes -------------------------------------------------------------------------------------------
+
+async def health(request: web.Request) -> web.Response:
+    platform = request.app[PLATFORM]
+    return answer({"status": "ok", "protocol": PROTOCOL, "time": iso(platform.clock()),
+                   "suites": [suite.value for suite in SUITE_PREFERENCE],
+                   "platform_key_id": platform.keys.current_key_id})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return answer(openapi_document())
+
+
+async def platform_key(request: web.Request) -> web.Response:
+    platform = request.app[PLATFORM]
+    return answer({"platform_key": platform.keys.announcement, "receipt_key_id": platform.keys.receipt_key.key_id})
+
+
+async def post_enroll(request: web.Request) -> web.Response:
+    platform = request.app[PLATFORM]
+    body = await read_body(request, platform.settings.max_enroll_body)
+    try:
+        value = parse_json_object(body, "body.malformed")
+    except MalformedMessage as exc:
+        raise Refusal.of(exc.code) from None
+    return answer(await platform.run(enroll, platform.storage, platform.keys, value, platform.clock()))
+
+
+def _sealing_headers(request: web.Request) -> tuple[str, CipherSuite]:
+    key_id = request.headers.get("Dengji-Key-Id")
+    if not key_id:
+        raise Refusal.of("seal.unknown_key", extra={"platform_key": request.app[PLATFORM].keys.announcement})
+    suite = request.headers.get("Dengji-Suite", "")
+    if suite not in CipherSuite._value2member_map_:
+        raise Refusal.of("seal.unsupported_suite")
+    return key_id, CipherSuite(suite)
+
+
+def _open(platform: Platform, key_id: str, suite: CipherSuite, body: bytes, purpose: str, device_id: str,
+          now: datetime) -> bytes:
+    secret = platform.keys.secret_for(key_id, now)
+    try:
+        return open_sealed(body, secret, suite, purpose, device_id, platform.settings.max_plaintext)
+    except CannotOpen as exc:
+        raise Refusal.of(exc.code) from None
+
+
+def _process_batch(platform: Platform, device_id: str, batch_id: str, key_id: str, suite: CipherSuite,
+                   body: bytes, now: datetime) -> dict[str, Any]:
+    plaintext = _open(platform, key_id, suite, body, BATCH, device_id, now)
+    try:
+        batch = parse_batch(plaintext)
+    except MalformedMessage as exc:
+        raise Refusal.of(exc.code) from None
+    if batch.device_id != device_id or batch.batch_id != batch_id:
+        raise Refusal.of("batch.mismatch")
+    digest = hashlib.sha256(plaintext).hexdigest()
+    return ingest_batch(platform.storage, platform.keys, device_id, batch, digest, now)
+
+
+async def post_batches(request: web.Request) -> web.Response:
+    platform = request.app[PLATFORM]
+    with platform.gate.enter():
+        body = await read_body(request, platform.settings.max_body)
+        now = platform.clock()
+        signed = authenticate(platform.storage, request.method, request.raw_path, request.headers, body, now,
+                              platform.replays, platform.limiter)
+        batch_id = request.headers.get("Idempotency-Key", "")
+        if not batch_id or len(batch_id) > 64:
+            raise Refusal.of("batch.no_idempotency_key")
+        key_id, suite = _sealing_headers(request)
+        signed_answer = await platform.run(_process_batch, platform, signed.device.device_id, batch_id, key_id,
+                                           suite, body, now)
+        return answer({**signed_answer, "platform_key": platform.keys.announcement})
+
+
+def _check_permit(platform: Platform, device_id: str, key_id: str, suite: CipherSuite, body: bytes,
+                  now: datetime) -> dict[str, Any]:
+    plaintext = _open(platform, key_id, suite, body, PERMIT_CHECK, device_id, now)
+    try:
+        query = parse_permit_query(plaintext)
+    except MalformedMessage as exc:
+        raise Refusal.of(exc.code) from None
+    status, valid_until = permit_status(platform.storage, query["permit_number"], query["document_number"], now)
+    return sign_statement(permit_answer_statement(device_id, query["query_id"], status, valid_until, iso(now)),
+                          platform.keys.receipt_key)
+
+
+async def post_permit_checks(request: web.Request) -> web.Response:
+    platform = request.app[PLATFORM]
+    with platform.gate.enter():
+        body = await read_body(request, platform.settings.max_enroll_body)
+        now = platform.clock()
+        signed = authenticate(platform.storage, request.method, request.raw_path, request.headers, body, now,
+                              platform.replays, platform.limiter)
+        key_id, suite = _sealing_headers(request)
+        signed_answer = await platform.run(_check_permit, platform, signed.device.device_id, key_id, suite, body,
+                                           now)
+        return answer({**signed_answer, "platform_key": platform.keys.announcement})
+
+
+async def put_faults(request: web.Request) -> web.Response:
+    faults = request.app[PLATFORM].faults
+    assert faults is not None  # the route exists only with --faults
+    body = await read_body(request, 4096)
+    try:
+        plan = FaultPlan.from_dict(parse_json_object(body, "body.malformed"))
+    except (MalformedMessage, BadFaultPlan):
+        raise Refusal.of("body.malformed") from None
+    faults.replace(plan)
+    return answer({"faults": plan.as_dict()})
+
+
+async def _housekeeping(app: web.Application) -> Any:
+    """Hourly: forget answers past the idempotency window, pick up keys rotated by an admin command."""
+    platform = app[PLATFORM]
+
+    async def loop() -> None:
+        while True:
+            try:
+                before = iso(platform.clock() - platform.settings.answer_window)
+                await platform.run(platform.storage.purge_answers, before)
+                await platform.run(platform.keys.reload)
+            except Exception:
+                log.exception("housekeeping failed")
+            await asyncio.sleep(3600)
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    platform.executor.shutdown(wait=True)
+
+
+def create_app(storage: Storage, settings: Settings | None = None, clock: Clock = utc_now,
+               faults: FaultPlan | None = None) -> web.Application:
+    """The receiver as an aiohttp application; `storage` must already hold its keys (`ensure_keys`)."""
+    settings = settings or Settings()
+    platform = Platform(storage, KeyRing(storage, settings.key_overlap), settings, clock,
+                        Faults(faults) if faults is not None else None)
+    app = web.Application(middlewares=[answer_refusals, inject_faults], client_max_size=settings.max_body + 1)
+    app[PLATFORM] = platform
+    app.router.add_get("/v1/health", health)
+    app.router.add_get("/v1/openapi.json", openapi)
+    app.router.add_get("/v1/platform-key", platform_key)
+    app.router.add_post("/v1/enroll", post_enroll)
+    app.router.add_post("/v1/batches", post_batches)
+    app.router.add_post("/v1/permit-checks", post_permit_checks)
+    if faults is not None:
+        app.router.add_put("/v1/test/faults", put_faults)
+    app.cleanup_ctx.append(_housekeeping)
+    return app

@@ -1,0 +1,85 @@
+"""What the platform checks in each event before recording it: the same rules as the agent.
+
+The receiver does not trust the agent's checks: it runs the agent's own validators
+(`agent.validation.registration`) on every registration, update and correction, and the departure rule
+on every departure. A rejected event's receipt carries the validator's `Problem`: its code and its zh/en
+message, which never quote the personal number. Rules that need the platform's records (is this
+registration known, when did the person arrive) are applied in `receiver.ingest`, inside the write
+transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from agent.domain import CHINA_TIME, EventType
+from agent.validation.problems import Problem, Severity
+from protocol.messages import Event, check_event_shape, parse_date, parse_time, registration_payload
+
+REGISTERING = {EventType.REGISTERED, EventType.UPDATED, EventType.CORRECTED}
+ARRIVAL_FIELDS = ("arrived_at", "check_in_at", "moved_in_at", "hired_at", "started_at")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One event after its content checks: a problem, or the facts the registration rules need."""
+
+    problem: Problem | None
+    arrived_at: datetime | None = None
+    departed_at: datetime | None = None
+
+
+def arrival_of(data: dict[str, Any]) -> datetime | None:
+    """The arrival time of a (normalised) registration payload, if it carries one."""
+    for name in ARRIVAL_FIELDS:
+        value = data.get(name)
+        if isinstance(value, datetime):
+            return value
+        moment = parse_time(value)
+        if moment is not None:
+            return moment
+        day = parse_date(value)
+        if day is not None:
+            return datetime.fromisoformat(day.isoformat() + "T00:00:00+08:00")
+    return None
+
+
+def _first_error(problems: list[Problem]) -> Problem | None:
+    return next((p for p in problems if p.severity is Severity.ERROR), None)
+
+
+def check_event(event: Event, now: datetime) -> Checked:
+    """The shape check, then the agent's validators; never raises for any input."""
+    problem = check_event_shape(event)
+    if problem is not None:
+        return Checked(problem)
+    kind = EventType(event.type)
+    if kind in REGISTERING:
+        from agent.validation.registration import check_registration
+
+        try:
+            checked = check_registration(registration_payload(event.data), now=now)
+        except Exception:  # a validator bug must cost one event a rejection, never the batch a 500
+            return Checked(Problem("registration.unreadable", "登记内容无法校验，请检查后重新上报。",
+                                   "The registration could not be checked; review it and send it again."))
+        problem = _first_error(list(checked.problems))
+        if problem is not None:
+            return Checked(problem)
+        return Checked(None, arrived_at=arrival_of(checked.data or event.data))
+    if kind is EventType.DEPARTED:
+        return Checked(None, departed_at=parse_time(event.data["departed_at"]))
+    if kind is EventType.NO_ARRIVALS:
+        day = parse_date(event.data["date"])
+        if day is not None and day > now.astimezone(CHINA_TIME).date():
+            return Checked(Problem("no_arrivals.future_date", "无入住上报的日期不能晚于今天。",
+                                   "A no-arrivals report cannot be for a day after today.", "date"))
+    return Checked(None)
+
+
+def check_departure_rule(arrived_at: datetime | None, departed_at: datetime, now: datetime) -> Problem | None:
+    """The agent's departure rule (not before arrival, not in the future)."""
+    from agent.validation.registration import check_departure
+
+    return _first_error(list(check_departure(arrived_at, departed_at, now)))

@@ -1,0 +1,82 @@
+"""Enrollment codes and devices: the police station issues a code, the venue's device redeems it once.
+
+A code is 16 characters of Crockford's base32 (80 random bits) in groups of four, e.g.
+`7K3M-Q9XD-2HPW-ZT5C`; typed in any case, with or without dashes. Only its SHA-256 is stored: a
+database copy does not let anyone enroll. A code expires (7 days by default) and works once, even when
+two devices race to redeem it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from agent.domain import VenueKind
+from protocol.keys import SUITE_PREFERENCE, KeyFormatError, load_ed25519_public
+from protocol.messages import PROTOCOL
+from protocol.refusals import Refusal
+from receiver.keyring import KeyRing
+from receiver.storage import Storage, iso
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+DEFAULT_TTL = timedelta(days=7)
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(16))
+    return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
+
+
+def code_hash(code: str) -> str:
+    """The stored form of a code, from the code as typed (case, dashes and spaces do not matter)."""
+    compact = "".join(ch for ch in code.upper() if ch not in "- \t")
+    return hashlib.sha256(compact.encode("utf-8", "replace")).hexdigest()
+
+
+def issue_code(storage: Storage, venue_name: str, venue_kind: VenueKind | None, now: datetime,
+               ttl: timedelta = DEFAULT_TTL) -> str:
+    code = new_code()
+    storage.add_code(code_hash(code), venue_name, venue_kind.value if venue_kind else None, iso(now), iso(now + ttl))
+    return code
+
+
+def _read_request(value: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+    code, venue, public_key = value.get("code"), value.get("venue"), value.get("device_public_key")
+    if not isinstance(code, str) or not 0 < len(code) <= 64 or not isinstance(venue, dict):
+        raise Refusal.of("enroll.bad_request")
+    if venue.get("kind") not in VenueKind._value2member_map_ or not isinstance(venue.get("name"), str) \
+            or not venue["name"].strip() or len(venue["name"]) > 200:
+        raise Refusal.of("enroll.bad_request", field="venue")
+    try:
+        load_ed25519_public(public_key, "device public key")
+    except KeyFormatError:
+        raise Refusal.of("enroll.bad_request", field="device_public_key") from None
+    return code, venue, str(public_key)
+
+
+def enroll(storage: Storage, keys: KeyRing, value: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Redeem a code for a device id; the answer the device keeps (platform key, receipt key to pin)."""
+    code, venue, public_key = _read_request(value)
+    digest = code_hash(code)
+    device_id = f"dev_{secrets.token_hex(8)}"
+    with storage.write() as conn:
+        row = storage.code(conn, digest)
+        if row is None:
+            raise Refusal.of("enroll.code_invalid")
+        if row.used_at is not None:
+            raise Refusal.of("enroll.code_used")
+        if row.expires_at <= iso(now):
+            raise Refusal.of("enroll.code_expired")
+        if row.venue_kind is not None and row.venue_kind != venue["kind"]:
+            raise Refusal.of("enroll.kind_mismatch", field="venue.kind")
+        if not storage.use_code(conn, digest, device_id, iso(now)):
+            raise Refusal.of("enroll.code_used")
+        storage.add_device(conn, device_id=device_id, venue_kind=venue["kind"], venue_name=venue["name"].strip(),
+                           venue=json.dumps(venue, ensure_ascii=False), public_key=public_key,
+                           enrolled_at=iso(now), revoked_at=None)
+    return {"protocol": PROTOCOL, "device_id": device_id, "venue_kind": venue["kind"],
+            "receipt_key": keys.receipt_public(), "platform_key": keys.announcement,
+            "suites": [suite.value for suite in SUITE_PREFERENCE]}

@@ -1,0 +1,165 @@
+"""Recording a batch: one transaction, one receipt per event, the same answer every time it comes back.
+
+The write path, in order:
+
+1. content checks (`receiver.content`), outside the transaction: they need no database;
+2. in one write transaction: the stored answer for (device, batch id) if any - the same plaintext gets
+   the same answer verbatim, a different one `idempotency.key_reused` (422); the event ids already
+   recorded (duplicates, across batches and outages); the registrations the events refer to; then one
+   executemany for the events (`ON CONFLICT DO NOTHING`, so a concurrent writer cannot record one
+   twice), one for the registrations, and the signed answer;
+3. commit. Only then is "accepted" said: the answer is final.
+
+A dry run does steps 1 and 2 in a read-only transaction and writes nothing; its receipts say `valid`
+where a real run would say `accepted`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from agent.domain import EventType
+from agent.validation.problems import Problem
+from protocol.messages import Batch, Event, Receipt, ReceiptStatus
+from protocol.receipts import receipts_statement, sign_statement
+from protocol.refusals import Refusal
+from receiver.content import Checked, check_departure_rule, check_event
+from receiver.keyring import KeyRing
+from receiver.storage import Storage, iso
+
+UNKNOWN_REGISTRATION = Problem(
+    "registration.unknown", "平台没有这条登记（登记编号未知或已撤销），请先上报登记。",
+    "The platform holds no such registration (unknown or cancelled registration id); report it first.",
+    "registration_id")
+REGISTRATION_EXISTS = Problem(
+    "registration.exists", "这个登记编号已经上报过，修改请用变更或更正事件。",
+    "This registration id was already reported; send an update or a correction instead.", "registration_id")
+ID_CONFLICT = Problem(
+    "event.id_conflict", "事件编号已被另一台设备使用，请生成新的事件编号。",
+    "Another device already used this event id; generate a new one.", "event_id")
+
+
+@dataclass
+class _Registration:
+    """A registration's state while the batch is decided: from the database, then as events change it."""
+
+    arrived_at: str | None
+    departed_at: str | None
+    cancelled: bool
+    last_event_id: str
+    changed: bool = False
+
+
+def _decide(storage: Storage, conn: Connection, device_id: str, batch: Batch, checks: list[Checked],
+            now: datetime) -> tuple[list[Receipt | None], list[Event], dict[str, _Registration]]:
+    """Receipts for the events that are not accepted (None where accepted), the events to record,
+    and the registrations as they stand after the batch."""
+    ids = [event.event_id for event in batch.events]
+    known = storage.known_events(conn, ids)
+    registration_ids = sorted({event.data["registration_id"] for event, checked in zip(batch.events, checks)
+                               if checked.problem is None and isinstance(event.data, dict)
+                               and isinstance(event.data.get("registration_id"), str)})
+    state = {rid: _Registration(row.arrived_at, row.departed_at, bool(row.cancelled), row.last_event_id)
+             for rid, row in storage.registrations_of(conn, device_id, registration_ids).items()}
+    receipts: list[Receipt | None] = []
+    accepted: list[Event] = []
+    first: dict[str, Receipt | None] = {}  # an id twice in one batch: the second shares the first's fate
+    for event, checked in zip(batch.events, checks):
+        if known.get(event.event_id) == device_id or first.get(event.event_id, ...) is None:
+            receipts.append(Receipt(event.event_id, ReceiptStatus.DUPLICATE))
+            continue
+        if event.event_id in first:
+            receipts.append(first[event.event_id])
+            continue
+        problem = ID_CONFLICT if event.event_id in known else checked.problem
+        if problem is None:
+            problem = _apply(event, checked, state, now)
+        receipt = Receipt(event.event_id, ReceiptStatus.REJECTED, problem) if problem is not None else None
+        first[event.event_id] = receipt
+        receipts.append(receipt)
+        if receipt is None:
+            accepted.append(event)
+    return receipts, accepted, state
+
+
+def _apply(event: Event, checked: Checked, state: dict[str, _Registration], now: datetime) -> Problem | None:
+    """Apply one valid event to the registrations it concerns; a problem if the records forbid it."""
+    kind = EventType(event.type)
+    if kind is EventType.NO_ARRIVALS:
+        return None
+    rid = event.data["registration_id"]
+    current = state.get(rid)
+    live = current is not None and not current.cancelled
+    arrived = iso(checked.arrived_at) if checked.arrived_at is not None else None
+    if kind is EventType.REGISTERED:
+        if live:
+            return REGISTRATION_EXISTS
+        state[rid] = _Registration(arrived, None, False, event.event_id, changed=True)
+        return None
+    if kind is EventType.CORRECTED:
+        state[rid] = _Registration(arrived or (current.arrived_at if current else None),
+                                   current.departed_at if current else None, False, event.event_id, changed=True)
+        return None
+    if not live:
+        return UNKNOWN_REGISTRATION
+    assert current is not None
+    if kind is EventType.DEPARTED:
+        assert checked.departed_at is not None
+        arrival = datetime.fromisoformat(current.arrived_at) if current.arrived_at else None
+        problem = check_departure_rule(arrival, checked.departed_at, now)
+        if problem is not None:
+            return problem
+        current.departed_at = iso(checked.departed_at)
+    elif kind is EventType.UPDATED:
+        current.arrived_at = arrived or current.arrived_at
+    elif kind is EventType.CANCELLED:
+        current.cancelled = True
+    current.last_event_id = event.event_id
+    current.changed = True
+    return None
+
+
+def _event_row(event: Event, device_id: str, batch_id: str, received_at: str) -> dict[str, Any]:
+    data = event.data
+    return {"event_id": event.event_id, "device_id": device_id, "batch_id": batch_id, "type": event.type,
+            "occurred_at": event.occurred_at, "registration_id": data.get("registration_id"),
+            "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")), "received_at": received_at}
+
+
+def ingest_batch(storage: Storage, keys: KeyRing, device_id: str, batch: Batch, plaintext_digest: str,
+                 now: datetime) -> dict[str, Any]:
+    """Record the batch (or check it, for a dry run); the signed answer, without the key announcement."""
+    checks = [check_event(event, now) for event in batch.events]
+    received_at = iso(now)
+    if batch.dry_run:
+        with storage.read() as conn:
+            receipts, _, _ = _decide(storage, conn, device_id, batch, checks, now)
+        final = [r or Receipt(e.event_id, ReceiptStatus.VALID) for r, e in zip(receipts, batch.events)]
+        return sign_statement(receipts_statement(device_id, batch.batch_id, received_at, final, True),
+                              keys.receipt_key)
+    with storage.write() as conn:
+        stored = storage.answer(conn, device_id, batch.batch_id)
+        if stored is not None:
+            if stored.plaintext_digest != plaintext_digest:
+                raise Refusal.of("idempotency.key_reused")
+            return json.loads(stored.answer)
+        receipts, accepted, state = _decide(storage, conn, device_id, batch, checks, now)
+        inserted = storage.insert_events(conn, [_event_row(e, device_id, batch.batch_id, received_at)
+                                                for e in accepted])
+        storage.upsert_registrations(conn, [
+            {"device_id": device_id, "registration_id": rid, "arrived_at": r.arrived_at,
+             "departed_at": r.departed_at, "cancelled": r.cancelled, "last_event_id": r.last_event_id}
+            for rid, r in state.items() if r.changed])
+        final = [r or Receipt(e.event_id, ReceiptStatus.ACCEPTED if e.event_id in inserted
+                              else ReceiptStatus.DUPLICATE)
+                 for r, e in zip(receipts, batch.events)]
+        answer = sign_statement(receipts_statement(device_id, batch.batch_id, received_at, final, False),
+                                keys.receipt_key)
+        storage.save_answer(conn, device_id=device_id, batch_id=batch.batch_id, plaintext_digest=plaintext_digest,
+                            answer=json.dumps(answer, ensure_ascii=False), received_at=received_at)
+        return answer

@@ -1,0 +1,343 @@
+"""The platform's own database: devices, enrollment codes, keys, events, registrations, answers, permits.
+
+SQLModel declares the tables (in a registry of their own, apart from the agent's store); the write path
+uses SQLAlchemy Core with executemany, because a batch of 500 events must be recorded in one
+transaction in a few milliseconds, without building an ORM object per event. SQLite is the default
+(WAL, `synchronous=FULL` so that "accepted" survives a power cut, a busy timeout, `BEGIN IMMEDIATE`
+for every write); a `postgresql://` URL runs the same code on PostgreSQL (psycopg 3).
+
+Times are stored as ISO 8601 text in UTC (`2025-03-01T06:00:00.000000+00:00`): it sorts, it compares
+the same on both databases, and it round-trips without a time-zone library.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, LargeBinary, Text, and_, delete, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import registry
+from sqlmodel import Column, Field, SQLModel, create_engine
+
+BUSY_TIMEOUT_MS = 10_000
+DB_ENV = "DENGJI_RECEIVER_DB"
+_WRITE = "dengji_receiver_write"
+
+
+class ReceiverModel(SQLModel, registry=registry()):
+    """Base of the receiver's tables: their own metadata, so the agent's tables never mix in."""
+
+
+class Device(ReceiverModel, table=True):
+    device_id: str = Field(primary_key=True, max_length=40)
+    venue_kind: str = Field(max_length=20)
+    venue_name: str
+    venue: str = Field(sa_column=Column(Text, nullable=False))  # the venue's details, JSON
+    public_key: str = Field(max_length=64)  # Ed25519, base64
+    enrolled_at: str = Field(max_length=40)
+    revoked_at: str | None = Field(default=None, max_length=40)
+
+
+class EnrollmentCode(ReceiverModel, table=True):
+    __tablename__ = "enrollment_code"
+    code_hash: str = Field(primary_key=True, max_length=64)  # SHA-256 of the code: the code is a secret
+    venue_name: str
+    venue_kind: str | None = Field(default=None, max_length=20)
+    issued_at: str = Field(max_length=40)
+    expires_at: str = Field(max_length=40)
+    used_at: str | None = Field(default=None, max_length=40)
+    device_id: str | None = Field(default=None, max_length=40)
+
+
+class PlatformKeyRow(ReceiverModel, table=True):
+    __tablename__ = "platform_key"
+    key_id: str = Field(primary_key=True, max_length=40)
+    x25519_private: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    xwing_seed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: str = Field(max_length=40)
+    retired_at: str | None = Field(default=None, max_length=40)  # when a newer key replaced it
+    announcement: str = Field(sa_column=Column(Text, nullable=False))  # signed by the receipt key, JSON
+
+
+class ReceiptKeyRow(ReceiverModel, table=True):
+    __tablename__ = "receipt_key"
+    key_id: str = Field(primary_key=True, max_length=40)
+    private: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: str = Field(max_length=40)
+
+
+class EventRow(ReceiverModel, table=True):
+    __tablename__ = "event"
+    event_id: str = Field(primary_key=True, max_length=36)
+    device_id: str = Field(index=True, max_length=40)
+    batch_id: str = Field(max_length=64)
+    type: str = Field(max_length=24)
+    occurred_at: str = Field(max_length=40)
+    registration_id: str | None = Field(default=None, max_length=64)
+    data: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    received_at: str = Field(index=True, max_length=40)
+
+
+class RegistrationRow(ReceiverModel, table=True):
+    """Where each registration stands, so that a departure can be checked against its arrival."""
+
+    __tablename__ = "registration"
+    device_id: str = Field(primary_key=True, max_length=40)
+    registration_id: str = Field(primary_key=True, max_length=64)
+    arrived_at: str | None = Field(default=None, max_length=40)
+    departed_at: str | None = Field(default=None, max_length=40)
+    cancelled: bool = False
+    last_event_id: str = Field(max_length=36)
+
+
+class BatchAnswerRow(ReceiverModel, table=True):
+    """The signed answer given to a batch, replayed verbatim when the same batch comes again."""
+
+    __tablename__ = "batch_answer"
+    device_id: str = Field(primary_key=True, max_length=40)
+    batch_id: str = Field(primary_key=True, max_length=64)
+    plaintext_digest: str = Field(max_length=64)
+    answer: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: str = Field(index=True, max_length=40)
+
+
+class Permit(ReceiverModel, table=True):
+    """A residence permit (居住证) as the platform's permit register holds it."""
+
+    permit_number: str = Field(primary_key=True, max_length=64)
+    document_number: str = Field(max_length=64)
+    valid_from: str = Field(max_length=10)
+    valid_until: str = Field(max_length=10)
+    status: str = Field(max_length=12)  # valid | revoked
+
+
+devices = Device.__table__
+codes = EnrollmentCode.__table__
+platform_keys = PlatformKeyRow.__table__
+receipt_keys = ReceiptKeyRow.__table__
+events = EventRow.__table__
+registrations = RegistrationRow.__table__
+answers = BatchAnswerRow.__table__
+permits = Permit.__table__
+
+
+def iso(moment: datetime) -> str:
+    """A time as stored: UTC, microseconds, always the same width."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def default_url() -> str:
+    """`$DENGJI_RECEIVER_DB`, else a SQLite file in the user's data directory."""
+    if os.environ.get(DB_ENV):
+        return os.environ[DB_ENV]
+    from platformdirs import user_data_dir
+
+    folder = Path(user_data_dir("dengji-receiver", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'receiver.db'}"
+
+
+def normalise_url(url: str) -> str:
+    """A plain file path becomes a SQLite URL; `postgresql://` gets the psycopg 3 driver."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=8)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (SQLAlchemy's pysqlite recipe)
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+    return engine
+
+
+class Storage:
+    """The receiver's database: one engine, short transactions, Core statements."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._writer = self.engine.execution_options(**{_WRITE: True})
+        ReceiverModel.metadata.create_all(self.engine)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        with self._writer.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _insert(self, table: Any) -> Any:
+        return (sqlite.insert(table) if self.is_sqlite else postgresql.insert(table))
+
+    # --- devices and enrollment ---------------------------------------------------------------------
+
+    def add_code(self, code_hash: str, venue_name: str, venue_kind: str | None, issued_at: str,
+                 expires_at: str) -> None:
+        with self.write() as conn:
+            conn.execute(codes.insert().values(code_hash=code_hash, venue_name=venue_name, venue_kind=venue_kind,
+                                               issued_at=issued_at, expires_at=expires_at))
+
+    def code(self, conn: Connection, code_hash: str) -> Any:
+        return conn.execute(select(codes).where(codes.c.code_hash == code_hash)).first()
+
+    def use_code(self, conn: Connection, code_hash: str, device_id: str, used_at: str) -> bool:
+        """Mark the code used; False if someone used it first (single use holds under concurrency)."""
+        result = conn.execute(update(codes).where(and_(codes.c.code_hash == code_hash, codes.c.used_at.is_(None)))
+                              .values(used_at=used_at, device_id=device_id))
+        return result.rowcount == 1
+
+    def add_device(self, conn: Connection, **values: Any) -> None:
+        conn.execute(devices.insert().values(**values))
+
+    def device(self, device_id: str) -> Any:
+        with self.read() as conn:
+            return conn.execute(select(devices).where(devices.c.device_id == device_id)).first()
+
+    def revoke(self, device_id: str, when: str) -> bool:
+        with self.write() as conn:
+            result = conn.execute(update(devices).where(and_(devices.c.device_id == device_id,
+                                                             devices.c.revoked_at.is_(None)))
+                                  .values(revoked_at=when))
+            return result.rowcount == 1
+
+    # --- keys ---------------------------------------------------------------------------------------
+
+    def receipt_key(self) -> Any:
+        with self.read() as conn:
+            return conn.execute(select(receipt_keys).order_by(receipt_keys.c.created_at.desc())).first()
+
+    def add_receipt_key(self, key_id: str, private: bytes, created_at: str) -> None:
+        with self.write() as conn:
+            conn.execute(receipt_keys.insert().values(key_id=key_id, private=private, created_at=created_at))
+
+    def platform_keys(self) -> list[Any]:
+        """All platform keys, newest first."""
+        with self.read() as conn:
+            return list(conn.execute(select(platform_keys).order_by(platform_keys.c.created_at.desc())))
+
+    def add_platform_key(self, key_id: str, x25519_private: bytes, xwing_seed: bytes, created_at: str,
+                         announcement: str) -> None:
+        """Publish a new key; the previous current key is retired now and kept for the overlap window."""
+        with self.write() as conn:
+            conn.execute(update(platform_keys).where(platform_keys.c.retired_at.is_(None))
+                         .values(retired_at=created_at))
+            conn.execute(platform_keys.insert().values(key_id=key_id, x25519_private=x25519_private,
+                                                       xwing_seed=xwing_seed, created_at=created_at,
+                                                       announcement=announcement))
+
+    # --- the batch write path ------------------------------------------------------------------------
+
+    def answer(self, conn: Connection, device_id: str, batch_id: str) -> Any:
+        return conn.execute(select(answers.c.plaintext_digest, answers.c.answer)
+                            .where(and_(answers.c.device_id == device_id, answers.c.batch_id == batch_id))).first()
+
+    def known_events(self, conn: Connection, event_ids: Sequence[str]) -> dict[str, str]:
+        """event id -> device id, for the ids already recorded."""
+        found: dict[str, str] = {}
+        for start in range(0, len(event_ids), 900):  # stay under SQLite's bound-parameter limit
+            chunk = event_ids[start:start + 900]
+            found.update(conn.execute(select(events.c.event_id, events.c.device_id)
+                                      .where(events.c.event_id.in_(chunk))).tuples())
+        return found
+
+    def registrations_of(self, conn: Connection, device_id: str, registration_ids: Sequence[str]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for start in range(0, len(registration_ids), 900):
+            chunk = registration_ids[start:start + 900]
+            for row in conn.execute(select(registrations).where(and_(
+                    registrations.c.device_id == device_id, registrations.c.registration_id.in_(chunk)))):
+                found[row.registration_id] = row
+        return found
+
+    def insert_events(self, conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
+        """Insert events, skipping ids already there; the ids actually inserted."""
+        if not rows:
+            return set()
+        statement = self._insert(events).on_conflict_do_nothing(index_elements=["event_id"])
+        result = conn.execute(statement.returning(events.c.event_id), rows)
+        return set(result.scalars())
+
+    def upsert_registrations(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        statement = self._insert(registrations)
+        statement = statement.on_conflict_do_update(
+            index_elements=["device_id", "registration_id"],
+            set_={name: statement.excluded[name]
+                  for name in ("arrived_at", "departed_at", "cancelled", "last_event_id")})
+        conn.execute(statement, rows)
+
+    def save_answer(self, conn: Connection, **values: Any) -> None:
+        conn.execute(answers.insert().values(**values))
+
+    def purge_answers(self, before: str) -> int:
+        """Forget answers older than the idempotency window; events stay deduplicated by id forever."""
+        with self.write() as conn:
+            return conn.execute(delete(answers).where(answers.c.received_at < before)).rowcount
+
+    # --- reading what the platform holds ------------------------------------------------------------
+
+    def list_events(self, device_id: str | None = None, limit: int | None = None) -> list[Any]:
+        query = select(events).order_by(events.c.received_at, events.c.event_id)
+        if device_id is not None:
+            query = query.where(events.c.device_id == device_id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.read() as conn:
+            return list(conn.execute(query))
+
+    def count_events(self) -> int:
+        with self.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
+
+    # --- permits ------------------------------------------------------------------------------------
+
+    def load_permits(self, rows: Iterable[dict[str, str]]) -> int:
+        """Add or replace permits by number; the count written."""
+        rows = list(rows)
+        if not rows:
+            return 0
+        statement = self._insert(permits)
+        statement = statement.on_conflict_do_update(
+            index_elements=["permit_number"],
+            set_={name: statement.excluded[name] for name in ("document_number", "valid_from", "valid_until",
+                                                             "status")})
+        with self.write() as conn:
+            conn.execute(statement, rows)
+        return len(rows)
+
+    def permit(self, permit_number: str, document_number: str) -> Any:
+        with self.read() as conn:
+            return conn.execute(select(permits).where(and_(permits.c.permit_number == permit_number,
+                                                           permits.c.document_number == document_number))).first()

@@ -1,0 +1,58 @@
+"""What the operator chose for the screen: theme, lock PIN (hashed), idle minutes before the lock.
+
+These belong to the terminal UI, not to the agent, so they live in their own small file
+(`tui.toml` in the home) rather than in `config.toml`, whose keys the agent checks strictly. The
+language is the agent's setting (`config.toml`, `lang`) because the CLI speaks it too.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from agent.config import write_atomically
+
+FILE_NAME = "tui.toml"
+THEMES = ("textual-dark", "textual-light")
+
+
+@dataclass(frozen=True)
+class Preferences:
+    theme: str = "textual-dark"
+    pin_hash: str = ""  # empty: no PIN, the screen never locks
+    idle_minutes: int = 5
+
+    @property
+    def has_pin(self) -> bool:
+        return bool(self.pin_hash)
+
+    def but(self, **changes: object) -> Preferences:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def load_preferences(home: Path) -> Preferences:
+    """The saved preferences; defaults for a missing, unreadable or partly wrong file (never fatal:
+    a damaged preferences file must not keep a landlord from registering a tenant)."""
+    try:
+        raw = tomllib.loads((home / FILE_NAME).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return Preferences()
+    prefs = Preferences()
+    theme = raw.get("theme")
+    if theme in THEMES:
+        prefs = prefs.but(theme=theme)
+    pin_hash = raw.get("pin_hash")
+    if isinstance(pin_hash, str) and pin_hash.startswith("scrypt$"):
+        prefs = prefs.but(pin_hash=pin_hash)
+    minutes = raw.get("idle_minutes")
+    if isinstance(minutes, int) and not isinstance(minutes, bool) and 1 <= minutes <= 240:
+        prefs = prefs.but(idle_minutes=minutes)
+    return prefs
+
+
+def save_preferences(home: Path, prefs: Preferences) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    text = (f'# dengji terminal UI preferences\ntheme = "{prefs.theme}"\npin_hash = "{prefs.pin_hash}"\n'
+            f"idle_minutes = {prefs.idle_minutes}\n")
+    write_atomically(home / FILE_NAME, text.encode("utf-8"))

@@ -1,0 +1,117 @@
+"""The HTTP side of sending: one aiohttp session for the life of the process, TLS always verified.
+
+Every way a request can end is mapped here, in one place, to one of three values the sender decides
+on (after httpx's `map_exceptions`): an `Answer` (2xx with a body), a `Refusal` from the platform
+(4xx/5xx with our error body, or a stranger's page), or an `Unreachable` (DNS, refused connection,
+reset, timeout, TLS failure). A custom CA file may be given for a platform with a private CA; certificate
+checks are never switched off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import aiohttp
+
+from protocol.refusals import Refusal, read_refusal
+
+log = logging.getLogger("dengji.uploader.transport")
+
+TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10, sock_read=30)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    date: datetime | None  # the platform's Date header: lets `doctor` report clock skew
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """The platform could not be reached or did not answer; `reason` is safe to show and log."""
+
+    reason: str
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """`Retry-After` as seconds: either delta-seconds or an HTTP-date (RFC 9110 10.2.3)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+class Transport:
+    """POSTs to the platform over one reused session."""
+
+    def __init__(self, base_url: str, ca_file: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._ssl: ssl.SSLContext | bool = True
+        if ca_file:
+            self._ssl = ssl.create_default_context(cafile=ca_file)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Transport:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self._session
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> Answer | Refusal | Unreachable:
+        """Send one request and map its end to a value; never raises for network or server trouble."""
+        try:
+            async with self._client().post(self.base_url + path, data=body, headers=headers, ssl=self._ssl) as resp:
+                payload = await resp.read()
+                date = _parse_date(resp.headers.get("Date"))
+                if 200 <= resp.status < 300:
+                    return Answer(resp.status, payload, date)
+                refusal = read_refusal(resp.status, payload)
+                refusal.retry_after = retry_after_seconds(resp.headers.get("Retry-After"), datetime.now(UTC))  # type: ignore[assignment]
+                return refusal
+        except aiohttp.ClientSSLError as exc:
+            return Unreachable(f"TLS: {type(exc).__name__}")
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            return Unreachable(type(exc).__name__)
+
+    async def get(self, path: str) -> Answer | Refusal | Unreachable:
+        try:
+            async with self._client().get(self.base_url + path, ssl=self._ssl) as resp:
+                payload = await resp.read()
+                if 200 <= resp.status < 300:
+                    return Answer(resp.status, payload, _parse_date(resp.headers.get("Date")))
+                return read_refusal(resp.status, payload)
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            return Unreachable(type(exc).__name__)
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None

@@ -242,19 +242,141 @@ def list_(obj: Context, present: bool, text: str | None, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the state as JSON.")
 @click.pass_obj
 def status(obj: Context, as_json: bool) -> None:
-    """Show how many events wait to be sent, were sent, or were rejected by the platform."""
-    counts = obj.registry().outbox_counts()
+    """Show what waits to be sent, what was sent or rejected, and how delivery went last."""
+    from agent.delivery import delivery_state
+
+    state = delivery_state(obj.registry().store)
     if as_json:
-        click.echo(json.dumps(counts))
+        click.echo(json.dumps({
+            "pending": state.pending, "in_flight": state.in_flight, "sent": state.sent,
+            "rejected": state.rejected, "quarantined": state.quarantined,
+            "last_success": state.last_success.isoformat() if state.last_success else None,
+            "last_error": state.last_error,
+            "next_attempt": state.next_attempt.isoformat() if state.next_attempt else None,
+            "platform_reachable": state.platform_reachable, "enrolled": state.enrolled, "sender": state.sender,
+        }, ensure_ascii=False))
         return
     say = obj.say
-    click.echo(say(f"待发送 {counts['pending']}，发送中 {counts['in_flight']}，已发送 {counts['sent']}，"
-                   f"被退回 {counts['rejected']}，已隔离 {counts['quarantined']}",
-                   f"pending {counts['pending']}, in flight {counts['in_flight']}, sent {counts['sent']}, "
-                   f"rejected {counts['rejected']}, quarantined {counts['quarantined']}"))
+    click.echo(say(f"待发送 {state.pending}，发送中 {state.in_flight}，已发送 {state.sent}，"
+                   f"被退回 {state.rejected}，已隔离 {state.quarantined}",
+                   f"pending {state.pending}, in flight {state.in_flight}, sent {state.sent}, "
+                   f"rejected {state.rejected}, quarantined {state.quarantined}"))
+    if not state.enrolled:
+        click.echo(say("本设备还没有在平台登记 (dengji enroll)", "this device is not enrolled yet (dengji enroll)"))
+    if state.last_success:
+        click.echo(say(f"上次成功上报: {state.last_success.astimezone(CHINA_TIME):%Y-%m-%d %H:%M}",
+                       f"last successful upload: {state.last_success.astimezone(CHINA_TIME):%Y-%m-%d %H:%M}"))
+    if state.last_error:
+        click.echo(say(f"上次出错: {state.last_error}", f"last error: {state.last_error}"))
+    if state.sender:
+        click.echo(say(f"正在发送的进程: {state.sender}", f"sending process: {state.sender}"))
+
+
+@main.command()
+@click.argument("code")
+@click.option("--platform", "platform_url", required=True, help="The platform's address, e.g. https://platform.example.")
+@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="PEM file of the CA that signed the platform's certificate, if not a public one.")
+@click.pass_obj
+def enroll(obj: Context, code: str, platform_url: str, ca_file: str | None) -> None:
+    """Enroll this device with the platform, using the one-time code from the police station."""
+    import asyncio
+
+    from agent.validation import Problem
+    from uploader.enrollment import enroll as enroll_device
+
+    registry = obj.registry()
+    venue = registry.venue()
+    if venue is None:
+        obj.fail(obj.say("还没有设置场所，请先运行 dengji init", "no venue set up yet: run `dengji init` first"))
+    result = asyncio.run(enroll_device(registry.store, venue, code, platform_url, ca_file))
+    if isinstance(result, Problem):
+        click.echo(obj.problem_text(result), err=True)
+        sys.exit(EXIT_REFUSED)
+    click.echo(obj.say(f"设备已登记，设备号 {result.device_id}", f"device enrolled as {result.device_id}"))
+
+
+@main.command()
+@click.option("--until-empty", is_flag=True, help="Keep retrying (with backoff) until nothing is left to send.")
+@click.option("--max-events", type=click.IntRange(1, 2000), default=500, show_default=True,
+              help="Most events in one batch.")
+@click.pass_obj
+def send(obj: Context, until_empty: bool, max_events: int) -> None:
+    """Send what waits now and exit: 0 when everything sendable was accepted, 1 otherwise (with the reason)."""
+    import asyncio
+
+    from uploader import lease
+    from uploader.device import NotEnrolled, load_device
+    from uploader.sender import Sender, send_until_idle
+    from uploader.transport import Transport
+
+    store = obj.registry().store
+    try:
+        device = load_device(store)
+    except NotEnrolled as exc:
+        obj.fail(str(exc))
+    holder = lease.holder_id("send")
+    if not lease.acquire(store, holder):
+        click.echo(obj.say(f"另一个进程正在发送 ({lease.current_holder(store)})，稍后再试",
+                           f"another process is sending ({lease.current_holder(store)}); try later"), err=True)
+        sys.exit(EXIT_REFUSED)
+
+    async def go() -> tuple[object, int]:
+        async with Transport(device.platform_url, device.ca_file) as transport:
+            sender = Sender(store, device, transport, max_events=max_events)
+            step = await send_until_idle(sender, keep_trying=until_empty)
+            return step, sender.attempts
+
+    try:
+        step, attempts = asyncio.run(go())
+    finally:
+        lease.release(store, holder)
+    before = obj.registry().outbox_counts()
+    say = obj.say
+    click.echo(say(f"已发送 {before['sent']}，被退回 {before['rejected']}，待发送 {before['pending'] + before['in_flight']}",
+                   f"sent {before['sent']}, rejected {before['rejected']}, "
+                   f"waiting {before['pending'] + before['in_flight']}"))
+    if step.kind != "idle":  # type: ignore[attr-defined]
+        problem = step.problem  # type: ignore[attr-defined]
+        click.echo(obj.problem_text(problem) if problem else say("发送未完成", "sending did not finish"), err=True)
+        sys.exit(EXIT_REFUSED)
+    if before["rejected"]:
+        click.echo(say("有记录被平台退回，请查看并更正 (dengji list)", "some records were rejected by the platform: "
+                       "review and correct them"), err=True)
+        sys.exit(EXIT_REFUSED)
+
+
+@main.group()
+def agent() -> None:
+    """The unattended uploader (run it as a service)."""
+
+
+@agent.command("run")
+@click.option("--send-interval", type=float, default=None,
+              help="Seconds between scheduled sends. Default: 60 for hotels and overnight venues, 900 otherwise.")
+@click.option("--watch-interval", type=float, default=3.0, show_default=True,
+              help="Seconds between looks for registrations made by other processes.")
+@click.option("--max-events", type=click.IntRange(1, 2000), default=500, show_default=True,
+              help="Most events in one batch.")
+@click.pass_obj
+def agent_run(obj: Context, send_interval: float | None, watch_interval: float, max_events: int) -> None:
+    """Run the uploader until stopped (SIGTERM/SIGINT): send the backlog, then new events as they come."""
+    import asyncio
+
+    from agent.logs import configure_logging
+    from uploader.daemon import Daemon, DaemonSettings
+    from uploader.device import NotEnrolled
+
+    store = obj.registry().store
+    configure_logging(obj.home)
+    try:
+        code = asyncio.run(Daemon(store, DaemonSettings(send_interval, watch_interval, max_events=max_events)).run())
+    except NotEnrolled as exc:
+        obj.fail(str(exc))
+    sys.exit(code)
 
 
 @main.command("import")

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from sqlmodel import Session
+
+from agent.store.database import Store
 from agent.validation import Problem
 
 
@@ -45,3 +48,80 @@ class Delivery(Protocol):
     def send_soon(self) -> None:
         """A registration was just made: send it now rather than at the next scheduled tick."""
         ...
+
+
+_REPORT_KEY = "sender_report"
+
+
+@dataclass(frozen=True)
+class SenderReport:
+    """What the sender last saw, kept in the store so that any process (CLI, TUI) can show it."""
+
+    last_success: datetime | None = None
+    last_error: str | None = None
+    next_attempt: datetime | None = None
+    platform_reachable: bool | None = None
+
+
+def save_sender_report(store: Store, report: SenderReport) -> None:
+    import json
+
+    from agent.store.models import Meta
+
+    value = json.dumps({
+        "last_success": report.last_success.isoformat() if report.last_success else None,
+        "last_error": report.last_error,
+        "next_attempt": report.next_attempt.isoformat() if report.next_attempt else None,
+        "platform_reachable": report.platform_reachable,
+    }).encode()
+
+    def work(session: Session) -> None:
+        row = session.get(Meta, _REPORT_KEY) or Meta(key=_REPORT_KEY, value=b"")
+        row.value = value
+        session.add(row)
+
+    store.write(work)
+
+
+def load_sender_report(store: Store) -> SenderReport:
+    import json
+
+    from agent.store.models import Meta
+
+    with store.read() as session:
+        row = session.get(Meta, _REPORT_KEY)
+    if row is None:
+        return SenderReport()
+    raw = json.loads(row.value)
+
+    def when(key: str) -> datetime | None:
+        return datetime.fromisoformat(raw[key]) if raw.get(key) else None
+
+    return SenderReport(when("last_success"), raw.get("last_error"), when("next_attempt"), raw.get("platform_reachable"))
+
+
+def delivery_state(store: Store) -> DeliveryState:
+    """Counts by outbox state, the sender's last report, who sends, whether the device is enrolled."""
+    from datetime import UTC
+
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from agent.domain import OutboxState
+    from agent.store.models import Meta, OutboxEntry, SenderLease
+
+    counts = {state.value: 0 for state in OutboxState}
+    with store.read() as session:
+        for state, n in session.exec(select(OutboxEntry.state, func.count()).group_by(OutboxEntry.state)):
+            counts[state] = n
+        lease = session.get(SenderLease, "sender")
+        enrolled = session.get(Meta, "device") is not None
+    report = load_sender_report(store)
+    sender = None
+    if lease is not None and lease.expires_at > datetime.now(UTC):
+        sender = lease.holder
+    return DeliveryState(pending=counts["pending"], in_flight=counts["in_flight"], sent=counts["sent"],
+                         rejected=counts["rejected"], quarantined=counts["quarantined"],
+                         last_success=report.last_success, last_error=report.last_error,
+                         next_attempt=report.next_attempt, platform_reachable=report.platform_reachable,
+                         enrolled=enrolled, sender=sender)

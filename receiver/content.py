@@ -16,10 +16,10 @@ from typing import Any
 
 from agent.domain import CHINA_TIME, EventType
 from agent.validation.problems import Problem, Severity
+from agent.validation.registration import check_departure, check_registration
 from protocol.messages import Event, check_event_shape, parse_date, parse_time, registration_payload
 
 REGISTERING = {EventType.REGISTERED, EventType.UPDATED, EventType.CORRECTED}
-ARRIVAL_FIELDS = ("arrived_at", "check_in_at", "moved_in_at", "hired_at", "started_at")
 
 
 @dataclass(frozen=True)
@@ -31,19 +31,8 @@ class Checked:
     departed_at: datetime | None = None
 
 
-def arrival_of(data: dict[str, Any]) -> datetime | None:
-    """The arrival time of a (normalised) registration payload, if it carries one."""
-    for name in ARRIVAL_FIELDS:
-        value = data.get(name)
-        if isinstance(value, datetime):
-            return value
-        moment = parse_time(value)
-        if moment is not None:
-            return moment
-        day = parse_date(value)
-        if day is not None:
-            return datetime.fromisoformat(day.isoformat() + "T00:00:00+08:00")
-    return None
+def _moment(value: Any) -> datetime | None:
+    return value if isinstance(value, datetime) else parse_time(value)
 
 
 def _first_error(problems: list[Problem]) -> Problem | None:
@@ -57,8 +46,6 @@ def check_event(event: Event, now: datetime) -> Checked:
         return Checked(problem)
     kind = EventType(event.type)
     if kind in REGISTERING:
-        from agent.validation.registration import check_registration
-
         try:
             checked = check_registration(registration_payload(event.data), now=now)
         except Exception:  # a validator bug must cost one event a rejection, never the batch a 500
@@ -67,7 +54,8 @@ def check_event(event: Event, now: datetime) -> Checked:
         problem = _first_error(list(checked.problems))
         if problem is not None:
             return Checked(problem)
-        return Checked(None, arrived_at=arrival_of(checked.data or event.data))
+        data = checked.data or {}
+        return Checked(None, arrived_at=_moment(data.get("arrived_at")), departed_at=_moment(data.get("departed_at")))
     if kind is EventType.DEPARTED:
         return Checked(None, departed_at=parse_time(event.data["departed_at"]))
     if kind is EventType.NO_ARRIVALS:
@@ -80,6 +68,6 @@ def check_event(event: Event, now: datetime) -> Checked:
 
 def check_departure_rule(arrived_at: datetime | None, departed_at: datetime, now: datetime) -> Problem | None:
     """The agent's departure rule (not before arrival, not in the future)."""
-    from agent.validation.registration import check_departure
-
+    if arrived_at is None:
+        return None  # a registration always has an arrival; a corrected one may not have carried it yet
     return _first_error(list(check_departure(arrived_at, departed_at, now)))

@@ -96,14 +96,16 @@ def _apply(event: Event, checked: Checked, state: dict[str, _Registration], now:
     current = state.get(rid)
     live = current is not None and not current.cancelled
     arrived = iso(checked.arrived_at) if checked.arrived_at is not None else None
+    departed = iso(checked.departed_at) if checked.departed_at is not None else None
     if kind is EventType.REGISTERED:
         if live:
             return REGISTRATION_EXISTS
-        state[rid] = _Registration(arrived, None, False, event.event_id, changed=True)
+        state[rid] = _Registration(arrived, departed, False, event.event_id, changed=True)
         return None
     if kind is EventType.CORRECTED:
         state[rid] = _Registration(arrived or (current.arrived_at if current else None),
-                                   current.departed_at if current else None, False, event.event_id, changed=True)
+                                   departed or (current.departed_at if current else None), False,
+                                   event.event_id, changed=True)
         return None
     if not live:
         return UNKNOWN_REGISTRATION
@@ -117,6 +119,7 @@ def _apply(event: Event, checked: Checked, state: dict[str, _Registration], now:
         current.departed_at = iso(checked.departed_at)
     elif kind is EventType.UPDATED:
         current.arrived_at = arrived or current.arrived_at
+        current.departed_at = departed or current.departed_at
     elif kind is EventType.CANCELLED:
         current.cancelled = True
     current.last_event_id = event.event_id

@@ -22,6 +22,7 @@ from protocol.refusals import Refusal
 from receiver.storage import Storage, iso
 
 DEFAULT_OVERLAP = timedelta(days=30)
+REFRESH = timedelta(seconds=60)  # how soon a key rotated by an admin command is picked up
 
 
 def new_key_id(prefix: str) -> str:
@@ -72,9 +73,20 @@ class KeyRing:
         current = next(r for r in rows if r.retired_at is None)
         self.current_key_id = current.key_id
         self.announcement: dict[str, Any] = json.loads(current.announcement)
+        self._checked_at: datetime | None = None
+
+    def refresh(self, now: datetime) -> None:
+        """Reload if another process (`dengji-receiver rotate-key`) published a key; checked once a minute."""
+        if self._checked_at is not None and timedelta(0) <= now - self._checked_at < REFRESH:
+            return
+        self._checked_at = now
+        if self.storage.current_key_id() != self.current_key_id:
+            self.reload()
+            self._checked_at = now
 
     def secret_for(self, key_id: str, now: datetime) -> PlatformSecret:
         """The private key for `key_id`, or a refusal that carries the current key's announcement."""
+        self.refresh(now)
         if key_id not in self._held:
             self.reload()  # an admin may have rotated the key from another process
         held = self._held.get(key_id)

@@ -246,6 +246,10 @@ class Storage:
         with self.read() as conn:
             return list(conn.execute(select(platform_keys).order_by(platform_keys.c.created_at.desc())))
 
+    def current_key_id(self) -> str | None:
+        with self.read() as conn:
+            return conn.execute(select(platform_keys.c.key_id).where(platform_keys.c.retired_at.is_(None))).scalar()
+
     def add_platform_key(self, key_id: str, x25519_private: bytes, xwing_seed: bytes, created_at: str,
                          announcement: str) -> None:
         """Publish a new key; the previous current key is retired now and kept for the overlap window."""
@@ -267,8 +271,8 @@ class Storage:
         found: dict[str, str] = {}
         for start in range(0, len(event_ids), 900):  # stay under SQLite's bound-parameter limit
             chunk = event_ids[start:start + 900]
-            found.update(conn.execute(select(events.c.event_id, events.c.device_id)
-                                      .where(events.c.event_id.in_(chunk))).tuples())
+            found.update((row.event_id, row.device_id) for row in conn.execute(
+                select(events.c.event_id, events.c.device_id).where(events.c.event_id.in_(chunk))))
         return found
 
     def registrations_of(self, conn: Connection, device_id: str, registration_ids: Sequence[str]) -> dict[str, Any]:

@@ -1,0 +1,185 @@
+"""`dengji-receiver`: run the reference platform and administer it (codes, devices, keys, permits).
+
+Every command takes the same `--db URL` (default: `$DENGJI_RECEIVER_DB`, else a SQLite file in the
+user's data directory), so an admin command always acts on the database the server uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import ssl
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from agent.domain import CHINA_TIME, VenueKind
+from receiver.storage import Storage, default_url
+
+
+def db_option(command: Any) -> Any:
+    return click.option("--db", "db", default=None, metavar="URL",
+                        help="SQLite path/URL or postgresql:// URL (default: $DENGJI_RECEIVER_DB or the user "
+                             "data directory).")(command)
+
+
+def open_storage(db: str | None) -> Storage:
+    from receiver.keyring import ensure_keys
+    from receiver.app import utc_now
+
+    storage = Storage(db or default_url())
+    ensure_keys(storage, utc_now())
+    return storage
+
+
+@click.group(help="登记 dengji reference platform: the receiving side of wire protocol v1.")
+def main() -> None:
+    pass
+
+
+@main.command(help="Run the platform's HTTP server until interrupted.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8600, show_default=True, type=int, help="0 picks a free port.")
+@db_option
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--faults", default=None, metavar="PLAN",
+              help='Enable fault switches for testing agents, e.g. "500=0.1,503=0.1,drop=0.05,seed=7".')
+@click.option("--rate", default=10.0, show_default=True, type=float, help="Requests per second per device.")
+@click.option("--burst", default=60, show_default=True, type=int, help="Burst of requests per device.")
+@click.option("--max-in-flight", default=16, show_default=True, type=int,
+              help="Requests in processing before new ones get 503.")
+def serve(host: str, port: int, db: str | None, tls_cert: str | None, tls_key: str | None, faults: str | None,
+          rate: float, burst: int, max_in_flight: int) -> None:
+    from receiver.app import Settings
+    from receiver.faults import BadFaultPlan, FaultPlan
+
+    if bool(tls_cert) != bool(tls_key):
+        raise click.UsageError("--tls-cert and --tls-key go together (证书和私钥需同时提供)")
+    try:
+        plan = FaultPlan.parse(faults) if faults is not None else None
+    except BadFaultPlan as exc:
+        raise click.UsageError(f"--faults: {exc}") from None
+    context = None
+    if tls_cert and tls_key:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls_cert, tls_key)
+    settings = Settings(rate=rate, burst=burst, max_in_flight=max_in_flight)
+    storage = open_storage(db)
+    try:
+        asyncio.run(_serve(storage, host, port, context, settings, plan))
+    finally:
+        storage.close()
+
+
+async def _serve(storage: Storage, host: str, port: int, context: ssl.SSLContext | None, settings: Any,
+                 faults: Any) -> None:
+    from aiohttp import web
+
+    from receiver.app import create_app
+
+    runner = web.AppRunner(create_app(storage, settings, faults=faults), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, ssl_context=context)
+    await site.start()
+    scheme = "https" if context else "http"
+    for address in runner.addresses:
+        click.echo(f"dengji-receiver listening on {scheme}://{address[0]}:{address[1]}"
+                   + (" (fault switches ON)" if faults is not None else ""))
+    sys.stdout.flush()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+@main.command("issue-code", help="Issue a one-time enrollment code for a venue; the code is the last word.")
+@click.option("--venue", required=True, help="The venue's name.")
+@click.option("--kind", type=click.Choice([k.value for k in VenueKind]), default=None,
+              help="Restrict the code to one venue kind.")
+@click.option("--ttl-days", default=7, show_default=True, type=click.IntRange(1, 365))
+@db_option
+def issue_code_command(venue: str, kind: str | None, ttl_days: int, db: str | None) -> None:
+    from receiver.app import utc_now
+    from receiver.enrollment import issue_code
+
+    storage = open_storage(db)
+    now = utc_now()
+    code = issue_code(storage, venue, VenueKind(kind) if kind else None, now, timedelta(days=ttl_days))
+    until = (now + timedelta(days=ttl_days)).astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+    click.echo(f"登记码 enrollment code for {venue} (valid until {until}): {code}")
+    storage.close()
+
+
+@main.command(help="Revoke a device: its requests are refused from now on (403).")
+@click.argument("device_id")
+@db_option
+def revoke(device_id: str, db: str | None) -> None:
+    from receiver.app import utc_now
+    from receiver.storage import iso
+
+    storage = open_storage(db)
+    try:
+        if storage.device(device_id) is None:
+            raise click.ClickException(f"没有这台设备 / no such device: {device_id}")
+        if not storage.revoke(device_id, iso(utc_now())):
+            click.echo(f"{device_id} was already revoked (已注销)")
+            return
+        click.echo(f"{device_id} revoked (已注销)")
+    finally:
+        storage.close()
+
+
+@main.command(help="List the events the platform holds (for tests and demos).")
+@click.option("--json", "as_json", is_flag=True, help="A JSON list with each event's data.")
+@click.option("--device", default=None, help="Only this device's events.")
+@db_option
+def events(as_json: bool, device: str | None, db: str | None) -> None:
+    storage = open_storage(db)
+    rows = storage.list_events(device)
+    storage.close()
+    if as_json:
+        click.echo(json.dumps([{"event_id": r.event_id, "device_id": r.device_id, "batch_id": r.batch_id,
+                                "type": r.type, "occurred_at": r.occurred_at, "registration_id": r.registration_id,
+                                "received_at": r.received_at, "data": json.loads(r.data)} for r in rows],
+                              ensure_ascii=False, indent=1))
+        return
+    for r in rows:  # no data: a terminal listing must not spill personal details
+        click.echo(f"{r.received_at}  {r.device_id}  {r.type:<18}  {r.event_id}  {r.registration_id or ''}")
+    click.echo(f"{len(rows)} events")
+
+
+@main.command("load-permits", help="Load residence permits from a CSV file into the permit register.")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+def load_permits(csv_file: Path, db: str | None) -> None:
+    from receiver.permits import BadPermitFile, load_permit_file
+
+    storage = open_storage(db)
+    try:
+        count = load_permit_file(storage, csv_file)
+    except (BadPermitFile, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"居住证文件无法读取 / cannot read the permit file: {exc}") from None
+    finally:
+        storage.close()
+    click.echo(f"{count} permits loaded (已导入)")
+
+
+@main.command("rotate-key", help="Publish a new platform key; the old one is accepted for the overlap window.")
+@db_option
+def rotate_key(db: str | None) -> None:
+    from receiver.app import utc_now
+    from receiver.keyring import rotate
+
+    storage = open_storage(db)
+    key_id = rotate(storage, utc_now())
+    storage.close()
+    click.echo(f"new platform key: {key_id}")

@@ -1,0 +1,163 @@
+"""Reporting batches end to end: receipts, exactly-once recording, idempotency, dry runs, content checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.domain import EventType, VenueKind
+from protocol.keys import CipherSuite
+from protocol.messages import ReceiptStatus, new_event
+from protocol.receipts import UnverifiedAnswer, verify_platform_key, verify_receipts
+
+
+def receipts_of(device, reply):  # noqa: ANN001, ANN201
+    assert reply.status == 200, reply.body
+    return {r.event_id: r for r in verify_receipts(reply.json(), device.enrollment.receipt_public_key,
+                                                   device.device_id)}
+
+
+async def test_a_batch_is_recorded_once_and_its_receipts_are_signed(receiver, events) -> None:
+    device = await receiver.enroll()
+    batch = [events.registration("R1"), events.registration("R2"), events.no_arrivals()]
+    reply = await receiver.report(device, batch)
+    receipts = receipts_of(device, reply)
+    assert [receipts[e.event_id].status for e in batch] == [ReceiptStatus.ACCEPTED] * 3
+    stored = receiver.storage.list_events(device.device_id)
+    assert sorted(r.event_id for r in stored) == sorted(e.event_id for e in batch)
+    # the answer names the platform key, signed with the receipt key the device pinned
+    key = verify_platform_key(reply.json()["platform_key"], device.enrollment.receipt_public_key)
+    assert key.key_id == device.enrollment.platform_key.key_id
+
+
+async def test_the_same_batch_twice_gets_the_same_receipts_and_records_nothing_more(receiver, events) -> None:
+    device = await receiver.enroll()
+    sealed = receiver.seal(device, [events.registration("R1"), events.departure("R1")])
+    first = await receiver.send(device, sealed)
+    again = await receiver.send(device, sealed)  # signed anew, same sealed bytes: a retry
+    assert first.status == again.status == 200
+    assert first.json()["statement"] == again.json()["statement"]
+    assert first.json()["signature"] == again.json()["signature"]
+    assert receiver.storage.count_events() == 2
+
+
+async def test_a_resealed_batch_with_the_same_content_replays_its_answer(receiver, events) -> None:
+    device = await receiver.enroll()
+    batch_events = [events.registration("R1")]
+    first = await receiver.send(device, receiver.seal(device, batch_events, batch_id="b-1"))
+    again = await receiver.send(device, receiver.seal(device, batch_events, batch_id="b-1"))
+    assert again.json()["statement"] == first.json()["statement"]
+
+
+async def test_the_same_idempotency_key_with_another_body_is_refused(receiver, events) -> None:
+    device = await receiver.enroll()
+    await receiver.send(device, receiver.seal(device, [events.registration("R1")], batch_id="b-1"))
+    reply = await receiver.send(device, receiver.seal(device, [events.registration("R2")], batch_id="b-1"))
+    assert (reply.status, reply.code) == (422, "idempotency.key_reused")
+    assert receiver.storage.count_events() == 1
+
+
+async def test_an_event_sent_again_in_another_batch_is_a_duplicate(receiver, events) -> None:
+    device = await receiver.enroll()
+    event = events.registration("R1")
+    await receiver.report(device, [event])
+    receipts = receipts_of(device, await receiver.report(device, [event, events.no_arrivals()]))
+    assert receipts[event.event_id].status is ReceiptStatus.DUPLICATE
+    assert receiver.storage.count_events() == 2
+
+
+async def test_an_event_id_of_another_device_is_rejected(receiver, events) -> None:
+    one, other = await receiver.enroll(), await receiver.enroll()
+    event = events.no_arrivals()
+    await receiver.report(one, [event])
+    receipt = receipts_of(other, await receiver.report(other, [event]))[event.event_id]
+    assert receipt.status is ReceiptStatus.REJECTED and receipt.problem.code == "event.id_conflict"
+
+
+async def test_an_invalid_registration_is_rejected_with_the_validators_problem(receiver, events) -> None:
+    device = await receiver.enroll()
+    bad = events.registration("R1", doc_number="110105194912310021")  # wrong check digit
+    good = events.registration("R2")
+    receipts = receipts_of(device, await receiver.report(device, [bad, good]))
+    rejected = receipts[bad.event_id]
+    assert rejected.status is ReceiptStatus.REJECTED
+    assert rejected.problem.code.startswith("resident_id.")
+    assert rejected.problem.zh and rejected.problem.en
+    assert "110105194912310021" not in rejected.problem.zh + rejected.problem.en
+    assert receipts[good.event_id].status is ReceiptStatus.ACCEPTED
+    assert [r.event_id for r in receiver.storage.list_events()] == [good.event_id]
+
+
+async def test_a_departure_needs_a_known_registration_and_cannot_precede_the_arrival(receiver, events) -> None:
+    device = await receiver.enroll()
+    unknown = events.departure("NOPE")
+    early = events.departure("R1", departed_at="2025-03-01T08:00:00+08:00")
+    receipts = receipts_of(device, await receiver.report(device, [events.registration("R1"), unknown, early]))
+    assert receipts[unknown.event_id].problem.code == "registration.unknown"
+    assert receipts[early.event_id].problem.code == "registration.departure_before_arrival"
+    # a departure of another device's registration is unknown too
+    other = await receiver.enroll()
+    stranger = events.departure("R1")
+    assert receipts_of(other, await receiver.report(other, [stranger]))[stranger.event_id].problem.code \
+        == "registration.unknown"
+
+
+async def test_a_correction_records_a_rejected_registration(receiver, events) -> None:
+    device = await receiver.enroll()
+    bad = events.registration("R1", doc_number="110105194912310021")
+    await receiver.report(device, [bad])
+    correction = new_event(EventType.CORRECTED, {**bad.data, "person": {**bad.data["person"],
+                                                                         "doc_number": "11010519491231002X"},
+                                                  "corrects": bad.event_id}, receiver.clock())
+    later = events.departure("R1")
+    receipts = receipts_of(device, await receiver.report(device, [correction, later]))
+    assert receipts[correction.event_id].status is ReceiptStatus.ACCEPTED
+    assert receipts[later.event_id].status is ReceiptStatus.ACCEPTED
+
+
+async def test_a_cancelled_registration_takes_no_departure(receiver, events) -> None:
+    device = await receiver.enroll()
+    cancel = new_event(EventType.CANCELLED, {"registration_id": "R1", "reason": "entered by mistake"},
+                       receiver.clock())
+    departure = events.departure("R1")
+    receipts = receipts_of(device, await receiver.report(device, [events.registration("R1"), cancel, departure]))
+    assert receipts[cancel.event_id].status is ReceiptStatus.ACCEPTED
+    assert receipts[departure.event_id].problem.code == "registration.unknown"
+
+
+async def test_a_dry_run_checks_without_recording(receiver, events) -> None:
+    device = await receiver.enroll()
+    good, bad = events.registration("R1"), events.departure("R9")
+    reply = await receiver.report(device, [good, bad], dry_run=True)
+    receipts = receipts_of(device, reply)
+    assert receipts[good.event_id].status is ReceiptStatus.VALID and receipts[good.event_id].dry_run
+    assert receipts[bad.event_id].status is ReceiptStatus.REJECTED
+    assert receiver.storage.count_events() == 0
+    # the batch id of a dry run stays free for the real batch
+    real = await receiver.report(device, [good])
+    assert receipts_of(device, real)[good.event_id].status is ReceiptStatus.ACCEPTED
+
+
+@pytest.mark.parametrize("suites", [(CipherSuite.X25519,), (CipherSuite.MLKEM768_X25519, CipherSuite.X25519)])
+async def test_both_cipher_suites_are_accepted(receiver, events, suites) -> None:
+    device = await receiver.enroll(supported=suites)
+    sealed = receiver.seal(device, [events.no_arrivals()])
+    assert sealed.suite is suites[0]
+    assert receipts_of(device, await receiver.send(device, sealed))
+
+
+async def test_receipts_do_not_verify_with_another_key(receiver, events) -> None:
+    device, other = await receiver.enroll(), await receiver.enroll()
+    reply = await receiver.report(device, [events.no_arrivals()])
+    with pytest.raises(UnverifiedAnswer):
+        verify_receipts(reply.json(), device.enrollment.receipt_public_key, device_id=other.device_id)
+    tampered = reply.json()
+    tampered["statement"]["receipts"][0]["status"] = "rejected"
+    with pytest.raises(UnverifiedAnswer):
+        verify_receipts(tampered, device.enrollment.receipt_public_key)
+
+
+async def test_events_of_every_venue_kind_are_recorded(receiver, events) -> None:
+    for kind in VenueKind:
+        device = await receiver.enroll(kind)
+        assert receipts_of(device, await receiver.report(device, [events.no_arrivals()]))
+    assert receiver.storage.count_events() == len(VenueKind)

@@ -1,0 +1,189 @@
+"""What the clerk has typed into the register form, and what the agent will make of it.
+
+The widgets only mirror this state: a language switch or a redraw rebuilds them from it, and the
+tests can drive it without a screen. Problems come from the agent's own checks
+(`check_registration`, the template's required fields), so the form says exactly what the store and
+the platform would say, field by field, while the clerk is still at that field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from agent.domain import DocType, VenueKind
+from agent.templates import FieldType, FormField, Template
+from agent.validation import InvalidDocument, Problem, Severity
+from agent.validation.documents import document_facts, validate_document
+from agent.validation.mrz import MrzPassport
+from agent.validation.registration import check_registration
+from agent.validation.resident_id import region_name
+
+LARGE_TABLES = frozenset({"ethnicity", "countries"})
+"""Code tables too long to pick from a list: typed, with suggestions (`汉` -> 汉族, `US` -> USA)."""
+
+_FILLED_FROM_DOCUMENT = ("person.sex", "person.birth_date", "person.nationality")
+_TIME_FORMATS = {FieldType.DATETIME: "%Y-%m-%d %H:%M", FieldType.DATE: "%Y-%m-%d"}
+
+
+def is_large_choice(form_field: FormField) -> bool:
+    return form_field.type is FieldType.CHOICE and form_field.choices in LARGE_TABLES
+
+
+def format_moment(form_field: FormField, moment: datetime) -> str:
+    """A time as the form shows and accepts it (`2024-05-01 14:30`, or the date alone)."""
+    return moment.strftime(_TIME_FORMATS.get(form_field.type, "%Y-%m-%d %H:%M"))
+
+
+class RegistrationForm:
+    """Values by field key (text as typed; a choice holds its code), plus what was filled in for the clerk."""
+
+    def __init__(self, template: Template, now: datetime) -> None:
+        self.template = template
+        self.values: dict[str, str] = {}
+        self.autofilled: set[str] = set()
+        self.reset(now)
+
+    def reset(self, now: datetime) -> None:
+        """Empty the form for the next person: document type and times take their usual defaults."""
+        self.values = {f.key: "" for f in self.template.fields}
+        self.autofilled = set()
+        self.values["person.doc_type"] = DocType.RESIDENT_ID.value
+        arrived = self.template.field("arrived_at")
+        self.values["arrived_at"] = format_moment(arrived, now)
+        if self.template.kind in (VenueKind.HOTEL, VenueKind.OVERNIGHT) and self._has("expected_departure"):
+            leaving = (now + timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+            self.values["expected_departure"] = format_moment(self.template.field("expected_departure"), leaving)
+
+    def _has(self, key: str) -> bool:
+        return any(f.key == key for f in self.template.fields)
+
+    def value(self, key: str) -> str:
+        return self.values.get(key, "")
+
+    def shown(self) -> list[FormField]:
+        """The fields that apply to what has been entered (a passport asks the nationality...)."""
+        return self.template.shown_fields(self.values)
+
+    def set(self, key: str, text: str) -> set[str]:
+        """Record what the clerk typed or picked; returns the other fields this filled in or cleared."""
+        if self.values.get(key) == text:
+            return set()
+        self.values[key] = text
+        self.autofilled.discard(key)
+        if key in ("person.doc_number", "person.doc_type"):
+            return self._fill_from_document()
+        return set()
+
+    # -- filling in from a document ---------------------------------------------------------------
+
+    def _fill_from_document(self) -> set[str]:
+        """Birth date, sex, nationality (and for an ID card the native region as the address's start)
+        from a valid number; what an earlier number filled in is cleared when the number changes."""
+        changed: set[str] = set()
+        doc_type, number = self.value("person.doc_type"), self.value("person.doc_number")
+        facts = None
+        if number.strip() and doc_type and doc_type != DocType.NONE_WITH_GUARDIAN:
+            try:
+                number, _ = validate_document(doc_type, number)
+                facts = document_facts(doc_type, number)
+            except InvalidDocument:
+                facts = None
+        proposals: dict[str, str] = {}
+        if facts is not None:
+            if facts.sex is not None:
+                proposals["person.sex"] = facts.sex.value
+            if facts.birth_date is not None:
+                proposals["person.birth_date"] = facts.birth_date.isoformat()
+            if facts.nationality is not None and doc_type != DocType.RESIDENT_ID:
+                proposals["person.nationality"] = facts.nationality
+            if doc_type == DocType.RESIDENT_ID:
+                region = region_name(number[:6])
+                if region:
+                    proposals["person.address"] = region
+        for key in (*_FILLED_FROM_DOCUMENT, "person.address"):
+            if not self._has(key):
+                continue
+            if key in proposals and (not self.value(key) or key in self.autofilled):
+                if self.values[key] != proposals[key]:
+                    self.values[key] = proposals[key]
+                    changed.add(key)
+                self.autofilled.add(key)
+            elif key not in proposals and key in self.autofilled:
+                self.values[key] = ""
+                self.autofilled.discard(key)
+                changed.add(key)
+        return changed
+
+    def fill_from_id_card(self, number: str) -> set[str]:
+        """A swiped resident ID card: the document type and number, then everything they imply."""
+        self.values["person.doc_type"] = DocType.RESIDENT_ID.value
+        self.values["person.doc_number"] = number
+        self.autofilled.discard("person.doc_number")
+        return {"person.doc_type", "person.doc_number"} | self._fill_from_document()
+
+    def fill_from_passport(self, passport: MrzPassport) -> set[str]:
+        """A scanned passport: every field its machine readable zone carries."""
+        self.values["person.doc_type"] = DocType.PASSPORT.value
+        self.values["person.doc_number"] = passport.number
+        self.values["person.name"] = passport.name
+        self.values["person.birth_date"] = passport.birth_date.isoformat()
+        if passport.sex is not None:
+            self.values["person.sex"] = passport.sex.value
+        if self._has("person.nationality"):
+            self.values["person.nationality"] = passport.nationality
+        self.autofilled = set()
+        return {"person.doc_type", "person.doc_number", "person.name", "person.birth_date", "person.sex",
+                "person.nationality"}
+
+    def native_region(self) -> str | None:
+        """籍贯: the county that issued a valid resident ID number, for the clerk to see."""
+        if self.value("person.doc_type") != DocType.RESIDENT_ID:
+            return None
+        try:
+            number, _ = validate_document(DocType.RESIDENT_ID, self.value("person.doc_number"))
+        except InvalidDocument:
+            return None
+        return region_name(number[:6])
+
+    # -- what it means -----------------------------------------------------------------------------
+
+    def payload(self) -> dict[str, Any]:
+        """The registration as the agent's API takes it: only the fields that apply and are filled."""
+        payload: dict[str, Any] = {"kind": self.template.registration.value}
+        for form_field in self.shown():
+            text = self.value(form_field.key).strip()
+            if not text:
+                continue
+            value: Any = text
+            if form_field.type is FieldType.BOOL:
+                value = text == "true"
+            target = payload
+            *parents, leaf = form_field.key.split(".")
+            for part in parents:
+                target = target.setdefault(part, {})
+            target[leaf] = value
+        return payload
+
+    def problems(self, now: datetime) -> dict[str, Problem]:
+        """The first problem of each field (errors before warnings); key "" for ones no field owns."""
+        found: dict[str, Problem] = {}
+        checked = check_registration(self.payload(), now=now)
+        shown = {f.key for f in self.shown()}
+        candidates = list(self.template.missing(self.values)) + checked.problems
+        candidates.sort(key=lambda p: p.severity is not Severity.ERROR)
+        for problem in candidates:
+            key = self.field_of(problem, shown)
+            found.setdefault(key, problem)
+        return found
+
+    @staticmethod
+    def field_of(problem: Problem, shown: set[str] | Mapping[str, Any]) -> str:
+        """The form field a problem belongs to ("" when none: then the form shows it at the bottom)."""
+        name = problem.field or ""
+        if name in shown:
+            return name
+        if name in ("guardian", "person") and f"{name}.doc_type" in shown:
+            return f"{name}.doc_type"
+        return ""

@@ -1,0 +1,78 @@
+"""What every dengji screen shares: the session, the language, the title and key bars.
+
+A screen declares its `KEYS` (bindings, key bar and F1 help all come from them), its title and a
+line of help in both languages, and builds its body in `compose_body`. Switching language recomposes
+the screen from the session's state, which is why no screen keeps anything that matters in a widget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual.app import ComposeResult
+from textual.screen import ModalScreen, Screen
+
+from tui.keys import Key, bindings
+from tui.session import TuiSession
+from tui.widgets.key_bar import KeyBar
+from tui.widgets.title_bar import TitleBar
+
+if TYPE_CHECKING:
+    from tui.app import DengjiApp
+
+BACK = Key("escape", "back", "返回", "Back")
+
+
+class DengjiScreen(Screen[None]):
+    KEYS: ClassVar[tuple[Key, ...]] = ()
+    TITLE_ZH: ClassVar[str] = ""
+    TITLE_EN: ClassVar[str] = ""
+    HELP_ZH: ClassVar[str] = ""
+    HELP_EN: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        cls.BINDINGS = bindings(cls.KEYS)  # before Textual reads them in its own __init_subclass__
+        super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
+
+    @property
+    def dengji(self) -> DengjiApp:
+        return cast("DengjiApp", self.app)
+
+    @property
+    def session(self) -> TuiSession:
+        return self.dengji.session
+
+    def say(self, zh: str, en: str) -> str:
+        return self.session.say(zh, en)
+
+    def all_keys(self) -> list[Key]:
+        return [*self.KEYS, *self.dengji.APP_KEYS]
+
+    def help_text(self) -> str:
+        return self.say(self.HELP_ZH, self.HELP_EN)
+
+    def compose(self) -> ComposeResult:
+        venue = self.session.venue
+        yield TitleBar(venue.name if venue else "", self.say(self.TITLE_ZH, self.TITLE_EN), self.session.clock,
+                       self.session.lang)
+        yield from self.compose_body()
+        yield KeyBar(self.all_keys(), self.session.lang)
+
+    def compose_body(self) -> Iterable[object]:  # pragma: no cover - every screen overrides it
+        return ()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+
+class DengjiModal(ModalScreen[object]):
+    """A modal with the session at hand (help, lock, confirmations)."""
+
+    @property
+    def session(self) -> TuiSession:
+        return cast("DengjiApp", self.app).session
+
+    def say(self, zh: str, en: str) -> str:
+        return self.session.say(zh, en)

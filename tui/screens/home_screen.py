@@ -1,0 +1,171 @@
+"""Home: who is here now, today's comings and goings, reminders, and where the reports stand.
+
+The menu on the left has the focus, so a clerk presses Enter to register the next person; the F keys
+go straight to each task. A card swiped or a passport scanned here opens the right task: check-out
+for someone present, registration for anyone else.
+"""
+
+from __future__ import annotations
+
+from textual import events, on, work
+from textual.containers import Horizontal, Vertical
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.home_facts import HomeFacts, delivery_line, gather
+from tui.keys import Key
+from tui.scanner import AwaitingSecondLine, IdCardScan, PassportScan, ScanFailed, ScanReader, ScanResult
+from tui.screens.base import DengjiScreen
+from tui.widgets.people_table import PeopleTable, short_time
+
+_MENU = (
+    ("register", "登记新到人员", "Register an arrival", "F2"),
+    ("depart", "办理离开", "Record a departure", "F3"),
+    ("people", "查看人员", "People", "F4"),
+    ("settings", "设置", "Settings", "F6"),
+)
+
+
+class HomeScreen(DengjiScreen):
+    KEYS = (
+        Key("f2", "register", "登记", "Register"),
+        Key("f3", "depart", "离开", "Departure"),
+        Key("f4", "people", "人员", "People"),
+        Key("f6", "settings", "设置", "Settings"),
+    )
+    TITLE_ZH, TITLE_EN = "首页", "Home"
+    HELP_ZH = ("首页显示现在在住的人、今天的到达和离开、提醒，以及上报平台的状态。\n"
+               "用 ↑↓ 选择左边的功能，按 Enter 进入；也可以直接按 F2 到 F6。\n"
+               "在首页刷身份证或扫描护照：在住的人会打开离开登记，其他人打开到达登记。")
+    HELP_EN = ("Home shows who is here now, today's arrivals and departures, reminders, and where the reports "
+               "to the platform stand.\nPick a task on the left with the arrow keys and Enter, or press F2 to "
+               "F6.\nSwipe an ID card or scan a passport here: someone present gets the check-out, anyone else "
+               "the registration form.")
+
+    def __init__(self) -> None:
+        super().__init__(id="home")
+        self.facts = HomeFacts()
+        self._typed: list[str] = []
+        self._scans = ScanReader()
+
+    def compose_body(self):  # type: ignore[no-untyped-def]
+        yield Static(delivery_line(self.facts, self.session.lang), id="delivery")
+        with Horizontal(id="home-body"):
+            with Vertical(id="home-side"):
+                yield OptionList(*(Option(f"{self.say(zh, en)}  {key}", id=action)
+                                   for action, zh, en, key in _MENU), id="menu")
+                yield Static(self._today_text(), id="today")
+                yield Static(self._reminder_text(), id="reminders")
+            with Vertical(id="home-main"):
+                yield Static(self._present_title(), id="present-title")
+                yield PeopleTable(("unit", "name", "doc", "arrived"), self.session.lang, id="present")
+
+    def on_mount(self) -> None:
+        self.query_one("#menu", OptionList).focus()
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="home")
+    def reload(self) -> None:
+        """Read the facts off the UI thread (names are decrypted), then show them."""
+        registry = self.session.registry
+        if registry is None:
+            return
+        facts = gather(registry, self.session.delivery, self.session.clock())
+        self.app.call_from_thread(self._show, facts)
+
+    def _show(self, facts: HomeFacts) -> None:
+        self.facts = facts
+        self.query_one("#delivery", Static).update(delivery_line(facts, self.session.lang))
+        self.query_one("#today", Static).update(self._today_text())
+        self.query_one("#reminders", Static).update(self._reminder_text())
+        self.query_one("#present-title", Static).update(self._present_title())
+        self.query_one("#present", PeopleTable).show(facts.present)
+
+    def _present_title(self) -> str:
+        return self.say(f"现在在住 {len(self.facts.present)} 人（按房号）",
+                        f"Here now: {len(self.facts.present)} (by unit)")
+
+    def _today_text(self) -> str:
+        return self.say(f"今天到达 {self.facts.arrived_today} 人，离开 {self.facts.departed_today} 人",
+                        f"Today: {self.facts.arrived_today} arrived, {self.facts.departed_today} left")
+
+    def _reminder_text(self) -> str:
+        if not self.facts.overdue:
+            return self.say("提醒：无", "Reminders: none")
+        lines = [self.say(f"提醒：{len(self.facts.overdue)} 人已过预计离开时间",
+                          f"Reminders: {len(self.facts.overdue)} past their expected departure")]
+        for view in self.facts.overdue[:4]:
+            lines.append(f" {view.unit} {view.name} {short_time(view.expected_departure)}")
+        return "\n".join(lines)
+
+    # -- the menu and the keys ---------------------------------------------------------------------
+
+    @on(OptionList.OptionSelected, "#menu")
+    def _menu_chosen(self, event: OptionList.OptionSelected) -> None:
+        if self._typed:  # a scanner typed a line and its Enter reached the menu
+            self._scanned(self._take_typed())
+            return
+        self.run_action(event.option.id or "")
+
+    def on_key(self, event: events.Key) -> None:
+        """Collect what a scanner types here; its Enter ends the line."""
+        if event.character and event.is_printable and event.character not in " ":
+            self._typed.append(event.character)
+        elif event.key == "enter" and self._typed and self.focused is not self.query_one("#menu"):
+            self._scanned(self._take_typed())
+
+    def _take_typed(self) -> str:
+        line, self._typed = "".join(self._typed), []
+        return line
+
+    def _scanned(self, line: str) -> None:
+        result = self._scans.feed(line)
+        if result is None or isinstance(result, AwaitingSecondLine):
+            return
+        self.open_for_scan(result)
+
+    @work(thread=True, exclusive=True, group="home-scan")
+    def open_for_scan(self, scan: ScanResult) -> None:
+        """Check-out for someone present, the register form (filled in) for anyone else."""
+        registry = self.session.registry
+        present = None
+        if registry is not None and isinstance(scan, IdCardScan | PassportScan):
+            doc_type, number = (("resident_id", scan.number) if isinstance(scan, IdCardScan)
+                                else ("passport", scan.passport.number))
+            present = next((v for v in registry.find_by_document(doc_type, number) if v.present), None)
+        self.app.call_from_thread(self._open, scan, present)
+
+    def _open(self, scan: ScanResult, present: object) -> None:
+        from tui.screens.departure_screen import DepartureScreen
+        from tui.screens.register_screen import RegisterScreen
+
+        if isinstance(scan, ScanFailed):
+            self.notify(scan.problem.text(self.session.lang), severity="error", timeout=8)
+            return
+        if present is not None:
+            self.app.push_screen(DepartureScreen(select_id=present.id))  # type: ignore[attr-defined]
+        else:
+            self.app.push_screen(RegisterScreen(scan=scan))
+
+    def action_register(self) -> None:
+        from tui.screens.register_screen import RegisterScreen
+
+        self.app.push_screen(RegisterScreen())
+
+    def action_depart(self) -> None:
+        from tui.screens.departure_screen import DepartureScreen
+
+        self.app.push_screen(DepartureScreen())
+
+    def action_people(self) -> None:
+        from tui.screens.people_screen import PeopleScreen
+
+        self.app.push_screen(PeopleScreen())
+
+    def action_settings(self) -> None:
+        from tui.screens.settings_screen import SettingsScreen
+
+        self.app.push_screen(SettingsScreen())

@@ -1,0 +1,48 @@
+"""`dengji enroll`: trade the police station's one-time code for a device id and the platform's keys."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from agent.store.database import Store
+from agent.store.models import Venue
+from agent.validation import Problem
+from protocol.enrollment import ENROLL_PATH, enroll_request, read_enrollment
+from protocol.keys import generate_device_key
+from protocol.receipts import UnverifiedAnswer
+from uploader.device import Device, save_device
+from uploader.transport import Answer, Transport, Unreachable
+
+log = logging.getLogger("dengji.uploader.enrollment")
+
+
+def venue_details(venue: Venue) -> dict[str, str]:
+    """What the platform is told about the venue at enrollment (no personal data)."""
+    fields = ("kind", "name", "address", "police_station", "agreement_no", "rental_filing_no", "credit_code")
+    return {name: getattr(venue, name) for name in fields if getattr(venue, name)}
+
+
+async def enroll(store: Store, venue: Venue, code: str, platform_url: str, ca_file: str | None = None) -> Device | Problem:
+    """Enroll this device; the device, or the problem to show the operator. Nothing is saved on failure."""
+    if not platform_url.startswith(("https://", "http://")):
+        return Problem("enroll.bad_url", "平台地址应以 https:// 开头",
+                       "the platform address must start with https://", "platform")
+    key = generate_device_key()
+    body = json.dumps(enroll_request(code.strip(), venue_details(venue), key), ensure_ascii=False).encode()
+    async with Transport(platform_url, ca_file) as transport:
+        result = await transport.post(ENROLL_PATH, body, {"Content-Type": "application/json"})
+    if isinstance(result, Unreachable):
+        return Problem("platform.unreachable", f"连不上平台 {platform_url}（{result.reason}）",
+                       f"cannot reach the platform at {platform_url} ({result.reason})", "platform")
+    if not isinstance(result, Answer):
+        return result.problem
+    try:
+        enrollment = read_enrollment(json.loads(result.body))
+    except (UnverifiedAnswer, ValueError):
+        return Problem("enroll.bad_answer", "平台的答复无法验证，没有登记", "the platform's answer did not verify; not enrolled")
+    device = Device(enrollment.device_id, platform_url, enrollment.platform_key, enrollment.receipt_key_id,
+                    enrollment.receipt_public_key, key, ca_file)
+    save_device(store, device)
+    log.info("enrolled as device %s with %s", device.device_id, platform_url)
+    return device

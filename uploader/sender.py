@@ -1,0 +1,175 @@
+"""Sending the outbox to the platform, one stored sealed batch at a time, until it is empty.
+
+At-least-once delivery plus the platform's idempotent receipts gives exactly-once recording: a batch is
+sealed and stored before its first attempt, resent byte for byte under the same Idempotency-Key after
+any failure or crash, and signed anew for every attempt (a signature is good once, for 5 minutes).
+
+What each end of a request leads to (nothing ever drops an event):
+
+| end of the request                               | then                                              |
+| ------------------------------------------------ | ------------------------------------------------- |
+| 2xx with verified receipts                       | write receipts (sent / rejected), next batch      |
+| 2xx whose signature does not verify              | keep the batch, retry with backoff                |
+| unreachable, timeout, 408, 409, 5xx              | keep the batch, retry with backoff                |
+| 429, 503 with Retry-After                        | keep the batch, wait at least Retry-After         |
+| `seal.key_expired` / `seal.unknown_key`          | learn the new key, reseal the events, send again  |
+| `body.too_large`                                 | reseal the events in half-size batches            |
+| other refusals of the body (400, 422)            | reseal under a new batch id, retry with backoff   |
+| `signature.stale` (clock off by > 5 min)         | tell the operator to set the clock; keep retrying |
+| revoked / unknown device, bad signature (401/403)| tell the operator; keep retrying at the cap       |
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from agent.delivery import SenderReport, save_sender_report
+from agent.store.database import Store
+from agent.validation import Problem
+from protocol.messages import Receipt
+from protocol.receipts import UnverifiedAnswer, verify_platform_key, verify_receipts
+from protocol.refusals import Refusal
+from protocol.signatures import sign_request
+from uploader.backoff import Backoff
+from uploader.device import Device, save_device
+from uploader.outbox import MAX_EVENTS, abandon_batch, next_batch, note_attempt, record_answer
+from uploader.transport import Answer, Transport, Unreachable
+
+log = logging.getLogger("dengji.uploader.sender")
+
+BATCHES_PATH = "/v1/batches"
+_RETRYABLE_STATUS = {408, 409, 429}
+_RESEAL_CODES = {"idempotency.key_reused", "body.not_sealed", "body.not_compressed", "batch.malformed",
+                 "batch.mismatch", "seal.unsupported_suite"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """The result of one attempt: what happened and how long to wait before the next."""
+
+    kind: str  # idle | answered | retry | blocked
+    wait: float = 0.0
+    receipts: dict[str, int] = field(default_factory=dict)
+    problem: Problem | None = None
+
+
+class Sender:
+    """Sends batches for one device over one transport; keeps its failure count for backoff."""
+
+    def __init__(self, store: Store, device: Device, transport: Transport, backoff: Backoff | None = None,
+                 clock: Callable[[], datetime] | None = None, max_events: int = MAX_EVENTS) -> None:
+        self.store = store
+        self.device = device
+        self.transport = transport
+        self.backoff = backoff or Backoff()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.max_events = max_events
+        self.failures = 0
+        self.attempts = 0
+        self._last_success: datetime | None = None
+
+    async def step(self) -> Step:
+        """Send (or resend) one batch and write down what became of it."""
+        pending = next_batch(self.store, self.device, max_events=self.max_events, now=self.clock())
+        if pending is None:
+            self._report(SenderReport(self._last_success, None, None, True if self._last_success else None))
+            return Step("idle")
+        sealed = pending.sealed
+        note_attempt(self.store, sealed.batch_id, self.clock())
+        self.attempts += 1
+        headers = sign_request("POST", BATCHES_PATH, sealed.body, self.device.signing_key, self.device.device_id,
+                               self.clock(), sealed.headers())
+        result = await self.transport.post(BATCHES_PATH, sealed.body, headers)
+        if isinstance(result, Answer):
+            return self._answered(sealed.batch_id, result)
+        if isinstance(result, Unreachable):
+            return self._retry(Problem("platform.unreachable", f"连不上平台（{result.reason}），稍后自动重试",
+                                       f"cannot reach the platform ({result.reason}); will retry", None),
+                               reachable=False)
+        return self._refused(sealed.batch_id, result)
+
+    def _answered(self, batch_id: str, answer: Answer) -> Step:
+        try:
+            statement = json.loads(answer.body)
+            receipts: list[Receipt] = verify_receipts(statement, self.device.receipt_public_key,
+                                                      self.device.device_id, batch_id)
+        except (UnverifiedAnswer, ValueError) as exc:
+            log.warning("batch %s: answer did not verify (%s); keeping the batch", batch_id, exc)
+            return self._retry(Problem("answer.unverified", "平台的回执无法验证，稍后重试",
+                                       "the platform's answer could not be verified; will retry"), reachable=True)
+        if isinstance(statement, dict) and isinstance(statement.get("platform_key"), dict):
+            self._learn_key(statement["platform_key"])
+        counts = record_answer(self.store, batch_id, receipts, answer.body, self.clock())
+        log.info("batch %s answered: %s", batch_id, " ".join(f"{k}={v}" for k, v in counts.items() if v))
+        self.failures = 0
+        self._last_success = self.clock()
+        self._report(SenderReport(self._last_success, None, None, True))
+        return Step("answered", receipts=counts)
+
+    def _refused(self, batch_id: str, refusal: Refusal) -> Step:
+        code, status = refusal.problem.code, refusal.status
+        log.warning("batch %s refused: %s %s", batch_id, status, code)
+        if status in _RETRYABLE_STATUS or status >= 500:
+            return self._retry(refusal.problem, reachable=True, retry_after=refusal.retry_after)
+        if code in ("seal.key_expired", "seal.unknown_key"):
+            announced = refusal.extra.get("platform_key")
+            if isinstance(announced, dict) and self._learn_key(announced):
+                abandon_batch(self.store, batch_id, self.clock())
+                return Step("retry", 0.0, problem=refusal.problem)
+            return self._retry(refusal.problem, reachable=True, blocked=True)
+        if code == "body.too_large":
+            abandon_batch(self.store, batch_id, self.clock())
+            self.max_events = max(1, self.max_events // 2)
+            return Step("retry", 0.0, problem=refusal.problem)
+        if code in _RESEAL_CODES:
+            abandon_batch(self.store, batch_id, self.clock())
+            return self._retry(refusal.problem, reachable=True)
+        if code == "signature.replayed":
+            return self._retry(refusal.problem, reachable=True)
+        return self._retry(refusal.problem, reachable=True, blocked=True)
+
+    def _retry(self, problem: Problem, *, reachable: bool, retry_after: float | None = None,
+               blocked: bool = False) -> Step:
+        self.failures += 1
+        wait = self.backoff.cap if blocked else self.backoff.delay(self.failures, retry_after)
+        self._report(SenderReport(self._last_success, f"{problem.code}: {problem.zh} ({problem.en})",
+                                  self.clock() + timedelta(seconds=wait), reachable))
+        return Step("blocked" if blocked else "retry", wait, problem=problem)
+
+    def _learn_key(self, announcement: dict) -> bool:  # type: ignore[type-arg]
+        """Adopt a platform key announced in an answer, if it is signed by the pinned receipt key."""
+        try:
+            key = verify_platform_key(announcement, self.device.receipt_public_key)
+        except UnverifiedAnswer:
+            log.warning("ignored a platform key announcement that does not verify")
+            return False
+        if key.key_id != self.device.platform_key.key_id:
+            log.info("platform key rotated: %s -> %s", self.device.platform_key.key_id, key.key_id)
+            self.device = self.device.with_platform_key(key)
+            save_device(self.store, self.device)
+        return True
+
+    def _report(self, report: SenderReport) -> None:
+        save_sender_report(self.store, report)
+
+
+async def send_until_idle(sender: Sender, *, keep_trying: bool, sleep: Callable[[float], object] | None = None) -> Step:
+    """Send batches until nothing is pending. Without `keep_trying`, stop at the first failure.
+
+    Returns the last step: `idle` means everything sendable was answered.
+    """
+    import asyncio
+
+    pause = sleep or asyncio.sleep
+    while True:
+        step = await sender.step()
+        if step.kind == "idle":
+            return step
+        if step.kind in ("retry", "blocked"):
+            if not keep_trying or step.kind == "blocked":
+                return step
+            await pause(step.wait)  # type: ignore[misc]

@@ -416,10 +416,13 @@ def import_(obj: Context, file: str, dry_run: bool) -> None:
 @click.pass_obj
 def export(obj: Context, fmt: str, date_from: str | None, date_to: str | None, output: str | None) -> None:
     """Write the register (the book a police inspector asks to see) to CSV or XLSX."""
-    from agent.export import write_register
+    from agent.export import ExportError, write_register
 
     target = Path(output or f"register-{date.today().isoformat()}.{fmt}")
-    count = write_register(obj.registry(), target, fmt, _parse_day(date_from), _parse_day(date_to))
+    try:
+        count = write_register(obj.registry(), target, fmt, _parse_day(date_from), _parse_day(date_to))
+    except ExportError as exc:
+        obj.fail(str(exc))
     click.echo(obj.say(f"已导出 {count} 条登记到 {target}", f"exported {count} registrations to {target}"))
 
 

@@ -149,13 +149,13 @@ class ImportReport:
 
     def _problem_text(self, problem: Problem, en: bool) -> str:
         """The problem with its field named by the sheet's own column header ("身份证号", not
-        "person.doc_number"), in place when the message names the field, else in front."""
+        "person.doc_number"): in place where the validator's message names the field path, else in front."""
         lang = "en" if en else "zh"
         text = problem.text(lang)
         if not problem.field:
             return text
         header = self.sheet.header_of(problem.field.rsplit(".", 1)[-1], lang)
-        if problem.field in text:
+        if not problem.code.startswith("sheet.") and problem.field in text:
             return text.replace(problem.field, header)
         return f"{header}: {text}"
 
@@ -182,7 +182,7 @@ def import_file(registry: Registry, path: Path, *, dry_run: bool = False,
     venue_kind = VenueKind(venue.kind)
     kind = REGISTRATION_KIND_OF_VENUE[venue_kind]
     sheet = read_sheet(path)
-    used = {"unit", "arrived_at", *_PERSON_FIELDS, *_KIND_FIELDS[kind]}
+    used = _fields_of(kind)
     report = ImportReport(sheet, venue_kind, dry_run,
                           unused=[header for name, header in sheet.headers.items() if name not in used])
     seen: dict[tuple[str, str], int] = {}
@@ -227,19 +227,12 @@ def payload_of_row(row: SheetRow, kind: RegistrationKind) -> tuple[dict[str, Any
     values = row.values
     person: dict[str, Any] = {"doc_type": "resident_id"}
     payload: dict[str, Any] = {"kind": kind.value}
-    readers: Mapping[str, Callable[[Cell], Any]] = {
-        "name": _text, "address": _text, "unit": _text, "position": _text,
-        "doc_number": _number_text, "phone": _number_text, "residence_permit_number": _number_text,
-        "doc_type": _doc_type, "sex": _sex, "ethnicity": _ethnicity, "nationality": _nationality,
-        "reason": _reason, "lodges_on_site": _yes_no, "birth_date": _birth_date,
-        "arrived_at": _arrival, "expected_departure": _departure,
-    }
-    wanted = {"unit", "arrived_at", *_PERSON_FIELDS, *_KIND_FIELDS[kind]}
+    wanted = _fields_of(kind)
     for name, cell in values.items():
         if name not in wanted:
             continue
         try:
-            value = readers[name](cell)
+            value = _READERS[name](cell)
         except _CellProblem as bad:
             problems.append(Problem(f"sheet.{bad.code}", bad.zh, bad.en, name))
             continue
@@ -253,7 +246,13 @@ def payload_of_row(row: SheetRow, kind: RegistrationKind) -> tuple[dict[str, Any
     return payload, []
 
 
+def _fields_of(kind: RegistrationKind) -> set[str]:
+    return {"unit", "arrived_at", *_PERSON_FIELDS, *_KIND_FIELDS[kind]}
+
+
 class _CellProblem(Exception):
+    """A cell a spreadsheet got wrong; becomes a `Problem` at the cell's column."""
+
     def __init__(self, code: str, zh: str, en: str) -> None:
         self.code, self.zh, self.en = code, zh, en
 
@@ -265,23 +264,23 @@ def _text(cell: Cell) -> str:
                            "and retype it")
     if isinstance(cell, bool):
         raise _CellProblem("not_text", "应为文字，不是 TRUE/FALSE", "should be text, not TRUE/FALSE")
-    if isinstance(cell, float):
-        text = str(int(cell)) if cell.is_integer() else str(cell)
-    else:
-        text = str(cell)
-    return text
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
 
 
 def _number_text(cell: Cell) -> str:
-    """A document or phone number; numbers Excel has already rounded are refused, not guessed at."""
+    """A document or phone number; numbers Excel has already rounded are refused, not guessed at.
+
+    Excel keeps 15 significant digits and saves bigger numbers in scientific notation, which reads
+    back as a float; an int cell is an exact literal (written by a program), so it is kept.
+    """
     rounded = _CellProblem(
         "rounded_number",
         "这个号码被 Excel 存成了数字（科学计数法），超过 15 位的部分已丢失：请把该列设为文本后重新输入号码",
         "Excel stored this number as a number (scientific notation) and lost the digits past the 15th: "
         "format the column as text and retype the number")
     if isinstance(cell, float) and (not cell.is_integer() or abs(cell) >= 1e15):
-        raise rounded
-    if isinstance(cell, int) and not isinstance(cell, bool) and abs(cell) >= 10**15:
         raise rounded
     text = _text(cell)
     if _SCIENTIFIC.fullmatch(halfwidth(text).strip()):
@@ -399,6 +398,16 @@ def _written_date(text: str, not_a_date: _CellProblem) -> datetime:
     except ValueError:
         raise _CellProblem("date", "不是有效的日期或时间（如 2 月 30 日、25 点）",
                            "not a real date or time (such as 30 February or hour 25)") from None
+
+
+_READERS: Mapping[str, Callable[[Cell], Any]] = {
+    "name": _text, "address": _text, "unit": _text, "position": _text,
+    "doc_number": _number_text, "phone": _number_text, "residence_permit_number": _number_text,
+    "doc_type": _doc_type, "sex": _sex, "ethnicity": _ethnicity, "nationality": _nationality,
+    "reason": _reason, "lodges_on_site": _yes_no, "birth_date": _birth_date,
+    "arrived_at": _arrival, "expected_departure": _departure,
+}
+"""How each column's cell becomes its payload value."""
 
 
 # -- the code tables by the names people write ---------------------------------------------------------

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import func, insert, update
+from sqlmodel import Session, SQLModel, col, select
 
 from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, EventType, OutboxState, VenueKind
 from agent.store.database import Store
@@ -115,6 +115,10 @@ class Registry:
         self.store = store
         self.operator = operator
         self._clock = clock or (lambda: datetime.now(UTC))
+        # Look-ups that do not change once committed; kept to spare each registration a query.
+        self._venue: tuple[int, str] | None = None
+        self._units: dict[str, int] = {}
+        self._names: dict[bytes, str] = {}
 
     # -- the venue ---------------------------------------------------------------------------------
 
@@ -139,14 +143,19 @@ class Registry:
             session.flush()
             return venue_row
 
+        self._venue = None
         return self.store.write(work)
 
-    def _require_venue(self, session: Session) -> Venue:
-        venue = session.exec(select(Venue)).first()
-        if venue is None:
-            raise _Refused(_problem("venue.missing", "还没有设置场所，请先运行 dengji init",
-                                    "no venue is set up yet: run `dengji init` first"))
-        return venue
+    def _require_venue(self, session: Session) -> tuple[int, str]:
+        """The venue's id and kind; read once, since a venue is set up once (and `set_venue` forgets it)."""
+        if self._venue is None:
+            venue = session.exec(select(Venue)).first()
+            if venue is None:
+                raise _Refused(_problem("venue.missing", "还没有设置场所，请先运行 dengji init",
+                                        "no venue is set up yet: run `dengji init` first"))
+            assert venue.id is not None
+            self._venue = (venue.id, venue.kind)
+        return self._venue
 
     # -- arrivals and departures -------------------------------------------------------------------
 
@@ -178,17 +187,19 @@ class Registry:
         return Outcome(reg_id, checked.problems)
 
     def _register(self, session: Session, data: dict[str, Any], now: datetime) -> int:
-        venue = self._require_venue(session)
-        expected_kind = REGISTRATION_KIND_OF_VENUE[VenueKind(venue.kind)]
+        # Core statements rather than ORM objects: this is the hot path of every registration, and the
+        # unit-of-work machinery cost more than the fsync of the commit (see bench/store_figures.py).
+        venue_id, venue_kind = self._require_venue(session)
+        expected_kind = REGISTRATION_KIND_OF_VENUE[VenueKind(venue_kind)]
         if data["kind"] != expected_kind:
             raise _Refused(_problem(
                 "registration.kind_mismatch",
                 f"本场所只能登记 {expected_kind}，不能登记 {data['kind']}",
                 f"this venue registers {expected_kind}, not {data['kind']}", "kind"))
-        person = self._upsert_person(session, data["person"], data.get("guardian"), now)
+        person_id = self._upsert_person(session, data["person"], data.get("guardian"), now)
         open_reg = session.exec(
             select(Registration.id).where(
-                Registration.venue_id == venue.id, Registration.person_id == person.id,
+                Registration.venue_id == venue_id, Registration.person_id == person_id,
                 col(Registration.departed_at).is_(None), col(Registration.cancelled_at).is_(None))
         ).first()
         if open_reg is not None:
@@ -197,19 +208,15 @@ class Registry:
                 f"此人已在本场所登记（登记号 {open_reg}），请先办理离开",
                 f"this person is already registered here (registration {open_reg}); record the departure first",
                 "person.doc_number"))
-        unit = self._unit(session, venue, data["unit"])
-        reg = Registration(
-            venue_id=venue.id, unit_id=unit.id, person_id=person.id, kind=data["kind"],
-            arrived_at=datetime.fromisoformat(data["arrived_at"]),
-            expected_departure=_parse_time(data.get("expected_departure")),
-            departed_at=_parse_time(data.get("departed_at")),
-            position=data.get("position"), lodges_on_site=data.get("lodges_on_site"),
-            reason=data.get("reason"), created_at=now, updated_at=now)
-        session.add(reg)
-        session.flush()
-        assert reg.id is not None
-        self._record_event(session, EventType.REGISTERED, reg.id, {**data, "registration_id": str(reg.id)}, now)
-        return reg.id
+        reg_id = _insert(session, Registration,
+                         venue_id=venue_id, unit_id=self._unit(session, venue_id, data["unit"]), person_id=person_id,
+                         kind=data["kind"], arrived_at=datetime.fromisoformat(data["arrived_at"]),
+                         expected_departure=_parse_time(data.get("expected_departure")),
+                         departed_at=_parse_time(data.get("departed_at")), position=data.get("position"),
+                         lodges_on_site=data.get("lodges_on_site"), reason=data.get("reason"),
+                         created_at=now, updated_at=now)
+        self._record_event(session, EventType.REGISTERED, reg_id, {**data, "registration_id": str(reg_id)}, now)
+        return reg_id
 
     def depart(self, registration_id: int, at: datetime | None = None) -> Outcome:
         """Record a departure (check-out, move-out, end of employment)."""
@@ -262,15 +269,35 @@ class Registry:
     def search(self, text: str, *, present_only: bool = True) -> list[RegistrationView]:
         """Find by name (any part) or by the last digits of the document number.
 
-        Names are encrypted, so the name match runs over the decrypted names of the candidate rows;
-        among a few thousand people present that takes milliseconds (see bench/store_figures.py).
+        Digits are matched in SQL against the masked number. Names are encrypted, so a name is matched
+        over the decrypted names of the candidates; each decrypted name is remembered by its
+        ciphertext (a changed name is a new ciphertext), so repeated searches - the TUI searches as the
+        operator types - decrypt each name once. Full views are built for the matches only.
         """
         needle = text.strip().upper()
         if not needle:
             return self.registrations(present_only=present_only)
+        candidates = select(Registration.id, Person.name_sealed, Person.doc_masked).join(
+            Person, col(Person.id) == Registration.person_id).where(col(Registration.cancelled_at).is_(None))
+        if present_only:
+            candidates = candidates.where(col(Registration.departed_at).is_(None))
         by_digits = needle.isalnum() and any(c.isdigit() for c in needle)
-        return [v for v in self.registrations(present_only=present_only)
-                if (by_digits and v.doc_masked.upper().endswith(needle)) or needle in v.name.upper()]
+        with self.store.read() as session:
+            rows = session.exec(candidates).all()
+        ids = [reg_id for reg_id, name_sealed, masked in rows
+               if (by_digits and masked.upper().endswith(needle)) or needle in self._name(name_sealed).upper()]
+        if not ids:
+            return []
+        return self._views(self._view_query().where(col(Registration.id).in_(ids)))
+
+    def _name(self, sealed: bytes) -> str:
+        name = self._names.get(sealed)
+        if name is None:
+            name = self.store.vault.open(sealed, "person.name") or ""
+            if len(self._names) > 50_000:
+                self._names.clear()
+            self._names[sealed] = name
+        return name
 
     def find_by_document(self, doc_type: str, number: str) -> list[RegistrationView]:
         """All registrations of the person holding this document, through the blind index."""
@@ -295,7 +322,7 @@ class Registry:
         for reg_id, kind, unit, name_sealed, sex, doc_type, doc_masked, phone_sealed, arrived, expected, departed in rows:
             phone = vault.open(phone_sealed, "person.phone")
             views.append(RegistrationView(
-                id=reg_id, kind=kind, unit=unit, name=vault.open(name_sealed, "person.name") or "", sex=sex,
+                id=reg_id, kind=kind, unit=unit, name=self._name(name_sealed), sex=sex,
                 doc_type=doc_type, doc_masked=doc_masked, phone_masked=mask_phone(phone) if phone else None,
                 arrived_at=arrived, expected_departure=expected, departed_at=departed))
         return views
@@ -316,63 +343,72 @@ class Registry:
 
     # -- inside transactions -----------------------------------------------------------------------
 
-    def _unit(self, session: Session, venue: Venue, label: str) -> Unit:
-        unit = session.exec(select(Unit).where(Unit.venue_id == venue.id, Unit.label == label)).first()
-        if unit is None:
-            assert venue.id is not None
-            unit = Unit(venue_id=venue.id, label=label)
-            session.add(unit)
-            session.flush()
-        return unit
+    def _unit(self, session: Session, venue_id: int, label: str) -> int:
+        unit_id = self._units.get(label)
+        if unit_id is None:
+            unit_id = session.exec(select(Unit.id).where(Unit.venue_id == venue_id, Unit.label == label)).first()
+            if unit_id is not None:
+                self._units[label] = unit_id  # committed before this transaction: safe to remember
+            else:
+                unit_id = _insert(session, Unit, venue_id=venue_id, label=label)
+        return unit_id
 
     def _upsert_person(self, session: Session, person: Mapping[str, Any], guardian: Mapping[str, Any] | None,
-                       now: datetime) -> Person:
-        """The person row for this document, created or brought up to date with what was entered."""
+                       now: datetime) -> int:
+        """The id of the person row for this document, created or brought up to date with what was entered."""
         vault = self.store.vault
-        guardian_row = None
-        if guardian:
-            guardian_row = self._upsert_person(session, guardian, None, now)
+        guardian_id = self._upsert_person(session, guardian, None, now) if guardian else None
         if person.get("doc_number"):
             index = vault.blind_index(person["doc_type"], person["doc_number"])
             masked = mask_document(person["doc_type"], person["doc_number"])
         else:
             # A child without a document is known by the guardian, its name and birth date.
-            assert guardian_row is not None
-            index = vault.blind_index("child", f"{guardian_row.id}|{person['name']}|{person.get('birth_date')}")
+            assert guardian_id is not None
+            index = vault.blind_index("child", f"{guardian_id}|{person['name']}|{person.get('birth_date')}")
             masked = "-"
-        row = session.exec(select(Person).where(Person.doc_type == person["doc_type"],
-                                                Person.doc_index == index)).first()
-        if row is None:
-            row = Person(doc_type=person["doc_type"], doc_index=index, doc_masked=masked,
-                         name_sealed=b"", created_at=now, updated_at=now)
-        row.name_sealed = vault.seal(person["name"], "person.name") or b""
-        row.doc_number_sealed = vault.seal(person.get("doc_number"), "person.doc_number")
-        row.sex = person.get("sex") or row.sex
-        for attr in ("ethnicity", "nationality"):
+        values: dict[str, Any] = {
+            "name_sealed": vault.seal(person["name"], "person.name"),
+            "doc_number_sealed": vault.seal(person.get("doc_number"), "person.doc_number"),
+            "updated_at": now,
+        }
+        for attr in ("sex", "ethnicity", "nationality"):
             if person.get(attr):
-                setattr(row, attr, person[attr])
+                values[attr] = person[attr]
         for key, attribute in _SEALED_PERSON_FIELDS:
             if person.get(key):
-                setattr(row, attribute, vault.seal(str(person[key]), f"person.{key}"))
-        if guardian_row is not None:
-            row.guardian_id = guardian_row.id
-        row.updated_at = now
-        session.add(row)
-        session.flush()
-        return row
+                values[attribute] = vault.seal(str(person[key]), f"person.{key}")
+        if guardian_id is not None:
+            values["guardian_id"] = guardian_id
+        person_id = session.exec(select(Person.id).where(Person.doc_type == person["doc_type"],
+                                                         Person.doc_index == index)).first()
+        if person_id is None:
+            return _insert(session, Person, doc_type=person["doc_type"], doc_index=index, doc_masked=masked,
+                           created_at=now, **values)
+        session.execute(update(Person).where(col(Person.id) == person_id).values(**values))
+        return person_id
 
     def _record_event(self, session: Session, event_type: EventType, registration_id: int | None,
-                      data: Mapping[str, Any], now: datetime) -> Event:
+                      data: Mapping[str, Any], now: datetime) -> int:
         """Append an event and its outbox entry (the caller's transaction commits both or neither)."""
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
-        event = Event(event_id=str(uuid.uuid4()), type=event_type.value, registration_id=registration_id,
-                      occurred_at=now, payload_sealed=self.store.vault.seal(payload, "event.payload") or b"",
-                      operator=self.operator, created_at=now)
-        session.add(event)
-        session.flush()
-        assert event.seq is not None
-        session.add(OutboxEntry(event_seq=event.seq, state=OutboxState.PENDING.value, updated_at=now))
-        return event
+        seq = _insert(session, Event, event_id=str(uuid.uuid4()), type=event_type.value,
+                      registration_id=registration_id, occurred_at=now,
+                      payload_sealed=self.store.vault.seal(payload, "event.payload"), operator=self.operator,
+                      created_at=now)
+        _insert(session, OutboxEntry, event_seq=seq, state=OutboxState.PENDING.value, updated_at=now)
+        return seq
+
+
+def _insert(session: Session, table: type[SQLModel], **values: Any) -> int:
+    """Insert one row with the table's one Core INSERT (compiled once, parameters per call); return its key."""
+    statement = _INSERTS.get(table)
+    if statement is None:
+        statement = _INSERTS[table] = insert(table.__table__)  # type: ignore[attr-defined]
+    result = session.connection().execute(statement, values)
+    return result.inserted_primary_key[0]  # type: ignore[index]
+
+
+_INSERTS: dict[type[SQLModel], Any] = {}
 
 
 def _day_start(day: date, days: int = 0) -> datetime:

@@ -304,6 +304,7 @@ def _xlsx_rows(raw: bytes, file_name: str) -> tuple[list[tuple[int, list[Cell]]]
                 chosen = (grid, sheet.title)
                 break
         epoch = book.epoch
+        several = len(book.worksheets) > 1
     finally:
         book.close()
     if chosen is None:
@@ -319,7 +320,7 @@ def _xlsx_rows(raw: bytes, file_name: str) -> tuple[list[tuple[int, list[Cell]]]
                         values[i] = from_excel(value, epoch)
                     except (ValueError, OverflowError):
                         pass  # left as a number: the importer says it is not a date
-    return grid, (title if len(book.worksheets) > 1 else None)
+    return grid, (title if several else None)
 
 
 def _is_number(value: Any) -> bool:

@@ -190,6 +190,10 @@ class PlatformSecret:
     created_at: str
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled without the cache of key objects (which do not pickle): a worker process rebuilds them.
+        return (PlatformSecret, (self.key_id, self.x25519_private, self.xwing_seed, self.created_at))
+
     def private_key(self, suite: CipherSuite) -> x25519.X25519PrivateKey | hpke.MLKEM768X25519PrivateKey:
         """The recipient key for `suite`, built once (the hybrid key expansion costs a little)."""
         if suite.value not in self._cache:

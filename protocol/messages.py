@@ -155,7 +155,7 @@ def check_event_shape(event: Event) -> Problem | None:
     if canonical != event.event_id:
         return _problem("event.bad_id", "事件编号必须是小写 UUID。", "The event id must be a lower-case UUID.",
                         "event_id")
-    if event.type not in EventType._value2member_map_:
+    if not isinstance(event.type, str) or event.type not in EventType._value2member_map_:
         return _problem("event.unknown_type", "不认识的事件类型。", "Unknown event type.", "type")
     if parse_time(event.occurred_at) is None:
         return _problem("event.bad_time", "事件时间必须是带时区的 ISO 8601 时间。",

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import json
 import logging
+import multiprocessing
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
@@ -24,15 +25,15 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from protocol.keys import SUITE_PREFERENCE, CipherSuite
-from protocol.messages import PROTOCOL, MalformedMessage, parse_batch, parse_json_object
+from protocol.messages import PROTOCOL, MalformedMessage, parse_json_object
 from protocol.permits import parse_permit_query
 from protocol.receipts import permit_answer_statement, sign_statement
 from protocol.refusals import Refusal
-from protocol.sealing import BATCH, PERMIT_CHECK, CannotOpen, open_sealed
+from protocol.sealing import PERMIT_CHECK, CannotOpen, open_sealed
 from receiver.checks import LoadGate, RateLimiter, ReplayGuard, authenticate, read_body
 from receiver.enrollment import enroll
 from receiver.faults import BadFaultPlan, FaultPlan, Faults
-from receiver.ingest import ingest_batch
+from receiver.ingest import open_batch, record_batch
 from receiver.keyring import DEFAULT_OVERLAP, KeyRing
 from receiver.openapi import openapi_document
 from receiver.permits import permit_status
@@ -53,10 +54,11 @@ class Settings:
 
     max_body: int = 8 * 1024 * 1024  # sealed bytes of one request
     max_plaintext: int = 64 * 1024 * 1024  # after decompression
-    max_enroll_body: int = 64 * 1024
+    max_small_body: int = 64 * 1024  # enrollment and permit checks
     rate: float = 10.0  # requests per second per device, on average
     burst: int = 60
     max_in_flight: int = 16  # requests being processed before new ones get 503
+    workers: int = 0  # processes that open and check batches; 0: a thread of this process
     overloaded_retry_after: int = 2
     key_overlap: timedelta = DEFAULT_OVERLAP
     answer_window: timedelta = timedelta(days=30)  # how long the same batch id replays its answer
@@ -75,15 +77,37 @@ class Platform:
     limiter: RateLimiter = field(init=False)
     gate: LoadGate = field(init=False)
     executor: ThreadPoolExecutor = field(init=False)
+    checkers: Executor = field(init=False)
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.settings.rate, self.settings.burst)
         self.gate = LoadGate(self.settings.max_in_flight, self.settings.overloaded_retry_after)
         self.executor = ThreadPoolExecutor(max_workers=1 if self.storage.is_sqlite else 4,
                                            thread_name_prefix="receiver-db")
+        self.checkers = self._new_checkers()
+
+    def _new_checkers(self) -> Executor:
+        """Opening and checking is CPU work (the validators): in processes it uses every core."""
+        if self.settings.workers > 0:
+            return ProcessPoolExecutor(self.settings.workers, mp_context=multiprocessing.get_context("spawn"))
+        return ThreadPoolExecutor(2, thread_name_prefix="receiver-check")
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """Database work, in the database thread(s)."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, functools.partial(work, *args))
+
+    async def check(self, work: Callable[..., T], *args: Any) -> T:
+        """CPU work without the database, in the checker processes (or threads)."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.checkers, functools.partial(work, *args))
+        except BrokenProcessPool:  # a worker died (killed, out of memory): start new ones, ask to retry
+            log.error("a checker process died; starting new ones")
+            self.checkers = self._new_checkers()
+            raise Refusal.of("platform.overloaded", retry_after=self.settings.overloaded_retry_after) from None
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=True)
+        self.checkers.shutdown(wait=True)
 
 
 PLATFORM = web.AppKey("platform", Platform)
@@ -92,6 +116,12 @@ _dumps = functools.partial(json.dumps, ensure_ascii=False)
 
 def answer(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response(value, status=status, headers=headers, dumps=_dumps)
+
+
+def with_announcement(platform: Platform, signed_answer: bytes) -> web.Response:
+    """A signed answer (a JSON object) with the current platform key announcement added to it."""
+    body = b'{"platform_key": ' + platform.keys.announcement_json + b", " + signed_answer[1:]
+    return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
 def refusal_response(refusal: Refusal) -> web.Response:
@@ -152,7 +182,7 @@ async def _cut_off(request: web.Request, response: web.Response) -> web.StreamRe
     await stream.write(body[: len(body) // 2])
     if request.transport is not None:
         request.transport.close()
-    raise ConnectionResetError("fault: answer cut off")
+    return stream
 
 
 # --- routes -------------------------------------------------------------------------------------------
@@ -175,7 +205,7 @@ async def platform_key(request: web.Request) -> web.Response:
 
 async def post_enroll(request: web.Request) -> web.Response:
     platform = request.app[PLATFORM]
-    body = await read_body(request, platform.settings.max_enroll_body)
+    body = await read_body(request, platform.settings.max_small_body)
     try:
         value = parse_json_object(body, "body.malformed")
     except MalformedMessage as exc:
@@ -202,17 +232,14 @@ def _open(platform: Platform, key_id: str, suite: CipherSuite, body: bytes, purp
         raise Refusal.of(exc.code) from None
 
 
-def _process_batch(platform: Platform, device_id: str, batch_id: str, key_id: str, suite: CipherSuite,
-                   body: bytes, now: datetime) -> dict[str, Any]:
-    plaintext = _open(platform, key_id, suite, body, BATCH, device_id, now)
-    try:
-        batch = parse_batch(plaintext)
-    except MalformedMessage as exc:
-        raise Refusal.of(exc.code) from None
-    if batch.device_id != device_id or batch.batch_id != batch_id:
-        raise Refusal.of("batch.mismatch")
-    digest = hashlib.sha256(plaintext).hexdigest()
-    return ingest_batch(platform.storage, platform.keys, device_id, batch, digest, now)
+async def _process_batch(platform: Platform, device_id: str, batch_id: str, key_id: str, suite: CipherSuite,
+                         body: bytes, now: datetime) -> bytes:
+    secret = platform.keys.secret_for(key_id, now)
+    opened = await platform.check(open_batch, secret, suite, body, device_id, batch_id, now,
+                                  platform.settings.max_plaintext)
+    if isinstance(opened, str):
+        raise Refusal.of(opened)
+    return await platform.run(record_batch, platform.storage, platform.keys, device_id, opened, now)
 
 
 async def post_batches(request: web.Request) -> web.Response:
@@ -226,9 +253,9 @@ async def post_batches(request: web.Request) -> web.Response:
         if not batch_id or len(batch_id) > 64:
             raise Refusal.of("batch.no_idempotency_key")
         key_id, suite = _sealing_headers(request)
-        signed_answer = await platform.run(_process_batch, platform, signed.device.device_id, batch_id, key_id,
-                                           suite, body, now)
-        return answer({**signed_answer, "platform_key": platform.keys.announcement})
+        signed_answer = await _process_batch(platform, signed.device.device_id, batch_id, key_id, suite, body,
+                                             now)
+        return with_announcement(platform, signed_answer)
 
 
 def _check_permit(platform: Platform, device_id: str, key_id: str, suite: CipherSuite, body: bytes,
@@ -246,7 +273,7 @@ def _check_permit(platform: Platform, device_id: str, key_id: str, suite: Cipher
 async def post_permit_checks(request: web.Request) -> web.Response:
     platform = request.app[PLATFORM]
     with platform.gate.enter():
-        body = await read_body(request, platform.settings.max_enroll_body)
+        body = await read_body(request, platform.settings.max_small_body)
         now = platform.clock()
         signed = authenticate(platform.storage, request.method, request.raw_path, request.headers, body, now,
                               platform.replays, platform.limiter)
@@ -285,7 +312,7 @@ async def _housekeeping(app: web.Application) -> Any:
     task = asyncio.create_task(loop())
     yield
     task.cancel()
-    platform.executor.shutdown(wait=True)
+    platform.shutdown()
 
 
 def create_app(storage: Storage, settings: Settings | None = None, clock: Clock = utc_now,

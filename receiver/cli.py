@@ -28,8 +28,8 @@ def db_option(command: Any) -> Any:
 
 
 def open_storage(db: str | None) -> Storage:
-    from receiver.keyring import ensure_keys
     from receiver.app import utc_now
+    from receiver.keyring import ensure_keys
 
     storage = Storage(db or default_url())
     ensure_keys(storage, utc_now())
@@ -53,8 +53,10 @@ def main() -> None:
 @click.option("--burst", default=60, show_default=True, type=int, help="Burst of requests per device.")
 @click.option("--max-in-flight", default=16, show_default=True, type=int,
               help="Requests in processing before new ones get 503.")
+@click.option("--workers", default=0, show_default=True, type=click.IntRange(0, 64),
+              help="Processes that open and check batches (the validators); 0 runs them in this process.")
 def serve(host: str, port: int, db: str | None, tls_cert: str | None, tls_key: str | None, faults: str | None,
-          rate: float, burst: int, max_in_flight: int) -> None:
+          rate: float, burst: int, max_in_flight: int, workers: int) -> None:
     from receiver.app import Settings
     from receiver.faults import BadFaultPlan, FaultPlan
 
@@ -68,7 +70,7 @@ def serve(host: str, port: int, db: str | None, tls_cert: str | None, tls_key: s
     if tls_cert and tls_key:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(tls_cert, tls_key)
-    settings = Settings(rate=rate, burst=burst, max_in_flight=max_in_flight)
+    settings = Settings(rate=rate, burst=burst, max_in_flight=max_in_flight, workers=workers)
     storage = open_storage(db)
     try:
         asyncio.run(_serve(storage, host, port, context, settings, plan))

@@ -47,8 +47,9 @@ def _read_request(value: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
     code, venue, public_key = value.get("code"), value.get("venue"), value.get("device_public_key")
     if not isinstance(code, str) or not 0 < len(code) <= 64 or not isinstance(venue, dict):
         raise Refusal.of("enroll.bad_request")
-    if venue.get("kind") not in VenueKind._value2member_map_ or not isinstance(venue.get("name"), str) \
-            or not venue["name"].strip() or len(venue["name"]) > 200:
+    kind, name = venue.get("kind"), venue.get("name")
+    if not isinstance(kind, str) or kind not in VenueKind._value2member_map_ or not isinstance(name, str) \
+            or not name.strip() or len(name) > 200:
         raise Refusal.of("enroll.bad_request", field="venue")
     try:
         load_ed25519_public(public_key, "device public key")

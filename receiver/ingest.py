@@ -2,12 +2,15 @@
 
 The write path, in order:
 
-1. content checks (`receiver.content`), outside the transaction: they need no database;
-2. in one write transaction: the stored answer for (device, batch id) if any - the same plaintext gets
-   the same answer verbatim, a different one `idempotency.key_reused` (422); the event ids already
-   recorded (duplicates, across batches and outages); the registrations the events refer to; then one
-   executemany for the events (`ON CONFLICT DO NOTHING`, so a concurrent writer cannot record one
-   twice), one for the registrations, and the signed answer;
+1. `open_batch`: open the seal, decompress, parse, and run the content checks (`receiver.content`). This
+   is the costly part (the registration validators) and needs no database, so it runs outside the
+   transaction, in worker processes when the server has them (`serve --workers N`);
+2. `record_batch`, in one write transaction (one device's batches one at a time): the stored answer
+   for (device, batch id) if any - the same plaintext gets the same answer verbatim, a different one
+   `idempotency.key_reused` (422); the event ids already recorded (duplicates, across batches and
+   outages); the registrations the events refer to; then one statement for all the events (`ON CONFLICT
+   DO NOTHING`, so a concurrent writer cannot record one twice), one for the registrations, and the
+   signed answer;
 3. commit. Only then is "accepted" said: the answer is final.
 
 A dry run does steps 1 and 2 in a read-only transaction and writes nothing; its receipts say `valid`
@@ -16,6 +19,7 @@ where a real run would say `accepted`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,9 +29,11 @@ from sqlalchemy import Connection
 
 from agent.domain import EventType
 from agent.validation.problems import Problem
-from protocol.messages import Batch, Event, Receipt, ReceiptStatus
-from protocol.receipts import receipts_statement, sign_statement
+from protocol.keys import CipherSuite, PlatformSecret
+from protocol.messages import Batch, Event, MalformedMessage, Receipt, ReceiptStatus, parse_batch
+from protocol.receipts import receipts_statement, signed_json
 from protocol.refusals import Refusal
+from protocol.sealing import BATCH, CannotOpen, open_sealed
 from receiver.content import Checked, check_departure_rule, check_event
 from receiver.keyring import KeyRing
 from receiver.storage import Storage, iso
@@ -127,42 +133,67 @@ def _apply(event: Event, checked: Checked, state: dict[str, _Registration], now:
     return None
 
 
-def _event_row(event: Event, device_id: str, batch_id: str, received_at: str) -> dict[str, Any]:
+def _event_row(event: Event, device_id: str, batch_id: str, received_at: str) -> tuple[Any, ...]:
     data = event.data
-    return {"event_id": event.event_id, "device_id": device_id, "batch_id": batch_id, "type": event.type,
-            "occurred_at": event.occurred_at, "registration_id": data.get("registration_id"),
-            "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")), "received_at": received_at}
+    return (event.event_id, device_id, batch_id, event.type, event.occurred_at, data.get("registration_id"),
+            json.dumps(data, ensure_ascii=False, separators=(",", ":")), received_at)
 
 
-def ingest_batch(storage: Storage, keys: KeyRing, device_id: str, batch: Batch, plaintext_digest: str,
-                 now: datetime) -> dict[str, Any]:
-    """Record the batch (or check it, for a dry run); the signed answer, without the key announcement."""
-    checks = [check_event(event, now) for event in batch.events]
+@dataclass(frozen=True)
+class Opened:
+    """A batch opened and checked, ready to be recorded."""
+
+    batch: Batch
+    digest: str  # SHA-256 of the plaintext: the same batch id must come back with the same content
+    checks: list[Checked]
+
+
+_secrets: dict[str, PlatformSecret] = {}  # per process: keeps each key's built key objects
+
+
+def open_batch(secret: PlatformSecret, suite: CipherSuite, body: bytes, device_id: str, batch_id: str,
+               now: datetime, max_plaintext: int) -> Opened | str:
+    """Open, parse and check a sealed batch: an `Opened`, or the refusal code (a plain value, so that
+    the answer crosses a process boundary)."""
+    secret = _secrets.setdefault(secret.key_id, secret)
+    try:
+        plaintext = open_sealed(body, secret, suite, BATCH, device_id, max_plaintext)
+        batch = parse_batch(plaintext)
+    except (CannotOpen, MalformedMessage) as exc:
+        return exc.code
+    if batch.device_id != device_id or batch.batch_id != batch_id:
+        return "batch.mismatch"
+    return Opened(batch, hashlib.sha256(plaintext).hexdigest(), [check_event(event, now) for event in batch.events])
+
+
+def record_batch(storage: Storage, keys: KeyRing, device_id: str, opened: Opened, now: datetime) -> bytes:
+    """Record the batch (or check it, for a dry run); the signed answer as JSON, without the key
+    announcement (which is the current one at each answer, while the receipts never change)."""
+    batch, checks = opened.batch, opened.checks
     received_at = iso(now)
     if batch.dry_run:
         with storage.read() as conn:
             receipts, _, _ = _decide(storage, conn, device_id, batch, checks, now)
         final = [r or Receipt(e.event_id, ReceiptStatus.VALID) for r, e in zip(receipts, batch.events)]
-        return sign_statement(receipts_statement(device_id, batch.batch_id, received_at, final, True),
-                              keys.receipt_key)
+        return signed_json(receipts_statement(device_id, batch.batch_id, received_at, final, True),
+                           keys.receipt_key)
     with storage.write() as conn:
+        storage.lock_device(conn, device_id)
         stored = storage.answer(conn, device_id, batch.batch_id)
         if stored is not None:
-            if stored.plaintext_digest != plaintext_digest:
+            if stored.plaintext_digest != opened.digest:
                 raise Refusal.of("idempotency.key_reused")
-            return json.loads(stored.answer)
+            return stored.answer.encode("utf-8")
         receipts, accepted, state = _decide(storage, conn, device_id, batch, checks, now)
         inserted = storage.insert_events(conn, [_event_row(e, device_id, batch.batch_id, received_at)
                                                 for e in accepted])
-        storage.upsert_registrations(conn, [
-            {"device_id": device_id, "registration_id": rid, "arrived_at": r.arrived_at,
-             "departed_at": r.departed_at, "cancelled": r.cancelled, "last_event_id": r.last_event_id}
-            for rid, r in state.items() if r.changed])
+        storage.upsert_registrations(conn, [(device_id, rid, r.arrived_at, r.departed_at, r.cancelled,
+                                             r.last_event_id) for rid, r in state.items() if r.changed])
         final = [r or Receipt(e.event_id, ReceiptStatus.ACCEPTED if e.event_id in inserted
                               else ReceiptStatus.DUPLICATE)
                  for r, e in zip(receipts, batch.events)]
-        answer = sign_statement(receipts_statement(device_id, batch.batch_id, received_at, final, False),
-                                keys.receipt_key)
-        storage.save_answer(conn, device_id=device_id, batch_id=batch.batch_id, plaintext_digest=plaintext_digest,
-                            answer=json.dumps(answer, ensure_ascii=False), received_at=received_at)
+        answer = signed_json(receipts_statement(device_id, batch.batch_id, received_at, final, False),
+                             keys.receipt_key)
+        storage.save_answer(conn, device_id=device_id, batch_id=batch.batch_id, plaintext_digest=opened.digest,
+                            answer=answer.decode("utf-8"), received_at=received_at)
         return answer

@@ -73,6 +73,7 @@ class KeyRing:
         current = next(r for r in rows if r.retired_at is None)
         self.current_key_id = current.key_id
         self.announcement: dict[str, Any] = json.loads(current.announcement)
+        self.announcement_json = current.announcement.encode("utf-8")
         self._checked_at: datetime | None = None
 
     def refresh(self, now: datetime) -> None:

@@ -12,6 +12,7 @@ the same on both databases, and it round-trips without a time-zone library.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -124,6 +125,11 @@ events = EventRow.__table__
 registrations = RegistrationRow.__table__
 answers = BatchAnswerRow.__table__
 permits = Permit.__table__
+
+
+EVENT_COLUMNS = ("event_id", "device_id", "batch_id", "type", "occurred_at", "registration_id", "data",
+                 "received_at")
+REGISTRATION_COLUMNS = ("device_id", "registration_id", "arrived_at", "departed_at", "cancelled", "last_event_id")
 
 
 def iso(moment: datetime) -> str:
@@ -266,41 +272,72 @@ class Storage:
         return conn.execute(select(answers.c.plaintext_digest, answers.c.answer)
                             .where(and_(answers.c.device_id == device_id, answers.c.batch_id == batch_id))).first()
 
+    # The write path below is plain SQL through the driver: the same ON CONFLICT statements run on both
+    # databases, and 500 rows go in one executemany (SQLite) or one statement over arrays (PostgreSQL),
+    # without SQLAlchemy compiling an expanding IN list or processing each row's types.
+
+    def lock_device(self, conn: Connection, device_id: str) -> None:
+        """Serialise batches of one device (SQLite's BEGIN IMMEDIATE already serialises everything):
+        a retry that arrives while the first attempt is still being recorded waits, then replays."""
+        if not self.is_sqlite:
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (device_id,))
+
+    def _any(self, ids: Sequence[str]) -> tuple[str, Any]:
+        """A `column IN ...` tail and its one parameter, for any number of ids."""
+        if self.is_sqlite:
+            return "IN (SELECT value FROM json_each(?))", json.dumps(list(ids))
+        return "= ANY(%s)", list(ids)
+
     def known_events(self, conn: Connection, event_ids: Sequence[str]) -> dict[str, str]:
         """event id -> device id, for the ids already recorded."""
-        found: dict[str, str] = {}
-        for start in range(0, len(event_ids), 900):  # stay under SQLite's bound-parameter limit
-            chunk = event_ids[start:start + 900]
-            found.update((row.event_id, row.device_id) for row in conn.execute(
-                select(events.c.event_id, events.c.device_id).where(events.c.event_id.in_(chunk))))
-        return found
+        tail, ids = self._any(event_ids)
+        return dict(conn.exec_driver_sql(f"SELECT event_id, device_id FROM event WHERE event_id {tail}",
+                                         (ids,)).all())
 
     def registrations_of(self, conn: Connection, device_id: str, registration_ids: Sequence[str]) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for start in range(0, len(registration_ids), 900):
-            chunk = registration_ids[start:start + 900]
-            for row in conn.execute(select(registrations).where(and_(
-                    registrations.c.device_id == device_id, registrations.c.registration_id.in_(chunk)))):
-                found[row.registration_id] = row
-        return found
+        tail, ids = self._any(registration_ids)
+        p = "?" if self.is_sqlite else "%s"
+        rows = conn.exec_driver_sql(
+            "SELECT registration_id, arrived_at, departed_at, cancelled, last_event_id FROM registration "
+            f"WHERE device_id = {p} AND registration_id {tail}", (device_id, ids))
+        return {row.registration_id: row for row in rows}
 
-    def insert_events(self, conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
-        """Insert events, skipping ids already there; the ids actually inserted."""
+    def insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
+        """Insert events (tuples in `EVENT_COLUMNS` order), skipping ids already recorded; the ids inserted."""
         if not rows:
             return set()
-        statement = self._insert(events).on_conflict_do_nothing(index_elements=["event_id"])
-        result = conn.execute(statement.returning(events.c.event_id), rows)
-        return set(result.scalars())
+        columns = ", ".join(EVENT_COLUMNS)
+        if self.is_sqlite:
+            placeholders = ", ".join("?" * len(EVENT_COLUMNS))
+            result = conn.exec_driver_sql(f"INSERT INTO event ({columns}) VALUES ({placeholders}) "
+                                          "ON CONFLICT (event_id) DO NOTHING", rows)
+            if result.rowcount == len(rows):
+                return {row[0] for row in rows}
+            tail, ids = self._any([row[0] for row in rows])  # some were there already: which are ours
+            return {row[0] for row in conn.exec_driver_sql(
+                f"SELECT event_id FROM event WHERE device_id = ? AND batch_id = ? AND event_id {tail}",
+                (rows[0][1], rows[0][2], ids))}
+        arrays = [list(column) for column in zip(*rows)]
+        result = conn.exec_driver_sql(
+            f"INSERT INTO event ({columns}) SELECT * FROM unnest(" + ", ".join(["%s::text[]"] * len(EVENT_COLUMNS))
+            + ") ON CONFLICT (event_id) DO NOTHING RETURNING event_id", tuple(arrays))
+        return {row[0] for row in result}
 
-    def upsert_registrations(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+    def upsert_registrations(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Insert or update registrations (tuples in `REGISTRATION_COLUMNS` order)."""
         if not rows:
             return
-        statement = self._insert(registrations)
-        statement = statement.on_conflict_do_update(
-            index_elements=["device_id", "registration_id"],
-            set_={name: statement.excluded[name]
-                  for name in ("arrived_at", "departed_at", "cancelled", "last_event_id")})
-        conn.execute(statement, rows)
+        columns = ", ".join(REGISTRATION_COLUMNS)
+        update = ", ".join(f"{name} = excluded.{name}" for name in REGISTRATION_COLUMNS[2:])
+        conflict = f"ON CONFLICT (device_id, registration_id) DO UPDATE SET {update}"
+        if self.is_sqlite:
+            conn.exec_driver_sql(f"INSERT INTO registration ({columns}) VALUES "
+                                 f"({', '.join('?' * len(REGISTRATION_COLUMNS))}) {conflict}", rows)
+            return
+        types = ["text[]", "text[]", "text[]", "text[]", "boolean[]", "text[]"]
+        conn.exec_driver_sql(f"INSERT INTO registration ({columns}) SELECT * FROM unnest("
+                             + ", ".join(f"%s::{t}" for t in types) + f") {conflict}",
+                             tuple(list(column) for column in zip(*rows)))
 
     def save_answer(self, conn: Connection, **values: Any) -> None:
         conn.execute(answers.insert().values(**values))

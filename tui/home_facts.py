@@ -33,6 +33,7 @@ class HomeFacts:
     overdue: list[RegistrationView] = field(default_factory=list)  # past their expected departure
     outbox: dict[str, int] = field(default_factory=dict)
     delivery: DeliveryState | None = None
+    connected: bool = False  # this program was given a Delivery (it can send); else it only shows
 
 
 def gather(registry: Registry, delivery: Delivery | None, now: datetime) -> HomeFacts:
@@ -43,8 +44,10 @@ def gather(registry: Registry, delivery: Delivery | None, now: datetime) -> Home
     arrived = sum(1 for v in views if v.arrived_at.astimezone(CHINA_TIME).date() == today)
     departed = sum(1 for v in views if v.departed_at and v.departed_at.astimezone(CHINA_TIME).date() == today)
     overdue = [v for v in present if v.expected_departure is not None and v.expected_departure < now]
-    return HomeFacts(present, arrived, departed, overdue, registry.outbox_counts(),
-                     delivery.state() if delivery else None)
+    from agent.delivery import delivery_state
+
+    state = delivery.state() if delivery is not None else delivery_state(registry.store)
+    return HomeFacts(present, arrived, departed, overdue, registry.outbox_counts(), state, delivery is not None)
 
 
 def delivery_line(facts: HomeFacts, lang: str) -> str:
@@ -67,8 +70,9 @@ def delivery_line(facts: HomeFacts, lang: str) -> str:
     if state is not None and state.last_success is not None:
         when = state.last_success.astimezone(CHINA_TIME).strftime("%m-%d %H:%M")
         parts.append(say(f"上次上传 {when}", f"last upload {when}"))
-    if state is not None and state.sender == "daemon":
+    sender = state.sender if state is not None else None
+    if sender and sender.startswith("daemon"):
         parts.append(say("由后台服务发送", "sent by the background service"))
-    elif state is not None and state.sender:
+    elif sender and facts.connected:
         parts.append(say("由本程序发送", "sent by this program"))
     return " · ".join(parts)

@@ -42,5 +42,6 @@ class Key:
 
 
 def bindings(keys: Iterable[Key]) -> list[Binding]:
-    """Textual bindings for a screen's keys."""
-    return [key.binding() for key in keys]
+    """Textual bindings for a screen's keys (a key with no action is listed for help only: Enter in a
+    form acts inside the fields, not through a binding)."""
+    return [key.binding() for key in keys if key.action]

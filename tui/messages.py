@@ -39,3 +39,15 @@ class LanguageChanged(Message):
 
 class Unlocked(Message):
     """The operator typed the right PIN on the lock screen."""
+
+
+class Enrolled(Message):
+    """This device was enrolled with the platform (the wizard moves on; settings says so)."""
+
+
+class PinChosen(Message):
+    """The operator set a PIN (its hash), or chose none (empty hash)."""
+
+    def __init__(self, pin_hash: str) -> None:
+        super().__init__()
+        self.pin_hash = pin_hash

@@ -25,8 +25,9 @@ The payload (the CLI's JSON input)::
 ... }, now=datetime(2024, 5, 1, 15, 0))
 >>> checked.problems
 []
->>> checked.data["person"]
-{'doc_type': 'resident_id', 'doc_number': '11010519491231002X', 'name': '张三', 'sex': 'F', 'birth_date': '1949-12-31', 'nationality': 'CHN'}
+>>> person = checked.data["person"]
+>>> person["doc_number"], person["name"], person["sex"], person["birth_date"], person["nationality"]
+('11010519491231002X', '张三', 'F', '1949-12-31', 'CHN')
 >>> checked.data["arrived_at"]
 '2024-05-01T14:30:00+08:00'
 """
@@ -66,6 +67,7 @@ _SEXES = {"M": Sex.MALE, "F": Sex.FEMALE, "MALE": Sex.MALE, "FEMALE": Sex.FEMALE
 _TRUE = {"true", "yes", "y", "1", "是"}
 _FALSE = {"false", "no", "n", "0", "否"}
 _NEEDS_NATIONALITY = (DocType.PASSPORT, DocType.FOREIGN_PERMANENT_ID)
+_NUMBER_LIKE = frozenset({"doc_number", "phone", "unit", "residence_permit_number"})
 
 
 @dataclass
@@ -238,7 +240,8 @@ class _Check:
             facts = document_facts(doc_type, number)
         # A resident ID or residence permit states the sex; when its number is wrong that is the error.
         sex = self.sex(payload.get("sex"), facts.sex if facts else None,
-                       required=doc_type not in (DocType.RESIDENT_ID, DocType.HMT_RESIDENCE_PERMIT))
+                       required=doc_type is not None
+                       and doc_type not in (DocType.RESIDENT_ID, DocType.HMT_RESIDENCE_PERMIT))
         self.put(person, "sex", sex)
         self.put(person, "ethnicity", self.ethnicity(payload.get("ethnicity")))
         self.put(person, "birth_date", self.birth_date(payload.get("birth_date"),
@@ -289,13 +292,15 @@ class _Check:
         self.unknown_keys(value, GUARDIAN_KEYS, "guardian.")
         guardian: dict[str, Any] = {}
         doc_type = self.doc_type(value, "guardian.doc_type")
+        nationality = self.nationality(value, "guardian.nationality")
+        number = None
         if doc_type is DocType.NONE_WITH_GUARDIAN:
             self.error("registration.guardian_document", "监护人必须有自己的证件：请选择监护人的证件类型",
                        "the guardian needs a document of their own: choose the guardian's document type",
                        "guardian.doc_type")
             doc_type = None
-        nationality = self.nationality(value, "guardian.nationality")
-        number = self.document(value, doc_type, nationality, "guardian.")
+        else:
+            number = self.document(value, doc_type, nationality, "guardian.")
         if doc_type is not None:
             guardian["doc_type"] = doc_type.value
         self.put(guardian, "doc_number", number)
@@ -494,8 +499,8 @@ class _Check:
     def text(self, payload: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> str | None:
         """A stripped, NFC-normalised text field within its length limit, or None (problem recorded)."""
         value = payload.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and key in ("doc_number", "phone"):
-            value = str(value)  # spreadsheets turn long numbers into numbers
+        if isinstance(value, int) and not isinstance(value, bool) and key in _NUMBER_LIKE:
+            value = str(value)  # JSON written from a spreadsheet turns "302" and long numbers into numbers
         if _absent(value) or (isinstance(value, str) and not value.strip()):
             if required:
                 self.error("registration.required", f"缺少必填项 {path}", f"{path} is required", path)

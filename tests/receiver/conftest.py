@@ -13,7 +13,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from agent.domain import CHINA_TIME, EventType, VenueKind
 from protocol.enrollment import ENROLL_PATH, enroll_request, read_enrollment
 from protocol.keys import SUITE_PREFERENCE, CipherSuite, generate_device_key
-from protocol.messages import Batch, Event, Enrollment, new_event
+from protocol.messages import Batch, Enrollment, Event, new_event
 from protocol.sealing import SealedBatch, seal_batch
 from protocol.signatures import sign_request
 from receiver.app import Settings, create_app

@@ -161,3 +161,16 @@ async def test_events_of_every_venue_kind_are_recorded(receiver, events) -> None
         device = await receiver.enroll(kind)
         assert receipts_of(device, await receiver.report(device, [events.no_arrivals()]))
     assert receiver.storage.count_events() == len(VenueKind)
+
+
+async def test_checker_processes_record_the_same_as_in_process(start_receiver, events) -> None:
+    from receiver.app import Settings
+
+    receiver = await start_receiver(Settings(workers=1))
+    device = await receiver.enroll()
+    bad = events.registration("R2", doc_number="110105194912310021")
+    batch = [events.registration("R1"), bad, events.departure("R1")]
+    receipts = receipts_of(device, await receiver.report(device, batch))
+    assert [receipts[e.event_id].status for e in batch] == [ReceiptStatus.ACCEPTED, ReceiptStatus.REJECTED,
+                                                            ReceiptStatus.ACCEPTED]
+    assert receipts[bad.event_id].problem.code.startswith("resident_id.")

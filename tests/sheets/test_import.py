@@ -126,6 +126,27 @@ def test_employer_xlsx_with_date_cells(employer: Path, tmp_path: Path) -> None:
     assert rows[0]["arrived_at"] == f"{days_ago(30).isoformat()}T09:00+08:00"
 
 
+def test_hotel_xlsx_with_a_foreign_guest_and_a_room_excel_made_a_date(private_home: Path, tmp_path: Path) -> None:
+    assert run("init", "--kind", "hotel", "--name", "二七宾馆").exit_code == 0
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Name", "Document type", "Doc number", "Nationality", "Sex", "Room", "Check-in", "预计离店时间"])
+    arrived = datetime.combine(days_ago(1), datetime.min.time()).replace(hour=21, minute=15)
+    sheet.append(["John Smith", "护照", "E12345678", "美国", "M", 306, arrived, days_ago(-1).isoformat() + " 12:00"])
+    sheet.append(["Jane Smith", "414", "E12345679", "USA", "F", datetime(2026, 3, 1), arrived, None])
+    sheet.append(["王芳", "居民身份证", 4.10102199001011e17, "中国", "女", "308", arrived, None])  # as Excel saves it
+    path = tmp_path / "guests.xlsx"
+    book.save(path)
+    result = run("--lang", "en", "import", str(path))
+    assert result.exit_code == 1
+    assert "row 2: registered as" in result.stdout
+    assert "row 3: refused - Room: Excel turned this cell into a date" in result.stdout
+    assert "row 4: refused - Doc number: Excel stored this number as a number" in result.stdout
+    (guest,) = listed()
+    assert guest["kind"] == "stay" and guest["unit"] == "306" and guest["doc_type"] == "passport"
+    assert guest["expected_departure"] == f"{days_ago(-1).isoformat()}T12:00+08:00"
+
+
 def test_unusable_file_exits_2_and_registers_nothing(rental: Path, tmp_path: Path) -> None:
     path = tmp_path / "photo.csv"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))

@@ -31,6 +31,9 @@ class DengjiScreen(Screen[None]):
     HELP_ZH: ClassVar[str] = ""
     HELP_EN: ClassVar[str] = ""
 
+    stale_language = False  # the language changed while another screen was on top
+    relabelling = False  # widgets are being rebuilt: workers' results wait in the state until done
+
     def __init_subclass__(cls, **kwargs: object) -> None:
         cls.BINDINGS = bindings(cls.KEYS)  # before Textual reads them in its own __init_subclass__
         super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
@@ -57,10 +60,32 @@ class DengjiScreen(Screen[None]):
         yield TitleBar(venue.name if venue else "", self.say(self.TITLE_ZH, self.TITLE_EN), self.session.clock,
                        self.session.lang)
         yield from self.compose_body()
-        yield KeyBar(self.all_keys(), self.session.lang)
+        # Help and language first: if a narrow terminal cuts the bar, it cuts the screen's rarer keys.
+        yield KeyBar([*self.dengji.APP_KEYS, *self.KEYS], self.session.lang)
 
     def compose_body(self) -> Iterable[object]:  # pragma: no cover - every screen overrides it
         return ()
+
+    async def _on_screen_resume(self) -> None:
+        if self.stale_language:
+            self.stale_language = False
+            await self.relabel()
+
+    async def relabel(self) -> None:
+        """Rebuild in the session's (new) language from the state, and put the cursor back."""
+        focused = self.focused.id if self.focused is not None else None
+        self.relabelling = True
+        try:
+            await self.recompose()
+        finally:
+            self.relabelling = False
+        self.after_relabel()
+        if focused:
+            for widget in self.query(f"#{focused}"):
+                widget.focus()
+
+    def after_relabel(self) -> None:
+        """Refill what compose leaves empty (tables filled by workers)."""
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:

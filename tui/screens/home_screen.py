@@ -29,9 +29,10 @@ _MENU = (
 class HomeScreen(DengjiScreen):
     KEYS = (
         Key("f2", "register", "登记", "Register"),
-        Key("f3", "depart", "离开", "Departure"),
+        Key("f3", "depart", "离开", "Leave"),
         Key("f4", "people", "人员", "People"),
-        Key("f6", "settings", "设置", "Settings"),
+        Key("f6", "settings", "设置", "Setup"),
+        Key("ctrl+q", "app.quit", "退出", "Quit"),
     )
     TITLE_ZH, TITLE_EN = "首页", "Home"
     HELP_ZH = ("首页显示现在在住的人、今天的到达和离开、提醒，以及上报平台的状态。\n"
@@ -78,11 +79,16 @@ class HomeScreen(DengjiScreen):
 
     def _show(self, facts: HomeFacts) -> None:
         self.facts = facts
+        if self.relabelling:
+            return
         self.query_one("#delivery", Static).update(delivery_line(facts, self.session.lang))
         self.query_one("#today", Static).update(self._today_text())
         self.query_one("#reminders", Static).update(self._reminder_text())
         self.query_one("#present-title", Static).update(self._present_title())
         self.query_one("#present", PeopleTable).show(facts.present)
+
+    def after_relabel(self) -> None:
+        self._show(self.facts)
 
     def _present_title(self) -> str:
         return self.say(f"现在在住 {len(self.facts.present)} 人（按房号）",
@@ -108,7 +114,7 @@ class HomeScreen(DengjiScreen):
         if self._typed:  # a scanner typed a line and its Enter reached the menu
             self._scanned(self._take_typed())
             return
-        self.run_action(event.option.id or "")
+        getattr(self, f"action_{event.option.id}")()
 
     def on_key(self, event: events.Key) -> None:
         """Collect what a scanner types here; its Enter ends the line."""

@@ -44,11 +44,9 @@ class PeopleTable(DataTable[str | Text]):
         self._columns = tuple(columns)
         self._lang = lang
         self.views: dict[int, RegistrationView] = {}
-
-    def on_mount(self) -> None:
         for column in self._columns:
             zh, en = _COLUMNS[column]
-            self.add_column(en if self._lang == "en" else zh, key=column)
+            self.add_column(en if lang == "en" else zh, key=column)
 
     def show(self, views: Sequence[RegistrationView]) -> int:
         """Fill the table (at most LIMIT rows); returns how many were left out."""

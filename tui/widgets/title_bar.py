@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
@@ -32,14 +33,14 @@ class TitleBar(Static):
         self.update(self._line())
         self.set_interval(20, lambda: self.update(self._line()))
 
-    def _line(self) -> Text:
+    def _line(self) -> Table:
         now = self._clock()
         day = _WEEKDAYS[self._lang][now.weekday()] if self._lang in _WEEKDAYS else ""
         when = now.strftime("%Y-%m-%d %H:%M ") + (f"周{day}" if self._lang == "zh" else day)
         left = Text.assemble(("登记 dengji", "bold"), "  ", self._venue_name, "  ›  ", (self._title, "bold"))
-        width = max(self.size.width - 2, 40)
-        gap = max(width - left.cell_len - len(when), 1)
-        return Text.assemble(left, " " * gap, when, no_wrap=True, overflow="ellipsis")
-
-    def on_resize(self) -> None:
-        self.update(self._line())
+        left.no_wrap, left.overflow = True, "ellipsis"
+        line = Table.grid(expand=True)
+        line.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        line.add_column(justify="right", no_wrap=True)
+        line.add_row(left, when)
+        return line

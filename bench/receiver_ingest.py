@@ -1,0 +1,160 @@
+"""Receiver ingest rate: events per second for batches of 500 over loopback, SQLite or PostgreSQL.
+
+Starts `dengji-receiver serve` as a process of its own (so that the client and the server each have a
+core), enrolls a device, seals every batch before the clock starts (a venue seals once and resends),
+then sends them - signing each request when it goes - and prints events/s. Every event must come back
+`accepted`, or the run fails: a fast receiver that drops events measures nothing.
+
+    .venv/bin/python bench/receiver_ingest.py                       # SQLite in a temporary folder
+    .venv/bin/python bench/receiver_ingest.py --db postgresql://dengji:dengji@127.0.0.1/dengji_test
+    .venv/bin/python bench/receiver_ingest.py --mix registrations   # only registrations (costliest)
+
+Mixes: `hotel` (default: a registration and a departure per guest, the steady state of a hotel),
+`registrations`, `departures` (cheapest: no identity document to validate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import aiohttp
+import sqlalchemy
+from sqlalchemy.engine import make_url
+
+from agent.domain import CHINA_TIME, EventType, VenueKind
+from protocol.enrollment import ENROLL_PATH, enroll_request, read_enrollment
+from protocol.keys import generate_device_key
+from protocol.messages import Batch, Event, new_event
+from protocol.receipts import verify_receipts
+from protocol.sealing import SealedBatch, seal_batch
+from protocol.signatures import sign_request
+from receiver.enrollment import issue_code
+from receiver.storage import Storage, normalise_url
+
+SCRIPT = Path(sys.executable).parent / "dengji-receiver"
+ARRIVED = datetime.now(CHINA_TIME) - timedelta(hours=2)
+
+
+def registration(rid: str) -> Event:
+    return new_event(EventType.REGISTERED, {
+        "registration_id": rid, "kind": "stay", "unit": "302", "arrived_at": ARRIVED.isoformat(),
+        "person": {"doc_type": "resident_id", "doc_number": "11010519491231002X", "name": "张三",
+                   "phone": "13800138000", "address": "北京市朝阳区建国路 1 号"}}, ARRIVED)
+
+
+def departure(rid: str) -> Event:
+    left = ARRIVED + timedelta(hours=1)
+    return new_event(EventType.DEPARTED, {"registration_id": rid, "departed_at": left.isoformat()}, left)
+
+
+def build_batches(mix: str, count: int, size: int) -> tuple[list[list[Event]], list[list[Event]]]:
+    """(warm-up batches, timed batches). Departures only refer to registrations of the warm-up, which
+    is recorded before the clock starts: batches in flight together may be recorded in any order."""
+    departures = {"registrations": 0, "departures": size, "hotel": size // 2}[mix]
+    arrivals = size - departures
+    known = [f"W-{k}" for k in range(count * departures)]
+    warm_up = [registration(rid) for rid in known] or [registration("W-0")]
+    timed = [[registration(f"R{i}-{j}") for j in range(arrivals)]
+             + [departure(rid) for rid in known[i * departures:(i + 1) * departures]] for i in range(count)]
+    return [warm_up[k:k + size] for k in range(0, len(warm_up), size)], timed
+
+
+async def run(url: str, batches: int, size: int, mix: str, concurrency: int, workers: int) -> float:
+    storage = Storage(url)
+    from receiver.keyring import ensure_keys
+
+    ensure_keys(storage, datetime.now(timezone.utc))
+    code = issue_code(storage, "压测旅馆", VenueKind.HOTEL, datetime.now(timezone.utc))
+    storage.close()
+    server = await asyncio.create_subprocess_exec(
+        str(SCRIPT), "serve", "--port", "0", "--db", url, "--rate", "1000000", "--burst", "1000000",
+        "--max-in-flight", "1000", "--workers", str(workers), stdout=asyncio.subprocess.PIPE)
+    try:
+        line = (await asyncio.wait_for(server.stdout.readline(), 60)).decode()
+        base = line.split("listening on ")[1].split()[0]
+        key = generate_device_key()
+        async with aiohttp.ClientSession() as session:
+            async with session.post(base + ENROLL_PATH, json=enroll_request(
+                    code, {"kind": "hotel", "name": "压测旅馆"}, key)) as resp:
+                enrollment = read_enrollment(await resp.json())
+            warm_up, timed_events = build_batches(mix, batches, size)
+            warm, timed = ([seal_batch(Batch(enrollment.device_id, str(uuid.uuid4()), tuple(events)),
+                                       enrollment.platform_key) for events in group]
+                           for group in (warm_up, timed_events))
+
+            async def send(item: SealedBatch) -> None:
+                headers = sign_request("POST", "/v1/batches", item.body, key, enrollment.device_id,
+                                       datetime.now(timezone.utc), item.headers())
+                async with session.post(base + "/v1/batches", data=item.body, headers=headers) as resp:
+                    body = await resp.read()
+                    if resp.status != 200:
+                        raise SystemExit(f"batch refused: {resp.status} {body[:300]!r}")
+                receipts = verify_receipts(json.loads(body), enrollment.receipt_public_key)
+                refused = [r for r in receipts if r.status.value != "accepted"]
+                if refused:
+                    raise SystemExit(f"{len(refused)} events not accepted, e.g. {refused[0].problem}")
+
+            for item in warm:
+                await send(item)
+            queue = list(timed)
+            started = time.perf_counter()
+
+            async def worker() -> None:
+                while queue:
+                    await send(queue.pop(0))
+
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            elapsed = time.perf_counter() - started
+        return batches * size / elapsed
+    finally:
+        server.send_signal(signal.SIGTERM)
+        await server.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=None, help="database URL (default: a new SQLite file)")
+    parser.add_argument("--batches", type=int, default=40)
+    parser.add_argument("--size", type=int, default=500)
+    parser.add_argument("--mix", choices=["hotel", "registrations", "departures"], default="hotel")
+    parser.add_argument("--concurrency", type=int, default=2, help="batches in flight at once")
+    parser.add_argument("--workers", type=int, default=2, help="the server's checker processes (serve --workers)")
+    args = parser.parse_args()
+    folder = None
+    url, schema = args.db, None
+    if url is None:
+        folder = Path(tempfile.mkdtemp(prefix="dengji-bench-"))
+        url = f"sqlite:///{folder / 'receiver.db'}"
+    elif not normalise_url(url).startswith("sqlite"):
+        schema = f"bench_{uuid.uuid4().hex[:12]}"  # a fresh schema, dropped afterwards
+        admin = sqlalchemy.create_engine(normalise_url(url))
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        url = make_url(normalise_url(url)).update_query_dict(
+            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    try:
+        rate = asyncio.run(run(url, args.batches, args.size, args.mix, args.concurrency, args.workers))
+        kind = "SQLite" if schema is None else "PostgreSQL"
+        print(f"{kind}: {rate:,.0f} events/s ({args.batches} batches of {args.size}, mix {args.mix}, "
+              f"{args.concurrency} in flight, {args.workers} checker processes)")
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        if schema is not None:
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Fixtures for the TUI tests: a real store in the test's private home, a clock that holds still."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from agent.domain import CHINA_TIME
+from agent.registry import Registry
+from agent.sample_people import sample_registration
+from tui.app import DengjiApp
+from tui.clock import fixed_clock
+from tui.preferences import Preferences
+from tui.session import TuiSession
+
+NOW = datetime(2025, 5, 1, 14, 30, tzinfo=CHINA_TIME)
+ARRIVED = "2025-05-01 10:00"
+SIZE = (80, 24)
+
+AppFactory = Callable[..., DengjiApp]
+
+
+def _seed_guests(registry: Registry, count: int, start: int = 0) -> list[int]:
+    """Register `count` sample guests in rooms 301, 302, ...; returns their registration ids."""
+    ids = []
+    for i in range(start, start + count):
+        outcome = registry.register(sample_registration(i, "stay", ARRIVED, unit=str(301 + i)))
+        assert outcome.ok, outcome.problems
+        assert outcome.registration_id is not None
+        ids.append(outcome.registration_id)
+    return ids
+
+
+@pytest.fixture
+def make_app(private_home: Path) -> AppFactory:
+    """Build the app on a registry (None: first run) in the test's home, with the clock at NOW."""
+
+    def build(registry: Registry | None, lang: str = "zh", preferences: Preferences | None = None) -> DengjiApp:
+        session = TuiSession(home=private_home, registry=registry, lang=lang, clock=fixed_clock(NOW),
+                             preferences=preferences or Preferences())
+        session.venue = registry.venue() if registry is not None else None
+        return DengjiApp(session)
+
+    return build
+
+
+def _screen_text(app: DengjiApp) -> str:
+    return "\n".join(strip.text.rstrip() for strip in app.screen._compositor.render_strips())  # noqa: SLF001
+
+
+@pytest.fixture
+def seed_guests() -> Callable[..., list[int]]:
+    """`seed_guests(registry, count, start=0)`: sample guests in rooms 301, 302, ...; their registration ids."""
+    return _seed_guests
+
+
+async def _burst(app: DengjiApp, pilot, *lines: str) -> None:  # type: ignore[no-untyped-def]
+    """Type each line and Enter in one burst, as a keyboard-wedge scanner does (no pause between keys,
+    unlike `pilot.press`, which waits for the app to go idle after every key)."""
+    from textual import events
+
+    driver = app._driver  # noqa: SLF001 - the pilot's own way in
+    assert driver is not None
+    for line in lines:
+        for char in line:
+            key = events.Key(char if char.isalnum() else {"<": "less_than_sign"}.get(char, char), char)
+            key.set_sender(app)
+            driver.send_message(key)
+        enter = events.Key("enter", "\r")
+        enter.set_sender(app)
+        driver.send_message(enter)
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.fixture
+def burst() -> Callable[..., object]:
+    """`await burst(app, pilot, *lines)`: a scanner typing lines, each ended by Enter."""
+    return _burst
+
+
+@pytest.fixture
+def screen_text() -> Callable[[DengjiApp], str]:
+    """`screen_text(app)`: what the terminal shows now, as plain text, one line per row."""
+    return _screen_text

@@ -1,0 +1,97 @@
+"""The app shell: home screen, language switch, F1 help, theme, against a real store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from agent.config import load_config
+from agent.domain import CHINA_TIME
+from tui.preferences import load_preferences
+from tui.screens.help_modal import HelpModal
+from tui.screens.home_screen import HomeScreen
+from tui.widgets.people_table import PeopleTable
+
+NOW = datetime(2025, 5, 1, 14, 30, tzinfo=CHINA_TIME)  # the clock of `make_app`
+
+
+async def test_home_shows_who_is_here_and_the_delivery_line(hotel_registry, make_app, seed_guests, screen_text):
+    seed_guests(hotel_registry, 3)
+    hotel_registry.depart(hotel_registry.registrations()[0].id, at=NOW)
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert app.screen.query_one("#present", PeopleTable).row_count == 2
+        text = screen_text(app)
+        assert "现在在住 2 人" in text
+        assert "平台：未连接" in text and "待上传 4" in text
+        assert "今天到达 3 人，离开 1 人" in text
+        assert "测试宾馆" in text and "2025-05-01 14:30" in text
+
+
+async def test_language_switches_at_any_time_and_is_remembered(hotel_registry, make_app, screen_text, private_home):
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "首页" in screen_text(app)
+        await pilot.press("f2")  # into the register form, then switch there
+        await pilot.press("f9")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Guest check-in" in text and "Document type" in text and "Ctrl+S Save" in text
+        await pilot.press("escape")  # home was built in Chinese: it follows the switch on return
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Here now: 0" in text and "Platform: not connected" in text and "F2 Register" in text
+        await pilot.press("f9")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "现在在住 0 人" in screen_text(app)
+    assert load_config(private_home).lang == "zh"
+
+
+async def test_f1_lists_every_key_of_the_current_screen(hotel_registry, make_app, screen_text):
+    app = make_app(hotel_registry, lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2")
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpModal)
+        text = screen_text(app)
+        for key, name in (("Ctrl+S", "Save"), ("Esc", "Back"), ("Enter", "Next field"), ("F9", "中文"),
+                          ("Ctrl+L", "Lock the screen"), ("Space", "Open the list")):
+            assert key in text and name in text, (key, name)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpModal)
+
+
+async def test_theme_toggles_between_dark_and_light_and_is_saved(hotel_registry, make_app, private_home):
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.theme == "textual-dark"
+        await pilot.press("f8")
+        await app.workers.wait_for_complete()
+        assert app.theme == "textual-light"
+    assert load_preferences(private_home).theme == "textual-light"
+
+
+async def test_home_menu_opens_each_task_with_enter_and_f_keys(hotel_registry, make_app):
+    from tui.screens.departure_screen import DepartureScreen
+    from tui.screens.people_screen import PeopleScreen
+    from tui.screens.register_screen import RegisterScreen
+    from tui.screens.settings_screen import SettingsScreen
+
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")  # the menu has the focus, first item: register
+        assert isinstance(app.screen, RegisterScreen)
+        await pilot.press("escape")
+        for key, screen in (("f3", DepartureScreen), ("f4", PeopleScreen), ("f6", SettingsScreen)):
+            await pilot.press(key)
+            assert isinstance(app.screen, screen), key
+            await pilot.press("escape")
+            assert isinstance(app.screen, HomeScreen)

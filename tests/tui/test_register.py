@@ -1,0 +1,198 @@
+"""Registering through the form: typed by hand, each kind of invalid input, the ID number's autofill.
+
+Every test drives the real form with keys and then looks in the real store: the registration row and
+its outbox event are there (or, for a refused form, nothing is).
+"""
+
+from __future__ import annotations
+
+from agent.sample_people import resident_id_for
+from tui.messages import Registered
+from tui.screens.home_screen import HomeScreen
+from tui.screens.register_screen import RegisterScreen
+from tui.widgets.field_row import FieldRow
+
+
+def _field(app, key: str):
+    return app.screen.query_one("#f-" + key.replace(".", "--"))
+
+
+def _row(app, key: str) -> FieldRow:
+    return app.screen.query_one("#row-" + key.replace(".", "--"), FieldRow)
+
+
+async def _type(pilot, text: str) -> None:
+    """Type key by key (slow under the pilot: kept for the keyboard-only test and short texts)."""
+    await pilot.press(*text)
+
+
+async def _fill(app, pilot, key: str, text: str) -> None:
+    """Focus a field and put text in it at once, as a paste would: the same Changed path as typing."""
+    widget = _field(app, key)
+    widget.focus()
+    widget.value = text
+    await pilot.pause()
+
+
+async def _open_form(app, pilot) -> RegisterScreen:
+    await app.workers.wait_for_complete()
+    await pilot.press("f2")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    assert isinstance(app.screen, RegisterScreen)
+    return app.screen
+
+
+async def test_a_guest_registered_by_keyboard_alone_lands_in_the_store_and_outbox(hotel_registry, make_app):
+    number, born, sex = resident_id_for(7)
+    messages: list[object] = []
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        await _open_form(app, pilot)
+        await pilot.press("enter")  # empty scan box: type by hand
+        assert app.focused is _field(app, "person.doc_type")
+        await pilot.press("enter")  # keep 居民身份证
+        assert app.focused is _field(app, "person.doc_number")
+        await _type(pilot, number)
+        await pilot.press("enter")
+        assert app.focused is _field(app, "person.name")
+        await _type(pilot, "王伟")
+        for _ in range(6):  # sex, birth date, ethnicity, address, phone (filled or optional), then the room
+            await pilot.press("enter")
+        assert app.focused is _field(app, "unit")
+        await _type(pilot, "302")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert any(isinstance(m, Registered) for m in messages)
+    [view] = hotel_registry.registrations()
+    assert (view.name, view.unit, view.sex, view.doc_masked[-4:]) == ("王伟", "302", sex, number[-4:])
+    assert view.arrived_at.strftime("%Y-%m-%d %H:%M") == "2025-05-01 06:30"  # 14:30 China time, stored as UTC
+    assert hotel_registry.outbox_counts()["pending"] == 1
+
+
+async def test_the_id_number_fills_birth_date_sex_and_native_region(hotel_registry, make_app, screen_text):
+    number, born, sex = resident_id_for(3)
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_form(app, pilot)
+        await _fill(app, pilot, "person.doc_number", number)
+        await pilot.pause()
+        assert screen.form.value("person.sex") == sex
+        assert screen.form.value("person.birth_date") == born.isoformat()
+        assert _field(app, "person.birth_date").value == born.isoformat()
+        assert _field(app, "person.sex").value == sex
+        assert _field(app, "person.address").value.startswith("河南省")
+        assert "籍贯：河南省" in screen_text(app)
+        # A different (mistyped) number takes back what the first one filled in.
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert screen.form.value("person.birth_date") == "" and screen.form.value("person.sex") == ""
+
+
+async def test_a_wrong_check_digit_is_shown_at_the_field_and_nothing_is_stored(hotel_registry, make_app, screen_text):
+    number, _, _ = resident_id_for(5)
+    wrong = number[:-1] + ("1" if number[-1] != "1" else "2")
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_form(app, pilot)
+        await _fill(app, pilot, "person.doc_number", wrong[:10])
+        await pilot.pause()
+        assert not _row(app, "person.doc_number").has_class("-invalid")  # no noise while typing
+        await _type(pilot, wrong[10:])
+        await pilot.pause()
+        assert _row(app, "person.doc_number").has_class("-invalid")
+        assert "校验位" in screen_text(app)
+        await _fill(app, pilot, "person.name", "李娜")
+        await _fill(app, pilot, "unit", "305")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, RegisterScreen)
+        assert app.focused is _field(app, "person.doc_number")
+    assert hotel_registry.registrations() == []
+    assert hotel_registry.outbox_counts()["pending"] == 0
+
+
+async def test_saving_an_empty_form_points_at_the_first_missing_field(hotel_registry, make_app, screen_text):
+    app = make_app(hotel_registry, lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_form(app, pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.focused is _field(app, "person.doc_number")
+        for key in ("person.doc_number", "person.name", "person.sex", "unit"):
+            assert _row(app, key).has_class("-invalid"), key
+        assert not _row(app, "person.phone").has_class("-invalid")
+        assert "4 field(s) to fix" in screen_text(app) and "Document number is required" in screen_text(app)
+    assert hotel_registry.registrations() == []
+
+
+async def test_each_kind_of_invalid_field_is_refused_with_its_own_message(hotel_registry, make_app, screen_text):
+    number, born, _ = resident_id_for(9)
+    cases = (
+        ("person.phone", "12345678901", "phone"),
+        ("person.birth_date", "1990-02-30", "date"),
+        ("arrived_at", "yesterday", "datetime"),
+    )
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_form(app, pilot)
+        await _fill(app, pilot, "person.doc_number", number)
+        await _fill(app, pilot, "person.name", "赵敏")
+        await _fill(app, pilot, "unit", "401")
+        for key, text, code in cases:
+            await _fill(app, pilot, key, text)
+            await pilot.press("tab")  # leave the field: every problem shows
+            await pilot.pause()
+            assert _row(app, key).has_class("-invalid"), key
+            assert screen.shown_problems[key].code.startswith(code) or code in screen.shown_problems[key].code, key
+        # the birth date typed over the one the ID filled in now disagrees with the number, too
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        assert isinstance(app.screen, RegisterScreen)
+    assert hotel_registry.registrations() == []
+
+
+async def test_the_same_person_twice_is_refused_by_the_store_and_said_at_the_number(
+        hotel_registry, make_app, seed_guests, screen_text):
+    seed_guests(hotel_registry, 1)  # sample person 0 in room 301
+    number, _, _ = resident_id_for(0)
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_form(app, pilot)
+        await _fill(app, pilot, "person.doc_number", number)
+        await _fill(app, pilot, "person.name", "王伟")
+        await _fill(app, pilot, "unit", "309")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, RegisterScreen)
+        assert app.focused is _field(app, "person.doc_number")
+        assert "已在本场所登记" in screen_text(app)
+    assert len(hotel_registry.registrations()) == 1
+
+
+async def test_typed_values_survive_a_language_switch(hotel_registry, make_app):
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_form(app, pilot)
+        await _fill(app, pilot, "person.name", "张三")
+        await pilot.press("f9")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert _field(app, "person.name").value == "张三"
+        assert app.focused is _field(app, "person.name")
+
+
+async def test_a_passport_holder_is_asked_the_nationality(hotel_registry, make_app):
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_form(app, pilot)
+        assert not _row(app, "person.nationality").display
+        _field(app, "person.doc_type").value = "passport"
+        await pilot.pause()
+        assert _row(app, "person.nationality").display
+        assert not _row(app, "person.address").display
+        assert "person.nationality" in [f.key for f in screen.form.shown()]

@@ -1,0 +1,110 @@
+"""Real processes for delivery tests: `dengji-receiver serve` and the `dengji` command, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+from agent.sample_people import sample_registration
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Receiver:
+    """A `dengji-receiver serve` subprocess with its own database; restartable on the same port."""
+
+    db: str
+    faults: str | None = None
+    port: int = 0
+    proc: subprocess.Popen[str] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Receiver:
+        args = [str(BIN / "dengji-receiver"), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", self.db]
+        if self.faults:
+            args += ["--faults", self.faults]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:  # the server says where it listens once it does: no sleeping
+            found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            if found:
+                self.port = int(found.group(1))
+                return self
+        raise AssertionError(f"receiver did not start (exit {self.proc.wait()})")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def admin(self, *args: str) -> str:
+        out = subprocess.run([str(BIN / "dengji-receiver"), *args, "--db", self.db], capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout + out.stderr
+        return out.stdout
+
+    def issue_code(self, venue: str = "测试宾馆", kind: str = "hotel") -> str:
+        return self.admin("issue-code", "--venue", venue, "--kind", kind).split()[-1]
+
+    def event_ids(self) -> list[str]:
+        return [e["event_id"] for e in json.loads(self.admin("events", "--json"))]
+
+
+def dengji(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the real `dengji` command (home and passphrase come from the test's environment)."""
+    out = subprocess.run([str(BIN / "dengji"), "--lang", "en", *args], capture_output=True, text=True, input=input,
+                         timeout=120)
+    if check:
+        assert out.returncode == 0, f"dengji {' '.join(args)} -> {out.returncode}\n{out.stdout}\n{out.stderr}"
+    return out
+
+
+def register_guests(count: int, start: int = 0) -> None:
+    records = [sample_registration(start + i, "stay", "2026-11-20 10:00") for i in range(count)]
+    out = dengji("register", "--json", "-", input=json.dumps(records, ensure_ascii=False))
+    assert out.stdout.count("registered as") == count
+
+
+def local_event_ids(home: Path) -> list[str]:
+    """The event ids the venue's store holds, read through the agent's own store."""
+    from sqlmodel import select
+
+    from agent.store.models import Event
+    from agent.store.opening import open_store
+
+    store = open_store(home)
+    with store.read() as session:
+        ids = list(session.exec(select(Event.event_id)))
+    store.dispose()
+    return ids
+
+
+def status() -> dict[str, object]:
+    """What `dengji status --json` prints (a subprocess: slow, use `sent_count` in polling loops)."""
+    return json.loads(dengji("status", "--json").stdout)
+
+
+def sent_count(home: Path) -> int:
+    """Events the store marks as sent, read in this process (cheap enough to poll)."""
+    from agent.delivery import delivery_state
+    from agent.store.opening import open_store
+
+    store = open_store(home)
+    try:
+        return delivery_state(store).sent
+    finally:
+        store.dispose()
+

@@ -1,0 +1,139 @@
+"""The dengji terminal UI: the application object and `run_tui`, the entry the CLI calls.
+
+Kept small on purpose: the app holds the session (state outside the widgets), the keys that work
+everywhere (help, language, theme, lock, quit), the idle lock, and which screen comes first. Screens
+do the rest, each in its own module.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import events, on, work
+from textual.app import App
+
+from agent.i18n import LANGS
+from tui.keys import Key, bindings
+from tui.messages import LanguageChanged, VenueReady
+from tui.preferences import THEMES, load_preferences, save_preferences
+from tui.session import TuiSession
+
+if TYPE_CHECKING:
+    from agent.delivery import Delivery
+    from agent.registry import Registry
+
+
+class DengjiApp(App[None]):
+    CSS_PATH = ["styles/app.tcss", "styles/forms.tcss"]
+    ENABLE_COMMAND_PALETTE = False
+    TITLE = "登记 dengji"
+    APP_KEYS: ClassVar[tuple[Key, ...]] = (
+        Key("f1", "help", "帮助", "Help", priority=True),
+        Key("f9", "switch_language", "English", "中文", priority=True),
+        Key("f8", "toggle_theme", "深色/浅色", "Dark/light", on_bar=False, priority=True),
+        Key("ctrl+l", "lock", "锁屏", "Lock the screen", on_bar=False, priority=True),
+        Key("ctrl+q", "quit", "退出", "Quit", on_bar=False, priority=True),
+    )
+    BINDINGS = bindings(APP_KEYS)
+
+    def __init__(self, session: TuiSession) -> None:
+        super().__init__()
+        self.session = session
+        self.last_activity = time.monotonic()
+
+    def on_mount(self) -> None:
+        from tui.screens.home_screen import HomeScreen
+        from tui.screens.setup_screen import SetupScreen
+
+        self.theme = self.session.preferences.theme
+        if self.session.registry is None or self.session.venue is None:
+            self.push_screen(SetupScreen())
+        else:
+            self.push_screen(HomeScreen())
+        self.set_interval(15, self.lock_if_idle)
+
+    # -- the idle lock -----------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self.last_activity = time.monotonic()
+        await super().on_event(event)
+
+    def lock_if_idle(self) -> None:
+        """Lock when a PIN is set and nobody has touched the keyboard for the chosen minutes."""
+        prefs = self.session.preferences
+        if prefs.has_pin and time.monotonic() - self.last_activity >= prefs.idle_minutes * 60:
+            self.action_lock()
+
+    def action_lock(self) -> None:
+        from tui.screens.lock_modal import LockModal
+
+        if self.session.preferences.has_pin and not isinstance(self.screen, LockModal):
+            self.push_screen(LockModal())
+
+    # -- keys that work everywhere -----------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from tui.screens.base import DengjiScreen
+        from tui.screens.help_modal import HelpModal
+
+        screen = self.screen
+        if isinstance(screen, DengjiScreen):
+            say = self.session.say
+            self.push_screen(HelpModal(say(screen.TITLE_ZH, screen.TITLE_EN), screen.help_text(), screen.all_keys()))
+
+    async def action_switch_language(self) -> None:
+        from tui.screens.base import DengjiScreen
+
+        lang = self.session.other_lang()
+        self.session.lang = lang
+        self._remember_language(lang)
+        for screen in self.screen_stack:
+            if isinstance(screen, DengjiScreen):
+                if screen is self.screen:
+                    await screen.relabel()
+                else:
+                    screen.stale_language = True
+        self.post_message(LanguageChanged(lang))
+
+    @work(thread=True, group="preferences")
+    def _remember_language(self, lang: str) -> None:
+        """The language is the agent's setting (`config.toml`), shared with the command line."""
+        from dataclasses import replace
+
+        from agent.config import ConfigError, load_config, save_config
+
+        home = self.session.home
+        if self.session.registry is None:
+            return  # first run before the store exists: the wizard writes the config
+        try:
+            save_config(home, replace(load_config(home), lang=lang))
+        except (ConfigError, OSError):
+            pass  # the switch still holds for this session
+
+    def action_toggle_theme(self) -> None:
+        prefs = self.session.preferences
+        theme = THEMES[(THEMES.index(prefs.theme) + 1) % len(THEMES)] if prefs.theme in THEMES else THEMES[0]
+        self.session.preferences = prefs.but(theme=theme)
+        self.theme = theme
+        self._save_preferences()
+
+    @work(thread=True, group="preferences")
+    def _save_preferences(self) -> None:
+        save_preferences(self.session.home, self.session.preferences)
+
+    @on(VenueReady)
+    def _venue_ready(self) -> None:
+        from tui.screens.home_screen import HomeScreen
+
+        self.switch_screen(HomeScreen())
+
+
+def run_tui(registry: Registry | None, home: Path, lang: str, delivery: Delivery | None) -> None:
+    """Open the terminal UI on `home`'s register (None: first run, the setup wizard creates it)."""
+    session = TuiSession(home=home, registry=registry, delivery=delivery, lang=lang if lang in LANGS else "zh",
+                         preferences=load_preferences(home))
+    session.venue = registry.venue() if registry is not None else None
+    DengjiApp(session).run()

@@ -1,0 +1,396 @@
+"""Register an arrival: the venue kind's form, rendered from its template, checked as it is typed.
+
+Focus starts in the scan box: a swiped ID card or a scanned passport fills the form, and Enter on an
+empty scan box goes to the fields for typing by hand. Enter moves on, Ctrl+S saves. Saving is one
+transaction in the agent (the registration and its outbox event) run in a worker thread; the upload
+happens in the background afterwards, so the clerk is never kept waiting for the network.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual import events, on, work
+from textual.containers import Horizontal, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label, Select, Static
+
+from agent.codes import label as code_label
+from agent.registry import Outcome
+from agent.templates import FormField, Template, load_template
+from agent.validation import Problem, Severity
+from tui.forms.live_checks import premature
+from tui.forms.registration_form import RegistrationForm, is_large_choice
+from tui.keys import Key
+from tui.messages import Registered
+from tui.scanner import (AwaitingSecondLine, IdCardScan, PassportScan, ScanFailed, ScanReader, ScanResult,
+                         looks_like_id_number)
+from tui.screens.base import BACK, DengjiScreen
+from tui.widgets.choice_select import ChoiceSelect
+from tui.widgets.field_row import FieldRow, key_of, widget_id
+
+
+class RegisterScreen(DengjiScreen):
+    KEYS = (
+        Key("ctrl+s", "save", "保存", "Save", priority=True),
+        Key("enter", "", "下一项", "Next field"),
+        BACK,
+        Key("ctrl+r", "clear", "清空重填", "Clear", priority=True),
+        Key("tab", "", "下一项（同 Enter）", "Next field (as Enter)", on_bar=False),
+        Key("space", "", "在选择框中打开列表", "Open the list of a choice", on_bar=False),
+    )
+    TITLE_ZH, TITLE_EN = "登记", "Register"
+    HELP_ZH = ("先刷身份证或扫描护照（光标在“刷卡/扫描”框）；手工录入请在该框按 Enter。\n"
+               "每填一项按 Enter 到下一项；选择框按空格键打开列表。带 * 的是必填项。\n"
+               "标签变红表示这一项有问题，屏幕下方说明怎样改。填好后按 Ctrl+S 保存，资料会在后台上传。")
+    HELP_EN = ("Swipe the ID card or scan the passport first (the cursor starts in the scan box); to type by "
+               "hand, press Enter there.\nEnter moves to the next field; Space opens a choice's list. Fields "
+               "marked * are required.\nA red label means the field needs fixing: the line under the form says "
+               "how. Ctrl+S saves; the upload happens in the background.")
+
+    def __init__(self, scan: ScanResult | None = None) -> None:
+        super().__init__(id="register")
+        self.template: Template | None = None
+        self.form: RegistrationForm | None = None
+        self.left: set[str] = set()  # fields the clerk has left: they show every problem
+        self.shown_problems: dict[str, Problem] = {}
+        self.store_problems: dict[str, Problem] = {}  # refusals by the store, until their field changes
+        self.general_problem: Problem | None = None
+        self.saving = False
+        self._scans = ScanReader()
+        self._pending_scan = scan
+        self._units: list[str] = []
+        self._focus_after_compose: str | None = None
+        self._summary = ""  # "3 fields to fix." after a refused save, until the clerk types again
+
+    # -- building ----------------------------------------------------------------------------------
+
+    def _ensure_form(self) -> RegistrationForm:
+        if self.form is None:
+            venue = self.session.venue
+            assert venue is not None, "the register form needs a venue"
+            self.template = load_template(venue.kind)
+            self.form = RegistrationForm(self.template, self.session.clock())
+        return self.form
+
+    def compose_body(self):  # type: ignore[no-untyped-def]
+        form = self._ensure_form()
+        assert self.template is not None
+        lang = self.session.lang
+        with Horizontal(id="scan-row"):
+            yield Label(self.say("刷卡/扫描", "Scan"), id="scan-label")
+            yield Input(placeholder=self.say("刷身份证或扫护照；手工录入按 Enter", "Swipe ID or scan passport; "
+                                             "Enter to type by hand"), id="scan", compact=True)
+        shown = {f.key for f in form.shown()}
+        with VerticalScroll(id="form") as scroller:
+            scroller.can_focus = False  # Enter and Tab go from field to field, not to the container
+            yield Static(self.template.title.text(lang), id="form-title")
+            for form_field in self.template.fields:
+                row = FieldRow(form_field, form.value(form_field.key), lang,
+                               self._units if form_field.key == "unit" else ())
+                row.display = form_field.key in shown
+                yield row
+            yield Button(self.say("保存  Ctrl+S", "Save  Ctrl+S"), id="save", compact=True)
+        yield Static("", id="form-message")
+
+    def on_mount(self) -> None:
+        self.query_one("#scan", Input).focus()
+        self._load_units()
+        if self._pending_scan is not None:
+            scan, self._pending_scan = self._pending_scan, None
+            self._apply_scan(scan)
+        self._refresh_marks()
+
+    def on_screen_resume(self) -> None:
+        if self._focus_after_compose:
+            self._focus_key(self._focus_after_compose)
+            self._focus_after_compose = None
+
+    @work(thread=True, exclusive=True, group="units")
+    def _load_units(self) -> None:
+        """The venue's units for the unit field's suggestions (known rooms, flats, beds)."""
+        registry = self.session.registry
+        if registry is None:
+            return
+        units = sorted({view.unit for view in registry.registrations()})
+        self.app.call_from_thread(self._set_units, units)
+
+    def _set_units(self, units: list[str]) -> None:
+        from textual.suggester import SuggestFromList
+
+        self._units = units
+        for unit_input in self.query("#f-unit").results(Input):
+            unit_input.suggester = SuggestFromList(units, case_sensitive=False)
+
+    # -- typing ------------------------------------------------------------------------------------
+
+    def _changed(self, widget: Widget, value: str) -> None:
+        key = key_of(widget.id)
+        form = self.form
+        if key is None or form is None:
+            return
+        self._summary = ""
+        self.store_problems.pop(key, None)
+        for other in form.set(key, value):
+            self._show_value(other)
+        if key in ("person.doc_type", "person.doc_number"):
+            self._update_shown()
+        self._refresh_marks(typing=key)
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        self._changed(event.input, event.value)
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        value = event.value if isinstance(event.value, str) else ""
+        self._changed(event.select, value)
+
+    def _show_value(self, key: str) -> None:
+        """Put the form's value of `key` into its widget (after a scan or an automatic fill)."""
+        assert self.form is not None
+        value = self.form.value(key)
+        for widget in self.query(f"#{widget_id(key)}"):
+            if isinstance(widget, Input):
+                widget.value = value
+            elif isinstance(widget, ChoiceSelect):
+                known = {v for _, v in widget._options}  # noqa: SLF001 - Select keeps no public list
+                widget.value = value if value in known else ChoiceSelect.NULL
+
+    def _update_shown(self) -> None:
+        assert self.form is not None and self.template is not None
+        shown = {f.key for f in self.form.shown()}
+        for form_field in self.template.fields:
+            self.query_one(f"#row-{widget_id(form_field.key)[2:]}", FieldRow).display = form_field.key in shown
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        key = key_of(event.widget.id)
+        if key is None or self.form is None:
+            return
+        self._resolve_choice(key)
+        self.left.add(key)
+        self._refresh_marks()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._show_message()
+
+    def _resolve_choice(self, key: str) -> None:
+        """A long code table typed in part (`汉`, `unit`): complete it when only one entry fits."""
+        assert self.form is not None and self.template is not None
+        form_field = self.template.field(key)
+        text = self.form.value(key).strip()
+        if not is_large_choice(form_field) or not text:
+            return
+        lang = self.session.lang
+        options = form_field.options()
+        if text.upper() in options or any(text in (e.zh, e.en) for e in options.values()):
+            return
+        fits = [entry for code, entry in options.items()
+                if code_label(entry, lang).casefold().startswith(text.casefold())]
+        if len(fits) == 1:
+            self.form.set(key, code_label(fits[0], lang))
+            self._show_value(key)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "scan":
+            self._scan_box(event.value)
+            return
+        key = key_of(event.input.id)
+        if key is not None and key != "person.doc_number" and self._swiped_into(event.input, key):
+            return
+        self.focus_next()
+
+    def _swiped_into(self, field_input: Input, key: str) -> bool:
+        """An ID card swiped while the cursor was in another text field: take the number out of it."""
+        value = field_input.value
+        if len(value) < 15:
+            return False
+        for length in (18, 15):
+            head, tail = value[:-length], value[-length:]
+            if looks_like_id_number(tail):
+                result = self._scans.feed(tail)
+                if isinstance(result, IdCardScan | ScanFailed):
+                    field_input.value = head
+                    self._apply_scan(result)
+                    return True
+        return False
+
+    def _scan_box(self, text: str) -> None:
+        scan_input = self.query_one("#scan", Input)
+        if not text.strip():
+            self._scans.reset()
+            self.focus_next()
+            return
+        result = self._scans.feed(text)
+        scan_input.value = ""
+        if isinstance(result, AwaitingSecondLine):
+            self._message(self.say("已读到护照第一行，正在读第二行……", "First passport line read, reading the second..."))
+            return
+        if result is None:
+            self._message(self.say("没有认出证件。请重新刷卡，或按 Enter 后手工录入",
+                                   "That was not a document scan. Swipe again, or press Enter to type by hand"),
+                          error=True)
+            return
+        self._apply_scan(result)
+
+    def _apply_scan(self, scan: ScanResult) -> None:
+        form = self._ensure_form()
+        if isinstance(scan, ScanFailed):
+            self._message(scan.problem.text(self.session.lang), error=True)
+            return
+        if isinstance(scan, IdCardScan):
+            changed = form.fill_from_id_card(scan.number)
+        elif isinstance(scan, PassportScan):
+            changed = form.fill_from_passport(scan.passport)
+        else:
+            return
+        self._update_shown()
+        for key in changed:
+            self._show_value(key)
+        self.left |= {k for k in changed if form.value(k)}
+        self._refresh_marks()
+        self._focus_first_empty()
+
+    def _focus_first_empty(self) -> None:
+        """After a scan: the first field still to fill (usually the name, or the room)."""
+        assert self.form is not None
+        for form_field in self.form.shown():
+            if form_field.required and not self.form.value(form_field.key).strip():
+                self._focus_key(form_field.key)
+                return
+        self.query_one("#save", Button).focus()
+
+    def _focus_key(self, key: str) -> None:
+        for widget in self.query(f"#{widget_id(key)}"):
+            widget.focus()
+
+    # -- problems ----------------------------------------------------------------------------------
+
+    def _refresh_marks(self, typing: str | None = None) -> None:
+        """Mark every field's label by its current problem; show the focused field's message."""
+        form = self.form
+        if form is None:
+            return
+        problems = form.problems(self.session.clock())
+        self.general_problem = problems.pop("", None)
+        visible: dict[str, Problem] = {}
+        for key, problem in problems.items():
+            if key in self.left or (key == typing and not premature(problem, form.value(key))):
+                visible[key] = problem
+        for key, problem in self.store_problems.items():
+            visible.setdefault(key, problem)
+        self.shown_problems = visible
+        for row in self.query(FieldRow):
+            problem = visible.get(row.form_field.key)
+            row.set_class(problem is not None and problem.severity is Severity.ERROR, "-invalid")
+            row.set_class(problem is not None and problem.severity is Severity.WARNING, "-warning")
+        self._show_message()
+
+    def _focused_key(self) -> str | None:
+        return key_of(self.focused.id) if self.focused is not None else None
+
+    def _show_message(self) -> None:
+        if self.form is None:
+            return
+        lang = self.session.lang
+        key = self._focused_key()
+        if key is not None and key in self.shown_problems:
+            problem = self.shown_problems[key]
+            self._message(self._summary + problem.text(lang), error=problem.severity is Severity.ERROR,
+                          warning=problem.severity is Severity.WARNING)
+            return
+        if key is not None and self.template is not None:
+            form_field = self.template.field(key)
+            hint = form_field.hint.text(lang) if form_field.hint else ""
+            if key == "person.doc_number" and self.form.native_region():
+                hint = self.say(f"籍贯：{self.form.native_region()}", f"Native region: {self.form.native_region()}")
+            self._message(hint)
+            return
+        self._message("")
+
+    def _message(self, text: str, *, error: bool = False, warning: bool = False) -> None:
+        message = self.query_one("#form-message", Static)
+        message.update(text)
+        message.set_class(error, "-error")
+        message.set_class(warning, "-warning")
+
+    # -- saving ------------------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        form = self.form
+        if form is None or self.saving:
+            return
+        self.left |= {f.key for f in form.shown()}
+        self._refresh_marks()
+        errors = {k: p for k, p in form.problems(self.session.clock()).items() if p.severity is Severity.ERROR}
+        if errors:
+            self._point_at(errors)
+            return
+        self.saving = True
+        self.store_problems = {}
+        self._message(self.say("正在保存……", "Saving..."))
+        self._register(form.payload())
+
+    def _point_at(self, errors: dict[str, Problem]) -> None:
+        """Focus the first field in form order that has an error, and say how many remain."""
+        assert self.form is not None
+        lang = self.session.lang
+        order = [f.key for f in self.form.shown()]
+        first = next((key for key in order if key in errors), None)
+        if first is not None:
+            self._focus_key(first)
+            problem = errors[first]
+        else:
+            problem = errors.get("") or next(iter(errors.values()))
+        count = len(errors)
+        self._summary = self.say(f"还有 {count} 项需要修改。", f"{count} field(s) to fix. ") if count > 1 else ""
+        self._message(self._summary + problem.text(lang), error=True)
+
+    @work(thread=True, exclusive=True, group="save")
+    def _register(self, payload: dict) -> None:  # type: ignore[type-arg]
+        registry = self.session.registry
+        assert registry is not None
+        outcome = registry.register(payload)
+        self.app.call_from_thread(self._saved, outcome)
+
+    def _saved(self, outcome: Outcome) -> None:
+        self.saving = False
+        assert self.form is not None
+        if not outcome.ok:
+            shown = {f.key for f in self.form.shown()}
+            errors = {RegistrationForm.field_of(p, shown): p for p in reversed(outcome.problems)
+                      if p.severity is Severity.ERROR}
+            self.store_problems = {key: problem for key, problem in errors.items() if key}
+            self._refresh_marks()
+            self._point_at(errors)
+            return
+        assert outcome.registration_id is not None
+        delivery = self.session.delivery
+        if delivery is not None:
+            delivery.send_soon()
+        name = self.form.value("person.name").strip()
+        unit = self.form.value("unit").strip()
+        notes = [p.text(self.session.lang) for p in outcome.problems if p.severity is Severity.WARNING]
+        self.app.notify(self.say(f"已登记：{unit} {name}", f"Registered: {unit} {name}")
+                        + ("\n" + "\n".join(notes) if notes else ""), timeout=6)
+        self.app.post_message(Registered(outcome.registration_id))
+        self.app.pop_screen()
+
+    def action_clear(self) -> None:
+        assert self.form is not None
+        self.form.reset(self.session.clock())
+        self.left = set()
+        self._scans.reset()
+        self.refresh(recompose=True)
+        self._focus_after_compose = "scan"
+        self.call_after_refresh(lambda: self.query_one("#scan", Input).focus())
+
+    def after_relabel(self) -> None:
+        self._update_shown()
+        self._refresh_marks()

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-PG_URL = "postgresql+psycopg://dengji:dengji@127.0.0.1:5432/dengji_test"
+PG_URL = "postgresql://dengji:dengji@127.0.0.1:5432/dengji_test"
 
 
 def say(message: str) -> None:

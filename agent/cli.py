@@ -102,7 +102,38 @@ def main(ctx: click.Context, home: str | None, lang: str | None) -> None:
         sys.exit(EXIT_UNUSABLE)
     ctx.obj = Context(resolved, Say(detect_lang(lang, config.lang)))
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        ctx.invoke(tui)
+
+
+@main.command()
+@click.pass_obj
+def tui(obj: Context) -> None:
+    """Open the terminal UI (also what `dengji` alone does). First run: a setup wizard."""
+    from agent.config import DATABASE_FILE
+
+    if not sys.stdin.isatty() or not sys.stdout.isatty():
+        obj.fail(obj.say("终端界面需要在终端中运行；命令行用法见 dengji --help",
+                         "the terminal UI needs a terminal; see `dengji --help` for the commands"))
+    launch_tui(obj.home, obj.say.lang, has_store=(obj.home / DATABASE_FILE).exists()
+               or bool(load_config(obj.home).database_url))
+
+
+def launch_tui(home: Path, lang: str, *, has_store: bool) -> None:
+    """Wire the TUI to the register and to an in-process uploader (the composition root's one job)."""
+    from tui.app import run_tui
+
+    def open_registry() -> Registry | None:
+        from agent.registry import Registry
+        from agent.store.opening import open_store
+
+        return Registry(open_store(home)) if has_store else None
+
+    def make_delivery(registry: Registry):  # type: ignore[no-untyped-def]
+        from uploader.delivery import UploaderDelivery
+
+        return UploaderDelivery(registry.store)
+
+    run_tui(None, home, lang, None, open_registry=open_registry, make_delivery=make_delivery)
 
 
 @main.command()
@@ -427,9 +458,16 @@ def export(obj: Context, fmt: str, date_from: str | None, date_to: str | None, o
 
 
 @main.command()
+@click.option("--no-tui", is_flag=True, help="Print the walk-through and upload, without opening the TUI.")
+@click.option("--keep", is_flag=True, help="Keep the throwaway home and platform database afterwards.")
 @click.pass_obj
-def demo(obj: Context) -> None:
-    """Walk through dengji in a throwaway home: set up a hotel, register guests, check one out."""
+def demo(obj: Context, no_tui: bool, keep: bool) -> None:
+    """Try dengji safely: a reference platform on 127.0.0.1, a sample hotel and guests, then the TUI.
+
+    Everything lives in a temporary directory; your real data is never touched.
+    """
     from agent.demo import run_demo
 
-    run_demo(obj.say)
+    home = run_demo(obj.say, open_tui=not no_tui and sys.stdin.isatty() and sys.stdout.isatty(), keep=keep)
+    if keep:
+        click.echo(obj.say(f"演示数据保留在 {home}", f"the demo's data is kept in {home}"))

@@ -49,6 +49,10 @@ class Delivery(Protocol):
         """A registration was just made: send it now rather than at the next scheduled tick."""
         ...
 
+    async def run(self) -> None:
+        """Send from this process until cancelled, whenever no daemon holds the sender lease."""
+        ...
+
 
 _REPORT_KEY = "sender_report"
 

@@ -1,15 +1,27 @@
-"""`dengji demo`: a walk-through in a throwaway home, so a newcomer sees the register work at once.
+"""`dengji demo`: the whole system on one machine, in a throwaway home, so a newcomer sees it work at once.
 
-It sets up a small hotel, registers a few fictional guests (one with a mistyped ID number, to show what
-a refusal looks like), checks one out and shows what waits to be reported. Nothing touches the
-operator's real data: the home is a temporary directory, removed at the end unless `keep` is set.
+It starts a reference platform (`dengji-receiver`) on 127.0.0.1, sets up a small hotel, enrolls it with a
+one-time code, registers a few fictional guests (one with a mistyped ID number, to show a refusal) and
+checks one out. In a terminal it then opens the TUI, which uploads in the background; without one it
+uploads at once and prints what the platform holds. The operator's real data is never touched: home
+and platform live in a temporary directory, removed at the end unless `keep` is set.
+
+Like `agent.cli`, this module is a composition root: it alone (with the CLI) wires the uploader in.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import re
 import secrets
 import shutil
+import subprocess
+import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -19,47 +31,105 @@ from agent.config import Config, save_config
 from agent.domain import CHINA_TIME
 from agent.i18n import Say
 
+_RECEIVER = [sys.executable, "-c", "from receiver.cli import main; main()"]
 
-def run_demo(say: Say, keep: bool = False) -> Path:
+
+@contextmanager
+def reference_platform(folder: Path) -> Iterator[tuple[str, str]]:
+    """A `dengji-receiver serve` on 127.0.0.1 (a free port) for the demo; yields its URL and database."""
+    db = f"sqlite:///{folder / 'platform.sqlite3'}"
+    proc = subprocess.Popen([*_RECEIVER, "serve", "--host", "127.0.0.1", "--port", "0", "--db", db],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        url = None
+        for line in proc.stdout:
+            found = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+            if found:
+                url = found.group(1)
+                break
+        if url is None:
+            raise click.ClickException(f"the reference platform did not start (exit {proc.wait()})")
+        yield url, db
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _platform(db: str, *args: str) -> str:
+    out = subprocess.run([*_RECEIVER, *args, "--db", db], capture_output=True, text=True, check=True)
+    return out.stdout
+
+
+def run_demo(say: Say, *, open_tui: bool, keep: bool = False) -> Path:
     """Run the walk-through and return the home it used."""
     from agent.registry import Registry
     from agent.sample_people import sample_registration
     from agent.store.models import Venue
     from agent.store.opening import open_store
+    from uploader.enrollment import enroll
 
     home = Path(tempfile.mkdtemp(prefix="dengji-demo-"))
-    passphrase = secrets.token_urlsafe(16)
+    # A throwaway key-file passphrase for a throwaway home; set for this process only.
+    os.environ["DENGJI_PASSPHRASE"] = secrets.token_urlsafe(16)
     save_config(home, Config(keystore="file"))
-    store = open_store(home, create=True, prompt=lambda: passphrase)
-    registry = Registry(store, operator="demo")
     try:
-        venue = registry.set_venue(Venue(kind="hotel", name="二七宾馆 (demo)", address="郑州市二七区大学路1号",
-                                         police_station="大学路派出所"))  # type: ignore[call-arg]
-        click.echo(say(f"1. 在临时目录 {home} 设置了一家宾馆: {venue.name}",
-                       f"1. set up a hotel in the throwaway home {home}: {venue.name}"))
-        now = datetime.now(CHINA_TIME).replace(second=0, microsecond=0)
-        for i in range(1, 5):
-            arrived = (now - timedelta(hours=5 - i)).isoformat()
-            outcome = registry.register(sample_registration(i, "stay", arrived, unit=f"20{i}"))
-            click.echo(say(f"2. 登记住客，房间 20{i}: 登记号 {outcome.registration_id}",
-                           f"2. registered a guest in room 20{i}: registration {outcome.registration_id}"))
-        mistyped = sample_registration(9, "stay", now.isoformat(), unit="209")
-        number = mistyped["person"]["doc_number"]
-        mistyped["person"]["doc_number"] = number[:-1] + ("0" if number[-1] != "0" else "1")
-        refused = registry.register(mistyped)
-        click.echo(say("3. 一个输错的身份证号被拒绝，什么也没有写入: ", "3. a mistyped ID number was refused, nothing written: ")
-                   + "; ".join(p.text(say.lang) for p in refused.problems))
-        first = registry.registrations(present_only=True)[-1]
-        registry.depart(first.id)
-        click.echo(say(f"4. 登记号 {first.id} 退房", f"4. registration {first.id} checked out"))
-        click.echo(say("5. 现在在住:", "5. present now:"))
-        for row in registry.registrations(present_only=True):
-            click.echo(f"   {row.id}  {row.unit}  {row.name}  {row.doc_masked}")
-        counts = registry.outbox_counts()
-        click.echo(say(f"6. 等待上报平台的事件: {counts['pending']} 条（已加密保存）",
-                       f"6. events waiting to be reported to the platform: {counts['pending']} (stored encrypted)"))
+        with reference_platform(home) as (url, db):
+            click.echo(say(f"1. 参考平台已在 {url} 启动", f"1. reference platform started at {url}"))
+            store = open_store(home, create=True)
+            registry = Registry(store, operator="demo")
+            venue = registry.set_venue(Venue(kind="hotel", name="二七宾馆 (demo)", address="郑州市二七区大学路1号",
+                                             police_station="大学路派出所"))  # type: ignore[call-arg]
+            code = _platform(db, "issue-code", "--venue", venue.name, "--kind", "hotel").split()[-1]
+            device = asyncio.run(enroll(store, venue, code, url))
+            click.echo(say(f"2. 设置了宾馆“{venue.name}”，用登记码 {code} 在平台登记了设备",
+                           f"2. set up the hotel '{venue.name}' and enrolled it with the code {code}"))
+            now = datetime.now(CHINA_TIME).replace(second=0, microsecond=0)
+            for i in range(1, 5):
+                arrived = (now - timedelta(hours=5 - i)).isoformat()
+                outcome = registry.register(sample_registration(i, "stay", arrived, unit=f"20{i}"))
+                click.echo(say(f"3. 登记住客，房间 20{i}: 登记号 {outcome.registration_id}",
+                               f"3. registered a guest in room 20{i}: registration {outcome.registration_id}"))
+            mistyped = sample_registration(9, "stay", now.isoformat(), unit="209")
+            number = mistyped["person"]["doc_number"]
+            mistyped["person"]["doc_number"] = number[:-1] + ("0" if number[-1] != "0" else "1")
+            refused = registry.register(mistyped)
+            click.echo(say("4. 一个输错的身份证号被拒绝，什么也没有写入: ",
+                           "4. a mistyped ID number was refused, nothing written: ")
+                       + "; ".join(p.text(say.lang) for p in refused.problems))
+            first = registry.registrations(present_only=True)[-1]
+            registry.depart(first.id)
+            click.echo(say(f"5. 登记号 {first.id} 退房", f"5. registration {first.id} checked out"))
+            if open_tui:
+                from agent.cli import launch_tui
+
+                store.dispose()
+                launch_tui(home, say.lang, has_store=True)
+            else:
+                _upload_and_show(say, store, device, db)
+                store.dispose()
     finally:
-        store.dispose()
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
     return home
+
+
+def _upload_and_show(say: Say, store, device, db: str) -> None:  # type: ignore[no-untyped-def]
+    from agent.delivery import delivery_state
+    from uploader.sender import Sender, send_until_idle
+    from uploader.transport import Transport
+
+    async def go() -> None:
+        async with Transport(device.platform_url) as transport:
+            await send_until_idle(Sender(store, device, transport), keep_trying=False)
+
+    asyncio.run(go())
+    state = delivery_state(store)
+    held = json.loads(_platform(db, "events", "--json"))
+    click.echo(say(f"6. 加密签名上报：已发送 {state.sent} 条，平台现有 {len(held)} 条事件 "
+                   f"({', '.join(sorted({e['type'] for e in held}))})",
+                   f"6. uploaded encrypted and signed: {state.sent} events sent, the platform holds {len(held)} "
+                   f"({', '.join(sorted({e['type'] for e in held}))})"))

@@ -273,8 +273,8 @@ class Storage:
                             .where(and_(answers.c.device_id == device_id, answers.c.batch_id == batch_id))).first()
 
     # The write path below is plain SQL through the driver: the same ON CONFLICT statements run on both
-    # databases, and 500 rows go in one executemany (SQLite) or one statement over arrays (PostgreSQL),
-    # without SQLAlchemy compiling an expanding IN list or processing each row's types.
+    # databases, 500 rows go in one executemany (psycopg pipelines it), and no expanding IN list is
+    # compiled per batch.
 
     def lock_device(self, conn: Connection, device_id: str) -> None:
         """Serialise batches of one device (SQLite's BEGIN IMMEDIATE already serialises everything):
@@ -306,38 +306,27 @@ class Storage:
         """Insert events (tuples in `EVENT_COLUMNS` order), skipping ids already recorded; the ids inserted."""
         if not rows:
             return set()
-        columns = ", ".join(EVENT_COLUMNS)
-        if self.is_sqlite:
-            placeholders = ", ".join("?" * len(EVENT_COLUMNS))
-            result = conn.exec_driver_sql(f"INSERT INTO event ({columns}) VALUES ({placeholders}) "
-                                          "ON CONFLICT (event_id) DO NOTHING", rows)
-            if result.rowcount == len(rows):
-                return {row[0] for row in rows}
-            tail, ids = self._any([row[0] for row in rows])  # some were there already: which are ours
-            return {row[0] for row in conn.exec_driver_sql(
-                f"SELECT event_id FROM event WHERE device_id = ? AND batch_id = ? AND event_id {tail}",
-                (rows[0][1], rows[0][2], ids))}
-        arrays = [list(column) for column in zip(*rows)]
-        result = conn.exec_driver_sql(
-            f"INSERT INTO event ({columns}) SELECT * FROM unnest(" + ", ".join(["%s::text[]"] * len(EVENT_COLUMNS))
-            + ") ON CONFLICT (event_id) DO NOTHING RETURNING event_id", tuple(arrays))
-        return {row[0] for row in result}
+        p = "?" if self.is_sqlite else "%s"
+        result = conn.exec_driver_sql(f"INSERT INTO event ({', '.join(EVENT_COLUMNS)}) VALUES "
+                                      f"({', '.join([p] * len(EVENT_COLUMNS))}) ON CONFLICT (event_id) DO NOTHING",
+                                      rows)
+        if result.rowcount == len(rows):
+            return {row[0] for row in rows}
+        # Another device's transaction recorded one of these ids first (or the driver gave no count): ask.
+        tail, ids = self._any([row[0] for row in rows])
+        return {row[0] for row in conn.exec_driver_sql(
+            f"SELECT event_id FROM event WHERE device_id = {p} AND batch_id = {p} AND event_id {tail}",
+            (rows[0][1], rows[0][2], ids))}
 
     def upsert_registrations(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         """Insert or update registrations (tuples in `REGISTRATION_COLUMNS` order)."""
         if not rows:
             return
-        columns = ", ".join(REGISTRATION_COLUMNS)
+        p = "?" if self.is_sqlite else "%s"
         update = ", ".join(f"{name} = excluded.{name}" for name in REGISTRATION_COLUMNS[2:])
-        conflict = f"ON CONFLICT (device_id, registration_id) DO UPDATE SET {update}"
-        if self.is_sqlite:
-            conn.exec_driver_sql(f"INSERT INTO registration ({columns}) VALUES "
-                                 f"({', '.join('?' * len(REGISTRATION_COLUMNS))}) {conflict}", rows)
-            return
-        types = ["text[]", "text[]", "text[]", "text[]", "boolean[]", "text[]"]
-        conn.exec_driver_sql(f"INSERT INTO registration ({columns}) SELECT * FROM unnest("
-                             + ", ".join(f"%s::{t}" for t in types) + f") {conflict}",
-                             tuple(list(column) for column in zip(*rows)))
+        conn.exec_driver_sql(f"INSERT INTO registration ({', '.join(REGISTRATION_COLUMNS)}) VALUES "
+                             f"({', '.join([p] * len(REGISTRATION_COLUMNS))}) "
+                             f"ON CONFLICT (device_id, registration_id) DO UPDATE SET {update}", rows)
 
     def save_answer(self, conn: Connection, **values: Any) -> None:
         conn.execute(answers.insert().values(**values))

@@ -23,19 +23,18 @@ def main() -> None:
         config = load_config(home)
     except ConfigError as exc:
         raise SystemExit(str(exc)) from None
-    registry = None
-    if (home / "dengji.sqlite3").exists() or config.database_url:
-        from agent.registry import Registry
-        from agent.store.database import StoreError
-        from agent.store.opening import open_store
-
-        try:
-            registry = Registry(open_store(home, config))
-        except StoreError as exc:
-            raise SystemExit(str(exc)) from None
     from tui.app import run_tui
 
-    run_tui(registry, home, detect_lang(args.lang, config.lang), None)
+    def open_registry():  # type: ignore[no-untyped-def]
+        """The register of this home, or None on first run (no store yet); runs after the first frame."""
+        if not (home / "dengji.sqlite3").exists() and not config.database_url:
+            return None
+        from agent.registry import Registry
+        from agent.store.opening import open_store
+
+        return Registry(open_store(home, config))
+
+    run_tui(None, home, detect_lang(args.lang, config.lang), None, open_registry=open_registry)
 
 
 if __name__ == "__main__":

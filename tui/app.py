@@ -8,6 +8,7 @@ do the rest, each in its own module.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -42,17 +43,55 @@ class DengjiApp(App[None]):
         super().__init__()
         self.session = session
         self.last_activity = time.monotonic()
+        self._delivery_started = False
 
     def on_mount(self) -> None:
         from tui.screens.home_screen import HomeScreen
-        from tui.screens.setup_screen import SetupScreen
 
         self.theme = self.session.preferences.theme
-        if self.session.registry is None or self.session.venue is None:
+        if self.session.registry is None and self.session.open_registry is not None:
+            self.push_screen(HomeScreen())  # painted at once; the store opens behind it, after that frame
+            self.call_after_refresh(self._open_store)
+        elif self.session.registry is None or self.session.venue is None:
+            from tui.screens.setup_screen import SetupScreen
+
             self.push_screen(SetupScreen())
         else:
             self.push_screen(HomeScreen())
+            self._start_delivery()
         self.set_interval(15, self.lock_if_idle)
+
+    def _start_delivery(self) -> None:
+        """Send from this process while it runs (the delivery waits its turn if a daemon sends)."""
+        if self.session.delivery is not None and not self._delivery_started:
+            self._delivery_started = True
+            self.run_worker(self.session.delivery.run(), group="delivery", exit_on_error=False)
+
+    @work(thread=True, exclusive=True, group="open")
+    def _open_store(self) -> None:
+        """Open the store off the UI thread: loading SQLModel and deriving keys take most of a second,
+        and the operator should see the home screen meanwhile, not a blank terminal."""
+        assert self.session.open_registry is not None
+        try:
+            registry = self.session.open_registry()
+            venue = registry.venue() if registry is not None else None
+        except Exception as exc:  # noqa: BLE001 - the store's own errors carry a bilingual message
+            self.call_from_thread(self.exit, message=str(exc), return_code=2)
+            return
+        self.call_from_thread(self._store_opened, registry, venue)
+
+    async def _store_opened(self, registry: Registry | None, venue: object) -> None:
+        from tui.screens.home_screen import HomeScreen
+        from tui.screens.setup_screen import SetupScreen
+
+        self.session.use_registry(registry)
+        self.session.venue = venue  # type: ignore[assignment]
+        if registry is None or venue is None:
+            await self.switch_screen(SetupScreen())
+        else:
+            self._start_delivery()
+            if isinstance(self.screen, HomeScreen):
+                self.screen.store_opened()
 
     # -- the idle lock -----------------------------------------------------------------------------
 
@@ -129,11 +168,19 @@ class DengjiApp(App[None]):
         from tui.screens.home_screen import HomeScreen
 
         self.switch_screen(HomeScreen())
+        self._start_delivery()
 
 
-def run_tui(registry: Registry | None, home: Path, lang: str, delivery: Delivery | None) -> None:
-    """Open the terminal UI on `home`'s register (None: first run, the setup wizard creates it)."""
+def run_tui(registry: Registry | None, home: Path, lang: str, delivery: Delivery | None,
+            open_registry: Callable[[], Registry | None] | None = None,
+            make_delivery: Callable[[Registry], Delivery] | None = None) -> None:
+    """Open the terminal UI on `home`'s register (None: first run, the setup wizard creates it).
+
+    With `open_registry` instead of a registry, the home screen paints first and the store is opened
+    in a worker thread (None from it: first run): the way to start in well under a second.
+    """
     session = TuiSession(home=home, registry=registry, delivery=delivery, lang=lang if lang in LANGS else "zh",
-                         preferences=load_preferences(home))
+                         preferences=load_preferences(home), open_registry=open_registry,
+                         make_delivery=make_delivery)
     session.venue = registry.venue() if registry is not None else None
     DengjiApp(session).run()

@@ -51,12 +51,16 @@ def gather(registry: Registry, delivery: Delivery | None, now: datetime) -> Home
 
 
 def delivery_line(facts: HomeFacts, lang: str) -> str:
-    """One line: where the reports stand (`平台：未连接 · 待发送 3 · 被退回 0`)."""
+    """One line: where the reports stand (`平台：未连接 · 待上传 3 · 被退回 0`).
+
+    Without a Delivery of its own this program sends nothing: it says "not connected", unless a
+    background service holds the sender's lease, whose state it then shows.
+    """
     say = (lambda zh, en: en if lang == "en" else zh)
     state = facts.delivery
     pending = facts.outbox.get("pending", 0) + facts.outbox.get("in_flight", 0)
     rejected = facts.outbox.get("rejected", 0)
-    if state is None:
+    if state is None or (not facts.connected and not state.sender):
         where = say("平台：未连接", "Platform: not connected")
     elif not state.enrolled:
         where = say("平台：本机尚未注册", "Platform: this device is not enrolled")

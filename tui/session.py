@@ -6,6 +6,7 @@ built, inspected and changed in tests without a terminal.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,14 @@ class TuiSession:
     clock: Clock = china_now
     preferences: Preferences = field(default_factory=Preferences)
     venue: Venue | None = None  # read once at start and after the setup wizard; one venue per store
+    open_registry: Callable[[], Registry | None] | None = None  # opens the store after the first frame
+    make_delivery: Callable[[Registry], Delivery] | None = None  # the sending side, once a store is open
+
+    def use_registry(self, registry: Registry | None) -> None:
+        """Work on this register from now on, with a sending side for its store when one can be made."""
+        self.registry = registry
+        if registry is not None and self.delivery is None and self.make_delivery is not None:
+            self.delivery = self.make_delivery(registry)
 
     def say(self, zh: str, en: str) -> str:
         """The message in the session's language (every message is written as a zh/en pair)."""

@@ -52,6 +52,7 @@ class DaemonSettings:
     heartbeat_interval: float = HEARTBEAT_INTERVAL
     role: str = "daemon"
     max_events: int = 500
+    handle_signals: bool = True  # False inside the TUI, whose framework owns the terminal's signals
 
 
 class Daemon:
@@ -97,7 +98,7 @@ class Daemon:
         """Run until stopped; returns the exit status."""
         device = load_device(self.store)
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT) if self.settings.handle_signals else ():
             try:
                 loop.add_signal_handler(sig, self.stop.set)
             except (NotImplementedError, RuntimeError):  # Windows: only SIGINT via KeyboardInterrupt

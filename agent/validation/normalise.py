@@ -12,32 +12,27 @@ the stored form of a number does not depend on how it was typed.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 _FULLWIDTH_OFFSET = 0xFEE0  # U+FF01..U+FF5E are the full-width forms of U+0021..U+007E
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _SEPARATORS = frozenset(" -_.\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc")  # dashes, 长音符 ー
+# str.translate and a regex do in C what a character loop does in Python: this runs on every field of
+# every registration, on the agent and on the platform.
+_HALFWIDTH = {code: code - _FULLWIDTH_OFFSET for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_SEPARATORS_OR_SPACE = re.compile("[" + re.escape("".join(sorted(_SEPARATORS))) + r"\s]")
 
 
 def halfwidth(text: str) -> str:
     """Full-width ASCII forms (what a Chinese IME types) as plain ASCII; the ideographic space as a space."""
-    out = []
-    for char in text:
-        code = ord(char)
-        if 0xFF01 <= code <= 0xFF5E:
-            out.append(chr(code - _FULLWIDTH_OFFSET))
-        elif code == 0x3000:
-            out.append(" ")
-        else:
-            out.append(char)
-    return "".join(out)
+    return text.translate(_HALFWIDTH)
 
 
 def compact_number(number: str) -> str:
     """A number without separators or white space, half-width and upper-case."""
-    text = halfwidth(number)
-    return "".join(char for char in text if char not in _SEPARATORS and not char.isspace()).upper()
+    return _SEPARATORS_OR_SPACE.sub("", number.translate(_HALFWIDTH)).upper()
 
 
 def is_ascii_digits(text: str) -> bool:
@@ -64,6 +59,8 @@ def forbidden_characters(text: str) -> list[str]:
     in older systems and in Unicode versions newer than this Python's table. Returned as `U+XXXX`
     names so a message can point at them without echoing the text.
     """
+    if text.isprintable():  # every forbidden character is non-printable: the common case costs one C call
+        return []
     bad = []
     for char in text:
         if unicodedata.category(char) in _FORBIDDEN_CATEGORIES or char in _BIDI_CONTROLS:

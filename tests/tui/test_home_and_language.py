@@ -95,3 +95,27 @@ async def test_home_menu_opens_each_task_with_enter_and_f_keys(hotel_registry, m
             assert isinstance(app.screen, screen), key
             await pilot.press("escape")
             assert isinstance(app.screen, HomeScreen)
+
+
+async def test_home_paints_first_and_opens_the_store_behind_it(hotel_registry, make_app, seed_guests, screen_text):
+    seed_guests(hotel_registry, 2)
+    app = make_app(None)
+    app.session.open_registry = lambda: hotel_registry
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert isinstance(app.screen, HomeScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "现在在住 2 人" in screen_text(app) and "测试宾馆" in screen_text(app)
+
+
+async def test_a_first_run_opened_lazily_goes_to_the_wizard(make_app):
+    from tui.screens.setup_screen import SetupScreen
+
+    app = make_app(None)
+    app.session.open_registry = lambda: None
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, SetupScreen)

@@ -26,6 +26,9 @@ _MENU = (
 )
 
 
+DELIVERY_REFRESH_SECONDS = 3
+
+
 class HomeScreen(DengjiScreen):
     KEYS = (
         Key("f2", "register", "登记", "Register"),
@@ -64,8 +67,18 @@ class HomeScreen(DengjiScreen):
     def on_mount(self) -> None:
         self.query_one("#menu", OptionList).focus()
         self.reload()
+        # The sender works in the background (this process or the daemon): keep its line current.
+        self.set_interval(DELIVERY_REFRESH_SECONDS, self.refresh_delivery)
 
     def on_screen_resume(self) -> None:
+        self.reload()
+
+    def store_opened(self) -> None:
+        """The store was opened after the first frame: name the venue, then show who is here."""
+        from tui.widgets.title_bar import TitleBar
+
+        venue = self.session.venue
+        self.query_one(TitleBar).set_venue(venue.name if venue else "")
         self.reload()
 
     @work(thread=True, exclusive=True, group="home")
@@ -76,6 +89,26 @@ class HomeScreen(DengjiScreen):
             return
         facts = gather(registry, self.session.delivery, self.session.clock())
         self.app.call_from_thread(self._show, facts)
+
+    @work(thread=True, exclusive=True, group="home-delivery")
+    def refresh_delivery(self) -> None:
+        """Re-read only the delivery state and the outbox counts (two small queries), then show them."""
+        registry = self.session.registry
+        if registry is None:
+            return
+        from dataclasses import replace
+
+        from agent.delivery import delivery_state
+
+        delivery = self.session.delivery
+        state = delivery.state() if delivery is not None else delivery_state(registry.store)
+        facts = replace(self.facts, delivery=state, outbox=registry.outbox_counts(), connected=delivery is not None)
+        self.app.call_from_thread(self._show_delivery, facts)
+
+    def _show_delivery(self, facts: HomeFacts) -> None:
+        self.facts = facts
+        if not self.relabelling:
+            self.query_one("#delivery", Static).update(delivery_line(facts, self.session.lang))
 
     def _show(self, facts: HomeFacts) -> None:
         self.facts = facts
@@ -91,6 +124,8 @@ class HomeScreen(DengjiScreen):
         self._show(self.facts)
 
     def _present_title(self) -> str:
+        if self.session.registry is None:
+            return self.say("正在打开登记库……", "Opening the register...")
         return self.say(f"现在在住 {len(self.facts.present)} 人（按房号）",
                         f"Here now: {len(self.facts.present)} (by unit)")
 
@@ -128,6 +163,8 @@ class HomeScreen(DengjiScreen):
         return line
 
     def _scanned(self, line: str) -> None:
+        if not self._ready():
+            return
         result = self._scans.feed(line)
         if result is None or isinstance(result, AwaitingSecondLine):
             return
@@ -156,22 +193,37 @@ class HomeScreen(DengjiScreen):
         else:
             self.app.push_screen(RegisterScreen(scan=scan))
 
+    def _ready(self) -> bool:
+        """False (and a word to the operator) while the store is still being opened."""
+        if self.session.registry is None or self.session.venue is None:
+            self.notify(self.say("正在打开登记库，请稍候", "Opening the register: one moment"))
+            return False
+        return True
+
     def action_register(self) -> None:
         from tui.screens.register_screen import RegisterScreen
 
+        if not self._ready():
+            return
         self.app.push_screen(RegisterScreen())
 
     def action_depart(self) -> None:
+        if not self._ready():
+            return
         from tui.screens.departure_screen import DepartureScreen
 
         self.app.push_screen(DepartureScreen())
 
     def action_people(self) -> None:
+        if not self._ready():
+            return
         from tui.screens.people_screen import PeopleScreen
 
         self.app.push_screen(PeopleScreen())
 
     def action_settings(self) -> None:
+        if not self._ready():
+            return
         from tui.screens.settings_screen import SettingsScreen
 
         self.app.push_screen(SettingsScreen())

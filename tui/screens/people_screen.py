@@ -6,15 +6,19 @@ in the encrypted store.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on, work
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label, Static
 
-from agent.registry import RegistrationView
 from tui.finding import find
 from tui.keys import Key
 from tui.screens.base import BACK, DengjiScreen
 from tui.widgets.people_table import PeopleTable
+
+if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
+    from agent.registry import RegistrationView
 
 
 class PeopleScreen(DengjiScreen):

@@ -7,14 +7,18 @@ number, the document type and the name.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from agent.codes import doc_types, label, sexes
-from agent.registry import RegistrationView
 from tui.screens.base import BACK, DengjiScreen
 from tui.widgets.people_table import PeopleTable, short_time
+
+if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
+    from agent.registry import RegistrationView
 
 _KINDS = {"tenancy": ("租住", "Tenancy"), "stay": ("住宿", "Stay"), "employment": ("从业", "Employment")}
 

@@ -8,16 +8,16 @@ happens in the background afterwards, so the clerk is never kept waiting for the
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual import events, on, work
+from textual.actions import SkipAction
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from agent.codes import label as code_label
-from agent.registry import Outcome
-from agent.templates import FormField, Template, load_template
+from agent.templates import Template, load_template
 from agent.validation import Problem, Severity
 from tui.forms.live_checks import premature
 from tui.forms.registration_form import RegistrationForm, is_large_choice
@@ -29,13 +29,16 @@ from tui.screens.base import BACK, DengjiScreen
 from tui.widgets.choice_select import ChoiceSelect
 from tui.widgets.field_row import FieldRow, key_of, widget_id
 
+if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
+    from agent.registry import Outcome
+
 
 class RegisterScreen(DengjiScreen):
     KEYS = (
-        Key("ctrl+s", "save", "保存", "Save", priority=True),
-        Key("enter", "", "下一项", "Next field"),
+        Key("ctrl+s", "save", "保存", "Save"),
+        Key("enter", "enter_key", "下一项", "Next field", priority=True),
         BACK,
-        Key("ctrl+r", "clear", "清空重填", "Clear", priority=True),
+        Key("ctrl+r", "clear", "清空重填", "Clear"),
         Key("tab", "", "下一项（同 Enter）", "Next field (as Enter)", on_bar=False),
         Key("space", "", "在选择框中打开列表", "Open the list of a choice", on_bar=False),
     )
@@ -191,16 +194,30 @@ class RegisterScreen(DengjiScreen):
             self.form.set(key, code_label(fits[0], lang))
             self._show_value(key)
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id == "scan":
-            self._scan_box(event.value)
-            return
-        key = key_of(event.input.id)
-        if key is not None and key != "person.doc_number" and self._swiped_into(event.input, key):
-            return
-        self.focus_next()
+    def action_enter_key(self) -> None:
+        """Enter moves on, decided as the key arrives (a priority binding), not when the Input's
+        Submitted message is handled later. Textual hands each key to the widget focused when the key
+        arrives, so after "Enter" the next keys must already find the cursor in the next field. What
+        depends on the text (a scan, a card swiped into a field) runs in the Input's own queue, after
+        the characters typed before the Enter."""
+        focused = self.focused
+        if isinstance(focused, Input) and focused.id == "scan":
+            focused.call_later(self._scan_box_entered, focused)  # the cursor stays for a second MRZ line
+        elif isinstance(focused, Input):
+            self.focus_next()
+            focused.call_later(self._field_entered, focused)
+        elif isinstance(focused, ChoiceSelect) and not focused.expanded:
+            self.focus_next()
+        else:
+            raise SkipAction()  # a button presses itself; an open list picks its item
+
+    def _scan_box_entered(self, scan_input: Input) -> None:
+        self._scan_box(scan_input.value)
+
+    def _field_entered(self, field_input: Input) -> None:
+        key = key_of(field_input.id)
+        if key is not None and key != "person.doc_number":
+            self._swiped_into(field_input, key)
 
     def _swiped_into(self, field_input: Input, key: str) -> bool:
         """An ID card swiped while the cursor was in another text field: take the number out of it."""
@@ -326,6 +343,7 @@ class RegisterScreen(DengjiScreen):
         form = self.form
         if form is None or self.saving:
             return
+        self._take_widget_values()
         self.left |= {f.key for f in form.shown()}
         self._refresh_marks()
         errors = {k: p for k, p in form.problems(self.session.clock()).items() if p.severity is Severity.ERROR}
@@ -336,6 +354,18 @@ class RegisterScreen(DengjiScreen):
         self.store_problems = {}
         self._message(self.say("正在保存……", "Saving..."))
         self._register(form.payload())
+
+    def _take_widget_values(self) -> None:
+        """Read every field's widget into the form: keys typed just before Ctrl+S may not have
+        reached the form through their Changed messages yet."""
+        assert self.form is not None
+        for form_field in self.form.shown():
+            for widget in self.query(f"#{widget_id(form_field.key)}"):
+                value = widget.value if isinstance(widget, Input) else getattr(widget, "value", None)
+                text = value if isinstance(value, str) else ""
+                if text != self.form.value(form_field.key):
+                    for other in self.form.set(form_field.key, text):
+                        self._show_value(other)
 
     def _point_at(self, errors: dict[str, Problem]) -> None:
         """Focus the first field in form order that has an error, and say how many remain."""

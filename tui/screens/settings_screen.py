@@ -9,7 +9,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, Static
 
 from agent.config import load_config, save_config
-from tui.keys import Key
 from tui.messages import Enrolled, PinChosen
 from tui.preferences import save_preferences
 from tui.screens.base import BACK, DengjiScreen

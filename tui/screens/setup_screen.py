@@ -201,7 +201,7 @@ class SetupScreen(DengjiScreen):
 
     async def _store_made(self, registry: object, venue: object) -> None:
         self.busy = False
-        self.session.registry = registry  # type: ignore[assignment]
+        self.session.use_registry(registry)  # type: ignore[arg-type]
         self.session.venue = venue  # type: ignore[assignment]
         await self._go(2)
 

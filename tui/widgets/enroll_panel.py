@@ -7,13 +7,17 @@ from Settings.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
-from agent.delivery import Delivery
 from tui.messages import Enrolled
+
+if TYPE_CHECKING:  # agent.delivery loads SQLModel
+    from agent.delivery import Delivery
 
 
 def check_platform_url(url: str, lang: str) -> str | None:

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import DataTable
 
 from agent.domain import CHINA_TIME
-from agent.registry import RegistrationView
 
-LIMIT = 200
+if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
+    from agent.registry import RegistrationView
+
+LIMIT = 60
 
 _COLUMNS = {
     "id": ("登记号", "No."),

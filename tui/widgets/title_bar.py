@@ -29,6 +29,10 @@ class TitleBar(Static):
         self._lang = lang
         super().__init__(**kwargs)  # type: ignore[arg-type]
 
+    def set_venue(self, name: str) -> None:
+        self._venue_name = name
+        self.update(self._line())
+
     def on_mount(self) -> None:
         self.update(self._line())
         self.set_interval(20, lambda: self.update(self._line()))

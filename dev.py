@@ -92,7 +92,7 @@ def main() -> int:
         url = start_postgres()
         if url:
             env["DENGJI_TEST_POSTGRES_URL"] = url
-    return subprocess.call([str(PYTHON), "-m", "pytest", "-q", *rest], cwd=ROOT, env=env)
+    return subprocess.call([str(PYTHON), "-m", "pytest", "-q", "-n", "2", *rest], cwd=ROOT, env=env)
 
 
 if __name__ == "__main__":

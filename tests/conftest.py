@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.uploader.processes import Receiver, dengji
+
 TEST_PASSPHRASE = "correct horse battery staple"
 
 
@@ -34,3 +36,19 @@ def hotel_registry(private_home: Path) -> Iterator["Registry"]:  # noqa: F821
     registry.set_venue(Venue(kind="hotel", name="测试宾馆", created_at=None))  # type: ignore[arg-type]
     yield registry
     store.dispose()
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Iterator[Receiver]:
+    """A real `dengji-receiver serve` process on 127.0.0.1 with its own SQLite database."""
+    server = Receiver(f"sqlite:///{tmp_path / 'platform.sqlite3'}").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def enrolled_hotel(private_home: Path, receiver: Receiver) -> Receiver:
+    """A hotel set up with the real `dengji` command and enrolled with the receiver."""
+    dengji("init", "--kind", "hotel", "--name", "测试宾馆")
+    dengji("enroll", receiver.issue_code(), "--platform", receiver.url)
+    return receiver

@@ -65,14 +65,15 @@ def start_postgres() -> str | None:
     if not subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True).stdout.strip():
         subprocess.run(["pg_createcluster", version, "main"], check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["pg_ctlcluster", version, "main", "start"], check=False, stderr=subprocess.DEVNULL)
-    psql = ["su", "postgres", "-c"]
-    sql = ("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='dengji') THEN "
-           "CREATE ROLE dengji LOGIN SUPERUSER PASSWORD 'dengji'; END IF; END $$;")
-    subprocess.run(psql + [f'psql -q -c "{sql}"'], check=True)
-    exists = subprocess.run(psql + ["psql -tAc \"SELECT 1 FROM pg_database WHERE datname='dengji_test'\""],
-                            capture_output=True, text=True).stdout.strip()
-    if exists != "1":
-        subprocess.run(psql + ["createdb -O dengji dengji_test"], check=True)
+
+    def psql(sql: str) -> str:  # an argument list, no shell: nothing in the SQL is expanded
+        return subprocess.run(["runuser", "-u", "postgres", "--", "psql", "-q", "-tA", "-c", sql],
+                              check=True, capture_output=True, text=True).stdout.strip()
+
+    if psql("SELECT 1 FROM pg_roles WHERE rolname = 'dengji'") != "1":
+        psql("CREATE ROLE dengji LOGIN SUPERUSER PASSWORD 'dengji'")
+    if psql("SELECT 1 FROM pg_database WHERE datname = 'dengji_test'") != "1":
+        psql("CREATE DATABASE dengji_test OWNER dengji")
     say(f"PostgreSQL {version} running on 127.0.0.1:5432")
     return PG_URL
 

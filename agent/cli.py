@@ -47,7 +47,12 @@ class Context:
             from agent.registry import Registry
             from agent.store.database import StoreError
             from agent.store.opening import open_store
+            from agent.templates import TemplateError, check_templates
 
+            try:
+                check_templates()
+            except TemplateError as exc:
+                self.fail(str(exc))
             try:
                 store = open_store(self.home, create=create, prompt=_prompt_passphrase if sys.stdin.isatty() else None)
             except (StoreError, ConfigError) as exc:
@@ -125,7 +130,9 @@ def launch_tui(home: Path, lang: str, *, has_store: bool) -> None:
     def open_registry() -> Registry | None:
         from agent.registry import Registry
         from agent.store.opening import open_store
+        from agent.templates import check_templates
 
+        check_templates()  # a broken form file stops the agent with its file, field and problem named
         return Registry(open_store(home)) if has_store else None
 
     def make_delivery(registry: Registry):  # type: ignore[no-untyped-def]

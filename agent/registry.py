@@ -23,6 +23,7 @@ from sqlmodel import Session, SQLModel, col, select
 from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, EventType, OutboxState, VenueKind
 from agent.store.database import Store
 from agent.store.models import Event, OutboxEntry, Person, Registration, Unit, Venue
+from agent.templates import load_template
 from agent.validation import Problem
 from agent.validation.documents import mask_document
 from agent.validation.phone import mask as mask_phone
@@ -146,6 +147,15 @@ class Registry:
         self._venue = None
         return self.store.write(work)
 
+    def _venue_info(self) -> tuple[int, str] | None:
+        """The venue's id and kind, or None before `dengji init`."""
+        if self._venue is None:
+            with self.store.read() as session:
+                venue = session.exec(select(Venue)).first()
+            if venue is not None and venue.id is not None:
+                self._venue = (venue.id, venue.kind)
+        return self._venue
+
     def _require_venue(self, session: Session) -> tuple[int, str]:
         """The venue's id and kind; read once, since a venue is set up once (and `set_venue` forgets it)."""
         if self._venue is None:
@@ -171,6 +181,12 @@ class Registry:
         if errors or checked.data is None:
             return Outcome(None, checked.problems)
         data = checked.data
+        venue = self._venue_info()
+        if venue is not None:
+            # The venue kind's form says what else it must record (a landlord: lease end, phone, ...).
+            missing = load_template(venue[1]).missing(data)
+            if missing:
+                return Outcome(None, missing)
 
         def work(session: Session) -> int:
             reg_id = self._register(session, data, now)

@@ -6,7 +6,7 @@ sequence numbers are drawn from the index, so the same index always gives the sa
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from agent.validation import resident_id
@@ -40,6 +40,9 @@ def sample_registration(index: int, kind: str, arrived_at: str, unit: str | None
     """A whole registration payload for `index` (tenancy, stay or employment)."""
     payload: dict[str, Any] = {"kind": kind, "unit": unit or f"{100 + index % 400}", "arrived_at": arrived_at,
                                "person": sample_person(index)}
-    if kind == "employment":
-        payload["position"] = "店员"
+    if kind == "tenancy":  # what a landlord's form asks besides the person (templates/rental.toml)
+        lease_end = datetime.fromisoformat(arrived_at) + timedelta(days=180)
+        payload.update(expected_departure=lease_end.isoformat(), reason="work")
+    if kind == "employment":  # templates/employer.toml
+        payload.update(position="店员", lodges_on_site=index % 3 == 0)
     return payload

@@ -118,3 +118,35 @@ def test_times_are_stored_in_utc_and_shown_in_china_time(hotel_registry: Registr
     assert row.arrived_at == arrived and row.arrived_at.utcoffset() == timedelta(0)
     assert row.as_dict()["arrived_at"] == "2026-11-01T08:30+08:00"
     assert row.arrived_at.astimezone(UTC).hour == 0
+
+
+def test_a_child_without_a_document_is_registered_under_the_guardian(hotel_registry: Registry) -> None:
+    guardian = sample_registration(30, "stay", EARLIER)["person"]
+    child = {"kind": "stay", "unit": "401", "arrived_at": EARLIER,
+             "person": {"doc_type": "none_with_guardian", "name": "小明", "sex": "M", "birth_date": "2020-06-01"},
+             "guardian": {"doc_type": "resident_id", "doc_number": guardian["doc_number"], "name": guardian["name"]}}
+    first = hotel_registry.register(child)
+    assert first.ok, first.problems
+    assert hotel_registry.register(child).problems[0].code == "registration.already_present"
+    with hotel_registry.store.read() as s:
+        people = s.exec(select(Person).order_by(Person.id)).all()
+    assert [p.doc_type for p in people] == ["resident_id", "none_with_guardian"]
+    assert people[1].guardian_id == people[0].id
+
+
+def test_the_venue_kind_form_says_what_must_be_recorded(private_home) -> None:  # type: ignore[no-untyped-def]
+    from agent.store.models import Venue
+    from agent.store.opening import open_store
+
+    registry = Registry(open_store(private_home, create=True))
+    registry.set_venue(Venue(kind="rental", name="幸福公寓"))  # type: ignore[call-arg]
+    bare = sample_registration(31, "tenancy", EARLIER)
+    for key in ("expected_departure", "reason"):
+        del bare[key]
+    del bare["person"]["phone"]
+    outcome = registry.register(bare)
+    assert not outcome.ok
+    assert {p.field for p in outcome.problems} == {"expected_departure", "person.phone"}
+    assert all(p.code == "form.required" for p in outcome.problems)
+    assert registry.register(sample_registration(31, "tenancy", EARLIER)).ok
+    registry.store.dispose()

@@ -49,11 +49,13 @@ def test_each_kind_asks_what_its_venue_knows() -> None:
     hotel = templates.load_template("hotel")
     assert hotel.field("unit").label.zh == "房号"
     assert hotel.field("expected_departure").type is FieldType.DATETIME
+    assert not hotel.field("expected_departure").required  # a guest may not know; the reminder needs it only if given
 
     rental = templates.load_template(VenueKind.RENTAL)
     assert rental.field("expected_departure").label.zh == "租约到期日"
     assert rental.field("reason").choices == "reasons"
-    assert rental.field("reason").required
+    assert rental.field("expected_departure").required and rental.field("person.phone").required
+    assert not rental.field("reason").required  # asked, not demanded: landlords' sheets rarely have it
 
     overnight = templates.load_template("overnight")
     assert "座位" in overnight.field("unit").label.zh

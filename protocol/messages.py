@@ -171,7 +171,8 @@ def check_event_shape(event: Event) -> Problem | None:
                             "A no-arrivals report needs a date (YYYY-MM-DD).", "date")
         return None
     registration_id = data.get("registration_id")
-    if not isinstance(registration_id, str) or not 0 < len(registration_id) <= 64:
+    if not isinstance(registration_id, str) or not 0 < len(registration_id) <= 64 \
+            or not registration_id.isprintable():
         return _problem("event.bad_data", "缺少登记编号（registration_id）。",
                         "The registration_id is missing.", "registration_id")
     if kind is EventType.DEPARTED and parse_time(data.get("departed_at")) is None:

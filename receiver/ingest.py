@@ -65,7 +65,9 @@ def _decide(storage: Storage, conn: Connection, device_id: str, batch: Batch, ch
             now: datetime) -> tuple[list[Receipt | None], list[Event], dict[str, _Registration]]:
     """Receipts for the events that are not accepted (None where accepted), the events to record,
     and the registrations as they stand after the batch."""
-    ids = [event.event_id for event in batch.events]
+    # An id with control characters was never stored (its shape check refuses it), so it is not looked
+    # up either: PostgreSQL refuses a NUL even inside a query.
+    ids = [event.event_id for event in batch.events if event.event_id.isprintable()]
     known = storage.known_events(conn, ids)
     registration_ids = sorted({event.data["registration_id"] for event, checked in zip(batch.events, checks)
                                if checked.problem is None and isinstance(event.data, dict)

@@ -123,3 +123,16 @@ async def test_mutated_events_get_receipts_and_only_accepted_ones_are_recorded(t
             assert receipt.problem.code and receipt.problem.zh and receipt.problem.en
 
 
+
+
+async def test_an_event_id_with_a_nul_gets_a_rejection_not_a_500(target) -> None:  # type: ignore[no-untyped-def]
+    """Found by the fuzzer on PostgreSQL, which refuses NUL even inside a query."""
+    receiver = target
+    device = receiver.devices[0]
+    events = (Event("\x00", "registration", "2025-03-01T09:00:00+08:00", {}),)
+    sealed = seal_batch(Batch(device.device_id, uuid.uuid4().hex, events), device.enrollment.platform_key)
+    reply = await receiver.send(device, sealed)
+    assert reply.status == 200, reply.body
+    receipts = verify_receipts(reply.json(), device.enrollment.receipt_public_key)
+    assert [r.status.value for r in receipts] == ["rejected"]
+    assert receiver.storage.count_events() == 0

@@ -3,7 +3,8 @@
 SQLModel declares the tables (in a registry of their own, apart from the agent's store); the write path
 uses SQLAlchemy Core with executemany, because a batch of 500 events must be recorded in one
 transaction in a few milliseconds, without building an ORM object per event. SQLite is the default
-(WAL, `synchronous=FULL` so that "accepted" survives a power cut, a busy timeout, `BEGIN IMMEDIATE`
+(with the agent's engine settings, `agent.store.database.make_engine`: WAL, `synchronous=FULL` so that
+"accepted" survives a power cut, a busy timeout, `BEGIN IMMEDIATE`
 for every write); a `postgresql://` URL runs the same code on PostgreSQL (psycopg 3).
 
 Times are stored as ISO 8601 text in UTC (`2025-03-01T06:00:00.000000+00:00`): it sorts, it compares
@@ -20,14 +21,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, LargeBinary, Text, and_, delete, event, func, select, update
+from sqlalchemy import Connection, LargeBinary, Text, and_, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import registry
-from sqlmodel import Column, Field, SQLModel, create_engine
+from sqlmodel import Column, Field, SQLModel
 
-BUSY_TIMEOUT_MS = 10_000
+from agent.store.database import make_engine, writer
+
 DB_ENV = "DENGJI_RECEIVER_DB"
-_WRITE = "dengji_receiver_write"
 
 
 class ReceiverModel(SQLModel, registry=registry()):
@@ -157,36 +158,14 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
-    url = normalise_url(url)
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=8)
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (SQLAlchemy's pysqlite recipe)
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
-
-    return engine
-
-
 class Storage:
     """The receiver's database: one engine, short transactions, Core statements."""
 
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, pool_size=8)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self._writer = self.engine.execution_options(**{_WRITE: True})
+        self._writer = writer(self.engine)
         ReceiverModel.metadata.create_all(self.engine)
 
     @contextmanager

@@ -35,10 +35,10 @@ class StoreError(Exception):
     """The store cannot do what was asked; the message says why in Chinese and English."""
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url` with the durability and locking settings above."""
+def make_engine(url: str, pool_size: int = 5) -> Engine:
+    """An engine for `url` with the durability and locking settings above (the receiver uses it too)."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, pool_size=pool_size)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -58,6 +58,11 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def writer(engine: Engine) -> Engine:
+    """The same engine, but its transactions begin with `BEGIN IMMEDIATE` on SQLite (writers queue)."""
+    return engine.execution_options(**{_WRITE: True})
+
+
 def is_busy(exc: OperationalError) -> bool:
     return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
 
@@ -73,7 +78,7 @@ class Store:
         self.engine = engine
         self.vault = vault
         self.keystore = keystore
-        self._writer = engine.execution_options(**{_WRITE: True})
+        self._writer = writer(engine)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -80,7 +80,9 @@ class Registration(SQLModel, table=True):
     """A tenancy, stay or employment: a person at a unit from arrival until departure."""
 
     __table_args__ = (
-        Index("ix_registration_present", "venue_id", "departed_at"),
+        # "Who is here now" is `departed_at IS NULL` among years of past stays; one venue per store, so
+        # the venue id adds nothing in front of it (it made the index useless to that query).
+        Index("ix_registration_present", "departed_at"),
         Index("ix_registration_person", "person_id", "departed_at"),
     )
 

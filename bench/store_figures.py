@@ -86,6 +86,7 @@ def bulk_load(registry: Registry, count: int, present: int) -> None:
     db.execute("BEGIN")
     db.executemany("INSERT INTO unit (id, venue_id, label) VALUES (?, ?, ?)",
                    [(u, venue_id, f"{u}") for u in range(1, 501)])
+    start_time = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=3 * 365)
     now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     step = 20_000
     for start in range(0, count, step):
@@ -97,8 +98,11 @@ def bulk_load(registry: Registry, count: int, present: int) -> None:
                            mask_document("resident_id", number), person["sex"],
                            vault.seal(person["name"], "person.name"), vault.seal(number, "person.doc_number"),
                            vault.seal(person["phone"], "person.phone"), now, now))
-            departed = None if i >= count - present else now
-            regs.append((i + 1, venue_id, i % 500 + 1, i + 1, "stay", now, departed, now, now))
+            # Real stays arrive and leave at their own times; identical timestamps would mislead ANALYZE
+            # into thinking the departure index useless, which no real register does.
+            arrived = start_time + timedelta(seconds=90 * i)
+            departed = None if i >= count - present else (arrived + timedelta(hours=20)).isoformat(sep=" ")
+            regs.append((i + 1, venue_id, i % 500 + 1, i + 1, "stay", arrived.isoformat(sep=" "), departed, now, now))
         db.executemany("INSERT INTO person (id, doc_type, doc_index, doc_masked, sex, name_sealed, doc_number_sealed,"
                        " phone_sealed, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)", people)
         db.executemany("INSERT INTO registration (id, venue_id, unit_id, person_id, kind, arrived_at, departed_at,"

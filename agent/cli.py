@@ -348,7 +348,7 @@ def send(obj: Context, until_empty: bool, max_events: int) -> None:
 
     from uploader import lease
     from uploader.device import NotEnrolled, load_device
-    from uploader.sender import Sender, send_until_idle
+    from uploader.sender import Sender, Step, send_until_idle
     from uploader.transport import Transport
 
     store = obj.registry().store
@@ -362,26 +362,25 @@ def send(obj: Context, until_empty: bool, max_events: int) -> None:
                            f"another process is sending ({lease.current_holder(store)}); try later"), err=True)
         sys.exit(EXIT_REFUSED)
 
-    async def go() -> tuple[object, int]:
+    async def go() -> Step:
         async with Transport(device.platform_url, device.ca_file) as transport:
-            sender = Sender(store, device, transport, max_events=max_events)
-            step = await send_until_idle(sender, keep_trying=until_empty)
-            return step, sender.attempts
+            return await send_until_idle(Sender(store, device, transport, max_events=max_events),
+                                         keep_trying=until_empty)
 
     try:
-        step, attempts = asyncio.run(go())
+        step = asyncio.run(go())
     finally:
         lease.release(store, holder)
-    before = obj.registry().outbox_counts()
+    counts = obj.registry().outbox_counts()
     say = obj.say
-    click.echo(say(f"已发送 {before['sent']}，被退回 {before['rejected']}，待发送 {before['pending'] + before['in_flight']}",
-                   f"sent {before['sent']}, rejected {before['rejected']}, "
-                   f"waiting {before['pending'] + before['in_flight']}"))
-    if step.kind != "idle":  # type: ignore[attr-defined]
-        problem = step.problem  # type: ignore[attr-defined]
+    click.echo(say(f"已发送 {counts['sent']}，被退回 {counts['rejected']}，待发送 {counts['pending'] + counts['in_flight']}",
+                   f"sent {counts['sent']}, rejected {counts['rejected']}, "
+                   f"waiting {counts['pending'] + counts['in_flight']}"))
+    if step.kind != "idle":
+        problem = step.problem
         click.echo(obj.problem_text(problem) if problem else say("发送未完成", "sending did not finish"), err=True)
         sys.exit(EXIT_REFUSED)
-    if before["rejected"]:
+    if counts["rejected"]:
         click.echo(say("有记录被平台退回，请查看并更正 (dengji list)", "some records were rejected by the platform: "
                        "review and correct them"), err=True)
         sys.exit(EXIT_REFUSED)

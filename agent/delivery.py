@@ -7,13 +7,17 @@ uploader never imports the TUI.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
+from agent.domain import OutboxState
 from agent.store.database import Store
+from agent.store.models import DEVICE_META_KEY, SENDER_LEASE_NAME, Meta, OutboxEntry, SenderLease
 from agent.validation import Problem
 
 
@@ -68,10 +72,6 @@ class SenderReport:
 
 
 def save_sender_report(store: Store, report: SenderReport) -> None:
-    import json
-
-    from agent.store.models import Meta
-
     value = json.dumps({
         "last_success": report.last_success.isoformat() if report.last_success else None,
         "last_error": report.last_error,
@@ -88,10 +88,6 @@ def save_sender_report(store: Store, report: SenderReport) -> None:
 
 
 def load_sender_report(store: Store) -> SenderReport:
-    import json
-
-    from agent.store.models import Meta
-
     with store.read() as session:
         row = session.get(Meta, _REPORT_KEY)
     if row is None:
@@ -104,26 +100,23 @@ def load_sender_report(store: Store) -> SenderReport:
     return SenderReport(when("last_success"), raw.get("last_error"), when("next_attempt"), raw.get("platform_reachable"))
 
 
-def delivery_state(store: Store) -> DeliveryState:
-    """Counts by outbox state, the sender's last report, who sends, whether the device is enrolled."""
-    from datetime import UTC
-
-    from sqlalchemy import func
-    from sqlmodel import select
-
-    from agent.domain import OutboxState
-    from agent.store.models import Meta, OutboxEntry, SenderLease
-
+def outbox_counts(store: Store) -> dict[str, int]:
+    """How many events stand in each delivery state (every state is listed, zero or not)."""
     counts = {state.value: 0 for state in OutboxState}
     with store.read() as session:
         for state, n in session.exec(select(OutboxEntry.state, func.count()).group_by(OutboxEntry.state)):
             counts[state] = n
-        lease = session.get(SenderLease, "sender")
-        enrolled = session.get(Meta, "device") is not None
+    return counts
+
+
+def delivery_state(store: Store) -> DeliveryState:
+    """Counts by outbox state, the sender's last report, who sends, whether the device is enrolled."""
+    counts = outbox_counts(store)
+    with store.read() as session:
+        lease = session.get(SenderLease, SENDER_LEASE_NAME)
+        enrolled = session.get(Meta, DEVICE_META_KEY) is not None
     report = load_sender_report(store)
-    sender = None
-    if lease is not None and lease.expires_at > datetime.now(UTC):
-        sender = lease.holder
+    sender = lease.holder if lease is not None and lease.expires_at > datetime.now(UTC) else None
     return DeliveryState(pending=counts["pending"], in_flight=counts["in_flight"], sent=counts["sent"],
                          rejected=counts["rejected"], quarantined=counts["quarantined"],
                          last_success=report.last_success, last_error=report.last_error,

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import insert, update
 from sqlmodel import Session, SQLModel, col, select
 
+from agent.delivery import outbox_counts
 from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, EventType, OutboxState, VenueKind
 from agent.store.database import Store
 from agent.store.models import Event, OutboxEntry, Person, Registration, Unit, Venue
@@ -345,11 +346,7 @@ class Registry:
 
     def outbox_counts(self) -> dict[str, int]:
         """How many events stand in each delivery state (every state is listed, zero or not)."""
-        counts = {state.value: 0 for state in OutboxState}
-        with self.store.read() as session:
-            for state, n in session.exec(select(OutboxEntry.state, func.count()).group_by(OutboxEntry.state)):
-                counts[state] = n
-        return counts
+        return outbox_counts(self.store)
 
     def event_payload(self, event: Event) -> dict[str, Any]:
         """The decrypted wire `data` of an event."""

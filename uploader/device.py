@@ -13,11 +13,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlmodel import Session, select
 
 from agent.store.database import Store
-from agent.store.models import Meta
+from agent.store.models import DEVICE_META_KEY, Meta
 from protocol.keys import PlatformKey, device_key_from_bytes
 
 DEVICE_KEY_NAME = "device-signing-key"
-_META = "device"
+_META = DEVICE_META_KEY
 
 
 class NotEnrolled(Exception):
@@ -75,7 +75,3 @@ def load_device(store: Store) -> Device:
                   record["receipt_key_id"], record["receipt_public_key"], device_key_from_bytes(raw_key),
                   record.get("ca_file"))
 
-
-def is_enrolled(store: Store) -> bool:
-    with store.read() as session:
-        return session.get(Meta, _META) is not None

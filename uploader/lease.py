@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session
 
 from agent.store.database import Store
-from agent.store.models import SenderLease
+from agent.store.models import SENDER_LEASE_NAME, SenderLease
 
-NAME = "sender"
+NAME = SENDER_LEASE_NAME
 TTL = timedelta(seconds=30)
 
 

@@ -97,16 +97,6 @@ class Transport:
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             return Unreachable(type(exc).__name__)
 
-    async def get(self, path: str) -> Answer | Refusal | Unreachable:
-        try:
-            async with self._client().get(self.base_url + path, ssl=self._ssl) as resp:
-                payload = await resp.read()
-                if 200 <= resp.status < 300:
-                    return Answer(resp.status, payload, _parse_date(resp.headers.get("Date")))
-                return read_refusal(resp.status, payload)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            return Unreachable(type(exc).__name__)
-
 
 def _parse_date(value: str | None) -> datetime | None:
     if not value:

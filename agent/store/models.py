@@ -22,8 +22,12 @@ def _sealed(nullable: bool = True) -> Column:  # type: ignore[type-arg]
     return Column(LargeBinary, nullable=nullable)
 
 
+DEVICE_META_KEY = "device"  # the enrolled device's public identity (uploader.device)
+SENDER_LEASE_NAME = "sender"  # the one lease that decides who sends (uploader.lease)
+
+
 class Meta(SQLModel, table=True):
-    """Small facts about this store: the vault key check, later the device id and platform key."""
+    """Small facts about this store: the vault key check, the enrolled device, the sender's last report."""
 
     key: str = Field(primary_key=True, max_length=64)
     value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -16,8 +16,11 @@ SIZE = (80, 24)
 
 
 async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Wait until no worker runs and none was started by what the last ones posted (a screen's loading
+    worker may start after the first wait, and the table's column widths follow its rows a frame later)."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
 
 
 def _keys(*keys: str):  # type: ignore[no-untyped-def]

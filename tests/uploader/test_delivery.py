@@ -207,3 +207,29 @@ def test_daemon_stops_cleanly_on_signal(enrolled_hotel: Receiver, sig: signal.Si
             break
     daemon.send_signal(sig)
     assert daemon.wait(5) == 0
+
+
+def test_a_damaged_outbox_entry_is_quarantined_and_the_rest_still_flows(enrolled_hotel: Receiver,
+                                                                      private_home: Path) -> None:
+    from sqlmodel import select
+
+    from agent.store.models import Event
+
+    register_guests(4)
+    store = open_store(private_home)
+
+    def damage(session):  # type: ignore[no-untyped-def]
+        event = session.exec(select(Event).order_by(Event.seq)).all()[1]
+        event.payload_sealed = event.payload_sealed[:-1] + bytes([event.payload_sealed[-1] ^ 1])
+        session.add(event)
+        return event.event_id
+
+    damaged = store.write(damage)
+    store.dispose()
+    out = dengji("send")
+    assert "sent 3" in out.stdout
+    state = status()
+    assert (state["sent"], state["quarantined"], state["pending"], state["in_flight"]) == (3, 1, 0, 0)
+    assert damaged not in enrolled_hotel.event_ids() and len(enrolled_hotel.event_ids()) == 3
+    dengji("send")  # nothing loops on the damaged entry
+    assert status()["quarantined"] == 1

@@ -1,0 +1,206 @@
+"""Figures for the uploader (issue 5): backlog drain end to end, and the idle daemon's footprint.
+
+    .venv/bin/python bench/uploader_figures.py [--events 100000] [--idle-seconds 60]
+
+- drain: `--events` registrations waiting in a venue's outbox are sent by the real `Sender` (read, seal,
+  sign, POST, verify receipts, write them back) to a `dengji-receiver serve` process on 127.0.0.1 with
+  SQLite. Baseline, same run: read the same rows and POST the same bytes, in the same batches, to a sink
+  on 127.0.0.1 that only reads the body - no sealing, signing, validation or bookkeeping. Targets:
+  >= 10,000 events/s and within 3x of the baseline.
+- idle: `dengji agent run` with nothing to send, its watch and send ticks sped up so that `--idle-seconds`
+  hold an hour of ticks at the normal 3 s; RSS at start and end against the import floor of the stack
+  (sqlmodel + aiohttp + apscheduler + keyring + cryptography in a bare interpreter), and voluntary
+  context switches per minute at the normal intervals (a proxy for wake-ups). Targets: RSS within 1.2x
+  of the floor, no growth, CPU ~0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiohttp  # noqa: E402
+from aiohttp import web  # noqa: E402
+
+from agent.domain import CHINA_TIME  # noqa: E402
+from agent.registry import Registry  # noqa: E402
+from agent.sample_people import sample_registration  # noqa: E402
+from agent.store.models import Venue  # noqa: E402
+from agent.store.opening import open_store  # noqa: E402
+from agent.validation.registration import check_registration  # noqa: E402
+from uploader.device import load_device  # noqa: E402
+from uploader.enrollment import enroll  # noqa: E402
+from uploader.sender import Sender, send_until_idle  # noqa: E402
+from uploader.transport import Transport  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def start_receiver(db: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen([str(BIN / "dengji-receiver"), "serve", "--port", "0", "--db", db],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        found = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+        if found:
+            return proc, found.group(1)
+    raise SystemExit("receiver did not start")
+
+
+def fill_outbox(registry: Registry, count: int) -> None:
+    """Pending registration events as `Registry.register` writes them, inserted in bulk (set-up only)."""
+    vault = registry.store.vault
+    db = sqlite3.connect(registry.store.engine.url.database, isolation_level=None)
+    db.execute("PRAGMA synchronous=OFF")
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    arrived = datetime.now(CHINA_TIME).replace(microsecond=0).isoformat()
+    db.execute("BEGIN")
+    for start in range(0, count, 10_000):
+        events, outbox = [], []
+        for i in range(start, min(count, start + 10_000)):
+            data = check_registration(sample_registration(i, "stay", arrived)).data
+            assert data is not None
+            data["registration_id"] = str(i + 1)
+            sealed = vault.seal(json.dumps(data, ensure_ascii=False), "event.payload")
+            events.append((i + 1, str(uuid.uuid4()), "registration", now, sealed, now))
+            outbox.append((i + 1, "pending", 0, now))
+        db.executemany("INSERT INTO event (seq, event_id, type, occurred_at, payload_sealed, created_at) "
+                       "VALUES (?,?,?,?,?,?)", events)
+        db.executemany("INSERT INTO outbox (event_seq, state, attempts, updated_at) VALUES (?,?,?,?)", outbox)
+    db.execute("COMMIT")
+    db.close()
+
+
+async def baseline(db_path: str, count: int, batch: int) -> float:
+    """Read the same rows, POST the same bytes in the same batches to a sink that only reads them."""
+    async def sink(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(text="{}")
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_post("/sink", sink)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    db = sqlite3.connect(db_path)
+    t0 = time.perf_counter()
+    async with aiohttp.ClientSession() as session:
+        for offset in range(0, count, batch):
+            rows = db.execute("SELECT payload_sealed FROM event ORDER BY seq LIMIT ? OFFSET ?", (batch, offset)).fetchall()
+            async with session.post(f"http://127.0.0.1:{port}/sink", data=b"".join(r[0] for r in rows)) as resp:
+                await resp.read()
+    elapsed = time.perf_counter() - t0
+    db.close()
+    await runner.cleanup()
+    return count / elapsed
+
+
+def bench_drain(root: Path, count: int) -> None:
+    home = root / "venue"
+    os.environ["DENGJI_PASSPHRASE"] = "bench"
+    receiver, url = start_receiver(f"sqlite:///{root / 'platform.sqlite3'}")
+    try:
+        registry = Registry(open_store(home, create=True))
+        venue = registry.set_venue(Venue(kind="hotel", name="bench"))  # type: ignore[call-arg]
+        code = subprocess.run([str(BIN / "dengji-receiver"), "issue-code", "--venue", "bench", "--db",
+                               f"sqlite:///{root / 'platform.sqlite3'}"], capture_output=True, text=True,
+                              check=True).stdout.split()[-1]
+        asyncio.run(enroll(registry.store, venue, code, url))
+        t0 = time.perf_counter()
+        fill_outbox(registry, count)
+        print(f"set-up: {count:,} pending events in {time.perf_counter() - t0:.1f} s")
+        device = load_device(registry.store)
+
+        async def drain() -> float:
+            async with Transport(device.platform_url) as transport:
+                start = time.perf_counter()
+                step = await send_until_idle(Sender(registry.store, device, transport), keep_trying=True)
+                assert step.kind == "idle", step
+                return time.perf_counter() - start
+
+        elapsed = asyncio.run(drain())
+        counts = registry.outbox_counts()
+        assert counts["sent"] == count, counts
+        rate = count / elapsed
+        base = asyncio.run(baseline(str(registry.store.engine.url.database), count, 500))
+        print(f"drain {count:,} events end to end: {rate:9,.0f} events/s ({elapsed:.1f} s)   "
+              f"baseline {base:9,.0f} events/s   ratio {base / rate:5.1f}x")
+        registry.store.dispose()
+    finally:
+        receiver.terminate()
+        receiver.wait(10)
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def switches(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("voluntary_ctxt_switches:"):
+            return int(line.split()[1])
+    return 0
+
+
+def bench_idle(root: Path, seconds: float) -> None:
+    home = root / "venue"  # enrolled by bench_drain, nothing left to send
+    floor = subprocess.Popen([sys.executable, "-c", "import sqlmodel, aiohttp, apscheduler, keyring, cryptography,"
+                              " time; time.sleep(30)"])
+    time.sleep(3)  # let the bare interpreter finish importing before reading its RSS
+    floor_kib = rss_kib(floor.pid)
+    floor.kill()
+    tick = 3 * seconds / 3600  # an hour of 3-second ticks within `seconds`
+    env = {**os.environ, "DENGJI_HOME": str(home)}
+    fast = subprocess.Popen([str(BIN / "dengji"), "agent", "run", "--watch-interval", f"{tick}", "--send-interval",
+                             f"{tick}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(5)
+    start_kib = rss_kib(fast.pid)
+    time.sleep(seconds)
+    end_kib = rss_kib(fast.pid)
+    fast.terminate()
+    fast.wait(10)
+    normal = subprocess.Popen([str(BIN / "dengji"), "agent", "run"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    time.sleep(5)
+    before = switches(normal.pid)
+    time.sleep(60)
+    per_minute = switches(normal.pid) - before
+    normal.terminate()
+    normal.wait(10)
+    print(f"idle daemon RSS: {start_kib / 1024:.1f} MiB after start, {end_kib / 1024:.1f} MiB after an hour of ticks"
+          f"   import floor {floor_kib / 1024:.1f} MiB   ratio {end_kib / floor_kib:.2f}x")
+    print(f"idle daemon at normal intervals: {per_minute} voluntary context switches per minute")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--idle-seconds", type=float, default=60)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="dengji-bench-") as tmp:
+        root = Path(tmp)
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, in {root}")
+        bench_drain(root, args.events)
+        bench_idle(root, args.idle_seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -37,9 +37,12 @@ class StoreError(Exception):
 
 def make_engine(url: str, pool_size: int = 5) -> Engine:
     """An engine for `url` with the durability and locking settings above (the receiver uses it too)."""
+    # hide_parameters: SQLAlchemy puts a failed statement's parameters into the exception's text, and
+    # parameters are personal data (on the platform, in the clear): they must not reach a log.
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=pool_size)
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, hide_parameters=True)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+                           hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

@@ -63,3 +63,17 @@ def test_sqlite_pragmas_are_set_for_durability(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_a_failed_statement_does_not_carry_its_parameters_into_the_error(tmp_path: Path) -> None:
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'h.sqlite3'}")
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO meta (key, value) VALUES ('k', x'00')"))
+    with pytest.raises(IntegrityError) as raised, engine.begin() as conn:
+        conn.execute(text("INSERT INTO meta (key, value) VALUES (:key, :value)"),
+                     {"key": "k", "value": "张三 11010519491231002X".encode()})
+    assert "11010519491231002X" not in str(raised.value) and "parameters hidden" in str(raised.value)

@@ -24,12 +24,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from agent.config import Config, save_config
 from agent.domain import CHINA_TIME
 from agent.i18n import Say
+
+if TYPE_CHECKING:
+    from agent.store.database import Store
+    from uploader.device import Device
 
 _RECEIVER = [sys.executable, "-c", "from receiver.cli import main; main()"]
 
@@ -117,7 +122,7 @@ def run_demo(say: Say, *, open_tui: bool, keep: bool = False) -> Path:
     return home
 
 
-def _upload_and_show(say: Say, store, device, db: str) -> None:  # type: ignore[no-untyped-def]
+def _upload_and_show(say: Say, store: Store, device: Device, db: str) -> None:
     from agent.delivery import delivery_state
     from uploader.sender import Sender, send_until_idle
     from uploader.transport import Transport

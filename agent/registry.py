@@ -149,23 +149,13 @@ class Registry:
         return self.store.write(work)
 
     def _venue_info(self) -> tuple[int, str] | None:
-        """The venue's id and kind, or None before `dengji init`."""
+        """The venue's id and kind, or None before `dengji init`; read once (a venue is set up once, and
+        `set_venue` forgets it)."""
         if self._venue is None:
             with self.store.read() as session:
                 venue = session.exec(select(Venue)).first()
             if venue is not None and venue.id is not None:
                 self._venue = (venue.id, venue.kind)
-        return self._venue
-
-    def _require_venue(self, session: Session) -> tuple[int, str]:
-        """The venue's id and kind; read once, since a venue is set up once (and `set_venue` forgets it)."""
-        if self._venue is None:
-            venue = session.exec(select(Venue)).first()
-            if venue is None:
-                raise _Refused(_problem("venue.missing", "还没有设置场所，请先运行 dengji init",
-                                        "no venue is set up yet: run `dengji init` first"))
-            assert venue.id is not None
-            self._venue = (venue.id, venue.kind)
         return self._venue
 
     # -- arrivals and departures -------------------------------------------------------------------
@@ -183,14 +173,16 @@ class Registry:
             return Outcome(None, checked.problems)
         data = checked.data
         venue = self._venue_info()
-        if venue is not None:
-            # The venue kind's form says what else it must record (a landlord: lease end, phone, ...).
-            missing = load_template(venue[1]).missing(data)
-            if missing:
-                return Outcome(None, missing)
+        if venue is None:
+            return Outcome(None, [_problem("venue.missing", "还没有设置场所，请先运行 dengji init",
+                                           "no venue is set up yet: run `dengji init` first")])
+        # The venue kind's form says what else it must record (a landlord: lease end, phone, ...).
+        missing = load_template(venue[1]).missing(data)
+        if missing:
+            return Outcome(None, missing)
 
         def work(session: Session) -> int:
-            reg_id = self._register(session, data, now)
+            reg_id = self._register(session, venue, data, now)
             if dry_run:
                 raise _DryRun(reg_id)
             return reg_id
@@ -203,10 +195,10 @@ class Registry:
             reg_id = done.registration_id
         return Outcome(reg_id, checked.problems)
 
-    def _register(self, session: Session, data: dict[str, Any], now: datetime) -> int:
+    def _register(self, session: Session, venue: tuple[int, str], data: dict[str, Any], now: datetime) -> int:
         # Core statements rather than ORM objects: this is the hot path of every registration, and the
         # unit-of-work machinery cost more than the fsync of the commit (see bench/store_figures.py).
-        venue_id, venue_kind = self._require_venue(session)
+        venue_id, venue_kind = venue
         expected_kind = REGISTRATION_KIND_OF_VENUE[VenueKind(venue_kind)]
         if data["kind"] != expected_kind:
             raise _Refused(_problem(

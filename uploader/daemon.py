@@ -103,8 +103,9 @@ class Daemon:
                 loop.add_signal_handler(sig, self.stop.set)
             except (NotImplementedError, RuntimeError):  # Windows: only SIGINT via KeyboardInterrupt
                 pass
+        send_interval = self._send_interval()
         scheduler = AsyncIOScheduler(job_defaults={"misfire_grace_time": 300, "coalesce": True, "max_instances": 1})
-        scheduler.add_job(self.wake.set, IntervalTrigger(seconds=self._send_interval()), id="send",
+        scheduler.add_job(self.wake.set, IntervalTrigger(seconds=send_interval), id="send",
                           replace_existing=True)
         scheduler.add_job(self._watch, IntervalTrigger(seconds=self.settings.watch_interval), id="watch",
                           replace_existing=True)
@@ -136,7 +137,7 @@ class Daemon:
                         break
                 step = step_task.result()
                 if step.kind == "idle":
-                    await self._nap(self._send_interval())
+                    await self._nap(send_interval)
                 elif step.kind != "answered":
                     await self._nap(step.wait)
         finally:

@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from sqlmodel import select
+
 from agent.delivery import DeliveryState, delivery_state
 from agent.store.database import Store
+from agent.store.models import Venue
 from agent.validation import Problem
 from uploader.daemon import Daemon, DaemonSettings
 from uploader.device import NotEnrolled
@@ -28,10 +31,6 @@ class UploaderDelivery:
         return delivery_state(self.store)
 
     async def enroll(self, code: str, platform_url: str, ca_file: str | None = None) -> Problem | None:
-        from sqlmodel import select
-
-        from agent.store.models import Venue
-
         with self.store.read() as session:
             venue = session.exec(select(Venue)).first()
         if venue is None:

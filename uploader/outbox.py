@@ -30,6 +30,7 @@ from agent.domain import CHINA_TIME, OutboxState
 from agent.store.database import Store
 from agent.store.models import Event, OutboxBatch, OutboxEntry
 from agent.store.vault import VaultError
+from protocol.keys import CipherSuite
 from protocol.messages import Batch, Receipt, ReceiptStatus
 from protocol.messages import Event as WireEvent
 from protocol.sealing import SealedBatch, seal_batch
@@ -98,8 +99,6 @@ def next_batch(store: Store, device: Device, max_events: int = MAX_EVENTS, max_b
 
 
 def _pending(row: OutboxBatch) -> PendingBatch:
-    from protocol.keys import CipherSuite
-
     return PendingBatch(SealedBatch(row.key_id, CipherSuite(row.suite), row.body, row.batch_id),
                         row.event_count, row.attempts)
 

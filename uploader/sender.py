@@ -21,6 +21,7 @@ What each end of a request leads to (nothing ever drops an event):
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -162,8 +163,6 @@ async def send_until_idle(sender: Sender, *, keep_trying: bool, sleep: Callable[
 
     Returns the last step: `idle` means everything sendable was answered.
     """
-    import asyncio
-
     pause = sleep or asyncio.sleep
     while True:
         step = await sender.step()

@@ -290,7 +290,7 @@ def status(obj: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({
             "pending": state.pending, "in_flight": state.in_flight, "sent": state.sent,
-            "rejected": state.rejected, "quarantined": state.quarantined,
+            "rejected": state.rejected, "quarantined": state.quarantined, "superseded": state.superseded,
             "last_success": state.last_success.isoformat() if state.last_success else None,
             "last_error": state.last_error,
             "next_attempt": state.next_attempt.isoformat() if state.next_attempt else None,
@@ -381,9 +381,69 @@ def send(obj: Context, until_empty: bool, max_events: int) -> None:
         click.echo(obj.problem_text(problem) if problem else say("发送未完成", "sending did not finish"), err=True)
         sys.exit(EXIT_REFUSED)
     if counts["rejected"]:
-        click.echo(say("有记录被平台退回，请查看并更正 (dengji list)", "some records were rejected by the platform: "
-                       "review and correct them"), err=True)
+        click.echo(say("有记录被平台退回，请查看并更正 (dengji rejected)", "some records were rejected by the "
+                       "platform: review and correct them (dengji rejected)"), err=True)
         sys.exit(EXIT_REFUSED)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON rows (each with its number for correct/resend).")
+@click.pass_obj
+def rejected(obj: Context, as_json: bool) -> None:
+    """List what the platform rejected and why, until it is corrected (dengji correct) or resent (dengji resend)."""
+    rows = obj.registry().rejections()
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
+        return
+    say = obj.say
+    if not rows:
+        click.echo(say("没有被退回的记录", "nothing was rejected"))
+        return
+    for r in rows:
+        who = " ".join(part for part in (r.unit, r.name) if part)
+        click.echo(f"#{r.seq}  {r.type}  {say('登记号', 'registration')} {r.registration_id or '-'}  {who}")
+        click.echo(f"      {r.code}: {r.reason(say.lang)}")
+    click.echo(say(f"共 {len(rows)} 条。更正: dengji correct 编号 --json 文件；原样重报: dengji resend 编号",
+                   f"{len(rows)} in all. Correct: dengji correct NUMBER --json FILE; send unchanged: "
+                   "dengji resend NUMBER"))
+
+
+@main.command()
+@click.argument("number", type=int)
+@click.option("--json", "source", default=None, metavar="FILE|-",
+              help="The corrected registration (as for `dengji register`), for a rejected registration.")
+@click.option("--departed-at", default=None, help="The corrected departure time, for a rejected departure.")
+@click.pass_obj
+def correct(obj: Context, number: int, source: str | None, departed_at: str | None) -> None:
+    """Correct a rejected record (NUMBER from `dengji rejected`); the correction is sent as a new event.
+
+    `dengji rejected --json` shows what was sent; edit it and pass it with --json. Exit status 1 if the
+    correction is refused (nothing is written then).
+    """
+    if (source is None) == (departed_at is None):
+        raise click.UsageError(obj.say("请给出 --json（更正登记）或 --departed-at（更正离开时间）之一",
+                                       "give one of --json (a registration) or --departed-at (a departure)"))
+    payload = {"departed_at": departed_at} if departed_at is not None else _read_json(source or "-")
+    if not isinstance(payload, dict):
+        obj.fail(obj.say("更正内容应为一个 JSON 对象", "the correction must be one JSON object"))
+    outcome = obj.registry().correct(number, payload)
+    _report_correction(obj, number, outcome)
+
+
+@main.command()
+@click.argument("number", type=int)
+@click.pass_obj
+def resend(obj: Context, number: int) -> None:
+    """Send a rejected record again unchanged, once its cause was put right elsewhere (e.g. the unit filed)."""
+    _report_correction(obj, number, obj.registry().resend(number))
+
+
+def _report_correction(obj: Context, number: int, outcome: Any) -> None:
+    if not outcome.ok:
+        click.echo("; ".join(obj.problem_text(p) for p in outcome.problems), err=True)
+        sys.exit(EXIT_REFUSED)
+    click.echo(obj.say(f"#{number} 已更正，将重新上报（登记号 {outcome.registration_id}）",
+                       f"#{number} corrected; it will be sent again (registration {outcome.registration_id})"))
 
 
 @main.group()

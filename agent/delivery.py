@@ -30,6 +30,7 @@ class DeliveryState:
     sent: int = 0
     rejected: int = 0
     quarantined: int = 0
+    superseded: int = 0  # rejected, then corrected or sent again as a new event
     last_success: datetime | None = None
     last_error: str | None = None
     next_attempt: datetime | None = None
@@ -119,6 +120,6 @@ def delivery_state(store: Store) -> DeliveryState:
     sender = lease.holder if lease is not None and lease.expires_at > datetime.now(UTC) else None
     return DeliveryState(pending=counts["pending"], in_flight=counts["in_flight"], sent=counts["sent"],
                          rejected=counts["rejected"], quarantined=counts["quarantined"],
-                         last_success=report.last_success, last_error=report.last_error,
+                         superseded=counts["superseded"], last_success=report.last_success, last_error=report.last_error,
                          next_attempt=report.next_attempt, platform_reachable=report.platform_reachable,
                          enrolled=enrolled, sender=sender)

@@ -71,6 +71,7 @@ class OutboxState(StrEnum):
     SENT = "sent"
     REJECTED = "rejected"
     QUARANTINED = "quarantined"
+    SUPERSEDED = "superseded"  # a rejected event whose correction (or resend) is a new event: never sent again
 
 
 # China has kept one time zone without daylight saving since 1991; a fixed offset needs no tz database

@@ -25,7 +25,8 @@ from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, EventType, Outb
 from agent.store.database import Store
 from agent.store.models import Event, OutboxEntry, Person, Registration, Unit, Venue
 from agent.templates import load_template
-from agent.validation import Problem
+from agent.validation import InvalidDocument, Problem
+from agent.validation.datetimes import parse_datetime
 from agent.validation.documents import mask_document
 from agent.validation.phone import mask as mask_phone
 from agent.validation.registration import check_departure, check_registration
@@ -75,6 +76,41 @@ class RegistrationView:
         }
 
 
+@dataclass(frozen=True)
+class Rejection:
+    """An event the platform refused, with its reason, until it is corrected or sent again."""
+
+    seq: int
+    event_id: str
+    type: str
+    registration_id: int | None
+    occurred_at: datetime
+    code: str
+    zh: str
+    en: str
+    rejected_at: datetime
+    unit: str | None
+    name: str | None
+
+    @property
+    def editable(self) -> bool:
+        """Whether a correction takes new content (a registration or a departure time), not only a resend."""
+        return self.registration_id is not None and (self.type in _REGISTERING
+                                                     or self.type == EventType.DEPARTED.value)
+
+    def reason(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "event_id": self.event_id, "type": self.type,
+                "registration_id": self.registration_id, "occurred_at": _iso(self.occurred_at),
+                "rejected_at": _iso(self.rejected_at), "code": self.code, "zh": self.zh, "en": self.en,
+                "unit": self.unit, "name": self.name}
+
+
+_REGISTERING = frozenset({EventType.REGISTERED.value, EventType.UPDATED.value, EventType.CORRECTED.value})
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(CHINA_TIME).isoformat(timespec="minutes") if value else None
 
@@ -94,6 +130,10 @@ _SEALED_PERSON_FIELDS = (
     ("phone", "phone_sealed"),
     ("residence_permit_number", "residence_permit_sealed"),
 )
+
+
+_NOT_REJECTED = Problem("correction.not_rejected", "这条记录没有被平台退回（或已经改正过）",
+                        "this event was not rejected by the platform (or was already corrected)")
 
 
 class _Refused(Exception):
@@ -167,19 +207,10 @@ class Registry:
         the outcome's id is the one the record would have had.
         """
         now = self._clock()
-        checked = check_registration(payload, now=now)
-        errors = [p for p in checked.problems if p.severity == "error"]
-        if errors or checked.data is None:
-            return Outcome(None, checked.problems)
-        data = checked.data
-        venue = self._venue_info()
-        if venue is None:
-            return Outcome(None, [_problem("venue.missing", "还没有设置场所，请先运行 dengji init",
-                                           "no venue is set up yet: run `dengji init` first")])
-        # The venue kind's form says what else it must record (a landlord: lease end, phone, ...).
-        missing = load_template(venue[1]).missing(data)
-        if missing:
-            return Outcome(None, missing)
+        checked = self._check(payload, now)
+        if isinstance(checked, Outcome):
+            return checked
+        data, venue, warnings = checked
 
         def work(session: Session) -> int:
             reg_id = self._register(session, venue, data, now)
@@ -193,11 +224,39 @@ class Registry:
             return Outcome(None, [refused.problem])
         except _DryRun as done:
             reg_id = done.registration_id
-        return Outcome(reg_id, checked.problems)
+        return Outcome(reg_id, warnings)
+
+    def _check(self, payload: Mapping[str, Any], now: datetime
+               ) -> Outcome | tuple[dict[str, Any], tuple[int, str], list[Problem]]:
+        """The checks that need no transaction: the shared validator, a venue, the venue kind's form.
+        A refusal as an Outcome; else the normalised data, the venue, and the warnings."""
+        checked = check_registration(payload, now=now)
+        errors = [p for p in checked.problems if p.severity == "error"]
+        if errors or checked.data is None:
+            return Outcome(None, checked.problems)
+        venue = self._venue_info()
+        if venue is None:
+            return Outcome(None, [_problem("venue.missing", "还没有设置场所，请先运行 dengji init",
+                                           "no venue is set up yet: run `dengji init` first")])
+        # The venue kind's form says what else it must record (a landlord: lease end, phone, ...).
+        missing = load_template(venue[1]).missing(checked.data)
+        if missing:
+            return Outcome(None, missing)
+        return checked.data, venue, list(checked.problems)
 
     def _register(self, session: Session, venue: tuple[int, str], data: dict[str, Any], now: datetime) -> int:
         # Core statements rather than ORM objects: this is the hot path of every registration, and the
         # unit-of-work machinery cost more than the fsync of the commit (see bench/store_figures.py).
+        person_id = self._person_for(session, venue, data, now, None)
+        reg_id = _insert(session, Registration, venue_id=venue[0], person_id=person_id,
+                         **self._registration_values(session, venue[0], data), created_at=now, updated_at=now)
+        self._record_event(session, EventType.REGISTERED, reg_id, {**data, "registration_id": str(reg_id)}, now)
+        return reg_id
+
+    def _person_for(self, session: Session, venue: tuple[int, str], data: Mapping[str, Any], now: datetime,
+                    registration_id: int | None) -> int:
+        """The person row for a registration's data, refusing a wrong kind or a second open stay (other
+        than `registration_id`, the one being corrected)."""
         venue_id, venue_kind = venue
         expected_kind = REGISTRATION_KIND_OF_VENUE[VenueKind(venue_kind)]
         if data["kind"] != expected_kind:
@@ -206,26 +265,27 @@ class Registry:
                 f"本场所只能登记 {expected_kind}，不能登记 {data['kind']}",
                 f"this venue registers {expected_kind}, not {data['kind']}", "kind"))
         person_id = self._upsert_person(session, data["person"], data.get("guardian"), now)
-        open_reg = session.exec(
-            select(Registration.id).where(
-                Registration.venue_id == venue_id, Registration.person_id == person_id,
-                col(Registration.departed_at).is_(None), col(Registration.cancelled_at).is_(None))
-        ).first()
+        others = select(Registration.id).where(
+            Registration.venue_id == venue_id, Registration.person_id == person_id,
+            col(Registration.departed_at).is_(None), col(Registration.cancelled_at).is_(None))
+        if registration_id is not None:
+            others = others.where(Registration.id != registration_id)
+        open_reg = session.exec(others).first()
         if open_reg is not None:
             raise _Refused(_problem(
                 "registration.already_present",
                 f"此人已在本场所登记（登记号 {open_reg}），请先办理离开",
                 f"this person is already registered here (registration {open_reg}); record the departure first",
                 "person.doc_number"))
-        reg_id = _insert(session, Registration,
-                         venue_id=venue_id, unit_id=self._unit(session, venue_id, data["unit"]), person_id=person_id,
-                         kind=data["kind"], arrived_at=datetime.fromisoformat(data["arrived_at"]),
-                         expected_departure=_parse_time(data.get("expected_departure")),
-                         departed_at=_parse_time(data.get("departed_at")), position=data.get("position"),
-                         lodges_on_site=data.get("lodges_on_site"), reason=data.get("reason"),
-                         created_at=now, updated_at=now)
-        self._record_event(session, EventType.REGISTERED, reg_id, {**data, "registration_id": str(reg_id)}, now)
-        return reg_id
+        return person_id
+
+    def _registration_values(self, session: Session, venue_id: int, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A registration row's columns from its normalised data."""
+        return {"unit_id": self._unit(session, venue_id, data["unit"]), "kind": data["kind"],
+                "arrived_at": datetime.fromisoformat(data["arrived_at"]),
+                "expected_departure": _parse_time(data.get("expected_departure")),
+                "departed_at": _parse_time(data.get("departed_at")), "position": data.get("position"),
+                "lodges_on_site": data.get("lodges_on_site"), "reason": data.get("reason")}
 
     def depart(self, registration_id: int, at: datetime | None = None) -> Outcome:
         """Record a departure (check-out, move-out, end of employment)."""
@@ -260,6 +320,135 @@ class Registry:
             return Outcome(self.store.write(work))
         except _Refused as refused:
             return Outcome(None, [refused.problem])
+
+    # -- what the platform refused ------------------------------------------------------------------
+
+    def rejections(self) -> list[Rejection]:
+        """Every event the platform refused and that has not been corrected or sent again, oldest first."""
+        query = (select(Event.seq, Event.event_id, Event.type, Event.registration_id, Event.occurred_at,
+                        OutboxEntry.reject_code, OutboxEntry.reject_zh, OutboxEntry.reject_en, OutboxEntry.updated_at,
+                        Unit.label, Person.name_sealed)
+                 .join(OutboxEntry, col(OutboxEntry.event_seq) == Event.seq)
+                 .outerjoin(Registration, col(Registration.id) == Event.registration_id)
+                 .outerjoin(Unit, col(Unit.id) == Registration.unit_id)
+                 .outerjoin(Person, col(Person.id) == Registration.person_id)
+                 .where(OutboxEntry.state == OutboxState.REJECTED.value)
+                 .order_by(col(Event.seq)))
+        with self.store.read() as session:
+            rows = session.exec(query).all()
+        return [Rejection(seq=seq, event_id=event_id, type=kind, registration_id=reg_id, occurred_at=occurred,
+                          code=code or "", zh=zh or "", en=en or "", rejected_at=rejected_at, unit=unit,
+                          name=self._name(name_sealed) if name_sealed else None)
+                for seq, event_id, kind, reg_id, occurred, code, zh, en, rejected_at, unit, name_sealed in rows]
+
+    def rejected_data(self, seq: int) -> dict[str, Any] | None:
+        """What a rejected event said (its wire `data`, decrypted), to fill the form that corrects it."""
+        with self.store.read() as session:
+            event = session.get(Event, seq)
+            entry = session.get(OutboxEntry, seq)
+        if event is None or entry is None or entry.state != OutboxState.REJECTED.value:
+            return None
+        return self.event_payload(event)
+
+    def correct(self, seq: int, payload: Mapping[str, Any]) -> Outcome:
+        """Correct a rejected event: one transaction changes the registration, writes a new event that
+        says what it corrects, and retires the rejected one, which is never sent again.
+
+        A rejected registration (or update, or correction) takes a registration payload, checked like a
+        new one, and becomes a `correction` event; a rejected departure takes `{"departed_at": ...}`.
+        Events of the same registration that the platform refused only because it did not know the
+        registration yet (`registration.unknown`, e.g. the departure of a stay it had refused) are sent
+        again after the correction, in the same transaction.
+        """
+        now = self._clock()
+        with self.store.read() as session:
+            event = session.get(Event, seq)
+        if event is None or event.registration_id is None:
+            return Outcome(None, [_NOT_REJECTED])
+        registration_id = event.registration_id
+        if event.type == EventType.DEPARTED.value:
+            try:
+                departed_at = parse_datetime(payload.get("departed_at") or "")
+            except InvalidDocument as bad:
+                return Outcome(None, [bad.problem.at("departed_at")])
+
+            def redepart(session: Session) -> int:
+                self._retire(session, seq, now)
+                reg = session.get(Registration, registration_id)
+                assert reg is not None
+                problems = check_departure(reg.arrived_at, departed_at, now)
+                if problems:
+                    raise _Refused(problems[0])
+                reg.departed_at, reg.updated_at = departed_at, now
+                session.add(reg)
+                self._record_event(session, EventType.DEPARTED, registration_id,
+                                   {"registration_id": str(registration_id),
+                                    "departed_at": departed_at.astimezone(CHINA_TIME).isoformat()}, now)
+                return registration_id
+
+            return self._outcome(redepart)
+        if event.type not in _REGISTERING:
+            return Outcome(None, [_problem("correction.not_editable", "这类事件不能修改，只能重新上报",
+                                           "this kind of event cannot be edited, only sent again")])
+        checked = self._check(payload, now)
+        if isinstance(checked, Outcome):
+            return checked
+        data, venue, warnings = checked
+
+        def rewrite(session: Session) -> int:
+            self._retire(session, seq, now)
+            person_id = self._person_for(session, venue, data, now, registration_id)
+            session.execute(update(Registration).where(col(Registration.id) == registration_id).values(
+                person_id=person_id, **self._registration_values(session, venue[0], data), updated_at=now))
+            self._record_event(session, EventType.CORRECTED, registration_id,
+                               {**data, "registration_id": str(registration_id), "corrects": event.event_id}, now)
+            self._resend_unknown(session, registration_id, now)
+            return registration_id
+
+        outcome = self._outcome(rewrite)
+        return Outcome(outcome.registration_id, outcome.problems or warnings)
+
+    def resend(self, seq: int) -> Outcome:
+        """Send a rejected event again, unchanged, as a new event: for a refusal whose cause was put
+        right elsewhere (the unit filed at the police station, the registration corrected)."""
+        now = self._clock()
+
+        def again(session: Session) -> int:
+            event = self._retire(session, seq, now)
+            if event.registration_id is None:
+                raise _Refused(_NOT_REJECTED)
+            self._record_event(session, EventType(event.type), event.registration_id, self.event_payload(event), now)
+            return event.registration_id
+
+        return self._outcome(again)
+
+    def _outcome(self, work: Callable[[Session], int]) -> Outcome:
+        try:
+            return Outcome(self.store.write(work))
+        except _Refused as refused:
+            return Outcome(None, [refused.problem])
+
+    def _retire(self, session: Session, seq: int, now: datetime) -> Event:
+        """Mark a rejected event superseded, inside the transaction that writes its replacement; refuse
+        one that is not (or no longer) rejected, so a correction made twice is not sent twice."""
+        retired = session.execute(update(OutboxEntry).where(
+            col(OutboxEntry.event_seq) == seq, OutboxEntry.state == OutboxState.REJECTED.value,
+        ).values(state=OutboxState.SUPERSEDED.value, updated_at=now))
+        event = session.get(Event, seq)
+        if retired.rowcount != 1 or event is None:  # type: ignore[attr-defined]
+            raise _Refused(_NOT_REJECTED)
+        return event
+
+    def _resend_unknown(self, session: Session, registration_id: int, now: datetime) -> None:
+        waiting = session.exec(
+            select(Event).join(OutboxEntry, col(OutboxEntry.event_seq) == Event.seq)
+            .where(Event.registration_id == registration_id, OutboxEntry.state == OutboxState.REJECTED.value,
+                   OutboxEntry.reject_code == "registration.unknown")
+            .order_by(col(Event.seq))).all()
+        for event in waiting:
+            assert event.seq is not None
+            self._retire(session, event.seq, now)
+            self._record_event(session, EventType(event.type), registration_id, self.event_payload(event), now)
 
     # -- what the store holds ----------------------------------------------------------------------
 

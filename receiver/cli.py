@@ -175,6 +175,33 @@ def load_permits(csv_file: Path, db: str | None) -> None:
     click.echo(f"{count} permits loaded (已导入)")
 
 
+@main.command("file-units", help="Record the units (rooms, flats) a venue filed with the police station "
+                                 "(房屋租赁登记备案): one label per line. From then on a registration for "
+                                 "any other unit of that venue is rejected (unit.not_filed). An empty file "
+                                 "lifts the rule.")
+@click.argument("device_id")
+@click.argument("units_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+def file_units(device_id: str, units_file: Path, db: str | None) -> None:
+    try:
+        text = units_file.read_text(encoding="utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError:
+        raise click.ClickException("单元文件不是 UTF-8 / the units file is not UTF-8") from None
+    labels = [line.strip() for line in text.splitlines() if line.strip()]
+    too_long = [n for n, label in enumerate(labels, start=1) if len(label) > 32]
+    if too_long:
+        raise click.ClickException(f"第 {too_long[0]} 个单元名称超过 32 个字符 / unit {too_long[0]} is longer "
+                                   "than 32 characters")
+    storage = open_storage(db)
+    try:
+        if storage.device(device_id) is None:
+            raise click.ClickException(f"没有这台设备 / no such device: {device_id}")
+        count = storage.file_units(device_id, labels)
+    finally:
+        storage.close()
+    click.echo(f"{count} units on file for {device_id} (已备案)")
+
+
 @main.command("rotate-key", help="Publish a new platform key; the old one is accepted for the overlap window.")
 @db_option
 def rotate_key(db: str | None) -> None:

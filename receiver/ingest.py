@@ -45,9 +45,16 @@ UNKNOWN_REGISTRATION = Problem(
 REGISTRATION_EXISTS = Problem(
     "registration.exists", "这个登记编号已经上报过，修改请用变更或更正事件。",
     "This registration id was already reported; send an update or a correction instead.", "registration_id")
+UNIT_NOT_FILED = Problem(
+    "unit.not_filed", "这个房间/单元没有在公安机关备案，请核对房间号，或先到派出所办理备案。",
+    "This unit is not on file with the police station: check the unit, or file it at the station first.",
+    "unit")
 ID_CONFLICT = Problem(
     "event.id_conflict", "事件编号已被另一台设备使用，请生成新的事件编号。",
     "Another device already used this event id; generate a new one.", "event_id")
+
+
+_NAMES_A_UNIT = frozenset({EventType.REGISTERED.value, EventType.UPDATED.value, EventType.CORRECTED.value})
 
 
 @dataclass
@@ -74,6 +81,7 @@ def _decide(storage: Storage, conn: Connection, device_id: str, batch: Batch, ch
                                and isinstance(event.data.get("registration_id"), str)})
     state = {rid: _Registration(row.arrived_at, row.departed_at, bool(row.cancelled), row.last_event_id)
              for rid, row in storage.registrations_of(conn, device_id, registration_ids).items()}
+    filed = storage.filed_units_of(conn, device_id)
     receipts: list[Receipt | None] = []
     accepted: list[Event] = []
     first: dict[str, Receipt | None] = {}  # an id twice in one batch: the second shares the first's fate
@@ -85,6 +93,8 @@ def _decide(storage: Storage, conn: Connection, device_id: str, batch: Batch, ch
             receipts.append(first[event.event_id])
             continue
         problem = ID_CONFLICT if event.event_id in known else checked.problem
+        if problem is None and filed and event.type in _NAMES_A_UNIT and event.data.get("unit") not in filed:
+            problem = UNIT_NOT_FILED
         if problem is None:
             problem = _apply(event, checked, state, now)
         receipt = Receipt(event.event_id, ReceiptStatus.REJECTED, problem) if problem is not None else None

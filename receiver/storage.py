@@ -118,6 +118,18 @@ class Permit(ReceiverModel, table=True):
     status: str = Field(max_length=12)  # valid | revoked
 
 
+class FiledUnit(ReceiverModel, table=True):
+    """A unit (room, flat) the venue filed with the police station (房屋租赁登记备案).
+
+    When a device's venue has filed units, a registration for any other unit is rejected: the platform
+    knows the filing, the venue's agent does not, so this is a refusal only the platform can make.
+    """
+
+    __tablename__ = "filed_unit"
+    device_id: str = Field(primary_key=True, max_length=40)
+    label: str = Field(primary_key=True, max_length=32)
+
+
 devices = Device.__table__
 codes = EnrollmentCode.__table__
 platform_keys = PlatformKeyRow.__table__
@@ -126,6 +138,7 @@ events = EventRow.__table__
 registrations = RegistrationRow.__table__
 answers = BatchAnswerRow.__table__
 permits = Permit.__table__
+filed_units = FiledUnit.__table__
 
 
 EVENT_COLUMNS = ("event_id", "device_id", "batch_id", "type", "occurred_at", "registration_id", "data",
@@ -350,3 +363,19 @@ class Storage:
         with self.read() as conn:
             return conn.execute(select(permits).where(and_(permits.c.permit_number == permit_number,
                                                            permits.c.document_number == document_number))).first()
+
+    # --- filed units --------------------------------------------------------------------------------
+
+    def file_units(self, device_id: str, labels: Iterable[str]) -> int:
+        """Replace the device's filed units with `labels`; the count filed (an empty list lifts the rule)."""
+        rows = [{"device_id": device_id, "label": label} for label in sorted(set(labels))]
+        with self.write() as conn:
+            conn.execute(delete(filed_units).where(filed_units.c.device_id == device_id))
+            if rows:
+                conn.execute(filed_units.insert(), rows)
+        return len(rows)
+
+    def filed_units_of(self, conn: Connection, device_id: str) -> frozenset[str]:
+        """The units the device's venue filed; empty when it filed none (then any unit is accepted)."""
+        return frozenset(conn.execute(select(filed_units.c.label)
+                                      .where(filed_units.c.device_id == device_id)).scalars())

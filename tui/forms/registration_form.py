@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from agent.domain import DocType, VenueKind
+from agent.domain import CHINA_TIME, DocType, VenueKind
 from agent.templates import FieldType, FormField, Template
 from agent.validation import InvalidDocument, Problem, Severity
 from agent.validation.documents import document_facts, validate_document
@@ -136,6 +136,24 @@ class RegistrationForm:
         self.autofilled = set()
         return {"person.doc_type", "person.doc_number", "person.name", "person.birth_date", "person.sex",
                 "person.nationality"}
+
+    def fill_from_payload(self, data: Mapping[str, Any]) -> None:
+        """What was sent for a registration (the agent's normalised payload), back into the form's
+        text, for correcting a record the platform refused."""
+        for form_field in self.template.fields:
+            value: Any = data
+            for part in form_field.key.split("."):
+                value = value.get(part) if isinstance(value, Mapping) else None
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            elif form_field.type is FieldType.DATETIME:
+                text = format_moment(form_field, datetime.fromisoformat(str(value)).astimezone(CHINA_TIME))
+            else:
+                text = str(value)
+            self.values[form_field.key] = text
+        self.autofilled = set()
 
     def native_region(self) -> str | None:
         """籍贯: the county that issued a valid resident ID number, for the clerk to see."""

@@ -22,6 +22,7 @@ _MENU = (
     ("register", "登记新到人员", "Register an arrival", "F2"),
     ("depart", "办理离开", "Record a departure", "F3"),
     ("people", "查看人员", "People", "F4"),
+    ("rejected", "被退回的记录", "Rejected records", "F5"),
     ("settings", "设置", "Settings", "F6"),
 )
 
@@ -34,6 +35,7 @@ class HomeScreen(DengjiScreen):
         Key("f2", "register", "登记", "Register"),
         Key("f3", "depart", "离开", "Leave"),
         Key("f4", "people", "人员", "People"),
+        Key("f5", "rejected", "退回", "Rejected"),
         Key("f6", "settings", "设置", "Setup"),
         Key("ctrl+q", "app.quit", "退出", "Quit"),
     )
@@ -220,6 +222,13 @@ class HomeScreen(DengjiScreen):
         from tui.screens.people_screen import PeopleScreen
 
         self.app.push_screen(PeopleScreen())
+
+    def action_rejected(self) -> None:
+        if not self._ready():
+            return
+        from tui.screens.rejected_screen import RejectedScreen
+
+        self.app.push_screen(RejectedScreen())
 
     def action_settings(self) -> None:
         if not self._ready():

@@ -30,7 +30,7 @@ from tui.widgets.choice_select import ChoiceSelect
 from tui.widgets.field_row import FieldRow, key_of, widget_id
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.registry import Outcome
+    from agent.registry import Outcome, Rejection
 
 
 class RegisterScreen(DengjiScreen):
@@ -51,8 +51,15 @@ class RegisterScreen(DengjiScreen):
                "marked * are required.\nA red label means the field needs fixing: the line under the form says "
                "how. Ctrl+S saves; the upload happens in the background.")
 
-    def __init__(self, scan: ScanResult | None = None) -> None:
+    def __init__(self, scan: ScanResult | None = None, *, correcting: Rejection | None = None,
+                 data: dict | None = None) -> None:  # type: ignore[type-arg]
+        """A new arrival (filled from `scan` if given), or the correction of a refused registration:
+        `correcting` with `data`, what was sent."""
         super().__init__(id="register")
+        self.correcting = correcting
+        self._sent_data = data
+        if correcting is not None:
+            self.TITLE_ZH, self.TITLE_EN = "更正登记", "Correct a registration"
         self.template: Template | None = None
         self.form: RegistrationForm | None = None
         self.left: set[str] = set()  # fields the clerk has left: they show every problem
@@ -74,12 +81,17 @@ class RegisterScreen(DengjiScreen):
             assert venue is not None, "the register form needs a venue"
             self.template = load_template(venue.kind)
             self.form = RegistrationForm(self.template, self.session.clock())
+            if self._sent_data is not None:
+                self.form.fill_from_payload(self._sent_data)
         return self.form
 
     def compose_body(self):  # type: ignore[no-untyped-def]
         form = self._ensure_form()
         assert self.template is not None
         lang = self.session.lang
+        if self.correcting is not None:
+            yield Static(self.say(f"平台退回的原因：{self.correcting.zh}", f"Why the platform rejected it: "
+                                  f"{self.correcting.en}"), id="correcting")
         with Horizontal(id="scan-row"):
             yield Label(self.say("刷卡/扫描", "Scan"), id="scan-label")
             yield Input(placeholder=self.say("刷身份证或扫护照；手工录入按 Enter", "Swipe ID or scan passport; "
@@ -386,7 +398,10 @@ class RegisterScreen(DengjiScreen):
     def _register(self, payload: dict) -> None:  # type: ignore[type-arg]
         registry = self.session.registry
         assert registry is not None
-        outcome = registry.register(payload)
+        if self.correcting is not None:
+            outcome = registry.correct(self.correcting.seq, payload)
+        else:
+            outcome = registry.register(payload)
         self.app.call_from_thread(self._saved, outcome)
 
     def _saved(self, outcome: Outcome) -> None:
@@ -407,7 +422,9 @@ class RegisterScreen(DengjiScreen):
         name = self.form.value("person.name").strip()
         unit = self.form.value("unit").strip()
         notes = [p.text(self.session.lang) for p in outcome.problems if p.severity is Severity.WARNING]
-        self.app.notify(self.say(f"已登记：{unit} {name}", f"Registered: {unit} {name}")
+        done = (self.say(f"已更正：{unit} {name}，将重新上报", f"Corrected: {unit} {name}; it will be sent again")
+                if self.correcting is not None else self.say(f"已登记：{unit} {name}", f"Registered: {unit} {name}"))
+        self.app.notify(done
                         + ("\n" + "\n".join(notes) if notes else ""), timeout=6)
         self.app.post_message(Registered(outcome.registration_id))
         self.app.pop_screen()

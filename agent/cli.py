@@ -138,7 +138,7 @@ def launch_tui(home: Path, lang: str, *, has_store: bool) -> None:
     def make_delivery(registry: Registry):  # type: ignore[no-untyped-def]
         from uploader.delivery import UploaderDelivery
 
-        return UploaderDelivery(registry.store)
+        return UploaderDelivery(registry.store, operator=registry.operator)
 
     run_tui(None, home, lang, None, open_registry=open_registry, make_delivery=make_delivery)
 
@@ -444,6 +444,33 @@ def _report_correction(obj: Context, number: int, outcome: Any) -> None:
         sys.exit(EXIT_REFUSED)
     click.echo(obj.say(f"#{number} 已更正，将重新上报（登记号 {outcome.registration_id}）",
                        f"#{number} corrected; it will be sent again (registration {outcome.registration_id})"))
+
+
+@main.command("permit-check")
+@click.argument("registration_id", type=int)
+@click.option("--permit", "permit_number", default=None,
+              help="The residence permit number on the card. Default: the number recorded at registration.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.pass_obj
+def permit_check(obj: Context, registration_id: int, permit_number: str | None, as_json: bool) -> None:
+    """Ask the platform whether a registered person's residence permit (居住证) is valid (一证通).
+
+    The answer is kept with the registration. Exit status 0 for a valid permit, 1 for any other answer
+    or when the platform could not be asked.
+    """
+    import asyncio
+
+    from agent.validation import Problem
+    from uploader.permit_check import check_permit
+
+    registry = obj.registry()
+    result = asyncio.run(check_permit(registry.store, registration_id, permit_number, registry.operator))
+    if isinstance(result, Problem):
+        click.echo(obj.problem_text(result), err=True)
+        sys.exit(EXIT_REFUSED)
+    click.echo(json.dumps(result.as_dict(), ensure_ascii=False) if as_json else result.text(obj.say.lang))
+    if not result.valid:
+        sys.exit(EXIT_REFUSED)
 
 
 @main.group()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -19,6 +19,9 @@ from agent.domain import OutboxState
 from agent.store.database import Store
 from agent.store.models import DEVICE_META_KEY, SENDER_LEASE_NAME, Meta, OutboxEntry, SenderLease
 from agent.validation import Problem
+
+if TYPE_CHECKING:
+    from agent.permit_checks import PermitCheckResult
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,12 @@ class Delivery(Protocol):
 
     async def enroll(self, code: str, platform_url: str, ca_file: str | None = None) -> Problem | None:
         """Enroll this device with the platform; None when it worked, else what went wrong."""
+        ...
+
+    async def check_permit(self, registration_id: int, permit_number: str | None = None
+                           ) -> PermitCheckResult | Problem:
+        """Ask the platform whether the registration's person holds a valid residence permit (一证通);
+        the answer is kept with the registration."""
         ...
 
     def send_soon(self) -> None:

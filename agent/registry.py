@@ -21,6 +21,7 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, SQLModel, col, select
 
 from agent.delivery import outbox_counts
+from agent.permit_checks import PermitCheckResult, permit_checks
 from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, EventType, OutboxState, VenueKind
 from agent.store.database import Store
 from agent.store.models import Event, OutboxEntry, Person, Registration, Unit, Venue
@@ -524,6 +525,10 @@ class Registry:
                 doc_type=doc_type, doc_masked=doc_masked, phone_masked=mask_phone(phone) if phone else None,
                 arrived_at=arrived, expected_departure=expected, departed_at=departed))
         return views
+
+    def permit_checks(self, registration_id: int) -> list[PermitCheckResult]:
+        """The residence-permit checks (一证通) made for a registration, newest first."""
+        return permit_checks(self.store, registration_id)
 
     def outbox_counts(self) -> dict[str, int]:
         """How many events stand in each delivery state (every state is listed, zero or not)."""

@@ -13,17 +13,20 @@ import contextlib
 from sqlmodel import select
 
 from agent.delivery import DeliveryState, delivery_state
+from agent.permit_checks import PermitCheckResult
 from agent.store.database import Store
 from agent.store.models import Venue
 from agent.validation import Problem
 from uploader.daemon import Daemon, DaemonSettings
 from uploader.device import NotEnrolled
 from uploader.enrollment import enroll
+from uploader.permit_check import check_permit
 
 
 class UploaderDelivery:
-    def __init__(self, store: Store, settings: DaemonSettings | None = None) -> None:
+    def __init__(self, store: Store, settings: DaemonSettings | None = None, operator: str | None = None) -> None:
         self.store = store
+        self.operator = operator
         self.daemon = Daemon(store, settings or DaemonSettings(role="tui", handle_signals=False))
         self._enrolled = asyncio.Event()
 
@@ -40,6 +43,10 @@ class UploaderDelivery:
             return result
         self._enrolled.set()
         return None
+
+    async def check_permit(self, registration_id: int, permit_number: str | None = None
+                           ) -> PermitCheckResult | Problem:
+        return await check_permit(self.store, registration_id, permit_number, self.operator)
 
     def send_soon(self) -> None:
         self.daemon.wake.set()

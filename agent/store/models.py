@@ -175,3 +175,21 @@ class SenderLease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     holder: str = Field(max_length=128)
     expires_at: datetime
+
+
+class PermitCheck(SQLModel, table=True):
+    """The platform's answer to a residence-permit check (一证通) for a registration, kept with its time.
+
+    `answer` is the platform's signed statement (it names no personal number): the venue's proof that
+    it checked, and what the platform said.
+    """
+
+    __tablename__ = "permit_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    registration_id: int = Field(foreign_key="registration.id", index=True)
+    status: str = Field(max_length=16)  # valid | expired | revoked | not_found
+    valid_until: str | None = Field(default=None, max_length=10)
+    checked_at: datetime
+    operator: str | None = Field(default=None, max_length=64)
+    answer: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

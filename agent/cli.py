@@ -446,6 +446,26 @@ def _report_correction(obj: Context, number: int, outcome: Any) -> None:
                        f"#{number} corrected; it will be sent again (registration {outcome.registration_id})"))
 
 
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the reminders as JSON.")
+@click.pass_obj
+def reminders(obj: Context, as_json: bool) -> None:
+    """Show the venue's duties that are due: permits to apply for, leases ended, stays overdue, records
+    rejected and not corrected, reports late. Exit status 0 whether or not any are due."""
+    from datetime import UTC
+
+    from agent.reminders import due_reminders
+
+    due = due_reminders(obj.registry(), datetime.now(UTC))
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in due], ensure_ascii=False, indent=2))
+        return
+    if not due:
+        click.echo(obj.say("没有到期的提醒", "no reminders due"))
+    for reminder in due:
+        click.echo(f"[{reminder.code}] {reminder.text(obj.say.lang)}")
+
+
 @main.command("permit-check")
 @click.argument("registration_id", type=int)
 @click.option("--permit", "permit_number", default=None,

@@ -24,7 +24,7 @@ from agent.delivery import outbox_counts
 from agent.permit_checks import PermitCheckResult, permit_checks
 from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, EventType, OutboxState, VenueKind
 from agent.store.database import Store
-from agent.store.models import Event, OutboxEntry, Person, Registration, Unit, Venue
+from agent.store.models import Event, Meta, OutboxEntry, Person, Registration, Unit, Venue
 from agent.templates import load_template
 from agent.validation import InvalidDocument, Problem
 from agent.validation.datetimes import parse_datetime
@@ -108,6 +108,9 @@ class Rejection:
                 "rejected_at": _iso(self.rejected_at), "code": self.code, "zh": self.zh, "en": self.en,
                 "unit": self.unit, "name": self.name}
 
+
+NO_ARRIVALS_META_KEY = "no_arrivals.settled"  # the last day whose daily report was decided
+NO_ARRIVALS_CATCH_UP = 31  # days a machine switched off for weeks catches up on
 
 _REGISTERING = frozenset({EventType.REGISTERED.value, EventType.UPDATED.value, EventType.CORRECTED.value})
 
@@ -322,6 +325,58 @@ class Registry:
         except _Refused as refused:
             return Outcome(None, [refused.problem])
 
+    # -- the daily report -----------------------------------------------------------------------------
+
+    def report_no_arrivals(self, now: datetime | None = None) -> list[date]:
+        """Queue the daily "nobody new arrived" report (无入住上报) for every finished day since the last
+        one settled, for venues that owe it (hotels, overnight venues); the days reported.
+
+        A day is settled once it has ended: it gets a report if no one arrived that day, nothing
+        otherwise. Days missed while the machine was off are caught up (at most `NO_ARRIVALS_CATCH_UP`
+        days back, and never before the venue was set up). Run twice, it reports nothing twice: the
+        last settled day is kept in the store, in the same transaction as the reports.
+        """
+        now = now or self._clock()
+        venue = self.venue()
+        if venue is None or venue.kind not in (VenueKind.HOTEL.value, VenueKind.OVERNIGHT.value):
+            return []
+        yesterday = now.astimezone(CHINA_TIME).date() - timedelta(days=1)
+        first = max(venue.created_at.astimezone(CHINA_TIME).date(), yesterday - timedelta(days=NO_ARRIVALS_CATCH_UP - 1))
+
+        def work(session: Session) -> list[date]:
+            settled = session.get(Meta, NO_ARRIVALS_META_KEY)
+            start = max(first, date.fromisoformat(settled.value.decode()) + timedelta(days=1)) if settled else first
+            if start > yesterday:
+                return []
+            arrivals = {moment.astimezone(CHINA_TIME).date() for moment in session.exec(
+                select(Registration.arrived_at).where(Registration.arrived_at >= _day_start(start),
+                                                      Registration.arrived_at < _day_start(yesterday, days=1),
+                                                      col(Registration.cancelled_at).is_(None)))}
+            reported = []
+            day = start
+            while day <= yesterday:
+                if day not in arrivals:
+                    self._record_event(session, EventType.NO_ARRIVALS, None, {"date": day.isoformat()}, now)
+                    reported.append(day)
+                day += timedelta(days=1)
+            row = settled or Meta(key=NO_ARRIVALS_META_KEY, value=b"")
+            row.value = yesterday.isoformat().encode()
+            session.add(row)
+            return reported
+
+        return self.store.write(work)
+
+    def last_no_arrivals_report(self) -> tuple[date, str] | None:
+        """The latest daily report queued: its day and its delivery state (pending, sent, ...)."""
+        with self.store.read() as session:
+            row = session.exec(select(Event, OutboxEntry.state).join(OutboxEntry, col(OutboxEntry.event_seq) == Event.seq)
+                               .where(Event.type == EventType.NO_ARRIVALS.value)
+                               .order_by(col(Event.seq).desc())).first()
+        if row is None:
+            return None
+        event, state = row
+        return date.fromisoformat(self.event_payload(event)["date"]), state
+
     # -- what the platform refused ------------------------------------------------------------------
 
     def rejections(self) -> list[Rejection]:
@@ -339,7 +394,7 @@ class Registry:
             rows = session.exec(query).all()
         return [Rejection(seq=seq, event_id=event_id, type=kind, registration_id=reg_id, occurred_at=occurred,
                           code=code or "", zh=zh or "", en=en or "", rejected_at=rejected_at, unit=unit,
-                          name=self._name(name_sealed) if name_sealed else None)
+                          name=self.name_of(name_sealed) if name_sealed else None)
                 for seq, event_id, kind, reg_id, occurred, code, zh, en, rejected_at, unit, name_sealed in rows]
 
     def rejected_data(self, seq: int) -> dict[str, Any] | None:
@@ -484,12 +539,13 @@ class Registry:
         with self.store.read() as session:
             rows = session.exec(candidates).all()
         ids = [reg_id for reg_id, name_sealed, masked in rows
-               if (by_digits and masked.upper().endswith(needle)) or needle in self._name(name_sealed).upper()]
+               if (by_digits and masked.upper().endswith(needle)) or needle in self.name_of(name_sealed).upper()]
         if not ids:
             return []
         return self._views(self._view_query().where(col(Registration.id).in_(ids)))
 
-    def _name(self, sealed: bytes) -> str:
+    def name_of(self, sealed: bytes) -> str:
+        """A sealed name in clear, each ciphertext decrypted once (lists and searches repeat them)."""
         name = self._names.get(sealed)
         if name is None:
             name = self.store.vault.open(sealed, "person.name") or ""
@@ -521,7 +577,7 @@ class Registry:
         for reg_id, kind, unit, name_sealed, sex, doc_type, doc_masked, phone_sealed, arrived, expected, departed in rows:
             phone = vault.open(phone_sealed, "person.phone")
             views.append(RegistrationView(
-                id=reg_id, kind=kind, unit=unit, name=self._name(name_sealed), sex=sex,
+                id=reg_id, kind=kind, unit=unit, name=self.name_of(name_sealed), sex=sex,
                 doc_type=doc_type, doc_masked=doc_masked, phone_masked=mask_phone(phone) if phone else None,
                 arrived_at=arrived, expected_departure=expected, departed_at=departed))
         return views

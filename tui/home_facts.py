@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from agent.domain import CHINA_TIME
@@ -14,6 +14,7 @@ from agent.domain import CHINA_TIME
 if TYPE_CHECKING:
     from agent.delivery import Delivery, DeliveryState
     from agent.registry import Registry, RegistrationView
+    from agent.reminders import Reminder
 
 
 def unit_order(unit: str) -> tuple[object, ...]:
@@ -30,7 +31,8 @@ class HomeFacts:
     present: list[RegistrationView] = field(default_factory=list)  # by unit
     arrived_today: int = 0
     departed_today: int = 0
-    overdue: list[RegistrationView] = field(default_factory=list)  # past their expected departure
+    reminders: list[Reminder] = field(default_factory=list)  # the venue's duties that are due
+    daily_report: tuple[date, str] | None = None  # the last no-arrivals report: its day, its delivery state
     outbox: dict[str, int] = field(default_factory=dict)
     delivery: DeliveryState | None = None
     connected: bool = False  # this program was given a Delivery (it can send); else it only shows
@@ -43,11 +45,12 @@ def gather(registry: Registry, delivery: Delivery | None, now: datetime) -> Home
     present = sorted((v for v in views if v.present), key=lambda v: (unit_order(v.unit), v.arrived_at))
     arrived = sum(1 for v in views if v.arrived_at.astimezone(CHINA_TIME).date() == today)
     departed = sum(1 for v in views if v.departed_at and v.departed_at.astimezone(CHINA_TIME).date() == today)
-    overdue = [v for v in present if v.expected_departure is not None and v.expected_departure < now]
     from agent.delivery import delivery_state
+    from agent.reminders import due_reminders
 
     state = delivery.state() if delivery is not None else delivery_state(registry.store)
-    return HomeFacts(present, arrived, departed, overdue, registry.outbox_counts(), state, delivery is not None)
+    return HomeFacts(present, arrived, departed, due_reminders(registry, now), registry.last_no_arrivals_report(),
+                     registry.outbox_counts(), state, delivery is not None)
 
 
 def delivery_line(facts: HomeFacts, lang: str) -> str:

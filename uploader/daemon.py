@@ -3,7 +3,9 @@
 One asyncio loop. APScheduler (3.x, in memory: the durable state is the outbox) ticks the schedules:
 `send` (hotels and overnight venues every minute, landlords and employers every 15 minutes), `watch`
 (a cheap look for events written by another process - the TUI, the CLI - every few seconds, so real
-time does not wait for the next tick) and `heartbeat` (renew the sender lease, log a line). The send
+time does not wait for the next tick), `heartbeat` (renew the sender lease, log a line) and `duties`
+(every few minutes, by the lease holder only: queue the daily no-arrivals report that hotels owe, and
+log the reminders due - codes and counts, never names). The send
 loop itself runs in the foreground: it sends while there is something to send, waits out backoff, and
 sleeps until a tick, a change or a stop.
 
@@ -23,6 +25,7 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -30,6 +33,8 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from agent.domain import VenueKind
+from agent.registry import Registry
+from agent.reminders import due_reminders, summary
 from agent.store.database import Store
 from agent.store.models import Event, Venue
 from uploader import lease
@@ -42,6 +47,7 @@ log = logging.getLogger("dengji.uploader.daemon")
 SEND_INTERVAL = {VenueKind.HOTEL: 60, VenueKind.OVERNIGHT: 60, VenueKind.RENTAL: 900, VenueKind.EMPLOYER: 900}
 WATCH_INTERVAL = 3
 HEARTBEAT_INTERVAL = 10
+DUTIES_INTERVAL = 600
 STOP_GRACE = 3.0
 
 
@@ -50,6 +56,7 @@ class DaemonSettings:
     send_interval: float | None = None  # None: by venue kind
     watch_interval: float = WATCH_INTERVAL
     heartbeat_interval: float = HEARTBEAT_INTERVAL
+    duties_interval: float = DUTIES_INTERVAL
     role: str = "daemon"
     max_events: int = 500
     handle_signals: bool = True  # False inside the TUI, whose framework owns the terminal's signals
@@ -64,6 +71,8 @@ class Daemon:
         self.wake = asyncio.Event()
         self._last_seq: int | None = None
         self._holding = False
+        self._registry = Registry(store, operator=self.settings.role)
+        self._reminders = ""
 
     def _send_interval(self) -> float:
         if self.settings.send_interval:
@@ -83,6 +92,20 @@ class Daemon:
     def _heartbeat(self) -> None:
         self._holding = lease.acquire(self.store, self.holder)
         log.debug("heartbeat: %s the sender lease", "holding" if self._holding else "waiting for")
+
+    def _duties(self) -> None:
+        """The venue's scheduled duties; only the sender does them, so two desks never both do."""
+        if not self._holding:
+            return
+        now = datetime.now(UTC)
+        reported = self._registry.report_no_arrivals(now)
+        if reported:
+            log.info("no-arrivals report queued for %s", ", ".join(day.isoformat() for day in reported))
+            self.wake.set()
+        reminders = summary(due_reminders(self._registry, now))
+        if reminders != self._reminders:
+            log.info("reminders due: %s", reminders)
+            self._reminders = reminders
 
     async def _nap(self, seconds: float) -> None:
         """Wait until a stop, a wake-up or `seconds` pass, whichever comes first."""
@@ -111,11 +134,15 @@ class Daemon:
                           replace_existing=True)
         scheduler.add_job(self._heartbeat, IntervalTrigger(seconds=self.settings.heartbeat_interval),
                           id="heartbeat", replace_existing=True)
+        scheduler.add_job(self._duties, IntervalTrigger(seconds=self.settings.duties_interval), id="duties",
+                          replace_existing=True)
         scheduler.start()
         log.info("uploader started as %s (device %s, platform %s)", self.holder, device.device_id, device.platform_url)
         transport = Transport(device.platform_url, device.ca_file)
         sender = Sender(self.store, device, transport, max_events=self.settings.max_events)
         self._watch()
+        self._holding = lease.acquire(self.store, self.holder)
+        self._duties()  # a day that ended while the machine was off is reported at once
         try:
             while not self.stop.is_set():
                 self._holding = lease.acquire(self.store, self.holder)

@@ -119,3 +119,23 @@ async def test_a_first_run_opened_lazily_goes_to_the_wizard(make_app):
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, SetupScreen)
+
+
+async def test_home_shows_reminders_and_the_daily_report(hotel_registry, make_app, screen_text):
+    from datetime import UTC, timedelta
+
+    from agent.sample_people import sample_registration
+
+    late = sample_registration(40, "stay", "2025-05-01 08:00", unit="310")
+    late["expected_departure"] = "2025-05-01 12:00"  # before the app's clock: past the check-out
+    assert hotel_registry.register(late).ok
+    two_days_on = datetime.now(UTC) + timedelta(days=2)
+    yesterday = (two_days_on.astimezone(CHINA_TIME) - timedelta(days=1)).strftime("%m-%d")
+    assert len(hotel_registry.report_no_arrivals(two_days_on)) == 2
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "已过预计离店时间 1" in text
+        assert f"无入住上报 {yesterday}：待上报" in text

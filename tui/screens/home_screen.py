@@ -7,6 +7,8 @@ for someone present, registration for anyone else.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from textual import events, on, work
 from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
@@ -16,7 +18,7 @@ from tui.home_facts import HomeFacts, delivery_line, gather
 from tui.keys import Key
 from tui.scanner import AwaitingSecondLine, IdCardScan, PassportScan, ScanFailed, ScanReader, ScanResult
 from tui.screens.base import DengjiScreen
-from tui.widgets.people_table import PeopleTable, short_time
+from tui.widgets.people_table import PeopleTable
 
 _MENU = (
     ("register", "登记新到人员", "Register an arrival", "F2"),
@@ -28,6 +30,16 @@ _MENU = (
 
 
 DELIVERY_REFRESH_SECONDS = 3
+
+_REMINDERS = {  # agent.reminders codes, as the home screen's side column names them
+    "permit.missing": ("满30天未办居住证", "No permit after 30 days"),
+    "lease.ended": ("租期已过未退租", "Lease ended, not moved out"),
+    "stay.overdue": ("已过预计离店时间", "Past expected check-out"),
+    "lodging.unregistered": ("员工住宿未登记", "Staff lodging unregistered"),
+    "rejected.uncorrected": ("退回超过24小时未更正", "Rejected over 24 h ago"),
+    "backlog.late": ("上报已超时", "Reports are late"),
+}
+_PER_PERSON = frozenset({"permit.missing", "lease.ended", "stay.overdue", "lodging.unregistered"})
 
 
 class HomeScreen(DengjiScreen):
@@ -132,16 +144,25 @@ class HomeScreen(DengjiScreen):
                         f"Here now: {len(self.facts.present)} (by unit)")
 
     def _today_text(self) -> str:
-        return self.say(f"今天到达 {self.facts.arrived_today} 人，离开 {self.facts.departed_today} 人",
+        text = self.say(f"今天到达 {self.facts.arrived_today} 人，离开 {self.facts.departed_today} 人",
                         f"Today: {self.facts.arrived_today} arrived, {self.facts.departed_today} left")
+        report = self.facts.daily_report
+        if report is not None:
+            day, state = report
+            sent = state == "sent"
+            text += "\n" + self.say(f"无入住上报 {day:%m-%d}：{'已上报' if sent else '待上报'}",
+                                     f"No-arrivals report {day:%m-%d}: {'sent' if sent else 'waiting'}")
+        return text
 
     def _reminder_text(self) -> str:
-        if not self.facts.overdue:
+        """Reminders by kind, short enough for the side column; `dengji reminders` lists each one."""
+        reminders = self.facts.reminders
+        if not reminders:
             return self.say("提醒：无", "Reminders: none")
-        lines = [self.say(f"提醒：{len(self.facts.overdue)} 人已过预计离开时间",
-                          f"Reminders: {len(self.facts.overdue)} past their expected departure")]
-        for view in self.facts.overdue[:4]:
-            lines.append(f" {view.unit} {view.name} {short_time(view.expected_departure)}")
+        lines = [self.say("提醒：", "Reminders:")]
+        for code, count in Counter(r.code for r in reminders).items():
+            zh, en = _REMINDERS.get(code, (code, code))
+            lines.append(f" · {self.say(zh, en)}" + (f" {count}" if code in _PER_PERSON else ""))
         return "\n".join(lines)
 
     # -- the menu and the keys ---------------------------------------------------------------------

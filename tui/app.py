@@ -93,6 +93,14 @@ class DengjiApp(App[None]):
             if isinstance(self.screen, HomeScreen):
                 self.screen.store_opened()
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """A steady text cursor: easier to find for older eyes than a blinking one (and it makes the
+        screen the same from one moment to the next, which the snapshot tests rely on)."""
+        from textual.widgets import Input
+
+        if isinstance(event.widget, Input):
+            event.widget.cursor_blink = False
+
     # -- the idle lock -----------------------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:

@@ -196,3 +196,29 @@ async def test_a_passport_holder_is_asked_the_nationality(hotel_registry, make_a
         assert _row(app, "person.nationality").display
         assert not _row(app, "person.address").display
         assert "person.nationality" in [f.key for f in screen.form.shown()]
+
+
+async def test_esc_leaves_an_untouched_form_at_once_and_asks_before_discarding_typed_work(hotel_registry, make_app):
+    from tui.screens.discard_modal import DiscardModal
+
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_form(app, pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)  # nothing typed: nothing to lose
+
+        await _open_form(app, pilot)
+        await _fill(app, pilot, "person.name", "王伟")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DiscardModal)
+        await pilot.press("escape")  # keep editing
+        await pilot.pause()
+        assert isinstance(app.screen, RegisterScreen) and _field(app, "person.name").value == "王伟"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("enter")  # discard
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+    assert hotel_registry.registrations() == []

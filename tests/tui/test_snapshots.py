@@ -70,3 +70,39 @@ def test_help_en(snap_compare, hotel_registry, make_app):
 def test_lock_zh(snap_compare, hotel_registry, make_app):
     app = make_app(hotel_registry, preferences=Preferences(pin_hash=hash_pin("1357")))
     assert snap_compare(app, terminal_size=SIZE, run_before=_keys("ctrl+l"))
+
+
+LARGE = (200, 60)
+
+
+def test_home_large_zh(snap_compare, hotel_registry, make_app, seed_guests):
+    seed_guests(hotel_registry, 12)
+    assert snap_compare(make_app(hotel_registry), terminal_size=LARGE, run_before=_keys())
+
+
+def test_register_form_large_en(snap_compare, hotel_registry, make_app):
+    assert snap_compare(make_app(hotel_registry, lang="en"), terminal_size=LARGE, run_before=_keys("f2"))
+
+
+def test_home_light_theme_zh(snap_compare, hotel_registry, make_app, seed_guests):
+    seed_guests(hotel_registry, 3)
+    assert snap_compare(make_app(hotel_registry), terminal_size=SIZE, run_before=_keys("f8"))
+
+
+def test_register_form_light_theme_en(snap_compare, hotel_registry, make_app):
+    assert snap_compare(make_app(hotel_registry, lang="en"), terminal_size=SIZE, run_before=_keys("f8", "f2"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_rejected(snap_compare, hotel_registry, make_app, seed_guests, lang):
+    from sqlalchemy import update
+
+    from agent.registry import Registry
+    from agent.store.models import OutboxEntry
+    from tests.tui.conftest import NOW
+
+    seed_guests(Registry(hotel_registry.store, clock=lambda: NOW), 2)  # events dated by the app's clock
+    hotel_registry.store.write(lambda s: s.execute(update(OutboxEntry).where(OutboxEntry.event_seq == 2).values(
+        state="rejected", reject_code="unit.not_filed", reject_zh="这个房间/单元没有在公安机关备案，请核对房间号，或先到派出所办理备案。",
+        reject_en="This unit is not on file with the police station: check the unit, or file it at the station first.")))
+    assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=SIZE, run_before=_keys("f5"))

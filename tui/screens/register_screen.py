@@ -72,6 +72,7 @@ class RegisterScreen(DengjiScreen):
         self._units: list[str] = []
         self._focus_after_compose: str | None = None
         self._summary = ""  # "3 fields to fix." after a refused save, until the clerk types again
+        self._untouched: dict[str, str] = {}  # the form's values before the clerk typed anything
 
     # -- building ----------------------------------------------------------------------------------
 
@@ -83,6 +84,7 @@ class RegisterScreen(DengjiScreen):
             self.form = RegistrationForm(self.template, self.session.clock())
             if self._sent_data is not None:
                 self.form.fill_from_payload(self._sent_data)
+            self._untouched = dict(self.form.values)
         return self.form
 
     def compose_body(self):  # type: ignore[no-untyped-def]
@@ -429,9 +431,27 @@ class RegisterScreen(DengjiScreen):
         self.app.post_message(Registered(outcome.registration_id))
         self.app.pop_screen()
 
+    def action_back(self) -> None:
+        """Esc: leave at once when nothing was typed; else ask first, so a stray key loses no work."""
+        if self.form is None or self.saving:
+            return
+        self._take_widget_values()
+        if self.form.values == self._untouched:
+            self.app.pop_screen()
+            return
+
+        def answered(discard: object) -> None:
+            if discard:
+                self.app.pop_screen()
+
+        from tui.screens.discard_modal import DiscardModal
+
+        self.app.push_screen(DiscardModal(), answered)
+
     def action_clear(self) -> None:
         assert self.form is not None
         self.form.reset(self.session.clock())
+        self._untouched = dict(self.form.values)
         self.left = set()
         self._scans.reset()
         self.refresh(recompose=True)

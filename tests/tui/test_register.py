@@ -222,3 +222,67 @@ async def test_esc_leaves_an_untouched_form_at_once_and_asks_before_discarding_t
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
     assert hotel_registry.registrations() == []
+
+
+def _venue_registry(private_home, kind: str):  # type: ignore[no-untyped-def]
+    from agent.registry import Registry
+    from agent.store.models import Venue
+    from agent.store.opening import open_store
+
+    registry = Registry(open_store(private_home, create=True))
+    registry.set_venue(Venue(kind=kind, name="测试场所", created_at=None))  # type: ignore[arg-type]
+    return registry
+
+
+async def test_a_landlord_form_asks_for_the_lease_end_and_phone(private_home, make_app, screen_text):
+    registry = _venue_registry(private_home, "rental")
+    number, _, _ = resident_id_for(11)
+    app = make_app(registry, lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_form(app, pilot)
+        await _fill(app, pilot, "person.doc_number", number)
+        await _fill(app, pilot, "person.name", "赵敏")
+        await _fill(app, pilot, "unit", "3-201")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert _row(app, "person.phone").has_class("-invalid") and _row(app, "expected_departure").has_class("-invalid")
+        assert registry.registrations() == []
+        await _fill(app, pilot, "person.phone", "13812345678")
+        await _fill(app, pilot, "expected_departure", "2025-11-01")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+    [view] = registry.registrations()
+    assert (view.kind, view.unit, view.phone_masked) == ("tenancy", "3-201", "138****5678")
+    assert view.expected_departure is not None and view.expected_departure.strftime("%Y-%m-%d") == "2025-10-31"  # UTC
+    registry.store.dispose()
+
+
+async def test_an_employer_form_asks_for_the_position_and_lodging(private_home, make_app):
+    registry = _venue_registry(private_home, "employer")
+    number, _, _ = resident_id_for(12)
+    app = make_app(registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_form(app, pilot)
+        await _fill(app, pilot, "person.doc_number", number)
+        await _fill(app, pilot, "person.name", "钱进")
+        await _fill(app, pilot, "unit", "后厨")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert _row(app, "position").has_class("-invalid") and _row(app, "lodges_on_site").has_class("-invalid")
+        await _fill(app, pilot, "position", "厨师")
+        _field(app, "lodges_on_site").value = "true"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+    with registry.store.read() as session:
+        from sqlmodel import select
+
+        from agent.store.models import Registration
+
+        row = session.exec(select(Registration)).one()
+    assert (row.kind, row.position, row.lodges_on_site) == ("employment", "厨师", True)
+    registry.store.dispose()

@@ -10,21 +10,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual import on, work
-from textual.containers import Horizontal
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Input, Static
 
-from tui.finding import find
 from tui.keys import Key
 from tui.messages import Departed
 from tui.scanner import IdCardScan, PassportScan, ScanReader
-from tui.screens.base import BACK, DengjiScreen
+from tui.screens.base import BACK
+from tui.screens.search_list import SearchListScreen
 from tui.widgets.people_table import PeopleTable
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.registry import Outcome, RegistrationView
+    from agent.registry import Outcome, Registry, RegistrationView
 
 
-class DepartureScreen(DengjiScreen):
+class DepartureScreen(SearchListScreen):
     KEYS = (
         Key("enter", "", "选中的人办理离开", "Check out the highlighted person"),
         Key("down", "to_list", "到列表", "To the list", on_bar=False),
@@ -38,39 +37,20 @@ class DepartureScreen(DengjiScreen):
                "ID card).\nPress Down or Enter to go to the list, pick the person with the arrow keys and press "
                "Enter: the departure is recorded at once, at the current time.")
 
+    COLUMNS = ("unit", "name", "doc", "arrived", "leaves")
+    LIST_ID = "present"
+
     def __init__(self, select_id: int | None = None) -> None:
-        super().__init__(id="departure")
-        self.present: list[RegistrationView] = []
-        self.search_text = ""
+        super().__init__("departure")
         self._select_id = select_id
         self._scans = ScanReader()
         self._busy: set[int] = set()
 
-    def compose_body(self):  # type: ignore[no-untyped-def]
-        with Horizontal(classes="search-row"):
-            yield Label(self.say("查找", "Find"), classes="search-label")
-            yield Input(self.search_text, placeholder=self.say("姓名、房号或证件号码后几位", "name, unit or last digits"),
-                        id="search", compact=True)
-        yield Static("", id="found")
-        yield PeopleTable(("unit", "name", "doc", "arrived", "leaves"), self.session.lang, id="present")
+    def fetch(self, registry: Registry) -> list[RegistrationView]:
+        return registry.registrations(present_only=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#search", Input).focus()
-        self.load()
-
-    def after_relabel(self) -> None:
-        self._filter()
-
-    @work(thread=True, exclusive=True, group="load")
-    def load(self) -> None:
-        registry = self.session.registry
-        assert registry is not None
-        present = registry.registrations(present_only=True)
-        self.app.call_from_thread(self._loaded, present)
-
-    def _loaded(self, present: list[RegistrationView]) -> None:
-        self.present = present
-        self._filter()
+    def _loaded(self, views: list[RegistrationView]) -> None:
+        super()._loaded(views)
         if self._select_id is not None:
             self._select(self._select_id)
             self._select_id = None
@@ -88,29 +68,18 @@ class DepartureScreen(DengjiScreen):
             self.query_one("#found", Static).update(self.say(
                 f"找到 {view.unit} {view.name}：按 Enter 办理离开", f"Found {view.unit} {view.name}: Enter checks out"))
 
-    def _filter(self) -> None:
-        if self.relabelling:
-            return
-        matches = find(self.present, self.search_text)
-        left_out = self.query_one("#present", PeopleTable).show(matches)
-        total = len(matches)
-        note = self.say(f"在住 {len(self.present)} 人，找到 {total} 人", f"{len(self.present)} present, {total} found")
-        if left_out:
-            note += self.say(f"（只显示前 {total - left_out} 人，请输入更多以缩小范围）",
-                             f" (showing the first {total - left_out}: type more to narrow)")
-        self.query_one("#found", Static).update(note)
+    def note(self, pool: int, found: int, shown: int) -> str:
+        note = self.say(f"在住 {pool} 人，找到 {found} 人", f"{pool} present, {found} found")
+        if shown < found:
+            note += self.say(f"（只显示前 {shown} 人，请输入更多以缩小范围）",
+                             f" (showing the first {shown}: type more to narrow)")
+        return note
 
-    @on(Input.Changed, "#search")
-    def _search_changed(self, event: Input.Changed) -> None:
-        self.search_text = event.value
-        self._filter()
-
-    @on(Input.Submitted, "#search")
-    def _search_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        scan = self._scans.feed(event.value)
+    def search_entered(self, search: Input) -> None:
+        """A card swiped into the search box finds its holder; anything else goes to the list."""
+        scan = self._scans.feed(search.value)
         if isinstance(scan, IdCardScan | PassportScan):
-            event.input.value = ""
+            search.value = ""
             self._find_document(scan)
             return
         self.action_to_list()
@@ -129,14 +98,6 @@ class DepartureScreen(DengjiScreen):
             self.query_one("#found", Static).update(self.say("此人现在不在住", "This person is not present"))
             return
         self._select(present[0].id)
-
-    def action_to_list(self) -> None:
-        table = self.query_one("#present", PeopleTable)
-        if table.row_count:
-            table.focus()
-
-    def action_to_search(self) -> None:
-        self.query_one("#search", Input).focus()
 
     @on(DataTable.RowSelected, "#present")
     def _row_chosen(self, event: DataTable.RowSelected) -> None:
@@ -161,7 +122,7 @@ class DepartureScreen(DengjiScreen):
         delivery = self.session.delivery
         if delivery is not None:
             delivery.send_soon()
-        self.present = [v for v in self.present if v.id != view.id]
+        self.views = [v for v in self.views if v.id != view.id]
         self._filter()
         self.query_one("#found", Static).update(self.say(f"已办理离开：{view.unit} {view.name}",
                                                           f"Checked out: {view.unit} {view.name}"))

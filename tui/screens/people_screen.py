@@ -8,20 +8,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on, work
-from textual.containers import Horizontal
-from textual.widgets import DataTable, Input, Label, Static
+from textual import on
+from textual.widgets import DataTable
 
-from tui.finding import find
 from tui.keys import Key
-from tui.screens.base import BACK, DengjiScreen
+from tui.screens.base import BACK
+from tui.screens.search_list import SearchListScreen
 from tui.widgets.people_table import PeopleTable
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.registry import RegistrationView
+    from agent.registry import Registry, RegistrationView
 
 
-class PeopleScreen(DengjiScreen):
+class PeopleScreen(SearchListScreen):
     KEYS = (
         Key("enter", "", "查看详情", "Details"),
         Key("down", "to_list", "到列表", "To the list", on_bar=False),
@@ -36,67 +35,25 @@ class PeopleScreen(DengjiScreen):
                "to find someone.\nF7 switches between people present and everyone; Enter on a row shows the "
                "details and the person's earlier registrations.")
 
+    COLUMNS = ("id", "unit", "name", "doc", "arrived", "departed")
+    LIST_ID = "people-list"
+
     def __init__(self) -> None:
-        super().__init__(id="people")
-        self.everyone: list[RegistrationView] = []
-        self.search_text = ""
+        super().__init__("people")
         self.present_only = False
 
-    def compose_body(self):  # type: ignore[no-untyped-def]
-        with Horizontal(classes="search-row"):
-            yield Label(self.say("查找", "Find"), classes="search-label")
-            yield Input(self.search_text, placeholder=self.say("姓名、房号或证件号码后几位", "name, unit or last digits"),
-                        id="search", compact=True)
-        yield Static("", id="found")
-        yield PeopleTable(("id", "unit", "name", "doc", "arrived", "departed"), self.session.lang, id="people-list")
+    def fetch(self, registry: Registry) -> list[RegistrationView]:
+        return registry.registrations()
 
-    def on_mount(self) -> None:
-        self.query_one("#search", Input).focus()
-        self.load()
+    def pool(self) -> list[RegistrationView]:
+        return [v for v in self.views if v.present] if self.present_only else self.views
 
-    def after_relabel(self) -> None:
-        self._filter()
-
-    @work(thread=True, exclusive=True, group="load")
-    def load(self) -> None:
-        registry = self.session.registry
-        assert registry is not None
-        views = registry.registrations()
-        self.app.call_from_thread(self._loaded, views)
-
-    def _loaded(self, views: list[RegistrationView]) -> None:
-        self.everyone = views
-        self._filter()
-
-    def _filter(self) -> None:
-        if self.relabelling:
-            return
-        pool = [v for v in self.everyone if v.present] if self.present_only else self.everyone
-        matches = find(pool, self.search_text)
-        left_out = self.query_one("#people-list", PeopleTable).show(matches)
+    def note(self, pool: int, found: int, shown: int) -> str:
         scope = self.say("在住", "present") if self.present_only else self.say("全部", "all")
-        note = self.say(f"{scope} {len(pool)} 条，找到 {len(matches)} 条", f"{scope}: {len(pool)}, found {len(matches)}")
-        if left_out:
-            note += self.say(f"（只显示前 {len(matches) - left_out} 条）", f" (first {len(matches) - left_out} shown)")
-        self.query_one("#found", Static).update(note)
-
-    @on(Input.Changed, "#search")
-    def _search_changed(self, event: Input.Changed) -> None:
-        self.search_text = event.value
-        self._filter()
-
-    @on(Input.Submitted, "#search")
-    def _search_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_to_list()
-
-    def action_to_list(self) -> None:
-        table = self.query_one("#people-list", PeopleTable)
-        if table.row_count:
-            table.focus()
-
-    def action_to_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        note = self.say(f"{scope} {pool} 条，找到 {found} 条", f"{scope}: {pool}, found {found}")
+        if shown < found:
+            note += self.say(f"（只显示前 {shown} 条）", f" (first {shown} shown)")
+        return note
 
     def action_toggle_present(self) -> None:
         self.present_only = not self.present_only
@@ -109,6 +66,6 @@ class PeopleScreen(DengjiScreen):
         view = self.query_one("#people-list", PeopleTable).views.get(int(event.row_key.value or 0))
         if view is None:
             return
-        history = [v for v in self.everyone
+        history = [v for v in self.views
                    if v.doc_type == view.doc_type and v.doc_masked == view.doc_masked and v.name == view.name]
         self.app.push_screen(PersonScreen(view, history))

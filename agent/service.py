@@ -480,26 +480,35 @@ def uninstall_plan(target: Target) -> Plan:
 
 
 def apply(plan: Plan) -> None:
-    """Carry out the plan; a failed command stops it with the command and what it said."""
+    """Carry out the plan; a failed step stops it with what failed and why."""
     for step in plan.steps:
-        if isinstance(step, WriteFile):
-            step.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if step.secret else 0o755)
-            tmp = step.path.with_name(step.path.name + ".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, step.mode)
-            with os.fdopen(fd, "wb") as f:
-                f.write(step.content)
-            os.chmod(tmp, step.mode)
-            os.replace(tmp, step.path)
-        elif isinstance(step, Link):
-            step.path.parent.mkdir(parents=True, exist_ok=True)
-            if step.path.is_symlink() or step.path.exists():
-                step.path.unlink()
-            step.path.symlink_to(step.target)
-        elif isinstance(step, Remove):
-            if step.path.is_symlink() or step.path.exists():
-                step.path.unlink()
-        else:
+        if isinstance(step, Run):
             _run(step)
+            continue
+        try:
+            _change_files(step)
+        except OSError as exc:
+            where = getattr(step, "path", "")
+            raise ServiceError(f"无法修改 {where}: {exc.strerror}（系统服务需要 root 权限） (cannot change {where}: "
+                               f"{exc.strerror}; a system service needs root)") from None
+
+
+def _change_files(step: WriteFile | Link | Remove) -> None:
+    if isinstance(step, WriteFile):
+        step.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if step.secret else 0o755)
+        tmp = step.path.with_name(step.path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, step.mode)  # never readable by others
+        with os.fdopen(fd, "wb") as f:
+            f.write(step.content)
+        os.chmod(tmp, step.mode)
+        os.replace(tmp, step.path)
+    elif isinstance(step, Link):
+        step.path.parent.mkdir(parents=True, exist_ok=True)
+        if step.path.is_symlink() or step.path.exists():
+            step.path.unlink()
+        step.path.symlink_to(step.target)
+    elif step.path.is_symlink() or step.path.exists():
+        step.path.unlink()
 
 
 def _run(step: Run) -> None:
@@ -530,12 +539,11 @@ def service_state(target: Target) -> ServiceState:
         path = target.task_path()
         if target.root is not None:
             return ServiceState(path.exists(), path.exists(), "unknown", path)
-        answer = _ask(["schtasks", "/Query", "/TN", TASK, "/FO", "LIST"])
-        registered = answer is not None and answer[0] == 0
-        running = "unknown"
-        if registered and answer is not None:
-            running = "active" if "Running" in answer[1] else "inactive"
-        return ServiceState(registered, registered, running, path)
+        # PowerShell names the state in English on every Windows (schtasks translates it): Ready, Running, ...
+        answer = _ask(["powershell", "-NoProfile", "-NonInteractive", "-Command",
+                       f"(Get-ScheduledTask -TaskName {TASK} -ErrorAction Stop).State"])
+        state = answer[1].strip().lower() if answer is not None and answer[0] == 0 else ""
+        return ServiceState(bool(state), state not in ("", "disabled"), state or "unknown", path)
     unit = target.unit_path()
     state = ServiceState(unit.exists(), target.wants_link().is_symlink(), "unknown", unit)
     if target.root is None:

@@ -93,7 +93,9 @@ def main() -> int:
         url = start_postgres()
         if url:
             env["DENGJI_TEST_POSTGRES_URL"] = url
-    return subprocess.call([str(PYTHON), "-m", "pytest", "-q", "-n", "2", *rest], cwd=ROOT, env=env)
+    # loadgroup: tests marked xdist_group stay on one worker (the binary is built once, on that worker).
+    return subprocess.call([str(PYTHON), "-m", "pytest", "-q", "-n", "2", "--dist", "loadgroup", *rest], cwd=ROOT,
+                           env=env)
 
 
 if __name__ == "__main__":

@@ -581,6 +581,129 @@ def demo(obj: Context, no_tui: bool, keep: bool) -> None:
     """
     from agent.demo import run_demo
 
+    if getattr(sys, "frozen", False):
+        obj.fail(obj.say("演示需要参考平台 dengji-receiver，场所版程序中没有它；请从源码运行 python3 dev.py start",
+                         "the demo needs the reference platform (dengji-receiver), which the venue binary does "
+                         "not include: run it from source with `python3 dev.py start`"))
     home = run_demo(obj.say, open_tui=not no_tui and sys.stdin.isatty() and sys.stdout.isatty(), keep=keep)
     if keep:
         click.echo(obj.say(f"演示数据保留在 {home}", f"the demo's data is kept in {home}"))
+
+
+@main.group()
+def service() -> None:
+    """Run the uploader as a service that starts by itself: systemd on Linux, a scheduled task on Windows."""
+
+
+def _service_options(command):  # type: ignore[no-untyped-def]
+    """The options every `dengji service` command takes: which service, and where."""
+    options = [
+        click.option("--scope", type=click.Choice(["system", "user"]), default=None,
+                     help="system: Linux, a system unit as user dengji (needs root); Windows, a task at boot. "
+                          "user: your own unit, or a task at your logon. Default: system as root, else user."),
+        click.option("--platform", "platform_name", type=click.Choice(["linux", "windows"]), default=None,
+                     help="Write for this system instead of this one (with --print or --root)."),
+        click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Write under this directory instead of / and run no command (images, tests)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _service_target(obj: Context, scope: str | None, platform_name: str | None, root: Path | None,
+                    exe: str | None = None, *, show_only: bool = False):  # type: ignore[no-untyped-def]
+    from agent import service as svc
+
+    platform = svc.Platform(platform_name) if platform_name else svc.this_platform()
+    if platform is not svc.this_platform() and root is None and not show_only:
+        raise svc.ServiceError("为其他系统写服务时请用 --print 或 --root (for another system, use --print or --root)")
+    program = exe or str(svc.current_program())
+    return svc.Target(platform, svc.Scope(scope) if scope else svc.default_scope(platform), program, obj.home,
+                      root.resolve() if root else None)
+
+
+@service.command("install")
+@_service_options
+@click.option("--exe", default=None, help="The dengji program the service runs. Default: this one.")
+@click.option("--print", "show_only", is_flag=True, help="Show what would be written and run; change nothing.")
+@click.pass_obj
+def service_install(obj: Context, scope: str | None, platform_name: str | None, root: Path | None, exe: str | None,
+                    show_only: bool) -> None:
+    """Write the service (unit file or task), enable it and start it.
+
+    On a Linux system service the key file's passphrase goes to /etc/dengji/passphrase (root only), which
+    the unit hands over with LoadCredential=. It comes from DENGJI_PASSPHRASE or is asked for.
+    """
+    from agent import service as svc
+    from agent.keystore import passphrase_from_environment
+
+    say = obj.say
+    try:
+        target = _service_target(obj, scope, platform_name, root, exe, show_only=show_only)
+        passphrase = None
+        if not show_only and svc.needs_passphrase(target) and not target.passphrase_path().exists():
+            passphrase = passphrase_from_environment()
+            if passphrase is None and sys.stdin.isatty():
+                passphrase = click.prompt(say("密钥文件的口令", "passphrase of the key file"), hide_input=True,
+                                          confirmation_prompt=True, err=True)
+            if not passphrase:
+                obj.fail(say("需要密钥文件的口令：请设置 DENGJI_PASSPHRASE 或在终端中运行",
+                             "the service needs the key file's passphrase: set DENGJI_PASSPHRASE or run this in a "
+                             "terminal"))
+        plan = svc.install_plan(target, passphrase)
+        if show_only:
+            click.echo(plan.describe(say))
+            return
+        svc.apply(plan)
+    except svc.ServiceError as exc:
+        obj.fail(str(exc))
+    click.echo(plan.describe(say))
+    click.echo(say("服务已安装", "the service is installed"))
+
+
+@service.command("uninstall")
+@_service_options
+@click.option("--print", "show_only", is_flag=True, help="Show what would be removed and run; change nothing.")
+@click.pass_obj
+def service_uninstall(obj: Context, scope: str | None, platform_name: str | None, root: Path | None,
+                      show_only: bool) -> None:
+    """Stop the service and remove it. The register, its key and the passphrase file stay."""
+    from agent import service as svc
+
+    try:
+        plan = svc.uninstall_plan(_service_target(obj, scope, platform_name, root, exe="dengji", show_only=show_only))
+        if not show_only:
+            svc.apply(plan)
+    except svc.ServiceError as exc:
+        obj.fail(str(exc))
+    click.echo(plan.describe(obj.say))
+    if not show_only:
+        click.echo(obj.say("服务已卸载", "the service is uninstalled"))
+
+
+@service.command("status")
+@_service_options
+@click.option("--json", "as_json", is_flag=True, help="Print the state as JSON.")
+@click.pass_obj
+def service_status(obj: Context, scope: str | None, platform_name: str | None, root: Path | None,
+                   as_json: bool) -> None:
+    """Say whether the service is installed, enabled and running. Exit status 1 if it is not installed."""
+    from agent import service as svc
+
+    try:
+        state = svc.service_state(_service_target(obj, scope, platform_name, root, exe="dengji"))
+    except svc.ServiceError as exc:
+        obj.fail(str(exc))
+    say = obj.say
+    if as_json:
+        click.echo(json.dumps({"installed": state.installed, "enabled": state.enabled, "running": state.running,
+                               "where": str(state.where)}, ensure_ascii=False))
+    else:
+        yes_no = {True: say("是", "yes"), False: say("否", "no")}
+        click.echo(say(f"服务文件 {state.where}: 已安装 {yes_no[state.installed]}，开机启动 {yes_no[state.enabled]}，"
+                       f"运行状态 {state.running}",
+                       f"service file {state.where}: installed {yes_no[state.installed]}, enabled "
+                       f"{yes_no[state.enabled]}, running {state.running}"))
+    if not state.installed:
+        sys.exit(EXIT_REFUSED)

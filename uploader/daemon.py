@@ -83,7 +83,7 @@ class Daemon:
 
     def _watch(self) -> None:
         with self.store.read() as session:
-            seq = session.exec(select(func.max(Event.seq))).one()
+            seq = session.exec(select(func.max(Event.seq))).one() or 0  # 0: no event yet (not "not looked")
         if seq != self._last_seq:
             if self._last_seq is not None:
                 self.wake.set()

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import NoSuchModuleError, OperationalError
 from sqlmodel import Session, select
 
 from agent.config import Config, load_config
@@ -47,8 +49,11 @@ def open_store(
         keystore, _backend = open_keystore(home, config.keystore, prompt)
     except KeystoreError as exc:
         raise StoreError(str(exc)) from None
-    engine = make_engine(url)
-    migrate.upgrade(engine, backup_dir=home / "backups" if is_sqlite else None)
+    try:
+        engine = make_engine(url)
+        migrate.upgrade(engine, backup_dir=home / "backups" if is_sqlite else None)
+    except (OperationalError, NoSuchModuleError, ImportError) as exc:
+        raise StoreError(_cannot_open(url, exc)) from None
     try:
         master_key = keystore.get(MASTER_KEY_NAME)
     except KeystoreError as exc:
@@ -79,3 +84,10 @@ def open_store(
                 "密钥与登记库不匹配 (the key does not match this store: wrong keyring entry or key file)"
             ) from None
     return store
+
+
+def _cannot_open(url: str, exc: Exception) -> str:
+    """Why the database cannot be opened, in one line: the server is down, the driver is missing, ..."""
+    where = make_url(url).render_as_string(hide_password=True)
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return f"无法打开数据库 {where}: {reason} (cannot open the database {where}: {reason})"

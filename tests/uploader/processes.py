@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,18 +66,22 @@ class Receiver:
         return [e["event_id"] for e in json.loads(self.admin("events", "--json"))]
 
 
-def dengji(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run the real `dengji` command (home and passphrase come from the test's environment)."""
-    out = subprocess.run([str(BIN / "dengji"), "--lang", "en", *args], capture_output=True, text=True, input=input,
+def dengji(*args: str, input: str | None = None, check: bool = True,
+           program: Path = BIN / "dengji") -> subprocess.CompletedProcess[str]:
+    """Run the real `dengji` command (home and passphrase come from the test's environment).
+
+    `program`: another build of it, e.g. the PyInstaller binary.
+    """
+    out = subprocess.run([str(program), "--lang", "en", *args], capture_output=True, text=True, input=input,
                          timeout=120)
     if check:
         assert out.returncode == 0, f"dengji {' '.join(args)} -> {out.returncode}\n{out.stdout}\n{out.stderr}"
     return out
 
 
-def register_guests(count: int, start: int = 0) -> None:
+def register_guests(count: int, start: int = 0, program: Path = BIN / "dengji") -> None:
     records = [sample_registration(start + i, "stay", "2026-11-20 10:00") for i in range(count)]
-    out = dengji("register", "--json", "-", input=json.dumps(records, ensure_ascii=False))
+    out = dengji("register", "--json", "-", input=json.dumps(records, ensure_ascii=False), program=program)
     assert out.stdout.count("registered as") == count
 
 
@@ -108,3 +115,43 @@ def sent_count(home: Path) -> int:
     finally:
         store.dispose()
 
+
+
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    """Poll `condition` until it holds; fail after `seconds` (a deadline, not a timing assertion)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {seconds} s"
+        time.sleep(0.1)  # polling observable state, bounded by the deadline
+
+
+def daemon_sends_a_registration_made_while_idle(home: Path, log: Path, program: Path = BIN / "dengji") -> str:
+    """Start `dengji agent run` on an enrolled home with nothing to send, register one guest once it idles,
+    wait until that guest is sent, stop it with SIGTERM; returns what the daemon wrote to stderr.
+
+    The send interval is an hour, so only the scheduler's `watch` job can wake the sender in time.
+    """
+    from agent.store.opening import open_store
+    from uploader import lease
+
+    with open(log, "w", encoding="utf-8") as stderr:
+        daemon = subprocess.Popen([str(program), "agent", "run", "--send-interval", "3600", "--watch-interval", "0.2"],
+                                  stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        store = open_store(home)
+        try:
+            wait_until(lambda: daemon.poll() is not None or lease.current_holder(store) is not None,
+                       "the daemon takes the sender lease")
+        finally:
+            store.dispose()
+        assert daemon.poll() is None, log.read_text(encoding="utf-8")
+        register_guests(1, program=program)
+        wait_until(lambda: daemon.poll() is not None or sent_count(home) == 1, "the daemon sends the registration")
+        assert daemon.poll() is None, log.read_text(encoding="utf-8")
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(15) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    return log.read_text(encoding="utf-8")

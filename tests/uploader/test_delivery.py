@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from agent.store.opening import open_store
-from tests.uploader.processes import BIN, Receiver, dengji, local_event_ids, register_guests, sent_count, status
+from tests.uploader.processes import (BIN, Receiver, daemon_sends_a_registration_made_while_idle, dengji,
+                                      local_event_ids, register_guests, sent_count, status)
 from uploader import lease
 from uploader.device import load_device
 from uploader.sender import Sender
@@ -207,6 +208,13 @@ def test_daemon_stops_cleanly_on_signal(enrolled_hotel: Receiver, sig: signal.Si
             break
     daemon.send_signal(sig)
     assert daemon.wait(5) == 0
+
+
+def test_the_first_registration_after_an_idle_start_is_sent_at_once(enrolled_hotel: Receiver, private_home: Path,
+                                                                    tmp_path: Path) -> None:
+    """An empty outbox at start: the first registration must still wake the daemon, not wait for the tick."""
+    daemon_sends_a_registration_made_while_idle(private_home, tmp_path / "daemon.log")
+    assert_delivered_exactly_once(private_home, enrolled_hotel)
 
 
 def test_a_damaged_outbox_entry_is_quarantined_and_the_rest_still_flows(enrolled_hotel: Receiver,

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.pin import hash_pin
-from tui.preferences import Preferences
+from agent.operators import add_operator
 
 SIZE = (80, 24)
 
@@ -68,5 +67,6 @@ def test_help_en(snap_compare, hotel_registry, make_app):
 
 
 def test_lock_zh(snap_compare, hotel_registry, make_app):
-    app = make_app(hotel_registry, preferences=Preferences(pin_hash=hash_pin("1357")))
-    assert snap_compare(app, terminal_size=SIZE, run_before=_keys("ctrl+l"))
+    add_operator(hotel_registry.store, "老板", "owner", "2468", actor=None)
+    add_operator(hotel_registry.store, "小王", "clerk", "1357", actor="老板")
+    assert snap_compare(make_app(hotel_registry), terminal_size=SIZE, run_before=_keys())

@@ -2,7 +2,8 @@
 
 What a list row carries (masked numbers) is all that is shown: the agent's API gives no decrypted
 detail yet, and a screen that shows less cannot leak more. The history is matched on the masked
-number, the document type and the name.
+number, the document type and the name. Opening it is a look at one person's record: the audit trail
+notes it (`inspect`, with the registration's number).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class PersonScreen(DengjiScreen):
 
     def on_mount(self) -> None:
         self.after_relabel()
+        self.dengji.record_action("inspect", registration_id=self.view.id)
 
     def after_relabel(self) -> None:
         self.query_one("#history", PeopleTable).show(self.history)

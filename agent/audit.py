@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, text
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from agent.store.database import Store
@@ -83,8 +84,11 @@ def detail_text(detail: Detail | None) -> str | None:
     return json.dumps(dict(detail), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-_HEAD = select(AuditEntry.seq, AuditEntry.hash).order_by(col(AuditEntry.seq).desc()).limit(1)
-_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
+# Core statements, built once: appending is on the path of every registration (bench/store_figures.py),
+# and the ORM's machinery cost more than the work itself.
+_TABLE = AuditEntry.__table__  # type: ignore[attr-defined]
+_HEAD = sa_select(_TABLE.c.seq, _TABLE.c.hash).order_by(_TABLE.c.seq.desc()).limit(1)
+_INSERT = insert(_TABLE)
 
 
 def append(session: Session, *, action: str, operator: str, at: datetime, registration_id: int | None = None,
@@ -94,12 +98,13 @@ def append(session: Session, *, action: str, operator: str, at: datetime, regist
     The caller's transaction must be a write transaction (`Store.write`): the head is read under its
     lock, and the entry commits or rolls back with the action it records.
     """
-    head = session.exec(_HEAD).first()
+    conn = session.connection()
+    head = conn.execute(_HEAD).first()
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
     at = at.astimezone(UTC)
     details = detail_text(detail)
     entry_hash = link(prev, canonical(seq, at, operator, action, registration_id, event_seq, digest, details))
-    session.connection().execute(_INSERT, {
+    conn.execute(_INSERT, {
         "seq": seq, "at": at, "operator": operator, "action": action, "registration_id": registration_id,
         "event_seq": event_seq, "digest": digest, "detail": details, "prev_hash": prev, "hash": entry_hash})
     return seq

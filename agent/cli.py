@@ -14,6 +14,7 @@ Commands that act for the system (`status`, `send`, `agent run`) or reveal nothi
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +31,7 @@ from agent.i18n import Say, detect_lang
 if TYPE_CHECKING:
     from agent.operators import Operator
     from agent.registry import Registry
+    from agent.store.database import Store
     from agent.validation import Problem
 
 EXIT_REFUSED = 1
@@ -89,7 +91,7 @@ class Context:
                 self._registry = Registry(store)
         return self._registry
 
-    def _log_in(self, store) -> Operator:  # type: ignore[no-untyped-def]
+    def _log_in(self, store: Store) -> Operator:
         """Check the operator's PIN (a wrong one is counted and audited by the agent)."""
         from agent.operators import authenticate
 
@@ -107,8 +109,6 @@ class Context:
 
     def pin(self, label: str, *, new: bool = False) -> str:
         """A PIN from `DENGJI_PIN` (`DENGJI_NEW_PIN` for one being set) or, at a terminal, a prompt."""
-        import os
-
         variable = "DENGJI_NEW_PIN" if new else "DENGJI_PIN"
         value = os.environ.get(variable)
         if value:
@@ -404,6 +404,7 @@ def enroll(obj: Context, code: str, platform_url: str, ca_file: str | None) -> N
     """Enroll this device with the platform, using the one-time code from the police station."""
     import asyncio
 
+    from agent.audit import SETTING
     from agent.validation import Problem
     from uploader.enrollment import enroll as enroll_device
 
@@ -415,6 +416,7 @@ def enroll(obj: Context, code: str, platform_url: str, ca_file: str | None) -> N
     if isinstance(result, Problem):
         click.echo(obj.problem_text(result), err=True)
         sys.exit(EXIT_REFUSED)
+    registry.record_action(SETTING, detail={"name": "platform_url", "value": platform_url})
     click.echo(obj.say(f"设备已登记，设备号 {result.device_id}", f"device enrolled as {result.device_id}"))
 
 

@@ -125,7 +125,7 @@ class DengjiApp(App[None]):
 
     def record_setting(self, name: str, value: str | int | None) -> None:
         """Enter a setting changed in the TUI (kept outside the store) in the audit trail."""
-        self.record_action("setting", detail={"name": name, "value": value})
+        self.record_action("setting", detail={"name": name, "value": value})  # agent.audit.SETTING
 
     @work(thread=True, group="audit")
     def record_action(self, action: str, registration_id: int | None = None,

@@ -8,6 +8,7 @@ SVGs under `__snapshots__/` before committing them.
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input
 
 from agent.operators import add_operator
 
@@ -16,10 +17,15 @@ SIZE = (80, 24)
 
 async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
     """Wait until no worker runs and none was started by what the last ones posted (a screen's loading
-    worker may start after the first wait, and the table's column widths follow its rows a frame later)."""
+    worker may start after the first wait, and the table's column widths follow its rows a frame later).
+    The focused field's cursor is held still: it blinks every half second, and on a busy machine the
+    picture was taken now in one half, now in the other."""
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
 
 
 def _keys(*keys: str):  # type: ignore[no-untyped-def]

@@ -66,7 +66,7 @@ class PersonScreen(DengjiScreen):
 
     def on_mount(self) -> None:
         self.after_relabel()
-        self.dengji.record_action("inspect", registration_id=self.view.id)
+        self.dengji.record_action("inspect", registration_id=self.view.id)  # agent.audit.INSPECT
 
     def after_relabel(self) -> None:
         self.query_one("#history", PeopleTable).show(self.history)

@@ -3,11 +3,18 @@
 Heavy parts (the store, SQLModel, the TUI, the uploader) are imported inside the commands that use them,
 so `dengji --help` answers at once. Exit status: 0 done, 1 some record refused or a check failed,
 2 the command could not run (bad input file, no store, wrong usage).
+
+Who acts: once the store has operator accounts (`agent.operators`), every command that reads or changes
+the register needs `--operator NAME` (or `DENGJI_OPERATOR`) and that operator's PIN, from `DENGJI_PIN` or
+a prompt; the login and everything done after it are entered in the audit trail under that name.
+Commands that act for the system (`status`, `send`, `agent run`) or reveal nothing personal (`audit`,
+`purge --dry-run`) need none.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,7 +29,9 @@ from agent.domain import CHINA_TIME, VenueKind
 from agent.i18n import Say, detect_lang
 
 if TYPE_CHECKING:
+    from agent.operators import Operator
     from agent.registry import Registry
+    from agent.store.database import Store
     from agent.validation import Problem
 
 EXIT_REFUSED = 1
@@ -31,19 +40,31 @@ EXIT_UNUSABLE = 2
 
 @dataclass
 class Context:
-    """What every command gets: the home, the language, and a way to open the register."""
+    """What every command gets: the home, the language, who acts, and a way to open the register."""
 
     home: Path
     say: Say
+    operator: str | None = None  # --operator / DENGJI_OPERATOR
+    acting: Operator | None = None  # the operator whose PIN was checked, once accounts exist
     _registry: Registry | None = None
 
     def fail(self, message: str) -> NoReturn:
         click.echo(message, err=True)
         sys.exit(EXIT_UNUSABLE)
 
-    def registry(self, *, create: bool = False) -> Registry:
-        """Open the store and the register (once per command)."""
+    def refuse(self, message: str) -> NoReturn:
+        click.echo(message, err=True)
+        sys.exit(EXIT_REFUSED)
+
+    def registry(self, *, create: bool = False, system: bool = False, bootstrap: bool = False) -> Registry:
+        """Open the store and the register (once per command), acting as the logged-in operator.
+
+        `system`: the command acts for the system and needs no operator (status, sending, checks).
+        `bootstrap`: the command may make the first account, so a store without any is no error even
+        with `--operator` given.
+        """
         if self._registry is None:
+            from agent.operators import SYSTEM, has_operators
             from agent.registry import Registry
             from agent.store.database import StoreError
             from agent.store.opening import open_store
@@ -57,8 +78,45 @@ class Context:
                 store = open_store(self.home, create=create, prompt=_prompt_passphrase if sys.stdin.isatty() else None)
             except (StoreError, ConfigError) as exc:
                 self.fail(str(exc))
-            self._registry = Registry(store)
+            if system:
+                self._registry = Registry(store, operator=SYSTEM)
+            elif has_operators(store):
+                self._registry = Registry(store, operator=self._log_in(store).name)
+            else:
+                if self.operator and not bootstrap:
+                    self.fail(self.say(
+                        "这个登记库还没有操作员账号：先用 dengji operator add 名字 --owner 建立店主，或去掉 --operator",
+                        "this store has no operator accounts yet: create the owner with "
+                        "`dengji operator add NAME --owner`, or leave out --operator"))
+                self._registry = Registry(store)
         return self._registry
+
+    def _log_in(self, store: Store) -> Operator:
+        """Check the operator's PIN (a wrong one is counted and audited by the agent)."""
+        from agent.operators import authenticate
+
+        if not self.operator:
+            self.fail(self.say("本登记库已启用操作员账号：请用 --operator 名字（或 DENGJI_OPERATOR）说明由谁操作",
+                               "this store has operator accounts: say who acts with --operator NAME "
+                               "(or DENGJI_OPERATOR)"))
+        login = authenticate(store, self.operator, self.pin(self.say(f"{self.operator} 的操作密码",
+                                                                       f"PIN of {self.operator}")))
+        if login.operator is None:
+            assert login.problem is not None
+            self.refuse(login.problem.text(self.say.lang))
+        self.acting = login.operator
+        return login.operator
+
+    def pin(self, label: str, *, new: bool = False) -> str:
+        """A PIN from `DENGJI_PIN` (`DENGJI_NEW_PIN` for one being set) or, at a terminal, a prompt."""
+        variable = "DENGJI_NEW_PIN" if new else "DENGJI_PIN"
+        value = os.environ.get(variable)
+        if value:
+            return value
+        if not sys.stdin.isatty():
+            self.fail(self.say(f"请在环境变量 {variable} 中给出密码（没有终端可以输入）",
+                               f"give the PIN in {variable}: there is no terminal to type it at"))
+        return click.prompt(label, hide_input=True, confirmation_prompt=new, err=True)
 
     def problem_text(self, problem: Problem) -> str:
         where = f"{problem.field}: " if problem.field else ""
@@ -92,9 +150,11 @@ def _parse_day(value: str | None) -> date | None:
               help="Data directory (config, database, logs). Default: $DENGJI_HOME or the user data dir.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
               help="Language of messages: zh (default) or en.")
+@click.option("--operator", envvar="DENGJI_OPERATOR", default=None,
+              help="Who acts (once the store has operator accounts); the PIN comes from $DENGJI_PIN or a prompt.")
 @click.version_option(__version__, prog_name="dengji")
 @click.pass_context
-def main(ctx: click.Context, home: str | None, lang: str | None) -> None:
+def main(ctx: click.Context, home: str | None, lang: str | None, operator: str | None) -> None:
     """登记 dengji: register tenants, guests and staff, and report them to the platform.
 
     Run a command below; `dengji COMMAND --help` explains each one.
@@ -105,7 +165,7 @@ def main(ctx: click.Context, home: str | None, lang: str | None) -> None:
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_UNUSABLE)
-    ctx.obj = Context(resolved, Say(detect_lang(lang, config.lang)))
+    ctx.obj = Context(resolved, Say(detect_lang(lang, config.lang)), operator or None)
     if ctx.invoked_subcommand is None:
         ctx.invoke(tui)
 
@@ -138,7 +198,7 @@ def launch_tui(home: Path, lang: str, *, has_store: bool) -> None:
     def make_delivery(registry: Registry):  # type: ignore[no-untyped-def]
         from uploader.delivery import UploaderDelivery
 
-        return UploaderDelivery(registry.store, operator=registry.operator)
+        return UploaderDelivery(registry.store)
 
     run_tui(None, home, lang, None, open_registry=open_registry, make_delivery=make_delivery)
 
@@ -152,19 +212,37 @@ def launch_tui(home: Path, lang: str, *, has_store: bool) -> None:
 @click.option("--agreement-no", default=None, help="Security responsibility agreement number (治安管理责任书编号).")
 @click.option("--rental-filing-no", default=None, help="Rental filing certificate number (房屋租赁登记备案证明).")
 @click.option("--credit-code", default=None, help="Unified social credit code (统一社会信用代码), 18 characters.")
+@click.option("--owner", "owner", default=None, metavar="NAME",
+              help="Create the first operator account, an owner, under this name (PIN from $DENGJI_NEW_PIN "
+                   "or a prompt). From then on every command needs --operator and a PIN.")
 @click.pass_obj
 def init(obj: Context, kind: str, name: str, address: str | None, police_station: str | None,
-         agreement_no: str | None, rental_filing_no: str | None, credit_code: str | None) -> None:
+         agreement_no: str | None, rental_filing_no: str | None, credit_code: str | None, owner: str | None) -> None:
     """Set up this venue: create the data directory, the encrypted store and the venue's details."""
+    from agent.operators import OperatorError, add_operator, check_name
+    from agent.pin import check_new_pin
     from agent.store.models import Venue
     from agent.venue import VenueDetails, check_venue
 
     say = obj.say
     details, problems = check_venue(VenueDetails(VenueKind(kind), name, address, police_station, agreement_no,
                                                  rental_filing_no, credit_code))
+    owner_pin = None
+    if owner is not None:
+        owner_pin = obj.pin(say(f"店主 {owner} 的操作密码（4-8位数字）", f"PIN for the owner {owner} (4-8 digits)"),
+                            new=True)
+        problems += [p for p in (check_name(owner), check_new_pin(owner_pin)) if p is not None]
     if problems:
         obj.fail("\n".join(obj.problem_text(p) for p in problems))
-    registry = obj.registry(create=True)
+    registry = obj.registry(create=True, bootstrap=owner is not None)
+    if owner is not None:
+        assert owner_pin is not None
+        try:
+            add_operator(registry.store, owner, "owner", owner_pin, actor=obj.acting.name if obj.acting else None)
+        except OperatorError as exc:
+            obj.refuse(obj.problem_text(exc.problem))
+        if obj.acting is None:
+            registry.operator = owner  # the new owner sets the venue up
     existing = registry.venue()
     if existing is not None and existing.kind != kind and registry.registrations():
         obj.fail(say(f"本场所已有登记，不能把类型从 {existing.kind} 改为 {kind}",
@@ -177,6 +255,9 @@ def init(obj: Context, kind: str, name: str, address: str | None, police_station
         save_config(obj.home, load_config(obj.home))
     click.echo(say(f"场所已设置: {venue.name} ({kind})，数据目录 {obj.home}",
                    f"venue set up: {venue.name} ({kind}), data directory {obj.home}"))
+    if owner is not None:
+        click.echo(say(f"店主账号已建立: {owner}。此后每个命令都需要 --operator 和密码",
+                       f"owner account created: {owner}. From now on every command needs --operator and a PIN"))
 
 
 def _read_json(source: str) -> Any:
@@ -286,7 +367,7 @@ def status(obj: Context, as_json: bool) -> None:
     """Show what waits to be sent, what was sent or rejected, and how delivery went last."""
     from agent.delivery import delivery_state
 
-    state = delivery_state(obj.registry().store)
+    state = delivery_state(obj.registry(system=True).store)
     if as_json:
         click.echo(json.dumps({
             "pending": state.pending, "in_flight": state.in_flight, "sent": state.sent,
@@ -323,6 +404,7 @@ def enroll(obj: Context, code: str, platform_url: str, ca_file: str | None) -> N
     """Enroll this device with the platform, using the one-time code from the police station."""
     import asyncio
 
+    from agent.audit import SETTING
     from agent.validation import Problem
     from uploader.enrollment import enroll as enroll_device
 
@@ -334,6 +416,7 @@ def enroll(obj: Context, code: str, platform_url: str, ca_file: str | None) -> N
     if isinstance(result, Problem):
         click.echo(obj.problem_text(result), err=True)
         sys.exit(EXIT_REFUSED)
+    registry.record_action(SETTING, detail={"name": "platform_url", "value": platform_url})
     click.echo(obj.say(f"设备已登记，设备号 {result.device_id}", f"device enrolled as {result.device_id}"))
 
 
@@ -351,7 +434,7 @@ def send(obj: Context, until_empty: bool, max_events: int) -> None:
     from uploader.sender import Sender, Step, send_until_idle
     from uploader.transport import Transport
 
-    store = obj.registry().store
+    store = obj.registry(system=True).store
     try:
         device = load_device(store)
     except NotEnrolled as exc:
@@ -514,7 +597,7 @@ def agent_run(obj: Context, send_interval: float | None, watch_interval: float, 
     from uploader.daemon import Daemon, DaemonSettings
     from uploader.device import NotEnrolled
 
-    store = obj.registry().store
+    store = obj.registry(system=True).store
     configure_logging(obj.home)
     try:
         code = asyncio.run(Daemon(store, DaemonSettings(send_interval, watch_interval, max_events=max_events)).run())
@@ -707,3 +790,212 @@ def service_status(obj: Context, scope: str | None, platform_name: str | None, r
                        f"{yes_no[state.enabled]}, running {state.running}"))
     if not state.installed:
         sys.exit(EXIT_REFUSED)
+# -- the venue's duties: operators, the audit trail, retention (docs/duties.md) -----------------------
+
+
+@main.group()
+def operator() -> None:
+    """Operator accounts: each with a PIN, each action attributed. Owners manage them."""
+
+
+@operator.command("add")
+@click.argument("name")
+@click.option("--owner", "as_owner", is_flag=True, help="An owner (may manage accounts), not a clerk.")
+@click.pass_obj
+def operator_add(obj: Context, name: str, as_owner: bool) -> None:
+    """Create an account; its PIN comes from $DENGJI_NEW_PIN or a prompt (typed twice).
+
+    The first account of a store must be an owner and needs no --operator; later ones need an owner's.
+    """
+    from agent.operators import OperatorError, add_operator
+
+    registry = obj.registry(bootstrap=True)
+    pin = obj.pin(obj.say(f"{name} 的新操作密码（4-8位数字）", f"new PIN for {name} (4-8 digits)"), new=True)
+    role = "owner" if as_owner else "clerk"
+    try:
+        add_operator(registry.store, name, role, pin, actor=obj.acting.name if obj.acting else None)
+    except OperatorError as exc:
+        obj.refuse(obj.problem_text(exc.problem))
+    click.echo(obj.say(f"已建立操作员 {name}（{'店主' if as_owner else '操作员'}）",
+                       f"operator {name} created ({role})"))
+
+
+@operator.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON rows.")
+@click.pass_obj
+def operator_list(obj: Context, as_json: bool) -> None:
+    """List the active accounts, with their role and whether wrong PINs have locked them."""
+    from datetime import UTC
+
+    from agent.operators import list_operators
+
+    rows = list_operators(obj.registry().store)
+    if as_json:
+        click.echo(json.dumps([{"name": o.name, "role": o.role, "created_at": o.created_at.isoformat(),
+                                "failed_attempts": o.failed_attempts,
+                                "locked_until": o.locked_until.isoformat() if o.locked_until else None}
+                               for o in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo(obj.say("还没有操作员账号", "no operator accounts yet"))
+    now = datetime.now(UTC)
+    for o in rows:
+        locked = o.locked_until is not None and o.locked_until > now
+        note = obj.say(f"  （锁定至 {o.locked_until.astimezone(CHINA_TIME):%H:%M:%S}）",
+                       f"  (locked until {o.locked_until.astimezone(CHINA_TIME):%H:%M:%S})") if locked and o.locked_until else ""
+        click.echo(f"{o.name}  {o.role}  {o.created_at.astimezone(CHINA_TIME):%Y-%m-%d}{note}")
+
+
+@operator.command("remove")
+@click.argument("name")
+@click.pass_obj
+def operator_remove(obj: Context, name: str) -> None:
+    """Retire an account (owners only). Its name stays in the trail and is never given to another."""
+    from agent.operators import OperatorError, remove_operator
+
+    registry = obj.registry()
+    try:
+        remove_operator(registry.store, name, actor=registry.operator)
+    except OperatorError as exc:
+        obj.refuse(obj.problem_text(exc.problem))
+    click.echo(obj.say(f"已删除操作员 {name}", f"operator {name} removed"))
+
+
+@operator.command("set-pin")
+@click.argument("name")
+@click.pass_obj
+def operator_set_pin(obj: Context, name: str) -> None:
+    """Set a new PIN: your own, or (owners) anyone's - which also ends a lock-out after wrong PINs."""
+    from agent.operators import OperatorError, set_pin
+
+    registry = obj.registry()
+    pin = obj.pin(obj.say(f"{name} 的新操作密码（4-8位数字）", f"new PIN for {name} (4-8 digits)"), new=True)
+    try:
+        set_pin(registry.store, name, pin, actor=registry.operator)
+    except OperatorError as exc:
+        obj.refuse(obj.problem_text(exc.problem))
+    click.echo(obj.say(f"{name} 的密码已更改", f"the PIN of {name} was changed"))
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit trail: who did what and when, hash-chained. Holds no personal data."""
+
+
+def _anchor(value: str | None) -> tuple[int, str] | None:
+    if value is None:
+        return None
+    seq, _, digest = value.partition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        raise click.BadParameter(f"应为 序号:哈希，如 1234:9f2c…（64位） (expected SEQ:HASH as printed by verify): {value!r}")
+    return int(seq), digest.lower()
+
+
+@audit_group.command("verify")
+@click.option("--anchor", default=None, metavar="SEQ:HASH",
+              help="An entry's number and hash written down earlier: it must still be in the chain.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+@click.pass_obj
+def audit_verify(obj: Context, anchor: str | None, as_json: bool) -> None:
+    """Prove the trail is intact: exit 0, or 1 naming the first entry that was altered or removed."""
+    from agent.audit import verify
+
+    verdict = verify(obj.registry(system=True).store, _anchor(anchor))
+    say = obj.say
+    if as_json:
+        broken = verdict.broken
+        click.echo(json.dumps({"intact": verdict.intact, "entries": verdict.count, "head_seq": verdict.head_seq,
+                               "head_hash": verdict.head_hash,
+                               "broken": {"seq": broken.seq, "zh": broken.zh, "en": broken.en} if broken else None,
+                               "warnings": [say(zh, en) for zh, en in verdict.warnings]}, ensure_ascii=False))
+    else:
+        for zh, en in verdict.warnings:
+            click.echo(say(f"注意: {zh}", f"note: {en}"), err=True)
+        if verdict.broken is not None:
+            click.echo(say(f"审计日志已被改动: {verdict.broken.zh}", f"the audit log was altered: {verdict.broken.en}"),
+                       err=True)
+        else:
+            click.echo(say(f"审计日志完好: {verdict.count} 条记录。最新一条 {verdict.head_seq}:{verdict.head_hash}"
+                           "（请抄下，以后用 --anchor 核对）",
+                           f"the audit log is intact: {verdict.count} entries. Newest {verdict.head_seq}:"
+                           f"{verdict.head_hash} (write it down; check it later with --anchor)"))
+    if not verdict.intact:
+        sys.exit(EXIT_REFUSED)
+
+
+@audit_group.command("list")
+@click.option("--last", type=click.IntRange(1), default=50, show_default=True, help="How many of the newest entries.")
+@click.option("--registration", "registration_id", type=int, default=None,
+              help="Every entry of one registration instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON rows.")
+@click.pass_obj
+def audit_list(obj: Context, last: int, registration_id: int | None, as_json: bool) -> None:
+    """Show entries, oldest first: number, time, operator, action, registration, details."""
+    from agent.audit import entries
+
+    store = obj.registry(system=True).store
+    rows = entries(store, registration_id=registration_id) if registration_id is not None else entries(store, last=last)
+    if as_json:
+        click.echo(json.dumps([e.as_dict() for e in rows], ensure_ascii=False, indent=2))
+        return
+    for e in rows:
+        reg = f"#{e.registration_id}" if e.registration_id is not None else "-"
+        click.echo(f"{e.seq}  {e.at.astimezone(CHINA_TIME):%Y-%m-%d %H:%M:%S}  {e.operator}  {e.action}  {reg}"
+                   + (f"  {e.detail}" if e.detail else ""))
+
+
+@main.command()
+@click.argument("days", type=int, required=False)
+@click.pass_obj
+def retention(obj: Context, days: int | None) -> None:
+    """Show the retention period, or set it to DAYS (30-3650; owners only, audited).
+
+    Personal data of people who left more than this long ago, and whose every event the platform
+    confirmed, is erased by the daily purge.
+    """
+    from agent.operators import OperatorError
+    from agent.retention import RetentionError, retention_days, set_retention_days
+
+    if days is None:
+        current = retention_days(obj.registry(system=True).store)
+        click.echo(obj.say(f"保存期限: {current} 天", f"retention period: {current} days"))
+        return
+    registry = obj.registry()
+    try:
+        set_retention_days(registry.store, days, operator=registry.operator)
+    except (RetentionError, OperatorError) as exc:
+        obj.refuse(obj.problem_text(exc.problem))
+    click.echo(obj.say(f"保存期限已改为 {days} 天", f"retention period set to {days} days"))
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Only count what would be erased (needs no operator).")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.pass_obj
+def purge(obj: Context, dry_run: bool, as_json: bool) -> None:
+    """Erase the personal data the retention period no longer allows keeping (the daemon does it daily).
+
+    Only people who left more than the period ago and whose every event the platform confirmed; rows,
+    counts and the audit trail stay.
+    """
+    from agent.retention import plan, purge as run_purge
+
+    if dry_run:
+        done = plan(obj.registry(system=True).store)
+    else:
+        registry = obj.registry()
+        done = run_purge(registry.store, operator=registry.operator)
+    if as_json:
+        click.echo(json.dumps({**done.as_dict(), "dry_run": dry_run}, ensure_ascii=False))
+        return
+    say = obj.say
+    verb = say("将清除", "would erase") if dry_run else say("已清除", "erased")
+    click.echo(say(f"保存期限 {done.days} 天（{done.cutoff.astimezone(CHINA_TIME):%Y-%m-%d} 之前离开的）：{verb} "
+                   f"{len(done.registrations)} 条登记、{done.people} 人的个人信息、{done.events} 个事件的内容",
+                   f"retention {done.days} days (left before {done.cutoff.astimezone(CHINA_TIME):%Y-%m-%d}): {verb} "
+                   f"{len(done.registrations)} registrations, the personal data of {done.people} people, "
+                   f"the content of {done.events} events"))
+    if done.waiting:
+        click.echo(say(f"另有 {done.waiting} 条登记已过期限，但还有事件未经平台确认，暂不清除",
+                       f"{done.waiting} more are past the period but wait for the platform to confirm "
+                       "their events: kept"))

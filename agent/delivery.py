@@ -53,10 +53,10 @@ class Delivery(Protocol):
         """Enroll this device with the platform; None when it worked, else what went wrong."""
         ...
 
-    async def check_permit(self, registration_id: int, permit_number: str | None = None
-                           ) -> PermitCheckResult | Problem:
+    async def check_permit(self, registration_id: int, permit_number: str | None = None,
+                           operator: str | None = None) -> PermitCheckResult | Problem:
         """Ask the platform whether the registration's person holds a valid residence permit (一证通);
-        the answer is kept with the registration."""
+        the answer is kept with the registration, attributed to `operator`."""
         ...
 
     def send_soon(self) -> None:

@@ -8,6 +8,8 @@ manager can read it, and they are ones `dengji import` recognises.
 Text that begins with = + - @ is what Excel and WPS would run as a formula (a guest named
 `=HYPERLINK(...)` is CSV injection), so such a cell is written with a leading apostrophe. The file is
 written beside the target and renamed over it, so a crash or a full disk never leaves half a register.
+Before the rename, the export is entered in the audit trail with the file's SHA-256 and the number of
+rows (no personal data): no register leaves the machine without the trail saying who exported it.
 
 >>> inert("=1+1"), inert("-1层"), inert("张三")
 ("'=1+1", "'-1层", '张三')
@@ -22,6 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from agent import audit
 from agent.codes import doc_types
 from agent.domain import CHINA_TIME
 from agent.registry import Registry, RegistrationView
@@ -51,12 +54,18 @@ def write_register(registry: Registry, path: Path, fmt: Literal["csv", "xlsx"] |
     if fmt not in ("csv", "xlsx"):
         raise ExportError(f"导出格式只能是 csv 或 xlsx，不能是 {fmt} (the format must be csv or xlsx, not {fmt})")
     views = registry.registrations(arrived_from=date_from, arrived_to=date_to)
+
+    def enter(temp: Path) -> None:
+        registry.record_action(audit.EXPORT, digest=audit.digest_of(temp.read_bytes()), detail={
+            "format": fmt, "rows": len(views), "from": date_from.isoformat() if date_from else None,
+            "to": date_to.isoformat() if date_to else None})
+
     if fmt == "csv":
-        _write_atomically(path, lambda temp: _write_csv(temp, views))
+        _write_atomically(path, lambda temp: _write_csv(temp, views), enter)
     else:
         venue = registry.venue()
         title = _title(venue.name if venue else "", date_from, date_to, len(views))
-        _write_atomically(path, lambda temp: _write_xlsx(temp, views, title))
+        _write_atomically(path, lambda temp: _write_xlsx(temp, views, title), enter)
     return len(views)
 
 
@@ -130,14 +139,16 @@ def _write_xlsx(temp: Path, views: list[RegistrationView], title: list[str]) -> 
         os.fsync(written.fileno())
 
 
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same directory, then rename it over `path`."""
+def _write_atomically(path: Path, write: Callable[[Path], None], before_rename: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same directory, then rename it over `path`; `before_rename`
+    sees the finished file first, and if it raises, nothing is published."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ExportError(f"目录不存在: {folder} (no such directory: {folder})")
     temp = folder / f".{path.name}.{os.getpid()}.tmp"
     try:
         write(temp)
+        before_rename(temp)
         os.replace(temp, path)
     except OSError as exc:
         raise ExportError(f"无法写入 {path}: {exc.strerror} (cannot write {path}: {exc.strerror})") from None

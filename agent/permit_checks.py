@@ -15,7 +15,9 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from agent import audit
 from agent.domain import CHINA_TIME
+from agent.operators import SYSTEM
 from agent.store.database import Store
 from agent.store.models import Person, PermitCheck, Registration
 from agent.validation import Problem
@@ -82,12 +84,15 @@ def permit_query_numbers(store: Store, registration_id: int, permit_number: str 
 
 def record_permit_check(store: Store, registration_id: int, status: str, valid_until: str | None,
                         checked_at: datetime, answer: bytes, operator: str | None) -> PermitCheckResult:
-    """Keep the platform's answer with the registration."""
+    """Keep the platform's answer with the registration; the check is an inspection, so it is audited
+    in the same transaction (the status, no number)."""
 
     def work(session: Session) -> None:
         session.connection().execute(insert(PermitCheck.__table__), {  # type: ignore[attr-defined]
             "registration_id": registration_id, "status": status, "valid_until": valid_until,
             "checked_at": checked_at, "operator": operator, "answer": answer})
+        audit.append(session, action=audit.PERMIT_CHECK, operator=operator or SYSTEM, at=checked_at,
+                     registration_id=registration_id, digest=audit.digest_of(answer), detail={"status": status})
 
     store.write(work)
     return PermitCheckResult(registration_id, status, valid_until, checked_at, operator)

@@ -1,8 +1,9 @@
 """The venue's register: the agent API that the CLI and the TUI call.
 
 Every change to a registration is ONE write transaction that writes the row, its event in the
-append-only log and the event's outbox entry, so the platform can never miss a change that the venue
-sees, and never hear of one the venue lost. Input is checked first by the same validator the platform
+append-only log, the event's outbox entry and its entry in the audit trail (`agent.audit`), so the
+platform can never miss a change that the venue sees, never hear of one the venue lost, and the trail
+never misses an action. Each action is attributed to the registry's `operator`. Input is checked first by the same validator the platform
 runs (`agent.validation.registration`); rules that need the store (no second open stay of a person at
 the venue) are checked inside the transaction, which holds SQLite's write lock, so two desks or two
 processes cannot both pass the check.
@@ -20,9 +21,10 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, SQLModel, col, select
 
+from agent import audit
 from agent.delivery import outbox_counts
-from agent.permit_checks import PermitCheckResult, permit_checks
 from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, EventType, OutboxState, VenueKind
+from agent.permit_checks import PermitCheckResult, permit_checks
 from agent.store.database import Store
 from agent.store.models import Event, Meta, OutboxEntry, Person, Registration, Unit, Venue
 from agent.templates import load_template
@@ -31,6 +33,8 @@ from agent.validation.datetimes import parse_datetime
 from agent.validation.documents import mask_document
 from agent.validation.phone import mask as mask_phone
 from agent.validation.registration import check_departure, check_registration
+
+PURGED_NAME = "已清除 purged"  # what lists show for a person whose data the retention purge erased
 
 
 @dataclass
@@ -63,6 +67,7 @@ class RegistrationView:
     arrived_at: datetime
     expected_departure: datetime | None
     departed_at: datetime | None
+    purged: bool = False  # retention erased its events' payloads (and the person's data, if nothing kept it)
 
     @property
     def present(self) -> bool:
@@ -73,7 +78,7 @@ class RegistrationView:
             "id": self.id, "kind": self.kind, "unit": self.unit, "name": self.name, "sex": self.sex,
             "doc_type": self.doc_type, "doc_number": self.doc_masked, "phone": self.phone_masked,
             "arrived_at": _iso(self.arrived_at), "expected_departure": _iso(self.expected_departure),
-            "departed_at": _iso(self.departed_at), "present": self.present,
+            "departed_at": _iso(self.departed_at), "present": self.present, "purged": self.purged,
         }
 
 
@@ -158,6 +163,7 @@ class Registry:
     """Register arrivals and departures at the store's venue and answer who is here."""
 
     def __init__(self, store: Store, operator: str = "owner", clock: Callable[[], datetime] | None = None) -> None:
+        """`operator` is who acts: every event and audit entry this registry writes names them."""
         self.store = store
         self.operator = operator
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -187,6 +193,8 @@ class Registry:
                 venue_row = venue
             session.add(venue_row)
             session.flush()
+            audit.append(session, action=audit.VENUE, operator=self.operator, at=self._clock(),
+                         detail={"kind": venue_row.kind})
             return venue_row
 
         self._venue = None
@@ -546,6 +554,8 @@ class Registry:
 
     def name_of(self, sealed: bytes) -> str:
         """A sealed name in clear, each ciphertext decrypted once (lists and searches repeat them)."""
+        if not sealed:
+            return ""  # erased by the retention purge
         name = self._names.get(sealed)
         if name is None:
             name = self.store.vault.open(sealed, "person.name") or ""
@@ -563,7 +573,8 @@ class Registry:
     def _view_query():  # type: ignore[no-untyped-def]
         return (select(Registration.id, Registration.kind, Unit.label, Person.name_sealed, Person.sex,
                        Person.doc_type, Person.doc_masked, Person.phone_sealed, Registration.arrived_at,
-                       Registration.expected_departure, Registration.departed_at)
+                       Registration.expected_departure, Registration.departed_at, Person.purged_at,
+                       Registration.purged_at)
                 .join(Person, col(Person.id) == Registration.person_id)
                 .join(Unit, col(Unit.id) == Registration.unit_id)
                 .where(col(Registration.cancelled_at).is_(None))
@@ -574,12 +585,14 @@ class Registry:
         with self.store.read() as session:
             rows = session.exec(query).all()
         views = []
-        for reg_id, kind, unit, name_sealed, sex, doc_type, doc_masked, phone_sealed, arrived, expected, departed in rows:
+        for (reg_id, kind, unit, name_sealed, sex, doc_type, doc_masked, phone_sealed, arrived, expected, departed,
+             person_purged, reg_purged) in rows:
             phone = vault.open(phone_sealed, "person.phone")
             views.append(RegistrationView(
-                id=reg_id, kind=kind, unit=unit, name=self.name_of(name_sealed), sex=sex,
-                doc_type=doc_type, doc_masked=doc_masked, phone_masked=mask_phone(phone) if phone else None,
-                arrived_at=arrived, expected_departure=expected, departed_at=departed))
+                id=reg_id, kind=kind, unit=unit, name=PURGED_NAME if person_purged else self.name_of(name_sealed),
+                sex=sex, doc_type=doc_type, doc_masked=doc_masked, phone_masked=mask_phone(phone) if phone else None,
+                arrived_at=arrived, expected_departure=expected, departed_at=departed,
+                purged=reg_purged is not None))
         return views
 
     def permit_checks(self, registration_id: int) -> list[PermitCheckResult]:
@@ -589,6 +602,13 @@ class Registry:
     def outbox_counts(self) -> dict[str, int]:
         """How many events stand in each delivery state (every state is listed, zero or not)."""
         return outbox_counts(self.store)
+
+    def record_action(self, action: str, *, registration_id: int | None = None, digest: str | None = None,
+                      detail: audit.Detail | None = None) -> int:
+        """Enter an action that writes nothing else to the store (an export, a look at one person, a
+        setting kept outside the store) in the audit trail, attributed to this registry's operator."""
+        return audit.record(self.store, action=action, operator=self.operator, at=self._clock(),
+                            registration_id=registration_id, digest=digest, detail=detail)
 
     def event_payload(self, event: Event) -> dict[str, Any]:
         """The decrypted wire `data` of an event."""
@@ -644,13 +664,18 @@ class Registry:
 
     def _record_event(self, session: Session, event_type: EventType, registration_id: int | None,
                       data: Mapping[str, Any], now: datetime) -> int:
-        """Append an event and its outbox entry (the caller's transaction commits both or neither)."""
+        """Append an event, its outbox entry and its audit entry (the caller's transaction commits all
+        three or none). Every event must be written here: `dengji audit verify` reports one without an
+        entry."""
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        sealed = self.store.vault.seal(payload, "event.payload")
+        assert sealed is not None
         seq = _insert(session, Event, event_id=str(uuid.uuid4()), type=event_type.value,
-                      registration_id=registration_id, occurred_at=now,
-                      payload_sealed=self.store.vault.seal(payload, "event.payload"), operator=self.operator,
-                      created_at=now)
+                      registration_id=registration_id, occurred_at=now, payload_sealed=sealed,
+                      operator=self.operator, created_at=now)
         _insert(session, OutboxEntry, event_seq=seq, state=OutboxState.PENDING.value, updated_at=now)
+        audit.append(session, action=event_type.value, operator=self.operator, at=now,
+                     registration_id=registration_id, event_seq=seq, digest=audit.digest_of(sealed))
         return seq
 
 

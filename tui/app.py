@@ -1,8 +1,8 @@
 """The dengji terminal UI: the application object and `run_tui`, the entry the CLI calls.
 
 Kept small on purpose: the app holds the session (state outside the widgets), the keys that work
-everywhere (help, language, theme, lock, quit), the idle lock, and which screen comes first. Screens
-do the rest, each in its own module.
+everywhere (help, language, theme, lock, quit), the lock (at start and after idle time, once the store
+has operator accounts), and which screen comes first. Screens do the rest, each in its own module.
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ class DengjiApp(App[None]):
         else:
             self.push_screen(HomeScreen())
             self._start_delivery()
+            if self.session.check_accounts(self.session.registry):
+                self.action_lock()  # someone must log in before the register shows
         self.set_interval(15, self.lock_if_idle)
 
     def _start_delivery(self) -> None:
@@ -75,6 +77,7 @@ class DengjiApp(App[None]):
         try:
             registry = self.session.open_registry()
             venue = registry.venue() if registry is not None else None
+            self.session.check_accounts(registry)  # the lock waits for it; nothing on screen reads it yet
         except Exception as exc:  # noqa: BLE001 - the store's own errors carry a bilingual message
             self.call_from_thread(self.exit, message=str(exc), return_code=2)
             return
@@ -92,6 +95,8 @@ class DengjiApp(App[None]):
             self._start_delivery()
             if isinstance(self.screen, HomeScreen):
                 self.screen.store_opened()
+            if self.session.accounts:
+                self.action_lock()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """A steady text cursor: easier to find for older eyes than a blinking one (and it makes the
@@ -109,16 +114,34 @@ class DengjiApp(App[None]):
         await super().on_event(event)
 
     def lock_if_idle(self) -> None:
-        """Lock when a PIN is set and nobody has touched the keyboard for the chosen minutes."""
+        """Lock when the store has operator accounts and nobody has touched the keyboard for the chosen
+        minutes."""
         prefs = self.session.preferences
-        if prefs.has_pin and time.monotonic() - self.last_activity >= prefs.idle_minutes * 60:
+        if self.session.accounts and time.monotonic() - self.last_activity >= prefs.idle_minutes * 60:
             self.action_lock()
 
     def action_lock(self) -> None:
+        from agent.operators import list_operators
         from tui.screens.lock_modal import LockModal
 
-        if self.session.preferences.has_pin and not isinstance(self.screen, LockModal):
-            self.push_screen(LockModal())
+        registry = self.session.registry
+        if not self.session.accounts or registry is None or isinstance(self.screen, LockModal):
+            return
+        last = self.session.operator
+        names = sorted((o.name for o in list_operators(registry.store)), key=lambda name: name != last)
+        self.push_screen(LockModal(names))
+
+    def record_setting(self, name: str, value: str | int | None) -> None:
+        """Enter a setting changed in the TUI (kept outside the store) in the audit trail."""
+        self.record_action("setting", detail={"name": name, "value": value})  # agent.audit.SETTING
+
+    @work(thread=True, group="audit")
+    def record_action(self, action: str, registration_id: int | None = None,
+                      detail: dict[str, str | int | None] | None = None) -> None:
+        """Enter an action that writes nothing else (a setting, a look at one person) in the audit trail,
+        attributed to whoever is logged in."""
+        if self.session.registry is not None:
+            self.session.registry.record_action(action, registration_id=registration_id, detail=detail)
 
     # -- keys that work everywhere -----------------------------------------------------------------
 

@@ -38,7 +38,11 @@ class LanguageChanged(Message):
 
 
 class Unlocked(Message):
-    """The operator typed the right PIN on the lock screen."""
+    """An operator typed the right PIN on the lock screen; the session now acts as them."""
+
+    def __init__(self, operator: str) -> None:
+        super().__init__()
+        self.operator = operator
 
 
 class Enrolled(Message):
@@ -46,8 +50,11 @@ class Enrolled(Message):
 
 
 class PinChosen(Message):
-    """The operator set a PIN (its hash), or chose none (empty hash)."""
+    """A PIN was typed twice and passed the format check (empty: "no PIN"), with the account's name when
+    the panel asked for one. The screen hands both to the agent, which hashes the PIN; the message never
+    leaves this process."""
 
-    def __init__(self, pin_hash: str) -> None:
+    def __init__(self, pin: str, name: str | None = None) -> None:
         super().__init__()
-        self.pin_hash = pin_hash
+        self.pin = pin
+        self.name = name

@@ -1,8 +1,10 @@
-"""What the operator chose for the screen: theme, lock PIN (hashed), idle minutes before the lock.
+"""What the operator chose for the screen: theme and idle minutes before the lock.
 
 These belong to the terminal UI, not to the agent, so they live in their own small file
 (`tui.toml` in the home) rather than in `config.toml`, whose keys the agent checks strictly. The
-language is the agent's setting (`config.toml`, `lang`) because the CLI speaks it too.
+language is the agent's setting (`config.toml`, `lang`) because the CLI speaks it too. PINs are the
+agent's too: operator accounts in the store (`agent.operators`). An older TUI kept one PIN hash here;
+it is read as `legacy_pin_hash`, becomes the owner's account once, and is not written back.
 """
 
 from __future__ import annotations
@@ -20,12 +22,8 @@ THEMES = ("textual-dark", "textual-light")
 @dataclass(frozen=True)
 class Preferences:
     theme: str = "textual-dark"
-    pin_hash: str = ""  # empty: no PIN, the screen never locks
     idle_minutes: int = 5
-
-    @property
-    def has_pin(self) -> bool:
-        return bool(self.pin_hash)
+    legacy_pin_hash: str = ""  # the single PIN an older TUI kept here (see the module's docstring)
 
     def but(self, **changes: object) -> Preferences:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -44,7 +42,7 @@ def load_preferences(home: Path) -> Preferences:
         prefs = prefs.but(theme=theme)
     pin_hash = raw.get("pin_hash")
     if isinstance(pin_hash, str) and pin_hash.startswith("scrypt$"):
-        prefs = prefs.but(pin_hash=pin_hash)
+        prefs = prefs.but(legacy_pin_hash=pin_hash)
     minutes = raw.get("idle_minutes")
     if isinstance(minutes, int) and not isinstance(minutes, bool) and 1 <= minutes <= 240:
         prefs = prefs.but(idle_minutes=minutes)
@@ -53,6 +51,7 @@ def load_preferences(home: Path) -> Preferences:
 
 def save_preferences(home: Path, prefs: Preferences) -> None:
     home.mkdir(parents=True, exist_ok=True)
-    text = (f'# dengji terminal UI preferences\ntheme = "{prefs.theme}"\npin_hash = "{prefs.pin_hash}"\n'
-            f"idle_minutes = {prefs.idle_minutes}\n")
+    text = f'# dengji terminal UI preferences\ntheme = "{prefs.theme}"\nidle_minutes = {prefs.idle_minutes}\n'
+    if prefs.legacy_pin_hash:  # not yet moved into the store: keep it until it is
+        text += f'pin_hash = "{prefs.legacy_pin_hash}"\n'
     write_atomically(home / FILE_NAME, text.encode("utf-8"))

@@ -1,4 +1,5 @@
-"""The state of one TUI session, kept outside the widgets: the register, the language, the clock.
+"""The state of one TUI session, kept outside the widgets: the register, the language, the clock, and
+who is at the desk.
 
 Screens read it through `DengjiScreen.session`; nothing here imports Textual, so the state can be
 built, inspected and changed in tests without a terminal.
@@ -32,12 +33,39 @@ class TuiSession:
     venue: Venue | None = None  # read once at start and after the setup wizard; one venue per store
     open_registry: Callable[[], Registry | None] | None = None  # opens the store after the first frame
     make_delivery: Callable[[Registry], Delivery] | None = None  # the sending side, once a store is open
+    accounts: bool = False  # the store has operator accounts: log in at start, lock after idle time
+    operator: str | None = None  # who logged in last (what the lock screen offers first)
 
     def use_registry(self, registry: Registry | None) -> None:
         """Work on this register from now on, with a sending side for its store when one can be made."""
         self.registry = registry
         if registry is not None and self.delivery is None and self.make_delivery is not None:
             self.delivery = self.make_delivery(registry)
+
+    def check_accounts(self, registry: Registry | None) -> bool:
+        """Note whether `registry`'s store has operator accounts (first moving a PIN an older TUI kept in
+        `tui.toml` into the store, as the owner's). Database work: call it off the UI thread when the
+        store may be slow to answer."""
+        from agent.operators import adopt_pin_hash, has_operators
+
+        if registry is None:
+            self.accounts = False
+            return False
+        legacy = self.preferences.legacy_pin_hash
+        if legacy:
+            from tui.preferences import save_preferences
+
+            adopt_pin_hash(registry.store, legacy)
+            self.preferences = self.preferences.but(legacy_pin_hash="")
+            save_preferences(self.home, self.preferences)
+        self.accounts = has_operators(registry.store)
+        return self.accounts
+
+    def act_as(self, operator: str) -> None:
+        """From now on, every action is attributed to `operator` (their PIN was just checked)."""
+        self.operator = operator
+        if self.registry is not None:
+            self.registry.operator = operator
 
     def say(self, zh: str, en: str) -> str:
         """The message in the session's language (every message is written as a zh/en pair)."""

@@ -3,9 +3,10 @@
 One asyncio loop. APScheduler (3.x, in memory: the durable state is the outbox) ticks the schedules:
 `send` (hotels and overnight venues every minute, landlords and employers every 15 minutes), `watch`
 (a cheap look for events written by another process - the TUI, the CLI - every few seconds, so real
-time does not wait for the next tick), `heartbeat` (renew the sender lease, log a line) and `duties`
+time does not wait for the next tick), `heartbeat` (renew the sender lease, log a line), `duties`
 (every few minutes, by the lease holder only: queue the daily no-arrivals report that hotels owe, and
-log the reminders due - codes and counts, never names). The send
+log the reminders due - codes and counts, never names) and `purge` (the retention purge,
+`agent.retention`: daily, first a minute after start, in a worker thread). The send
 loop itself runs in the foreground: it sends while there is something to send, waits out backoff, and
 sleeps until a tick, a change or a stop.
 
@@ -25,14 +26,16 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func
 from sqlmodel import select
 
+from agent import retention
 from agent.domain import VenueKind
+from agent.operators import SYSTEM
 from agent.registry import Registry
 from agent.reminders import due_reminders, summary
 from agent.store.database import Store
@@ -48,6 +51,8 @@ SEND_INTERVAL = {VenueKind.HOTEL: 60, VenueKind.OVERNIGHT: 60, VenueKind.RENTAL:
 WATCH_INTERVAL = 3
 HEARTBEAT_INTERVAL = 10
 DUTIES_INTERVAL = 600
+PURGE_INTERVAL = 24 * 3600
+PURGE_DELAY = 60  # the first purge waits for the start's backlog to go out
 STOP_GRACE = 3.0
 
 
@@ -60,6 +65,8 @@ class DaemonSettings:
     role: str = "daemon"
     max_events: int = 500
     handle_signals: bool = True  # False inside the TUI, whose framework owns the terminal's signals
+    purge_interval: float = PURGE_INTERVAL
+    purge_delay: float = PURGE_DELAY
 
 
 class Daemon:
@@ -69,9 +76,10 @@ class Daemon:
         self.holder = lease.holder_id(self.settings.role)
         self.stop = asyncio.Event()
         self.wake = asyncio.Event()
+        self.purged = asyncio.Event()  # set after each retention purge (those who wait on it: tests)
         self._last_seq: int | None = None
         self._holding = False
-        self._registry = Registry(store, operator=self.settings.role)
+        self._registry = Registry(store, operator=SYSTEM)
         self._reminders = ""
 
     def _send_interval(self) -> float:
@@ -106,6 +114,14 @@ class Daemon:
         if reminders != self._reminders:
             log.info("reminders due: %s", reminders)
             self._reminders = reminders
+    async def _purge(self) -> None:
+        """The retention purge, off the event loop (it is ordinary database work). A daemon and a TUI
+        may both run it: it is one write transaction that finds nothing left the second time."""
+        try:
+            await asyncio.to_thread(retention.purge, self.store, operator=SYSTEM)
+        except Exception:  # noqa: BLE001 - a failed purge is retried at the next interval; sending goes on
+            log.exception("retention purge failed; it runs again at the next interval")
+        self.purged.set()
 
     async def _nap(self, seconds: float) -> None:
         """Wait until a stop, a wake-up or `seconds` pass, whichever comes first."""
@@ -136,6 +152,9 @@ class Daemon:
                           id="heartbeat", replace_existing=True)
         scheduler.add_job(self._duties, IntervalTrigger(seconds=self.settings.duties_interval), id="duties",
                           replace_existing=True)
+        scheduler.add_job(self._purge, IntervalTrigger(seconds=self.settings.purge_interval), id="purge",
+                          replace_existing=True,
+                          next_run_time=datetime.now(UTC) + timedelta(seconds=self.settings.purge_delay))
         scheduler.start()
         log.info("uploader started as %s (device %s, platform %s)", self.holder, device.device_id, device.platform_url)
         transport = Transport(device.platform_url, device.ca_file)

@@ -24,9 +24,8 @@ from uploader.permit_check import check_permit
 
 
 class UploaderDelivery:
-    def __init__(self, store: Store, settings: DaemonSettings | None = None, operator: str | None = None) -> None:
+    def __init__(self, store: Store, settings: DaemonSettings | None = None) -> None:
         self.store = store
-        self.operator = operator
         self.daemon = Daemon(store, settings or DaemonSettings(role="tui", handle_signals=False))
         self._enrolled = asyncio.Event()
 
@@ -44,9 +43,9 @@ class UploaderDelivery:
         self._enrolled.set()
         return None
 
-    async def check_permit(self, registration_id: int, permit_number: str | None = None
-                           ) -> PermitCheckResult | Problem:
-        return await check_permit(self.store, registration_id, permit_number, self.operator)
+    async def check_permit(self, registration_id: int, permit_number: str | None = None,
+                           operator: str | None = None) -> PermitCheckResult | Problem:
+        return await check_permit(self.store, registration_id, permit_number, operator)
 
     def send_soon(self) -> None:
         self.daemon.wake.set()

@@ -78,6 +78,7 @@ class Person(SQLModel, table=True):
     residence_permit_sealed: bytes | None = Field(default=None, sa_column=_sealed())
     created_at: datetime
     updated_at: datetime
+    purged_at: datetime | None = None  # retention erased the personal fields (agent.retention)
 
 
 class Registration(SQLModel, table=True):
@@ -104,6 +105,7 @@ class Registration(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=32)
     created_at: datetime
     updated_at: datetime
+    purged_at: datetime | None = None  # retention erased its events' payloads (agent.retention)
 
 
 class Event(SQLModel, table=True):
@@ -193,3 +195,46 @@ class PermitCheck(SQLModel, table=True):
     checked_at: datetime
     operator: str | None = Field(default=None, max_length=64)
     answer: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AuditEntry(SQLModel, table=True):
+    """One action in the venue's audit trail: who did what, when, to which registration (agent.audit).
+
+    Append-only and hash-chained: `hash` is SHA-256 over `prev_hash` and the entry's canonical form, and
+    `prev_hash` is unique, so the chain cannot fork. No personal data: the trail outlives retention, so
+    an entry names a registration by id and what was written by the SHA-256 of its ciphertext
+    (`digest`). Migration 0004 adds triggers refusing UPDATE and DELETE; a later migration that
+    rebuilds this table on SQLite (batch mode) must create them again.
+    """
+
+    __tablename__ = "audit"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    operator: str = Field(max_length=64)
+    action: str = Field(max_length=32)
+    registration_id: int | None = Field(default=None, index=True)  # no foreign key: the trail stands alone
+    event_seq: int | None = Field(default=None, unique=True)
+    digest: str | None = Field(default=None, max_length=64)
+    detail: str | None = Field(default=None, max_length=500)  # canonical JSON of non-personal facts
+    prev_hash: str = Field(max_length=64, unique=True)
+    hash: str = Field(max_length=64)
+
+
+class OperatorAccount(SQLModel, table=True):
+    """A person who works the desk: their name (what the audit trail records), role and PIN hash.
+
+    A removed operator keeps the row (`removed_at`): the trail names them, and a name is never given to
+    someone else. `failed_attempts` and `locked_until` slow down guessing (agent.operators).
+    """
+
+    __tablename__ = "operator"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=32, unique=True)
+    role: str = Field(max_length=16)  # owner | clerk
+    pin_hash: str = Field(max_length=200)
+    failed_attempts: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime
+    removed_at: datetime | None = None

@@ -77,3 +77,33 @@ def test_a_failed_statement_does_not_carry_its_parameters_into_the_error(tmp_pat
         conn.execute(text("INSERT INTO meta (key, value) VALUES (:key, :value)"),
                      {"key": "k", "value": "张三 11010519491231002X".encode()})
     assert "11010519491231002X" not in str(raised.value) and "parameters hidden" in str(raised.value)
+
+
+def test_events_from_before_the_audit_trail_are_entered_in_it(tmp_path: Path) -> None:
+    from agent import audit
+    from agent.store.database import Store
+    from agent.store.vault import Vault, new_master_key
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'before.sqlite3'}")
+    migrate.upgrade(engine, revision="0003")
+    when = "'2026-01-01 00:00:00.000000'"
+    with engine.begin() as conn:
+        for statement in (
+            f"INSERT INTO venue (id, kind, name, created_at) VALUES (1, 'hotel', '老店', {when})",
+            "INSERT INTO unit (id, venue_id, label) VALUES (1, 1, '301')",
+            f"INSERT INTO person (id, doc_type, doc_masked, name_sealed, created_at, updated_at) "
+            f"VALUES (1, 'resident_id', '410102********1234', x'01ab', {when}, {when})",
+            f"INSERT INTO registration (id, venue_id, unit_id, person_id, kind, arrived_at, created_at, updated_at) "
+            f"VALUES (1, 1, 1, 1, 'stay', {when}, {when}, {when})",
+            f"INSERT INTO event (seq, event_id, type, registration_id, occurred_at, payload_sealed, operator, created_at) "
+            f"VALUES (1, 'e1', 'registration', 1, {when}, x'01cd', 'owner', {when})",
+            f"INSERT INTO event (seq, event_id, type, registration_id, occurred_at, payload_sealed, operator, created_at) "
+            f"VALUES (2, 'e2', 'departure', 1, {when}, x'01ef', NULL, {when})",
+        ):
+            conn.execute(text(statement))
+    migrate.upgrade(engine)
+    store = Store(engine, Vault(new_master_key()))
+    verdict = audit.verify(store)
+    assert verdict.intact and verdict.count == 2 and not verdict.warnings
+    assert [(e.action, e.event_seq, e.as_dict()["detail"]) for e in audit.entries(store)] == [
+        ("registration", 1, {"before_audit": True}), ("departure", 2, {"before_audit": True})]

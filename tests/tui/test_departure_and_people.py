@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from agent import audit
 from agent.store.models import Event
 from tui.messages import Departed
 from tui.screens.departure_screen import DepartureScreen
@@ -90,5 +91,9 @@ async def test_people_lists_present_and_past_and_opens_details_with_history(hote
         text = screen_text(app)
         assert "Registrations here (2)" in text and "308" in text and "301" in text
         assert "********" in text  # the number is masked
+        await app.workers.wait_for_complete()
+        shown = app.screen.view.id
         await pilot.press("escape")
         assert isinstance(app.screen, PeopleScreen)
+    looked = audit.entries(hotel_registry.store)[-1]
+    assert (looked.action, looked.registration_id) == ("inspect", shown)  # a look at one person is audited

@@ -1,17 +1,21 @@
-"""First run (the setup wizard creates the encrypted store and the venue), settings, PIN lock."""
+"""First run (the setup wizard creates the encrypted store, the venue and the owner), settings, the lock
+screen as the operators' login."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 
+from agent import audit
 from agent.config import load_config
 from agent.delivery import DeliveryState
+from agent.operators import add_operator, authenticate, list_operators
+from agent.pin import hash_pin
 from agent.registry import Registry
+from agent.sample_people import sample_registration
 from agent.store.opening import open_store
 from agent.validation import Problem
-from tui.pin import hash_pin, verify_pin
-from tui.preferences import Preferences, load_preferences
+from tui.preferences import Preferences, load_preferences, save_preferences
 from tui.screens.home_screen import HomeScreen
 from tui.screens.lock_modal import LockModal
 from tui.screens.setup_screen import SetupScreen
@@ -43,7 +47,7 @@ async def _type_into(app, pilot, widget_id: str, text: str) -> None:
     await pilot.press(*text)
 
 
-async def test_the_wizard_creates_the_store_and_venue_then_sets_a_pin(make_app, private_home, screen_text):
+async def test_the_wizard_creates_the_store_venue_and_owner(make_app, private_home, screen_text):
     app = make_app(None)
     async with app.run_test(size=(80, 24)) as pilot:
         assert isinstance(app.screen, SetupScreen)
@@ -76,20 +80,26 @@ async def test_the_wizard_creates_the_store_and_venue_then_sets_a_pin(make_app, 
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.form.step == 3
-        await _type_into(app, pilot, "pin", "2468")
-        await pilot.press("enter", *"2468", "enter")
+        assert app.screen.focused.id == "pin-name" and app.screen.focused.value == "店主"
+        app.screen.focused.value = "王老板"
+        await pilot.press("enter", *"2468", "enter", *"2468", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         assert "郑州客栈" in screen_text(app)
+        assert app.session.accounts and app.session.registry.operator == "王老板"
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert isinstance(app.screen, LockModal) and "王老板" in screen_text(app)
     store = open_store(private_home)
     try:
         venue = Registry(store).venue()
         assert venue is not None and (venue.kind, venue.name, venue.credit_code) == ("hotel", "郑州客栈", None)
+        assert [(o.name, o.role) for o in list_operators(store)] == [("王老板", "owner")]
+        assert authenticate(store, "王老板", "2468").ok
     finally:
         store.dispose()
     assert (private_home / "config.toml").exists()
-    assert verify_pin("2468", load_preferences(private_home).pin_hash)
 
 
 async def test_the_enrollment_step_uses_the_injected_delivery(make_app, private_home, screen_text):
@@ -118,35 +128,76 @@ async def test_the_enrollment_step_uses_the_injected_delivery(make_app, private_
     assert load_config(private_home).platform_url == "https://platform.example.cn"
 
 
-async def test_the_pin_locks_and_unlocks_the_screen(hotel_registry, make_app, screen_text):
-    prefs = Preferences(pin_hash=hash_pin("1357"), idle_minutes=5)
-    app = make_app(hotel_registry, preferences=prefs)
+async def test_the_lock_screen_logs_operators_in_and_attributes_their_work(hotel_registry, make_app, screen_text):
+    store = hotel_registry.store
+    add_operator(store, "老板", "owner", "2468", actor=None)
+    add_operator(store, "小王", "clerk", "1357", actor="老板")
+    app = make_app(hotel_registry)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("ctrl+l")
         await pilot.pause()
-        assert isinstance(app.screen, LockModal)
+        assert isinstance(app.screen, LockModal)  # accounts exist: someone logs in first
         text = screen_text(app)
         assert "已锁定" in text and "现在在住" not in text  # nothing of the register shows through
         await pilot.press("escape", "f2")  # neither gets past the lock
         assert isinstance(app.screen, LockModal)
-        await pilot.press(*"2468", "enter")
+        app.screen.query_one("#lock-operator").value = "小王"
+        app.screen.query_one("#lock-pin").focus()
+        await pilot.press(*"2468", "enter")  # the owner's PIN is not 小王's
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert isinstance(app.screen, LockModal) and "密码不对" in screen_text(app)
+        assert isinstance(app.screen, LockModal) and "还可再试 2 次" in screen_text(app)
         await pilot.press(*"1357", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
+        assert app.session.registry.register(sample_registration(1, "stay", "2025-05-01 10:00")).ok
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert app.screen.query_one("#lock-operator").value == "小王"  # the last one is offered first
+    actions = [(e.action, e.operator) for e in audit.entries(store)]
+    assert actions[-3:] == [("login_failed", "小王"), ("login", "小王"), ("registration", "小王")]
 
 
-async def test_idle_time_locks_only_when_a_pin_is_set(hotel_registry, make_app):
+async def test_wrong_pins_make_the_lock_screen_wait(hotel_registry, make_app, screen_text):
+    add_operator(hotel_registry.store, "老板", "owner", "2468", actor=None)
+    app = make_app(hotel_registry, lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for _ in range(3):
+            await pilot.press(*"1111", "enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        assert "too many wrong PINs" in screen_text(app)
+        await pilot.press(*"2468", "enter")  # the right PIN, but the wait is not over
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, LockModal) and "too many wrong PINs" in screen_text(app)
+
+
+async def test_a_pin_kept_by_an_older_tui_still_unlocks(hotel_registry, make_app, private_home):
+    save_preferences(private_home, Preferences(legacy_pin_hash=hash_pin("1357")))
+    app = make_app(hotel_registry, preferences=load_preferences(private_home))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, LockModal)
+        await pilot.press(*"1357", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen) and app.session.registry.operator == "owner"
+    assert "pin_hash" not in (private_home / "tui.toml").read_text()
+    assert [o.name for o in list_operators(hotel_registry.store)] == ["owner"]
+
+
+async def test_idle_time_locks_only_when_there_are_accounts(hotel_registry, make_app):
     app = make_app(hotel_registry)
     async with app.run_test(size=(80, 24)) as pilot:
         app.last_activity = time.monotonic() - 3600
         app.lock_if_idle()
         await pilot.pause()
-        assert isinstance(app.screen, HomeScreen)  # no PIN: never locks
-        app.session.preferences = Preferences(pin_hash=hash_pin("1357"), idle_minutes=5)
+        assert isinstance(app.screen, HomeScreen)  # no accounts: never locks
+        add_operator(hotel_registry.store, "老板", "owner", "2468", actor=None)
+        app.session.accounts = True
+        app.session.preferences = Preferences(idle_minutes=5)
         app.last_activity = time.monotonic() - 4 * 60
         app.lock_if_idle()
         await pilot.pause()
@@ -157,7 +208,8 @@ async def test_idle_time_locks_only_when_a_pin_is_set(hotel_registry, make_app):
         assert isinstance(app.screen, LockModal)
 
 
-async def test_settings_set_a_pin_and_the_idle_time(hotel_registry, make_app, private_home):
+async def test_settings_create_the_owner_then_change_the_pin_and_the_idle_time(hotel_registry, make_app,
+                                                                              private_home):
     app = make_app(hotel_registry)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f6")
@@ -167,5 +219,16 @@ async def test_settings_set_a_pin_and_the_idle_time(hotel_registry, make_app, pr
         await pilot.press("enter", *"8642", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
-    prefs = load_preferences(private_home)
-    assert prefs.idle_minutes == 10 and verify_pin("8642", prefs.pin_hash)
+        assert app.session.accounts and app.session.operator == "店主"
+        await app.screen.recompose()  # Settings as it shows now: the logged-in operator's own PIN
+        assert not app.screen.query("#pin-name")
+        await _type_into(app, pilot, "pin", "9753")
+        await pilot.press("enter", *"9753", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert load_preferences(private_home).idle_minutes == 10
+    store = hotel_registry.store
+    assert authenticate(store, "店主", "9753").ok
+    settings = [e.as_dict()["detail"] for e in audit.entries(store) if e.action == "setting"]
+    assert {"name": "idle_minutes", "value": 10} in settings
+    assert [e.action for e in audit.entries(store)][-3:] == ["operator_added", "pin_changed", "login"]

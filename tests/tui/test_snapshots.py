@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import pytest
 
-from tui.pin import hash_pin
-from tui.preferences import Preferences
+from agent.operators import add_operator
 
 SIZE = (80, 24)
 
 
 async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
     """Wait until no worker runs and none was started by what the last ones posted (a screen's loading
-    worker may start after the first wait, and the table's column widths follow its rows a frame later)."""
+    worker may start after the first wait, and the table's column widths follow its rows a frame later).
+    The app holds the text cursor still (`DengjiApp.on_descendant_focus`), so no blink phase shows."""
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
@@ -68,8 +68,9 @@ def test_help_en(snap_compare, hotel_registry, make_app):
 
 
 def test_lock_zh(snap_compare, hotel_registry, make_app):
-    app = make_app(hotel_registry, preferences=Preferences(pin_hash=hash_pin("1357")))
-    assert snap_compare(app, terminal_size=SIZE, run_before=_keys("ctrl+l"))
+    add_operator(hotel_registry.store, "老板", "owner", "2468", actor=None)
+    add_operator(hotel_registry.store, "小王", "clerk", "1357", actor="老板")
+    assert snap_compare(make_app(hotel_registry), terminal_size=SIZE, run_before=_keys())
 
 
 LARGE = (200, 60)

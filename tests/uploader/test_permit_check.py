@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from agent import audit
 from agent.permit_checks import permit_checks
 from agent.sample_people import sample_registration
 from agent.store.opening import open_store
@@ -36,6 +37,9 @@ def test_permit_check_answers_from_the_platform_and_is_kept(enrolled_hotel: Rece
     try:
         assert [c.status for c in permit_checks(store, 1)] == ["valid"]
         assert [c.status for c in permit_checks(store, 2)] == ["not_found"]
+        checks = [e for e in audit.entries(store) if e.action == audit.PERMIT_CHECK]
+        assert [e.registration_id for e in checks] == [1, 2]  # an inspection, audited
+        assert audit.verify(store).intact
     finally:
         store.dispose()
 

@@ -2,7 +2,8 @@
 
 What a list row carries (masked numbers) is all that is shown: the agent's API gives no decrypted
 detail yet, and a screen that shows less cannot leak more. The history is matched on the masked
-number, the document type and the name.
+number, the document type and the name. Opening it is a look at one person's record: the audit trail
+notes it (`inspect`, with the registration's number).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class PersonScreen(DengjiScreen):
     def on_mount(self) -> None:
         self.after_relabel()
         self.load_checks()
+        self.dengji.record_action("inspect", registration_id=self.view.id)  # agent.audit.INSPECT
 
     def after_relabel(self) -> None:
         self.query_one("#history", PeopleTable).show(self.history)
@@ -133,9 +135,9 @@ class PermitCheckModal(DengjiModal):
         """On the app's loop: the uploader's client is asyncio; the TUI only awaits it."""
         from agent.validation import Problem
 
-        delivery = self.session.delivery
-        assert delivery is not None
-        result = await delivery.check_permit(self.view.id, permit_number)
+        delivery, registry = self.session.delivery, self.session.registry
+        assert delivery is not None and registry is not None
+        result = await delivery.check_permit(self.view.id, permit_number, registry.operator)
         answer = self.query_one("#permit-answer", Static)
         if isinstance(result, Problem):
             answer.update(Text(result.text(self.session.lang), style="bold red"))

@@ -1,9 +1,10 @@
-"""First run: the setup wizard. Venue kind, venue details, platform enrollment, operator PIN.
+"""First run: the setup wizard. Venue kind, venue details, platform enrollment, the owner's account.
 
 Each step is checked as it is typed, by the agent's own checks. The store is created (encrypted,
 through `open_store(create=True)`) when the venue's details are accepted, so a wizard abandoned
-after that step still leaves a usable register; enrollment and the PIN can be done later in
-Settings.
+after that step still leaves a usable register; enrollment and the owner's account can be done later
+in Settings. The last step creates the first operator account, an owner with a PIN (`agent.operators`):
+from then on the screen locks after idle time and every action is attributed to whoever logged in.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from agent.venue import VenueDetails
 from tui.forms.setup_form import KINDS, SetupForm
 from tui.keys import Key
 from tui.messages import Enrolled, PinChosen, VenueReady
-from tui.preferences import save_preferences
 from tui.screens.base import DengjiScreen
 from tui.widgets.choice_select import ChoiceSelect
 from tui.widgets.enroll_panel import EnrollPanel
@@ -71,9 +71,10 @@ class SetupScreen(DengjiScreen):
                 yield EnrollPanel(self.session.delivery, self.session.lang, load_config(self.session.home).platform_url,
                                   id="enroll-panel")
             else:
-                yield Static(self.say("设置操作密码：离开电脑一段时间后屏幕会锁定，输入密码解锁。",
-                                      "Set an operator PIN: the screen locks after idle time and the PIN unlocks it."))
-                yield PinPanel(self.session.lang, allow_none=True, id="pin-panel")
+                yield Static(self.say("建立店主账号：离开电脑一段时间后屏幕会锁定，输入密码解锁；每项操作都记下操作员。",
+                                      "Create the owner's account: the screen locks after idle time and the PIN "
+                                      "unlocks it; every action records its operator."))
+                yield PinPanel(self.session.lang, allow_none=True, name=self.say("店主", "owner"), id="pin-panel")
             if step < 3:
                 with Horizontal(id="setup-buttons"):
                     yield Button(self.say("下一步  Ctrl+S", "Next  Ctrl+S"), id="next", compact=True)
@@ -210,11 +211,30 @@ class SetupScreen(DengjiScreen):
         url = self.query_one(EnrollPanel).url
         home = self.session.home
         save_config(home, replace(load_config(home), platform_url=url))
+        self.dengji.record_setting("platform_url", url)
         await self._go(3)
 
     @on(PinChosen)
     def _pin_chosen(self, event: PinChosen) -> None:
-        prefs = self.session.preferences.but(pin_hash=event.pin_hash)
-        self.session.preferences = prefs
-        save_preferences(self.session.home, prefs)
+        if not event.pin:
+            self.app.post_message(VenueReady())  # no account: the register works, the screen never locks
+            return
+        self._make_owner(event.name or "", event.pin)
+
+    @work(thread=True, exclusive=True, group="owner")
+    def _make_owner(self, name: str, pin: str) -> None:
+        from agent.operators import OperatorError, add_operator
+
+        registry = self.session.registry
+        assert registry is not None
+        try:
+            add_operator(registry.store, name, "owner", pin, actor=None)
+        except OperatorError as exc:
+            self.app.call_from_thread(self.query_one(PinPanel).show_problem, exc.problem.text(self.session.lang))
+            return
+        self.app.call_from_thread(self._owner_made, name)
+
+    def _owner_made(self, name: str) -> None:
+        self.session.accounts = True
+        self.session.act_as(name)
         self.app.post_message(VenueReady())

@@ -1,14 +1,18 @@
-"""Choose the operator PIN: typed twice, hashed (scrypt) in a worker thread, never stored in clear."""
+"""Choose a PIN: typed twice and checked for form here; the agent hashes it (scrypt) and stores it.
+
+With `name`, the panel also asks for the account's name (the wizard's owner, the first account made in
+Settings), prefilled with it.
+"""
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from agent.pin import check_new_pin
 from tui.messages import PinChosen
-from tui.pin import check_new_pin, hash_pin
 
 
 class PinPanel(Vertical):
@@ -21,15 +25,20 @@ class PinPanel(Vertical):
     PinPanel #pin-message { height: 2; color: $error; }
     """
 
-    def __init__(self, lang: str, *, allow_none: bool, **kwargs: object) -> None:
+    def __init__(self, lang: str, *, allow_none: bool, name: str | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._lang = lang
         self._allow_none = allow_none
+        self._name = name
 
     def say(self, zh: str, en: str) -> str:
         return en if self._lang == "en" else zh
 
     def compose(self) -> ComposeResult:
+        if self._name is not None:
+            with Horizontal():
+                yield Label(self.say("店主名称", "Owner's name"))
+                yield Input(self._name, id="pin-name", max_length=32, compact=True)
         with Horizontal():
             yield Label(self.say("操作密码（4-8位数字）", "PIN (4-8 digits)"))
             yield Input(password=True, id="pin", max_length=8, restrict=r"[0-9]*", compact=True)
@@ -41,6 +50,15 @@ class PinPanel(Vertical):
             if self._allow_none:
                 yield Button(self.say("不设密码", "No PIN"), id="pin-none", compact=True)
         yield Static("", id="pin-message")
+
+    def show_problem(self, text: str) -> None:
+        """Say what the agent refused (a name in use, ...)."""
+        self.query_one("#pin-message", Static).update(text)
+
+    @on(Input.Submitted, "#pin-name")
+    def _name_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#pin", Input).focus()
 
     @on(Input.Submitted, "#pin")
     def _first_done(self, event: Input.Submitted) -> None:
@@ -54,17 +72,13 @@ class PinPanel(Vertical):
         pin = self.query_one("#pin", Input).value
         problem = check_new_pin(pin, self.query_one("#pin-again", Input).value)
         if problem is not None:
-            self.query_one("#pin-message", Static).update(problem.text(self._lang))
+            self.show_problem(problem.text(self._lang))
             return
-        self.query_one("#pin-message", Static).update("")
-        self._hash(pin)
+        self.show_problem("")
+        name = self.query_one("#pin-name", Input).value.strip() if self._name is not None else None
+        self.post_message(PinChosen(pin, name))
 
     @on(Button.Pressed, "#pin-none")
     def _no_pin(self, event: Button.Pressed) -> None:
         event.stop()
         self.post_message(PinChosen(""))
-
-    @work(thread=True, exclusive=True)
-    def _hash(self, pin: str) -> None:
-        hashed = hash_pin(pin)
-        self.app.call_from_thread(self.post_message, PinChosen(hashed))

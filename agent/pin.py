@@ -1,8 +1,9 @@
-"""The operator PIN that unlocks the screen after idle time, kept only as an scrypt hash.
+"""An operator's PIN, kept only as an scrypt hash (stdlib `hashlib`, no extra dependency).
 
 A PIN of 4 to 8 digits is weak against a stolen hash, so the hash is deliberately slow (scrypt,
-n=2**14) and salted; its job is to keep a passer-by at the front desk out of the register, not to
-protect the data at rest (the store's encryption does that).
+n=2**14) and salted, and guessing at the desk is slowed further by `agent.operators` (a growing wait
+after wrong PINs). Its job is to keep a passer-by at the front desk out of the register and to tie each
+action to the person who did it, not to protect the data at rest (the store's encryption does that).
 
 >>> stored = hash_pin("2468")
 >>> stored.startswith("scrypt$16384$8$1$"), verify_pin("2468", stored), verify_pin("1357", stored)

@@ -22,7 +22,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from agent.delivery import outbox_counts
 from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, EventType, OutboxState, VenueKind
-from agent.store.database import Store
+from agent.store.database import DiskFull, Store
 from agent.store.models import Event, OutboxEntry, Person, Registration, Unit, Venue
 from agent.templates import load_template
 from agent.validation import Problem
@@ -85,6 +85,11 @@ def _parse_time(value: str | None) -> datetime | None:
 
 def _problem(code: str, zh: str, en: str, field_name: str | None = None) -> Problem:
     return Problem(code, zh, en, field_name)
+
+
+def _disk_full() -> Problem:
+    """A record refused because the disk is full: its transaction rolled back, so nothing was written."""
+    return _problem("store.disk_full", DiskFull.zh, DiskFull.en)
 
 
 # Optional personal fields of the payload and the sealed column that keeps each.
@@ -191,6 +196,8 @@ class Registry:
             reg_id = self.store.write(work)
         except _Refused as refused:
             return Outcome(None, [refused.problem])
+        except DiskFull:
+            return Outcome(None, [_disk_full()])
         except _DryRun as done:
             reg_id = done.registration_id
         return Outcome(reg_id, checked.problems)
@@ -260,6 +267,8 @@ class Registry:
             return Outcome(self.store.write(work))
         except _Refused as refused:
             return Outcome(None, [refused.problem])
+        except DiskFull:
+            return Outcome(None, [_disk_full()])
 
     # -- what the store holds ----------------------------------------------------------------------
 

@@ -10,17 +10,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlmodel import Session, select
 
 from agent.config import Config, load_config
 from agent.keystore import KeystoreError, open_keystore
 from agent.store import migrate
-from agent.store.database import Store, StoreError, make_engine
+from agent.store.database import DiskFull, Store, StoreError, is_disk_full, make_engine, sqlite_path
 from agent.store.models import Meta
 from agent.store.vault import MASTER_KEY_NAME, Vault, VaultError, new_master_key
 
-_CHECK = "vault_check"
+VAULT_CHECK_KEY = "vault_check"  # the `meta` row holding a text sealed with the master key
+_CHECK = VAULT_CHECK_KEY
 _CHECK_TEXT = "dengji vault check"
+
+
+def key_matches(vault: Vault, sealed_check: bytes) -> bool:
+    """True when the store's check value opens with this vault's key (the key belongs to the data)."""
+    try:
+        return vault.open(sealed_check, "meta.vault_check") == _CHECK_TEXT
+    except VaultError:
+        return False
 
 
 def open_store(
@@ -48,13 +58,17 @@ def open_store(
     except KeystoreError as exc:
         raise StoreError(str(exc)) from None
     engine = make_engine(url)
-    migrate.upgrade(engine, backup_dir=home / "backups" if is_sqlite else None)
+    try:
+        migrate.upgrade(engine, backup_dir=home / "backups" if is_sqlite else None)
+        with Session(engine) as session:
+            check = session.exec(select(Meta).where(Meta.key == _CHECK)).first()
+    except DatabaseError as exc:
+        engine.dispose()
+        raise _unusable(exc, sqlite_path(engine)) from None
     try:
         master_key = keystore.get(MASTER_KEY_NAME)
     except KeystoreError as exc:
         raise StoreError(str(exc)) from None
-    with Session(engine) as session:
-        check = session.exec(select(Meta).where(Meta.key == _CHECK)).first()
     if master_key is None:
         if check is not None:
             engine.dispose()
@@ -70,12 +84,20 @@ def open_store(
         sealed = vault.seal(_CHECK_TEXT, "meta.vault_check")
         assert sealed is not None
         store.write(lambda s: s.add(Meta(key=_CHECK, value=sealed)))
-    else:
-        try:
-            vault.open(check.value, "meta.vault_check")
-        except VaultError:
-            engine.dispose()
-            raise StoreError(
-                "密钥与登记库不匹配 (the key does not match this store: wrong keyring entry or key file)"
-            ) from None
+    elif not key_matches(vault, check.value):
+        engine.dispose()
+        raise StoreError(
+            "密钥与登记库不匹配 (the key does not match this store: wrong keyring entry or key file)"
+        )
     return store
+
+
+def _unusable(exc: DatabaseError, path: str | None) -> StoreError:
+    """A database that cannot be opened, said plainly: a full disk, or a damaged or foreign file."""
+    if isinstance(exc, OperationalError) and is_disk_full(exc, path):
+        return DiskFull()
+    reason = str(exc.orig)  # SQLite's own words ("file is not a database"); parameters are hidden
+    return StoreError(
+        f"登记库无法打开: {path or '数据库'} ({reason})。请运行 dengji doctor 检查，必要时用 dengji restore 从备份恢复 "
+        f"(the store cannot be opened: {reason}; run `dengji doctor`, and restore a backup if it is damaged)"
+    )

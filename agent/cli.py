@@ -362,7 +362,8 @@ class _StageBar:
 
     def __init__(self, say: Say) -> None:
         self._labels = {"copy": say("复制数据库", "copying the database"), "seal": say("加密写入", "encrypting"),
-                        "verify": say("校验", "verifying")}
+                        "verify": say("解密校验", "decrypting to verify"),
+                        "check": say("检查数据库完整性", "checking the database")}
         self._stage: str | None = None
         self._bar: Any = None
 

@@ -120,6 +120,14 @@ def test_a_truncated_file_is_detected_and_changes_nothing(hotel_backup: Path, tm
     assert restored_nothing(tmp_path / "new-pc")
 
 
+def test_without_a_passphrase_for_the_new_key_file_nothing_is_restored(hotel_backup: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    move_to(tmp_path / "new-pc", monkeypatch)
+    monkeypatch.delenv("DENGJI_PASSPHRASE")  # no OS keyring here, and nothing to lock the restored keys with
+    assert "set DENGJI_PASSPHRASE" in refused("restore", str(hotel_backup))
+    assert restored_nothing(tmp_path / "new-pc")
+
+
 def test_restore_over_a_store_needs_force_and_keeps_the_old_one(hotel_backup: Path, private_home: Path,
                                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     register_guests(1, start=3)  # made after the backup

@@ -119,7 +119,8 @@ def _damage_an_index(database: Path) -> None:
         f.write(bytes(range(256)) * 4)
 
 
-def test_a_damaged_database_fails_integrity(private_home: Path) -> None:
+def test_a_damaged_database_fails_integrity_and_is_not_backed_up(private_home: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     dengji("init", "--kind", "hotel", "--name", "测试宾馆")
     register_guests(30)
     _damage_an_index(private_home / "dengji.sqlite3")
@@ -127,6 +128,11 @@ def test_a_damaged_database_fails_integrity(private_home: Path) -> None:
     assert code == EXIT_FAIL
     assert checks["integrity"]["status"] == "FAIL" and "damaged" in checks["integrity"]["found"]
     assert "dengji restore --force" in checks["integrity"]["todo"]
+    # A backup of it would look good and restore a damaged register: none is written.
+    monkeypatch.setenv("DENGJI_BACKUP_PASSPHRASE", "a backup passphrase")
+    out = dengji("backup", str(tmp_path / "b.dengji-backup"), check=False)
+    assert out.returncode == 2 and "the store itself is damaged" in out.stderr
+    assert not list(tmp_path.glob("b.dengji-backup*"))
 
 
 def test_a_file_that_is_not_a_database_fails_without_a_traceback(private_home: Path) -> None:

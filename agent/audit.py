@@ -57,6 +57,7 @@ OPERATOR_REMOVED = "operator_removed"
 PIN_CHANGED = "pin_changed"
 PURGE = "purge"
 PERMIT_CHECK = "permit_check"
+BACKUP = "backup"
 
 Detail = Mapping[str, str | int | bool | None]
 

@@ -2,13 +2,13 @@
 
 Heavy parts (the store, SQLModel, the TUI, the uploader) are imported inside the commands that use them,
 so `dengji --help` answers at once. Exit status: 0 done, 1 some record refused or a check failed,
-2 the command could not run (bad input file, no store, wrong usage).
+2 the command could not run (bad input file, no store, wrong usage), 3 `dengji doctor` found warnings only.
 
 Who acts: once the store has operator accounts (`agent.operators`), every command that reads or changes
 the register needs `--operator NAME` (or `DENGJI_OPERATOR`) and that operator's PIN, from `DENGJI_PIN` or
 a prompt; the login and everything done after it are entered in the audit trail under that name.
 Commands that act for the system (`status`, `send`, `agent run`) or reveal nothing personal (`audit`,
-`purge --dry-run`) need none.
+`purge --dry-run`, `doctor`) need none.
 """
 
 from __future__ import annotations
@@ -136,6 +136,14 @@ def _parse_time(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA_TIME)
 
 
+def _local_time(iso: str) -> str:
+    """An ISO 8601 moment as China time, `2026-11-25 14:30`; what cannot be read is shown as it is."""
+    try:
+        return datetime.fromisoformat(iso).astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
+
+
 def _parse_day(value: str | None) -> date | None:
     if value is None:
         return None
@@ -161,11 +169,13 @@ def main(ctx: click.Context, home: str | None, lang: str | None, operator: str |
     """
     resolved = resolve_home(home)
     try:
-        config = load_config(resolved)
+        configured_lang: str | None = load_config(resolved).lang
     except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_UNUSABLE)
-    ctx.obj = Context(resolved, Say(detect_lang(lang, config.lang)), operator or None)
+        if ctx.invoked_subcommand != "doctor":  # doctor reports a broken config as one of its checks
+            click.echo(str(exc), err=True)
+            sys.exit(EXIT_UNUSABLE)
+        configured_lang = None
+    ctx.obj = Context(resolved, Say(detect_lang(lang, configured_lang)), operator or None)
     if ctx.invoked_subcommand is None:
         ctx.invoke(tui)
 
@@ -392,6 +402,157 @@ def status(obj: Context, as_json: bool) -> None:
         click.echo(say(f"上次出错: {state.last_error}", f"last error: {state.last_error}"))
     if state.sender:
         click.echo(say(f"正在发送的进程: {state.sender}", f"sending process: {state.sender}"))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_obj
+def doctor(obj: Context, as_json: bool) -> None:
+    """Check this installation and say what to do: config, keys, database, disk, platform, clock, backlog.
+
+    Each check is OK, WARN or FAIL. Nothing is changed and nothing is sent. Exit status: 0 all OK,
+    3 warnings only, 1 at least one check failed.
+    """
+    from agent.doctor import TITLES, Status, diagnose, exit_status
+    from uploader.probe import look_at_platform
+
+    checks = diagnose(obj.home, look_at_platform=look_at_platform,
+                      keystore_prompt=_prompt_passphrase if sys.stdin.isatty() else None)
+    code = exit_status(checks)
+    lang, say = obj.say.lang, obj.say
+    if as_json:
+        click.echo(json.dumps({"home": str(obj.home), "exit_status": code,
+                               "checks": [c.as_dict(lang) for c in checks]}, ensure_ascii=False, indent=2))
+        sys.exit(code)
+    click.echo(say(f"dengji 自检: {obj.home}", f"dengji doctor: {obj.home}"))
+    colours = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "red"}
+    for check in checks:
+        title = say(*TITLES.get(check.name, (check.name, check.name)))
+        mark = click.style(f"{check.status.value:<4}", fg=colours[check.status], bold=True)
+        click.echo(f"  {mark}  {title}: {check.found(lang)}")
+        if check.todo(lang):
+            click.echo(f"        {say('怎么办', 'to do')}: {check.todo(lang)}")
+    fails = sum(c.status is Status.FAIL for c in checks)
+    warns = sum(c.status is Status.WARN for c in checks)
+    click.echo(say(f"结果: {fails} 项失败 (FAIL)，{warns} 项警告 (WARN)", f"result: {fails} FAIL, {warns} WARN"))
+    sys.exit(code)
+
+
+class _StageBar:
+    """One progress bar per stage of a backup or restore, on standard error (stays quiet off a terminal)."""
+
+    def __init__(self, say: Say) -> None:
+        self._labels = {"copy": say("复制数据库", "copying the database"), "seal": say("加密写入", "encrypting"),
+                        "verify": say("解密校验", "decrypting to verify"),
+                        "check": say("检查数据库完整性", "checking the database")}
+        self._stage: str | None = None
+        self._bar: Any = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        if stage != self._stage:
+            self.close()
+            self._stage = stage
+            self._bar = click.progressbar(length=max(total, 1), label=self._labels.get(stage, stage), file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.length = max(total, 1)
+        self._bar.update(min(done, self._bar.length) - self._bar.pos)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+def _backup_passphrase(say: Say, *, confirm: bool) -> str:
+    from agent.backup import read_passphrase
+
+    def ask() -> str:
+        return click.prompt(say("备份口令", "backup passphrase"), hide_input=True, confirmation_prompt=confirm,
+                            err=True)
+
+    return read_passphrase(ask if sys.stdin.isatty() else None)
+
+
+@main.command()
+@click.argument("target", required=False, type=click.Path(path_type=Path))
+@click.pass_obj
+def backup(obj: Context, target: Path | None) -> None:
+    """Write an encrypted, verified backup of the register and its keys to TARGET (a file or a folder).
+
+    The backup passphrase comes from $DENGJI_BACKUP_PASSPHRASE or is asked for (never on the command
+    line). Keep the file and the passphrase apart: with both, anyone can read the register.
+    Default TARGET: dengji-<date>-<time>.dengji-backup in the current folder.
+    """
+    from agent.backup import default_name, describe, make_backup
+    from agent.backupfile import BackupError
+
+    import hashlib
+
+    from agent import audit
+
+    say = obj.say
+    registry = obj.registry()  # who takes the whole register away: logged in, and entered in the trail
+    target = target or Path.cwd()
+    if target.is_dir():
+        target = target / default_name()
+    progress = _StageBar(say)
+    try:
+        passphrase = _backup_passphrase(say, confirm=True)
+        report = make_backup(obj.home, target, passphrase,
+                             keystore_prompt=_prompt_passphrase if sys.stdin.isatty() else None, progress=progress)
+    except BackupError as exc:
+        progress.close()
+        obj.fail(exc.problem.text(say.lang))
+    progress.close()
+    with report.path.open("rb") as written:
+        registry.record_action(audit.BACKUP, digest=hashlib.file_digest(written, "sha256").hexdigest())
+    figures = describe(report.inspection)
+    click.echo(say(f"备份已写入并校验: {report.path} ({report.size} 字节，{report.seconds:.1f} 秒)",
+                   f"backup written and verified: {report.path} ({report.size} bytes, {report.seconds:.1f} s)"))
+    click.echo(say(f"登记 {figures['registrations']}，人员 {figures['people']}，事件 {figures['events']}"
+                   f"（待上报 {figures['waiting']}），数据结构 {figures['schema']}",
+                   f"registrations {figures['registrations']}, people {figures['people']}, events "
+                   f"{figures['events']} ({figures['waiting']} waiting), schema {figures['schema']}"))
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing store (it is kept in HOME/backups/ first).")
+@click.pass_obj
+def restore(obj: Context, source: Path, force: bool) -> None:
+    """Restore a backup made by `dengji backup` into this home: the register and its keys.
+
+    Verifies the whole file before changing anything. Refuses to replace an existing store without
+    --force. The backup passphrase comes from $DENGJI_BACKUP_PASSPHRASE or is asked for. Stop the
+    uploader service and close the TUI first.
+    """
+    from agent.backup import describe, restore_backup
+    from agent.backupfile import BackupError
+
+    say = obj.say
+    progress = _StageBar(say)
+    try:
+        passphrase = _backup_passphrase(say, confirm=False)
+        report = restore_backup(obj.home, source, passphrase, force=force,
+                                keystore_prompt=_prompt_passphrase if sys.stdin.isatty() else None, progress=progress)
+    except BackupError as exc:
+        progress.close()
+        obj.fail(exc.problem.text(say.lang))
+    progress.close()
+    figures = describe(report.inspection)
+    made = _local_time(report.created_at)
+    click.echo(say(f"已恢复 {made} 的备份到 {obj.home}", f"restored the backup of {made} into {obj.home}"))
+    click.echo(say(f"登记 {figures['registrations']}，人员 {figures['people']}，事件 {figures['events']}",
+                   f"registrations {figures['registrations']}, people {figures['people']}, events {figures['events']}"))
+    if report.schema_from != report.schema_to:
+        click.echo(say(f"数据结构已从 {report.schema_from} 升级到 {report.schema_to}",
+                       f"schema upgraded from {report.schema_from} to {report.schema_to}"))
+    if report.safety_copy:
+        click.echo(say(f"原有的登记库保存在 {report.safety_copy}", f"the store that was here is kept in {report.safety_copy}"))
+    for note in report.notes:
+        click.echo(note.text(say.lang))
 
 
 @main.command()

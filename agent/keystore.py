@@ -24,6 +24,8 @@ from typing import Protocol
 from agent.config import write_atomically
 
 KEY_FILE = "keys.enc"
+# The secrets a home keeps; a backup carries each of them (agent.backup).
+DEVICE_KEY_NAME = "device-signing-key"  # the device's Ed25519 key for signing uploads (uploader.device)
 SERVICE = "dengji"
 PASSPHRASE_ENV = "DENGJI_PASSPHRASE"
 CREDENTIAL_NAME = "dengji-passphrase"

@@ -25,7 +25,7 @@ from agent import audit
 from agent.delivery import outbox_counts
 from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, EventType, OutboxState, VenueKind
 from agent.permit_checks import PermitCheckResult, permit_checks
-from agent.store.database import Store
+from agent.store.database import DiskFull, Store
 from agent.store.models import Event, Meta, OutboxEntry, Person, Registration, Unit, Venue
 from agent.templates import load_template
 from agent.validation import InvalidDocument, Problem
@@ -132,6 +132,11 @@ def _problem(code: str, zh: str, en: str, field_name: str | None = None) -> Prob
     return Problem(code, zh, en, field_name)
 
 
+def _disk_full() -> Problem:
+    """A record refused because the disk is full: its transaction rolled back, so nothing was written."""
+    return _problem("store.disk_full", DiskFull.zh, DiskFull.en)
+
+
 # Optional personal fields of the payload and the sealed column that keeps each.
 _SEALED_PERSON_FIELDS = (
     ("birth_date", "birth_date_sealed"),
@@ -234,6 +239,8 @@ class Registry:
             reg_id = self.store.write(work)
         except _Refused as refused:
             return Outcome(None, [refused.problem])
+        except DiskFull:
+            return Outcome(None, [_disk_full()])
         except _DryRun as done:
             reg_id = done.registration_id
         return Outcome(reg_id, warnings)
@@ -328,10 +335,7 @@ class Registry:
                                 "departed_at": departed_at.astimezone(CHINA_TIME).isoformat()}, now)
             return registration_id
 
-        try:
-            return Outcome(self.store.write(work))
-        except _Refused as refused:
-            return Outcome(None, [refused.problem])
+        return self._outcome(work)
 
     # -- the daily report -----------------------------------------------------------------------------
 
@@ -487,10 +491,13 @@ class Registry:
         return self._outcome(again)
 
     def _outcome(self, work: Callable[[Session], int]) -> Outcome:
+        """Run one write transaction; a refusal (or a full disk) as an Outcome, with nothing written."""
         try:
             return Outcome(self.store.write(work))
         except _Refused as refused:
             return Outcome(None, [refused.problem])
+        except DiskFull:
+            return Outcome(None, [_disk_full()])
 
     def _retire(self, session: Session, seq: int, now: datetime) -> Event:
         """Mark a rejected event superseded, inside the transaction that writes its replacement; refuse

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlmodel import Session, select
 
+from agent.keystore import DEVICE_KEY_NAME
 from agent.store.database import Store
 from agent.store.models import DEVICE_META_KEY, Meta
 from protocol.keys import PlatformKey, device_key_from_bytes
 
-DEVICE_KEY_NAME = "device-signing-key"
 _META = DEVICE_META_KEY
 
 

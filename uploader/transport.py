@@ -56,13 +56,14 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
 
 
 class Transport:
-    """POSTs to the platform over one reused session."""
+    """Requests to the platform over one reused session."""
 
-    def __init__(self, base_url: str, ca_file: str | None = None) -> None:
+    def __init__(self, base_url: str, ca_file: str | None = None, timeout: aiohttp.ClientTimeout = TIMEOUT) -> None:
         self.base_url = base_url.rstrip("/")
         self._ssl: ssl.SSLContext | bool = True
         if ca_file:
             self._ssl = ssl.create_default_context(cafile=ca_file)
+        self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Transport:
@@ -78,13 +79,22 @@ class Transport:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self._session
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> Answer | Refusal | Unreachable:
         """Send one request and map its end to a value; never raises for network or server trouble."""
+        return await self._request("POST", path, body, headers)
+
+    async def get(self, path: str) -> Answer | Refusal | Unreachable:
+        """GET a public endpoint (health), mapped like `post`."""
+        return await self._request("GET", path, None, {})
+
+    async def _request(self, method: str, path: str, body: bytes | None,
+                       headers: dict[str, str]) -> Answer | Refusal | Unreachable:
         try:
-            async with self._client().post(self.base_url + path, data=body, headers=headers, ssl=self._ssl) as resp:
+            async with self._client().request(method, self.base_url + path, data=body, headers=headers,
+                                              ssl=self._ssl) as resp:
                 payload = await resp.read()
                 date = _parse_date(resp.headers.get("Date"))
                 if 200 <= resp.status < 300:

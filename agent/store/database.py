@@ -12,9 +12,11 @@ PostgreSQL (a `postgresql+psycopg://` URL) serves a site with several desks with
 from __future__ import annotations
 
 import random
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import event
@@ -33,6 +35,16 @@ _WRITE = "dengji_write"
 
 class StoreError(Exception):
     """The store cannot do what was asked; the message says why in Chinese and English."""
+
+
+class DiskFull(StoreError):
+    """The disk (or the database's size cap) is full: the write was rolled back, nothing was saved."""
+
+    zh = "磁盘已满，本次操作没有保存。请清理磁盘空间后重试"
+    en = "the disk is full: nothing was saved; free some space and try again"
+
+    def __init__(self) -> None:
+        super().__init__(f"{self.zh} ({self.en})")
 
 
 def make_engine(url: str, pool_size: int = 5) -> Engine:
@@ -70,8 +82,35 @@ def is_busy(exc: OperationalError) -> bool:
     return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
 
 
-def is_disk_full(exc: OperationalError) -> bool:
-    return "disk is full" in str(exc.orig) or "No space left" in str(exc.orig)
+# Below this much free space, an I/O error from SQLite is taken for a full disk.
+_NEARLY_FULL_BYTES = 1 << 20
+
+
+def is_disk_full(exc: OperationalError, database: str | None = None) -> bool:
+    """True when `exc` means there is no room to write.
+
+    SQLite says SQLITE_FULL ("database or disk is full") when its file cannot grow. But a process that
+    opens the database on a full disk fails earlier, creating the WAL index, with a plain "disk I/O
+    error" (SQLITE_IOERR_SHMSIZE, seen on a full tmpfs): for an I/O error, the free space of the
+    database's filesystem decides.
+    """
+    message = str(exc.orig)
+    if "disk is full" in message or "No space left" in message:
+        return True
+    name = getattr(exc.orig, "sqlite_errorname", "") or ""
+    if database and (name.startswith("SQLITE_IOERR") or "disk I/O error" in message):
+        try:
+            return shutil.disk_usage(Path(database).parent).free < _NEARLY_FULL_BYTES
+        except OSError:
+            return False
+    return False
+
+
+def sqlite_path(engine: Engine) -> str | None:
+    """The database file of a SQLite engine; None for PostgreSQL or an in-memory database."""
+    if engine.url.get_backend_name() != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    return engine.url.database
 
 
 class Store:
@@ -93,7 +132,7 @@ class Store:
         """Run `work` in one write transaction and commit it; all of it happens or none of it does.
 
         `work` may be run again if SQLite reports the database busy after its timeout, so it must not
-        have effects outside the session. A full disk becomes a `StoreError` that says so.
+        have effects outside the session. A full disk becomes `DiskFull` (a `StoreError`) that says so.
         """
         for attempt in range(attempts):
             try:
@@ -102,11 +141,8 @@ class Store:
                     session.commit()
                     return result
             except OperationalError as exc:
-                if is_disk_full(exc):
-                    raise StoreError(
-                        "磁盘已满，本次登记没有保存。请清理磁盘后重试 (the disk is full: nothing was saved; "
-                        "free some space and try again)"
-                    ) from None
+                if is_disk_full(exc, sqlite_path(self.engine)):
+                    raise DiskFull() from None
                 if not is_busy(exc) or attempt == attempts - 1:
                     raise
                 time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))

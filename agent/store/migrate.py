@@ -65,3 +65,14 @@ def backup_sqlite(engine: Engine, backup_dir: Path, label: str) -> Path:
     finally:
         source.close()
     return target
+
+
+def known_revisions() -> set[str]:
+    """Every schema revision this program's migrations know. A database at any other revision was made
+    by a newer dengji: opening it here could damage it (a restore refuses it)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return {script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions()}

@@ -11,18 +11,27 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import NoSuchModuleError, OperationalError
+from sqlalchemy.exc import DatabaseError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, select
 
 from agent.config import Config, load_config
 from agent.keystore import KeystoreError, open_keystore
 from agent.store import migrate
-from agent.store.database import Store, StoreError, make_engine
+from agent.store.database import DiskFull, Store, StoreError, is_disk_full, make_engine, sqlite_path
 from agent.store.models import Meta
 from agent.store.vault import MASTER_KEY_NAME, Vault, VaultError, new_master_key
 
-_CHECK = "vault_check"
+VAULT_CHECK_KEY = "vault_check"  # the `meta` row holding a text sealed with the master key
+_CHECK = VAULT_CHECK_KEY
 _CHECK_TEXT = "dengji vault check"
+
+
+def key_matches(vault: Vault, sealed_check: bytes) -> bool:
+    """True when the store's check value opens with this vault's key (the key belongs to the data)."""
+    try:
+        return vault.open(sealed_check, "meta.vault_check") == _CHECK_TEXT
+    except VaultError:
+        return False
 
 
 def open_store(
@@ -51,15 +60,22 @@ def open_store(
         raise StoreError(str(exc)) from None
     try:
         engine = make_engine(url)
+    except (NoSuchModuleError, ImportError) as exc:  # no driver for this kind of database
+        raise StoreError(_cannot_open(url, exc)) from None
+    try:
         migrate.upgrade(engine, backup_dir=home / "backups" if is_sqlite else None)
-    except (OperationalError, NoSuchModuleError, ImportError) as exc:
+        with Session(engine) as session:
+            check = session.exec(select(Meta).where(Meta.key == _CHECK)).first()
+    except DatabaseError as exc:
+        engine.dispose()
+        raise _unusable(exc, url, sqlite_path(engine)) from None
+    except ImportError as exc:  # a driver is imported at the first connection
+        engine.dispose()
         raise StoreError(_cannot_open(url, exc)) from None
     try:
         master_key = keystore.get(MASTER_KEY_NAME)
     except KeystoreError as exc:
         raise StoreError(str(exc)) from None
-    with Session(engine) as session:
-        check = session.exec(select(Meta).where(Meta.key == _CHECK)).first()
     if master_key is None:
         if check is not None:
             engine.dispose()
@@ -75,14 +91,11 @@ def open_store(
         sealed = vault.seal(_CHECK_TEXT, "meta.vault_check")
         assert sealed is not None
         store.write(lambda s: s.add(Meta(key=_CHECK, value=sealed)))
-    else:
-        try:
-            vault.open(check.value, "meta.vault_check")
-        except VaultError:
-            engine.dispose()
-            raise StoreError(
-                "密钥与登记库不匹配 (the key does not match this store: wrong keyring entry or key file)"
-            ) from None
+    elif not key_matches(vault, check.value):
+        engine.dispose()
+        raise StoreError(
+            "密钥与登记库不匹配 (the key does not match this store: wrong keyring entry or key file)"
+        )
     return store
 
 
@@ -91,3 +104,17 @@ def _cannot_open(url: str, exc: Exception) -> str:
     where = make_url(url).render_as_string(hide_password=True)
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
     return f"无法打开数据库 {where}: {reason} (cannot open the database {where}: {reason})"
+
+
+def _unusable(exc: DatabaseError, url: str, path: str | None) -> StoreError:
+    """A database that cannot be opened, said plainly: a full disk, a damaged or foreign SQLite file, a
+    database server that is down or refuses us."""
+    if path is None:
+        return StoreError(_cannot_open(url, exc))
+    if isinstance(exc, OperationalError) and is_disk_full(exc, path):
+        return DiskFull()
+    reason = str(exc.orig)  # SQLite's own words ("file is not a database"); parameters are hidden
+    return StoreError(
+        f"登记库无法打开: {path} ({reason})。请运行 dengji doctor 检查，必要时用 dengji restore 从备份恢复 "
+        f"(the store cannot be opened: {reason}; run `dengji doctor`, and restore a backup if it is damaged)"
+    )

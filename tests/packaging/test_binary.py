@@ -87,6 +87,10 @@ def test_one_file_binary_registers_and_uploads(frozen: Build, private_home: Path
     assert "sent 3" in out.stdout
     assert json.loads(dengji("status", "--json", program=program).stdout)["sent"] == 3
     assert_delivered_exactly_once(private_home, receiver)
+    # doctor from the binary: every check runs (the platform and its clock included), all OK
+    report = json.loads(dengji("doctor", "--json", program=program).stdout)
+    assert report["exit_status"] == 0, report
+    assert {c["check"] for c in report["checks"]} >= {"integrity", "platform", "clock", "backlog"}
 
 
 def test_the_service_build_sends_from_its_scheduler_and_stops_on_sigterm(frozen: Build, private_home: Path,

@@ -17,8 +17,17 @@ from agent.sample_people import sample_registration
 from agent.store.models import OutboxEntry, Venue
 from agent.store.opening import open_store
 
-NOW = datetime.now(UTC).replace(microsecond=0)
-ARRIVED = (NOW - timedelta(hours=2)).astimezone(CHINA_TIME).isoformat()
+
+
+@pytest.fixture
+def now() -> datetime:
+    """The time the test starts (not the module's import: a busy run reaches a test minutes later, and
+    the events it writes carry the real time)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def arrived(now: datetime) -> str:
+    return (now - timedelta(hours=2)).astimezone(CHINA_TIME).isoformat()
 
 
 @pytest.fixture
@@ -41,70 +50,71 @@ def codes(registry: Registry, at: datetime) -> list[str]:
     return [r.code for r in due_reminders(registry, at)]
 
 
-def test_a_resident_without_a_permit_after_30_days_is_a_reminder_until_they_leave(hotel_registry: Registry) -> None:
-    without = hotel_registry.register(sample_registration(1, "stay", ARRIVED, unit="301"))
-    with_permit = sample_registration(2, "stay", ARRIVED, unit="302")
+def test_a_resident_without_a_permit_after_30_days_is_a_reminder_until_they_leave(now: datetime,
+                                                                                    hotel_registry: Registry) -> None:
+    without = hotel_registry.register(sample_registration(1, "stay", arrived(now), unit="301"))
+    with_permit = sample_registration(2, "stay", arrived(now), unit="302")
     with_permit["person"]["residence_permit_number"] = "4101020000012345"
     assert without.ok and hotel_registry.register(with_permit).ok
-    _sent(hotel_registry)
-    assert codes(hotel_registry, NOW + timedelta(days=29)) == []
-    due = due_reminders(hotel_registry, NOW + timedelta(days=31))
+    _sent(hotel_registry, now)
+    assert codes(hotel_registry, now + timedelta(days=29)) == []
+    due = due_reminders(hotel_registry, now + timedelta(days=31))
     assert [(r.code, r.registration_id) for r in due] == [("permit.missing", without.registration_id)]
     assert "301" in due[0].zh and "residence permit" in due[0].en
     assert summary(due) == "permit.missing=1"  # what logs get: no name, no room
     assert hotel_registry.depart(without.registration_id).ok  # type: ignore[arg-type]
-    _sent(hotel_registry)
-    assert codes(hotel_registry, NOW + timedelta(days=31)) == []
+    _sent(hotel_registry, now)
+    assert codes(hotel_registry, now + timedelta(days=31)) == []
 
 
-def test_a_stay_past_its_expected_check_out(venue_registry) -> None:  # type: ignore[no-untyped-def]
+def test_a_stay_past_its_expected_check_out(now: datetime, venue_registry) -> None:  # type: ignore[no-untyped-def]
     hotel = venue_registry("hotel")
-    stay = sample_registration(3, "stay", ARRIVED)
-    stay["expected_departure"] = (NOW + timedelta(hours=5)).isoformat()
+    stay = sample_registration(3, "stay", arrived(now))
+    stay["expected_departure"] = (now + timedelta(hours=5)).isoformat()
     assert hotel.register(stay).ok
-    _sent(hotel)
-    assert codes(hotel, NOW + timedelta(hours=4)) == []
-    assert codes(hotel, NOW + timedelta(hours=6)) == ["stay.overdue"]
+    _sent(hotel, now)
+    assert codes(hotel, now + timedelta(hours=4)) == []
+    assert codes(hotel, now + timedelta(hours=6)) == ["stay.overdue"]
 
 
-def test_an_ended_lease_without_a_move_out(venue_registry) -> None:  # type: ignore[no-untyped-def]
+def test_an_ended_lease_without_a_move_out(now: datetime, venue_registry) -> None:  # type: ignore[no-untyped-def]
     rental = venue_registry("rental")
-    tenancy = sample_registration(4, "tenancy", ARRIVED)  # a lease of 180 days
+    tenancy = sample_registration(4, "tenancy", arrived(now))  # a lease of 180 days
     tenancy["person"]["phone"] = "13800138000"
     tenancy["person"]["residence_permit_number"] = "4101020000012345"
     outcome = rental.register(tenancy)
     assert outcome.ok, outcome.problems
-    _sent(rental)
-    assert codes(rental, NOW + timedelta(days=170)) == []
-    assert codes(rental, NOW + timedelta(days=181)) == ["lease.ended"]
+    _sent(rental, now)
+    assert codes(rental, now + timedelta(days=170)) == []
+    assert codes(rental, now + timedelta(days=181)) == ["lease.ended"]
 
 
-def test_staff_lodging_on_site_without_a_lodging_registration(venue_registry) -> None:  # type: ignore[no-untyped-def]
+def test_staff_lodging_on_site_without_a_lodging_registration(now: datetime, venue_registry) -> None:  # type: ignore[no-untyped-def]
     employer = venue_registry("employer")
-    lodging, not_lodging = sample_registration(3, "employment", ARRIVED), sample_registration(4, "employment", ARRIVED)
+    lodging, not_lodging = sample_registration(3, "employment", arrived(now)), sample_registration(4, "employment", arrived(now))
     assert lodging["lodges_on_site"] is True and not_lodging["lodges_on_site"] is False
     first, _ = employer.register(lodging), employer.register(not_lodging)
-    _sent(employer)
-    assert [(r.code, r.registration_id) for r in due_reminders(employer, NOW)] == [
+    _sent(employer, now)
+    assert [(r.code, r.registration_id) for r in due_reminders(employer, now)] == [
         ("lodging.unregistered", first.registration_id)]
 
 
-def test_uncorrected_rejections_and_a_late_backlog(hotel_registry: Registry) -> None:
-    assert hotel_registry.register(sample_registration(5, "stay", ARRIVED)).ok
-    assert codes(hotel_registry, NOW + timedelta(minutes=30)) == []
-    assert codes(hotel_registry, NOW + timedelta(minutes=61)) == ["backlog.late"]  # hotels: within the hour
+def test_uncorrected_rejections_and_a_late_backlog(now: datetime, hotel_registry: Registry) -> None:
+    assert hotel_registry.register(sample_registration(5, "stay", arrived(now))).ok
+    assert codes(hotel_registry, now + timedelta(minutes=30)) == []
+    assert codes(hotel_registry, now + timedelta(minutes=61)) == ["backlog.late"]  # hotels: within the hour
     # The platform refused it (as the uploader records a refusal) a day and more ago.
-    _set_outbox(hotel_registry, "rejected", NOW)
-    assert codes(hotel_registry, NOW + timedelta(hours=23)) == []
-    assert codes(hotel_registry, NOW + timedelta(hours=25)) == ["rejected.uncorrected"]
+    _set_outbox(hotel_registry, "rejected", now)
+    assert codes(hotel_registry, now + timedelta(hours=23)) == []
+    assert codes(hotel_registry, now + timedelta(hours=25)) == ["rejected.uncorrected"]
 
 
-def test_the_daily_report_is_queued_once_per_day_without_arrivals(hotel_registry: Registry) -> None:
+def test_the_daily_report_is_queued_once_per_day_without_arrivals(now: datetime, hotel_registry: Registry) -> None:
     created = hotel_registry.venue().created_at.astimezone(CHINA_TIME).date()  # type: ignore[union-attr]
-    assert hotel_registry.report_no_arrivals(NOW) == []  # today is not over
-    three_days_on = NOW + timedelta(days=3)
-    arrival_day = Registry(hotel_registry.store, clock=lambda: NOW + timedelta(days=1, hours=1))
-    guest = sample_registration(6, "stay", (NOW + timedelta(days=1)).astimezone(CHINA_TIME).isoformat())
+    assert hotel_registry.report_no_arrivals(now) == []  # today is not over
+    three_days_on = now + timedelta(days=3)
+    arrival_day = Registry(hotel_registry.store, clock=lambda: now + timedelta(days=1, hours=1))
+    guest = sample_registration(6, "stay", (now + timedelta(days=1)).astimezone(CHINA_TIME).isoformat())
     assert arrival_day.register(guest).ok  # somebody arrived on day 1
     reported = hotel_registry.report_no_arrivals(three_days_on)
     assert reported == [created, created + timedelta(days=2)]
@@ -114,12 +124,12 @@ def test_the_daily_report_is_queued_once_per_day_without_arrivals(hotel_registry
     assert payloads == [{"date": created.isoformat()}, {"date": (created + timedelta(days=2)).isoformat()}]
 
 
-def test_venues_that_do_not_owe_the_daily_report_send_none(venue_registry) -> None:  # type: ignore[no-untyped-def]
-    assert venue_registry("rental").report_no_arrivals(NOW + timedelta(days=5)) == []
+def test_venues_that_do_not_owe_the_daily_report_send_none(now: datetime, venue_registry) -> None:  # type: ignore[no-untyped-def]
+    assert venue_registry("rental").report_no_arrivals(now + timedelta(days=5)) == []
 
 
-def _sent(registry: Registry) -> None:
-    _set_outbox(registry, "sent", NOW)
+def _sent(registry: Registry, now: datetime) -> None:
+    _set_outbox(registry, "sent", now)
 
 
 def _set_outbox(registry: Registry, state: str, when: datetime) -> None:

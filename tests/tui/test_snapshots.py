@@ -23,12 +23,23 @@ async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
         await pilot.pause()
 
 
+def _steady_cursors(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Stop the inputs' cursors blinking (shown steadily): a blink every 0.5 s decides the picture on a
+    loaded machine, where the screenshot comes later (seen in full runs beside subprocess-heavy tests)."""
+    from textual.widgets import Input
+
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+
+
 def _keys(*keys: str):  # type: ignore[no-untyped-def]
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await _settle(pilot)
         if keys:
             await pilot.press(*keys)
         await _settle(pilot)
+        _steady_cursors(pilot)
+        await pilot.pause()
 
     return run_before
 

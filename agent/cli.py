@@ -35,6 +35,7 @@ class Context:
 
     home: Path
     say: Say
+    operator: str = "owner"  # who works at this desk (config `operator`): every event it makes names them
     _registry: Registry | None = None
 
     def fail(self, message: str) -> NoReturn:
@@ -57,7 +58,7 @@ class Context:
                 store = open_store(self.home, create=create, prompt=_prompt_passphrase if sys.stdin.isatty() else None)
             except (StoreError, ConfigError) as exc:
                 self.fail(str(exc))
-            self._registry = Registry(store)
+            self._registry = Registry(store, operator=self.operator)
         return self._registry
 
     def problem_text(self, problem: Problem) -> str:
@@ -105,7 +106,7 @@ def main(ctx: click.Context, home: str | None, lang: str | None) -> None:
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_UNUSABLE)
-    ctx.obj = Context(resolved, Say(detect_lang(lang, config.lang)))
+    ctx.obj = Context(resolved, Say(detect_lang(lang, config.lang)), config.operator_name)
     if ctx.invoked_subcommand is None:
         ctx.invoke(tui)
 
@@ -133,7 +134,7 @@ def launch_tui(home: Path, lang: str, *, has_store: bool) -> None:
         from agent.templates import check_templates
 
         check_templates()  # a broken form file stops the agent with its file, field and problem named
-        return Registry(open_store(home)) if has_store else None
+        return Registry(open_store(home), operator=load_config(home).operator_name) if has_store else None
 
     def make_delivery(registry: Registry):  # type: ignore[no-untyped-def]
         from uploader.delivery import UploaderDelivery
@@ -152,10 +153,16 @@ def launch_tui(home: Path, lang: str, *, has_store: bool) -> None:
 @click.option("--agreement-no", default=None, help="Security responsibility agreement number (治安管理责任书编号).")
 @click.option("--rental-filing-no", default=None, help="Rental filing certificate number (房屋租赁登记备案证明).")
 @click.option("--credit-code", default=None, help="Unified social credit code (统一社会信用代码), 18 characters.")
+@click.option("--database-url", default=None, metavar="postgresql://USER:PASSWORD@HOST/DB",
+              help="Keep the store in PostgreSQL, for a site with several desks (this is the first desk; "
+                   "the others use `dengji join`). Default: a SQLite file in the data directory.")
+@click.option("--operator", default=None, help="Who works at this desk; every registration it makes names them.")
 @click.pass_obj
 def init(obj: Context, kind: str, name: str, address: str | None, police_station: str | None,
-         agreement_no: str | None, rental_filing_no: str | None, credit_code: str | None) -> None:
+         agreement_no: str | None, rental_filing_no: str | None, credit_code: str | None,
+         database_url: str | None, operator: str | None) -> None:
     """Set up this venue: create the data directory, the encrypted store and the venue's details."""
+    from agent.config import DATABASE_FILE
     from agent.store.models import Venue
     from agent.venue import VenueDetails, check_venue
 
@@ -164,6 +171,18 @@ def init(obj: Context, kind: str, name: str, address: str | None, police_station
                                                  rental_filing_no, credit_code))
     if problems:
         obj.fail("\n".join(obj.problem_text(p) for p in problems))
+    config = load_config(obj.home)
+    if database_url and database_url != config.database_url:
+        if (obj.home / DATABASE_FILE).exists() or config.database_url:
+            obj.fail(say(f"{obj.home} 里已经有登记库，不能改用另一个数据库。请用一个新的数据目录 (--home)",
+                         f"{obj.home} already holds a store: it cannot move to another database; "
+                         "use a new data directory (--home DIR)"))
+        config.database_url = database_url
+    if operator is not None:
+        config.operator = _checked_operator(obj, operator)
+        obj.operator = config.operator_name
+    if database_url or operator is not None:
+        save_config(obj.home, config)
     registry = obj.registry(create=True)
     existing = registry.venue()
     if existing is not None and existing.kind != kind and registry.registrations():
@@ -177,6 +196,100 @@ def init(obj: Context, kind: str, name: str, address: str | None, police_station
         save_config(obj.home, load_config(obj.home))
     click.echo(say(f"场所已设置: {venue.name} ({kind})，数据目录 {obj.home}",
                    f"venue set up: {venue.name} ({kind}), data directory {obj.home}"))
+
+
+def _checked_operator(obj: Context, name: str) -> str:
+    from agent.config import operator_problem
+
+    problem = operator_problem(name.strip())
+    if problem:
+        obj.fail(problem)
+    return name.strip()
+
+
+def _transfer_passphrase(obj: Context, *, confirm: bool) -> str:
+    """The transfer file's passphrase: from $DENGJI_TRANSFER_PASSPHRASE, else asked at the terminal."""
+    import os
+
+    from agent.keytransfer import PASSPHRASE_ENV
+
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        obj.fail(obj.say(f"请设置环境变量 {PASSPHRASE_ENV}（密钥转移口令），或在终端中运行",
+                         f"set {PASSPHRASE_ENV} (the transfer passphrase), or run this at a terminal"))
+    return click.prompt(obj.say("密钥转移口令", "transfer passphrase"), hide_input=True,
+                        confirmation_prompt=confirm, err=True)
+
+
+@main.command()
+@click.argument("database_url", metavar="DATABASE_URL")
+@click.option("--keys", "keys_file", required=True, type=click.Path(dir_okay=False),
+              help="The transfer file made by `dengji keys export` on a desk of the site.")
+@click.option("--operator", default=None, help="Who works at this desk; every registration it makes names them.")
+@click.pass_obj
+def join(obj: Context, database_url: str, keys_file: str, operator: str | None) -> None:
+    """Add this computer as another desk of a site whose store is in PostgreSQL.
+
+    On a desk that has the key, first run `dengji keys export FILE`; bring FILE here, then run
+    `dengji join postgresql://USER:PASSWORD@HOST/DB --keys FILE`. The transfer passphrase comes from
+    $DENGJI_TRANSFER_PASSPHRASE or a prompt. Delete FILE afterwards.
+    """
+    from agent.keytransfer import TransferError, read_transfer
+    from agent.store.database import StoreError
+    from agent.store.opening import join_site
+
+    say = obj.say
+    name = _checked_operator(obj, operator) if operator is not None else None
+    try:
+        master_key = read_transfer(Path(keys_file), _transfer_passphrase(obj, confirm=False))
+        store = join_site(obj.home, database_url, master_key,
+                          prompt=_prompt_passphrase if sys.stdin.isatty() else None)
+    except (TransferError, StoreError, ConfigError) as exc:
+        obj.fail(str(exc))
+    if name is not None:
+        config = load_config(obj.home)
+        config.operator = name
+        save_config(obj.home, config)
+    from agent.registry import Registry
+
+    venue = Registry(store).venue()
+    store.dispose()
+    venue_name = venue.name if venue else "?"
+    click.echo(say(f"本机已加入场所 {venue_name}，数据目录 {obj.home}。可以删除密钥转移文件 {keys_file}",
+                   f"this desk joined {venue_name}, data directory {obj.home}. "
+                   f"You can delete the transfer file {keys_file} now"))
+
+
+@main.group()
+def keys() -> None:
+    """The site's key: carry it to another desk."""
+
+
+@keys.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_obj
+def keys_export(obj: Context, file: str) -> None:
+    """Write the site's master key to FILE, sealed under a transfer passphrase, for `dengji join`.
+
+    Anyone with FILE and its passphrase can read the register: carry it yourself, delete it after the
+    new desk has joined. The passphrase comes from $DENGJI_TRANSFER_PASSPHRASE or a prompt.
+    """
+    from agent.keytransfer import TransferError, write_transfer
+    from agent.store.vault import MASTER_KEY_NAME
+
+    store = obj.registry().store
+    assert store.keystore is not None
+    master_key = store.keystore.get(MASTER_KEY_NAME)
+    assert master_key is not None  # open_store refuses a store without its key
+    try:
+        write_transfer(Path(file), _transfer_passphrase(obj, confirm=True), master_key)
+    except TransferError as exc:
+        obj.fail(str(exc))
+    click.echo(obj.say(f"密钥已写入 {file}。在新前台运行 dengji join 数据库地址 --keys {file}，然后删除该文件",
+                       f"key written to {file}. On the new desk run `dengji join DATABASE_URL --keys {file}`, "
+                       "then delete the file"))
 
 
 def _read_json(source: str) -> Any:
@@ -398,10 +511,17 @@ def agent() -> None:
               help="Seconds between looks for registrations made by other processes.")
 @click.option("--max-events", type=click.IntRange(1, 2000), default=500, show_default=True,
               help="Most events in one batch.")
+@click.option("--lease-seconds", type=click.FloatRange(1, 3600), default=30, show_default=True,
+              help="How long a sender that died keeps the others waiting. Use the same value at every desk.")
 @click.pass_obj
-def agent_run(obj: Context, send_interval: float | None, watch_interval: float, max_events: int) -> None:
-    """Run the uploader until stopped (SIGTERM/SIGINT): send the backlog, then new events as they come."""
+def agent_run(obj: Context, send_interval: float | None, watch_interval: float, max_events: int,
+              lease_seconds: float) -> None:
+    """Run the uploader until stopped (SIGTERM/SIGINT): send the backlog, then new events as they come.
+
+    Every desk of a site may run one: one sends, the others wait and take over if it stops.
+    """
     import asyncio
+    from datetime import timedelta
 
     from agent.logs import configure_logging
     from uploader.daemon import Daemon, DaemonSettings
@@ -409,8 +529,10 @@ def agent_run(obj: Context, send_interval: float | None, watch_interval: float, 
 
     store = obj.registry().store
     configure_logging(obj.home)
+    settings = DaemonSettings(send_interval, watch_interval, max_events=max_events,
+                              lease_ttl=timedelta(seconds=lease_seconds))
     try:
-        code = asyncio.run(Daemon(store, DaemonSettings(send_interval, watch_interval, max_events=max_events)).run())
+        code = asyncio.run(Daemon(store, settings).run())
     except NotEnrolled as exc:
         obj.fail(str(exc))
     sys.exit(code)

@@ -6,9 +6,9 @@ import json
 import re
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-
 
 from agent.sample_people import sample_registration
 
@@ -90,6 +90,14 @@ def local_event_ids(home: Path) -> list[str]:
         ids = list(session.exec(select(Event.event_id)))
     store.dispose()
     return ids
+
+
+def assert_delivered_exactly_once(home: Path, receiver: Receiver) -> None:
+    """The platform holds every event of the venue's store, each once, and nothing else."""
+    held = receiver.event_ids()
+    duplicates = [event_id for event_id, n in Counter(held).items() if n > 1]
+    assert not duplicates, f"the platform holds {len(duplicates)} events more than once"
+    assert set(held) == set(local_event_ids(home))
 
 
 def status() -> dict[str, object]:

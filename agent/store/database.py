@@ -118,10 +118,14 @@ def lock(session: Session | Connection, *names: str) -> None:
     Names must not carry personal data in the clear (use a blind index); they are hashed, but still.
     """
     connection = session.connection() if isinstance(session, Session) else session
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql" or not names:
         return
-    for name in sorted(set(names)):
-        connection.execute(_ADVISORY_LOCK, {"name": name})
+    ordered = sorted(set(names))
+    # One statement, one round trip: PostgreSQL evaluates the select list left to right. Were it ever not
+    # to, two desks could deadlock, which PostgreSQL detects and `Store.write` retries.
+    locks = ", ".join(f"pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || :n{i}, 0))"
+                      for i in range(len(ordered)))
+    connection.execute(text(f"SELECT {locks}"), {f"n{i}": name for i, name in enumerate(ordered)})
 
 
 def database_now(session: Session) -> datetime:
@@ -132,8 +136,6 @@ def database_now(session: Session) -> datetime:
         return datetime.now(UTC)
     return connection.execute(text("SELECT clock_timestamp()")).scalar_one()
 
-
-_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || :name, 0))")
 
 
 class Store:

@@ -93,7 +93,9 @@ def save_config(home: Path, config: Config) -> None:
     for key, value in asdict(config).items():
         escaped = value.replace("\\", "\\\\").replace('"', '\\"')
         lines.append(f'{key} = "{escaped}"\n')
-    write_atomically(home / CONFIG_FILE, "".join(lines).encode("utf-8"))
+    path = home / CONFIG_FILE
+    write_atomically(path, "".join(lines).encode("utf-8"))
+    os.chmod(path, 0o600)  # a database_url may carry a password: readable by the operator's account only
 
 
 def write_atomically(path: Path, data: bytes) -> None:

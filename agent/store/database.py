@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 from agent.keystore import Keystore
@@ -166,7 +166,7 @@ class Store:
                     result = work(session)
                     session.commit()
                     return result
-            except (OperationalError, DBAPIError) as exc:
+            except DBAPIError as exc:  # OperationalError (SQLITE_BUSY, disk full) and the PostgreSQL ones
                 if is_disk_full(exc):
                     raise StoreError(
                         "磁盘已满，本次登记没有保存。请清理磁盘后重试 (the disk is full: nothing was saved; "

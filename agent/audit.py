@@ -38,7 +38,7 @@ from sqlalchemy import insert, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from agent.store.database import Store
+from agent.store.database import Store, lock
 from agent.store.models import AuditEntry, Event, Registration
 
 GENESIS = "0" * 64
@@ -101,6 +101,7 @@ def append(session: Session, *, action: str, operator: str, at: datetime, regist
     lock, and the entry commits or rolls back with the action it records.
     """
     conn = session.connection()
+    lock(conn, "audit")  # PostgreSQL: desks append one at a time, so two never link to the same head
     head = conn.execute(_HEAD).first()
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
     at = at.astimezone(UTC)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from agent import __version__
-from agent.config import ConfigError, load_config, resolve_home, save_config
+from agent.config import Config, ConfigError, load_config, resolve_home, save_config
 from agent.domain import CHINA_TIME, VenueKind
 from agent.i18n import Say, detect_lang
 
@@ -44,7 +44,8 @@ class Context:
 
     home: Path
     say: Say
-    operator: str | None = None  # --operator / DENGJI_OPERATOR
+    operator: str | None = None  # --operator / DENGJI_OPERATOR: who logs in, once the store has accounts
+    desk_operator: str = "owner"  # config `operator`: who works at this desk, named by every event it makes
     acting: Operator | None = None  # the operator whose PIN was checked, once accounts exist
     _registry: Registry | None = None
 
@@ -88,7 +89,7 @@ class Context:
                         "这个登记库还没有操作员账号：先用 dengji operator add 名字 --owner 建立店主，或去掉 --operator",
                         "this store has no operator accounts yet: create the owner with "
                         "`dengji operator add NAME --owner`, or leave out --operator"))
-                self._registry = Registry(store)
+                self._registry = Registry(store, operator=self.desk_operator)
         return self._registry
 
     def _log_in(self, store: Store) -> Operator:
@@ -169,13 +170,13 @@ def main(ctx: click.Context, home: str | None, lang: str | None, operator: str |
     """
     resolved = resolve_home(home)
     try:
-        configured_lang: str | None = load_config(resolved).lang
+        config = load_config(resolved)
     except ConfigError as exc:
         if ctx.invoked_subcommand != "doctor":  # doctor reports a broken config as one of its checks
             click.echo(str(exc), err=True)
             sys.exit(EXIT_UNUSABLE)
-        configured_lang = None
-    ctx.obj = Context(resolved, Say(detect_lang(lang, configured_lang)), operator or None)
+        config = Config()
+    ctx.obj = Context(resolved, Say(detect_lang(lang, config.lang)), operator or None, config.operator_name)
     if ctx.invoked_subcommand is None:
         ctx.invoke(tui)
 
@@ -203,7 +204,7 @@ def launch_tui(home: Path, lang: str, *, has_store: bool) -> None:
         from agent.templates import check_templates
 
         check_templates()  # a broken form file stops the agent with its file, field and problem named
-        return Registry(open_store(home)) if has_store else None
+        return Registry(open_store(home), operator=load_config(home).operator_name) if has_store else None
 
     def make_delivery(registry: Registry):  # type: ignore[no-untyped-def]
         from uploader.delivery import UploaderDelivery
@@ -225,10 +226,18 @@ def launch_tui(home: Path, lang: str, *, has_store: bool) -> None:
 @click.option("--owner", "owner", default=None, metavar="NAME",
               help="Create the first operator account, an owner, under this name (PIN from $DENGJI_NEW_PIN "
                    "or a prompt). From then on every command needs --operator and a PIN.")
+@click.option("--database-url", default=None, metavar="postgresql://USER:PASSWORD@HOST/DB",
+              help="Keep the store in PostgreSQL, for a site with several desks (this is the first desk; "
+                   "the others use `dengji join`). Default: a SQLite file in the data directory.")
+@click.option("--desk-operator", default=None,
+              help="Who works at this desk (kept in config.toml); every registration made here names them, "
+                   "while the store has no operator accounts.")
 @click.pass_obj
 def init(obj: Context, kind: str, name: str, address: str | None, police_station: str | None,
-         agreement_no: str | None, rental_filing_no: str | None, credit_code: str | None, owner: str | None) -> None:
+         agreement_no: str | None, rental_filing_no: str | None, credit_code: str | None, owner: str | None,
+         database_url: str | None, desk_operator: str | None) -> None:
     """Set up this venue: create the data directory, the encrypted store and the venue's details."""
+    from agent.config import DATABASE_FILE
     from agent.operators import OperatorError, add_operator, check_name
     from agent.pin import check_new_pin
     from agent.store.models import Venue
@@ -244,6 +253,18 @@ def init(obj: Context, kind: str, name: str, address: str | None, police_station
         problems += [p for p in (check_name(owner), check_new_pin(owner_pin)) if p is not None]
     if problems:
         obj.fail("\n".join(obj.problem_text(p) for p in problems))
+    config = load_config(obj.home)
+    if database_url and database_url != config.database_url:
+        if (obj.home / DATABASE_FILE).exists() or config.database_url:
+            obj.fail(say(f"{obj.home} 里已经有登记库，不能改用另一个数据库。请用一个新的数据目录 (--home)",
+                         f"{obj.home} already holds a store: it cannot move to another database; "
+                         "use a new data directory (--home DIR)"))
+        config.database_url = database_url
+    if desk_operator is not None:
+        config.operator = _checked_operator(obj, desk_operator)
+        obj.desk_operator = config.operator_name
+    if database_url or desk_operator is not None:
+        save_config(obj.home, config)
     registry = obj.registry(create=True, bootstrap=owner is not None)
     if owner is not None:
         assert owner_pin is not None
@@ -268,6 +289,102 @@ def init(obj: Context, kind: str, name: str, address: str | None, police_station
     if owner is not None:
         click.echo(say(f"店主账号已建立: {owner}。此后每个命令都需要 --operator 和密码",
                        f"owner account created: {owner}. From now on every command needs --operator and a PIN"))
+
+
+def _checked_operator(obj: Context, name: str) -> str:
+    from agent.config import operator_problem
+
+    problem = operator_problem(name.strip())
+    if problem:
+        obj.fail(problem)
+    return name.strip()
+
+
+def _transfer_passphrase(obj: Context, *, confirm: bool) -> str:
+    """The transfer file's passphrase: from $DENGJI_TRANSFER_PASSPHRASE, else asked at the terminal."""
+    import os
+
+    from agent.keytransfer import PASSPHRASE_ENV
+
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        obj.fail(obj.say(f"请设置环境变量 {PASSPHRASE_ENV}（密钥转移口令），或在终端中运行",
+                         f"set {PASSPHRASE_ENV} (the transfer passphrase), or run this at a terminal"))
+    return click.prompt(obj.say("密钥转移口令", "transfer passphrase"), hide_input=True,
+                        confirmation_prompt=confirm, err=True)
+
+
+@main.command()
+@click.argument("database_url", metavar="DATABASE_URL")
+@click.option("--keys", "keys_file", required=True, type=click.Path(dir_okay=False),
+              help="The transfer file made by `dengji keys export` on a desk of the site.")
+@click.option("--desk-operator", default=None,
+              help="Who works at this desk (kept in config.toml); every registration made here names them, "
+                   "while the store has no operator accounts.")
+@click.pass_obj
+def join(obj: Context, database_url: str, keys_file: str, desk_operator: str | None) -> None:
+    """Add this computer as another desk of a site whose store is in PostgreSQL.
+
+    On a desk that has the key, first run `dengji keys export FILE`; bring FILE here, then run
+    `dengji join postgresql://USER:PASSWORD@HOST/DB --keys FILE`. The transfer passphrase comes from
+    $DENGJI_TRANSFER_PASSPHRASE or a prompt. Delete FILE afterwards.
+    """
+    from agent.keytransfer import TransferError, read_transfer
+    from agent.store.database import StoreError
+    from agent.store.opening import join_site
+
+    say = obj.say
+    name = _checked_operator(obj, desk_operator) if desk_operator is not None else None
+    try:
+        master_key = read_transfer(Path(keys_file), _transfer_passphrase(obj, confirm=False))
+        store = join_site(obj.home, database_url, master_key,
+                          prompt=_prompt_passphrase if sys.stdin.isatty() else None)
+    except (TransferError, StoreError, ConfigError) as exc:
+        obj.fail(str(exc))
+    if name is not None:
+        config = load_config(obj.home)
+        config.operator = name
+        save_config(obj.home, config)
+    from agent.registry import Registry
+
+    venue = Registry(store).venue()
+    store.dispose()
+    venue_name = venue.name if venue else "?"
+    click.echo(say(f"本机已加入场所 {venue_name}，数据目录 {obj.home}。可以删除密钥转移文件 {keys_file}",
+                   f"this desk joined {venue_name}, data directory {obj.home}. "
+                   f"You can delete the transfer file {keys_file} now"))
+
+
+@main.group()
+def keys() -> None:
+    """The site's key: carry it to another desk."""
+
+
+@keys.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_obj
+def keys_export(obj: Context, file: str) -> None:
+    """Write the site's master key to FILE, sealed under a transfer passphrase, for `dengji join`.
+
+    Anyone with FILE and its passphrase can read the register: carry it yourself, delete it after the
+    new desk has joined. The passphrase comes from $DENGJI_TRANSFER_PASSPHRASE or a prompt.
+    """
+    from agent.keytransfer import TransferError, write_transfer
+    from agent.store.vault import MASTER_KEY_NAME
+
+    store = obj.registry().store
+    assert store.keystore is not None
+    master_key = store.keystore.get(MASTER_KEY_NAME)
+    assert master_key is not None  # open_store refuses a store without its key
+    try:
+        write_transfer(Path(file), _transfer_passphrase(obj, confirm=True), master_key)
+    except TransferError as exc:
+        obj.fail(str(exc))
+    click.echo(obj.say(f"密钥已写入 {file}。在新前台运行 dengji join 数据库地址 --keys {file}，然后删除该文件",
+                       f"key written to {file}. On the new desk run `dengji join DATABASE_URL --keys {file}`, "
+                       "then delete the file"))
 
 
 def _read_json(source: str) -> Any:
@@ -749,10 +866,17 @@ def agent() -> None:
               help="Seconds between looks for registrations made by other processes.")
 @click.option("--max-events", type=click.IntRange(1, 2000), default=500, show_default=True,
               help="Most events in one batch.")
+@click.option("--lease-seconds", type=click.FloatRange(1, 3600), default=30, show_default=True,
+              help="How long a sender that died keeps the others waiting. Use the same value at every desk.")
 @click.pass_obj
-def agent_run(obj: Context, send_interval: float | None, watch_interval: float, max_events: int) -> None:
-    """Run the uploader until stopped (SIGTERM/SIGINT): send the backlog, then new events as they come."""
+def agent_run(obj: Context, send_interval: float | None, watch_interval: float, max_events: int,
+              lease_seconds: float) -> None:
+    """Run the uploader until stopped (SIGTERM/SIGINT): send the backlog, then new events as they come.
+
+    Every desk of a site may run one: one sends, the others wait and take over if it stops.
+    """
     import asyncio
+    from datetime import timedelta
 
     from agent.logs import configure_logging
     from uploader.daemon import Daemon, DaemonSettings
@@ -760,8 +884,10 @@ def agent_run(obj: Context, send_interval: float | None, watch_interval: float, 
 
     store = obj.registry(system=True).store
     configure_logging(obj.home)
+    settings = DaemonSettings(send_interval, watch_interval, max_events=max_events,
+                              lease_ttl=timedelta(seconds=lease_seconds))
     try:
-        code = asyncio.run(Daemon(store, DaemonSettings(send_interval, watch_interval, max_events=max_events)).run())
+        code = asyncio.run(Daemon(store, settings).run())
     except NotEnrolled as exc:
         obj.fail(str(exc))
     sys.exit(code)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 CONFIG_FILE = "config.toml"
 DATABASE_FILE = "dengji.sqlite3"
+DEFAULT_OPERATOR = "owner"
+OPERATOR_MAX = 64  # the width of `event.operator`
 
 
 def resolve_home(option: str | os.PathLike[str] | None = None) -> Path:
@@ -32,13 +34,18 @@ def resolve_home(option: str | os.PathLike[str] | None = None) -> Path:
 class Config:
     """The operator's settings. Absent keys take these defaults; unknown keys are an error."""
 
-    database_url: str = ""  # empty: the SQLite file in the home
+    database_url: str = ""  # empty: the SQLite file in the home; postgresql://... : a site with several desks
     keystore: str = "auto"  # auto | keyring | file: where the data key lives
     lang: str = ""  # zh | en; empty: from the locale
     platform_url: str = ""
+    operator: str = ""  # who works at this desk: written into every event it makes; empty: "owner"
 
     def database_url_for(self, home: Path) -> str:
         return self.database_url or f"sqlite:///{home / DATABASE_FILE}"
+
+    @property
+    def operator_name(self) -> str:
+        return self.operator or DEFAULT_OPERATOR
 
 
 class ConfigError(Exception):
@@ -63,7 +70,20 @@ def load_config(home: Path) -> Config:
     wrong = [k for k, v in raw.items() if not isinstance(v, str)]
     if wrong:
         raise ConfigError(f"配置文件 {path} 中这些项应为文本: {', '.join(wrong)} (these keys must be strings)")
-    return Config(**raw)
+    config = Config(**raw)
+    problem = operator_problem(config.operator)
+    if problem:
+        raise ConfigError(f"配置文件 {path}: {problem}")
+    return config
+
+
+def operator_problem(name: str) -> str | None:
+    """Why `name` cannot be an operator's name, or None when it can."""
+    if len(name) > OPERATOR_MAX:
+        return f"操作员名称最多 {OPERATOR_MAX} 个字 (the operator's name is at most {OPERATOR_MAX} characters)"
+    if any(not c.isprintable() for c in name):
+        return "操作员名称不能含控制字符 (the operator's name must not contain control characters)"
+    return None
 
 
 def save_config(home: Path, config: Config) -> None:
@@ -73,7 +93,9 @@ def save_config(home: Path, config: Config) -> None:
     for key, value in asdict(config).items():
         escaped = value.replace("\\", "\\\\").replace('"', '\\"')
         lines.append(f'{key} = "{escaped}"\n')
-    write_atomically(home / CONFIG_FILE, "".join(lines).encode("utf-8"))
+    path = home / CONFIG_FILE
+    write_atomically(path, "".join(lines).encode("utf-8"))
+    os.chmod(path, 0o600)  # a database_url may carry a password: readable by the operator's account only
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from agent.domain import OutboxState
-from agent.store.database import Store
+from agent.store.database import Store, database_now
 from agent.store.models import DEVICE_META_KEY, SENDER_LEASE_NAME, Meta, OutboxEntry, SenderLease
 from agent.validation import Problem
 
@@ -125,8 +125,9 @@ def delivery_state(store: Store) -> DeliveryState:
     with store.read() as session:
         lease = session.get(SenderLease, SENDER_LEASE_NAME)
         enrolled = session.get(Meta, DEVICE_META_KEY) is not None
+        now = database_now(session)  # the clock the lease is judged by (desks' clocks may disagree)
     report = load_sender_report(store)
-    sender = lease.holder if lease is not None and lease.expires_at > datetime.now(UTC) else None
+    sender = lease.holder if lease is not None and lease.expires_at > now else None
     return DeliveryState(pending=counts["pending"], in_flight=counts["in_flight"], sent=counts["sent"],
                          rejected=counts["rejected"], quarantined=counts["quarantined"],
                          superseded=counts["superseded"], last_success=report.last_success, last_error=report.last_error,

@@ -5,8 +5,11 @@ append-only log, the event's outbox entry and its entry in the audit trail (`age
 platform can never miss a change that the venue sees, never hear of one the venue lost, and the trail
 never misses an action. Each action is attributed to the registry's `operator`. Input is checked first by the same validator the platform
 runs (`agent.validation.registration`); rules that need the store (no second open stay of a person at
-the venue) are checked inside the transaction, which holds SQLite's write lock, so two desks or two
-processes cannot both pass the check.
+the venue) are checked inside the transaction, so two desks or two processes cannot both pass the
+check. On SQLite the transaction holds the database's write lock. On PostgreSQL, whose READ COMMITTED
+transactions would both see "not present" and both insert, a registration first takes advisory locks
+named by the person's blind index (and the guardian's, and the unit's label): two desks registering the
+same person take turns, and the second sees the first one's stay. A departure locks its row.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from agent import audit
 from agent.delivery import outbox_counts
 from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, EventType, OutboxState, VenueKind
 from agent.permit_checks import PermitCheckResult, permit_checks
-from agent.store.database import DiskFull, Store
+from agent.store.database import DiskFull, Store, lock
 from agent.store.models import Event, Meta, OutboxEntry, Person, Registration, Unit, Venue
 from agent.templates import load_template
 from agent.validation import InvalidDocument, Problem
@@ -283,6 +286,7 @@ class Registry:
                 "registration.kind_mismatch",
                 f"本场所只能登记 {expected_kind}，不能登记 {data['kind']}",
                 f"this venue registers {expected_kind}, not {data['kind']}", "kind"))
+        lock(session, *self._lock_names(data))
         person_id = self._upsert_person(session, data["person"], data.get("guardian"), now)
         others = select(Registration.id).where(
             Registration.venue_id == venue_id, Registration.person_id == person_id,
@@ -306,6 +310,16 @@ class Registry:
                 "departed_at": _parse_time(data.get("departed_at")), "position": data.get("position"),
                 "lodges_on_site": data.get("lodges_on_site"), "reason": data.get("reason")}
 
+    def _lock_names(self, data: Mapping[str, Any]) -> list[str]:
+        """What a registration must hold alone until it commits: the person (by blind index, never the
+        number itself), the guardian (which covers a child known only by the guardian), and the unit
+        (created on first use by whichever desk gets there first)."""
+        names = [f"unit {data['unit']}"]
+        for who in (data["person"], data.get("guardian")):
+            if who and who.get("doc_number"):
+                names.append("person " + self.store.vault.blind_index(who["doc_type"], who["doc_number"]))
+        return names
+
     def depart(self, registration_id: int, at: datetime | None = None) -> Outcome:
         """Record a departure (check-out, move-out, end of employment)."""
         now = self._clock()
@@ -314,7 +328,9 @@ class Registry:
             departed_at = departed_at.replace(tzinfo=CHINA_TIME)
 
         def work(session: Session) -> int:
-            reg = session.get(Registration, registration_id)
+            # FOR UPDATE on PostgreSQL: two desks recording the same departure take turns, and the second
+            # sees the first one's (SQLite ignores it: its write lock already serialises).
+            reg = session.get(Registration, registration_id, with_for_update=True)
             if reg is None or reg.cancelled_at is not None:
                 raise _Refused(_problem("registration.not_found", f"没有登记号为 {registration_id} 的登记",
                                         f"there is no registration {registration_id}", "registration_id"))

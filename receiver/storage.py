@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import registry
 from sqlmodel import Column, Field, SQLModel
 
-from agent.store.database import make_engine, writer
+from agent.store.database import engine_url, make_engine, writer
 
 DB_ENV = "DENGJI_RECEIVER_DB"
 
@@ -166,9 +166,7 @@ def normalise_url(url: str) -> str:
     """A plain file path becomes a SQLite URL; `postgresql://` gets the psycopg 3 driver."""
     if "://" not in url:
         return f"sqlite:///{Path(url).expanduser().resolve()}"
-    if url.startswith(("postgresql://", "postgres://")):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
+    return engine_url(url)
 
 
 class Storage:

@@ -1,7 +1,15 @@
-"""Fixtures shared by every test: a private home per test, so no test touches a user's real data."""
+"""Fixtures shared by every test: a private home per test, so no test touches a user's real data.
+
+`DENGJI_TEST_POSTGRES_URL` (e.g. `postgresql://dengji:dengji@127.0.0.1:5432/dengji_test`) names a
+PostgreSQL database for the tests that need one (the receiver's, the several-desks ones); each such test
+works in a fresh schema of its own (`postgres_url`), so one database serves the whole suite, in
+parallel. Without it, those tests skip.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +18,30 @@ import pytest
 from tests.uploader.processes import Receiver, dengji
 
 TEST_PASSPHRASE = "correct horse battery staple"
+POSTGRES_URL = os.environ.get("DENGJI_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose connections work in a new, empty schema; dropped with all in it afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip("DENGJI_TEST_POSTGRES_URL is not set: this PostgreSQL test is skipped")
+    import sqlalchemy
+    from sqlalchemy.engine import make_url
+
+    from agent.store.database import engine_url
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    engine = sqlalchemy.create_engine(engine_url(POSTGRES_URL))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = make_url(engine_url(POSTGRES_URL)).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        engine.dispose()
 
 
 @pytest.fixture(autouse=True)

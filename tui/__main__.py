@@ -32,7 +32,7 @@ def main() -> None:
         from agent.registry import Registry
         from agent.store.opening import open_store
 
-        return Registry(open_store(home, config))
+        return Registry(open_store(home, config), operator=config.operator_name)
 
     run_tui(None, home, detect_lang(args.lang, config.lang), None, open_registry=open_registry)
 

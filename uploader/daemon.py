@@ -2,11 +2,13 @@
 
 One asyncio loop. APScheduler (3.x, in memory: the durable state is the outbox) ticks the schedules:
 `send` (hotels and overnight venues every minute, landlords and employers every 15 minutes), `watch`
-(a cheap look for events written by another process - the TUI, the CLI - every few seconds, so real
-time does not wait for the next tick), `heartbeat` (renew the sender lease, log a line), `duties`
-(every few minutes, by the lease holder only: queue the daily no-arrivals report that hotels owe, and
-log the reminders due - codes and counts, never names) and `purge` (the retention purge,
-`agent.retention`: daily, first a minute after start, in a worker thread). The send
+(a cheap look for events written by another process - the TUI, the CLI, another desk - every few
+seconds, so real time does not wait for the next tick), `heartbeat` (renew the sender lease, log a
+line), `duties` (every few minutes, by the lease holder only: queue the daily no-arrivals report that
+hotels owe, and log the reminders due - codes and counts, never names) and `purge` (the retention purge,
+`agent.retention`: daily, first a minute after start, in a worker thread). On a site with several desks
+every desk may run a daemon: one holds the lease and sends, the others wait; when the sender dies,
+another takes over once its lease has expired. The send
 loop itself runs in the foreground: it sends while there is something to send, waits out backoff, and
 sleeps until a tick, a change or a stop.
 
@@ -34,12 +36,12 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from agent import retention
-from agent.domain import VenueKind
+from agent.domain import OutboxState, VenueKind
 from agent.operators import SYSTEM
 from agent.registry import Registry
 from agent.reminders import due_reminders, summary
 from agent.store.database import Store
-from agent.store.models import Event, Venue
+from agent.store.models import Event, OutboxEntry, Venue
 from uploader import lease
 from uploader.device import load_device
 from uploader.sender import Sender
@@ -67,6 +69,12 @@ class DaemonSettings:
     handle_signals: bool = True  # False inside the TUI, whose framework owns the terminal's signals
     purge_interval: float = PURGE_INTERVAL
     purge_delay: float = PURGE_DELAY
+    lease_ttl: timedelta = lease.TTL  # how long a killed sender keeps the others waiting; same at every desk
+
+    @property
+    def renew_interval(self) -> float:
+        """Renew the lease at least three times within its life, so a busy moment never lets it lapse."""
+        return min(self.heartbeat_interval, self.lease_ttl.total_seconds() / 3)
 
 
 class Daemon:
@@ -78,6 +86,7 @@ class Daemon:
         self.wake = asyncio.Event()
         self.purged = asyncio.Event()  # set after each retention purge (those who wait on it: tests)
         self._last_seq: int | None = None
+        self._idle = False  # the last step found nothing to send
         self._holding = False
         self._registry = Registry(store, operator=SYSTEM)
         self._reminders = ""
@@ -90,15 +99,26 @@ class Daemon:
         return SEND_INTERVAL.get(VenueKind(venue.kind), 900) if venue else 900
 
     def _watch(self) -> None:
+        """Wake the sender when another process added events: the newest event changed, or the sender
+        is idle while events wait.
+
+        The newest alone is not enough on PostgreSQL: two desks' transactions commit in either order, so
+        an event with a lower number can appear after the sender saw a higher one and went idle.
+        """
         with self.store.read() as session:
             seq = session.exec(select(func.max(Event.seq))).one() or 0  # 0: no event yet (not "not looked")
-        if seq != self._last_seq:
-            if self._last_seq is not None:
-                self.wake.set()
-            self._last_seq = seq
+            waiting = self._idle and session.exec(
+                select(OutboxEntry.event_seq).where(OutboxEntry.state == OutboxState.PENDING.value).limit(1)
+            ).first() is not None
+        if (seq != self._last_seq and self._last_seq is not None) or waiting:
+            self.wake.set()
+        self._last_seq = seq
+
+    def _acquire(self) -> bool:
+        return lease.acquire(self.store, self.holder, self.settings.lease_ttl)
 
     def _heartbeat(self) -> None:
-        self._holding = lease.acquire(self.store, self.holder)
+        self._holding = self._acquire()
         log.debug("heartbeat: %s the sender lease", "holding" if self._holding else "waiting for")
 
     def _duties(self) -> None:
@@ -148,7 +168,7 @@ class Daemon:
                           replace_existing=True)
         scheduler.add_job(self._watch, IntervalTrigger(seconds=self.settings.watch_interval), id="watch",
                           replace_existing=True)
-        scheduler.add_job(self._heartbeat, IntervalTrigger(seconds=self.settings.heartbeat_interval),
+        scheduler.add_job(self._heartbeat, IntervalTrigger(seconds=self.settings.renew_interval),
                           id="heartbeat", replace_existing=True)
         scheduler.add_job(self._duties, IntervalTrigger(seconds=self.settings.duties_interval), id="duties",
                           replace_existing=True)
@@ -160,14 +180,14 @@ class Daemon:
         transport = Transport(device.platform_url, device.ca_file)
         sender = Sender(self.store, device, transport, max_events=self.settings.max_events)
         self._watch()
-        self._holding = lease.acquire(self.store, self.holder)
+        self._holding = self._acquire()
         self._duties()  # a day that ended while the machine was off is reported at once
         try:
             while not self.stop.is_set():
-                self._holding = lease.acquire(self.store, self.holder)
+                self._holding = self._acquire()
                 if not self._holding:
                     log.info("another sender holds the lease (%s); waiting", lease.current_holder(self.store))
-                    await self._nap(lease.TTL.total_seconds() / 2)
+                    await self._nap(self.settings.lease_ttl.total_seconds() / 2)
                     continue
                 step_task = asyncio.ensure_future(sender.step())
                 stop_task = asyncio.ensure_future(self.stop.wait())
@@ -182,6 +202,7 @@ class Daemon:
                         log.info("stopping: abandoned the request in flight (its batch is kept and will be resent)")
                         break
                 step = step_task.result()
+                self._idle = step.kind == "idle"
                 if step.kind == "idle":
                     await self._nap(send_interval)
                 elif step.kind != "answered":

@@ -1,23 +1,33 @@
 """This device's identity with the platform: id, signing key, the platform's keys, where to send.
 
-The Ed25519 private key lives in the keystore (the OS keyring or the encrypted key file), never in a
-file in plaintext and never in the database. The rest is public and lives in the store's `meta` table.
+A venue is ONE enrolled device, however many desks it has: whichever desk holds the sender lease signs
+as that device. So the Ed25519 private key lives in the store, in the `meta` table, sealed with the
+vault (AES-256-GCM under the master key, bound to its row), and every desk that can open the register
+can sign; a desk that joins later, or an enrollment made at any desk, needs nothing carried by hand.
+It is never in a file or the database in the clear. Its protection is the register's own: whoever holds
+the master key could read every record already, and could only add reporting as the venue.
+The rest of the identity is public and lives in `meta` in the clear.
+
+Stores enrolled before the key moved kept it in the keystore (`DEVICE_KEY_NAME`); `load_device` still
+finds it there and seals it into the store, so the other desks of a site get it too.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from agent.keystore import DEVICE_KEY_NAME
+from agent.keystore import DEVICE_KEY_NAME  # where the key was kept before it moved into the store
 from agent.store.database import Store
-from agent.store.models import DEVICE_META_KEY, Meta
+from agent.store.models import DEVICE_KEY_META_KEY, DEVICE_META_KEY, Meta
 from protocol.keys import PlatformKey, device_key_from_bytes
 
 _META = DEVICE_META_KEY
+_KEY_META = DEVICE_KEY_META_KEY
 
 
 class NotEnrolled(Exception):
@@ -44,19 +54,17 @@ class Device:
 
 
 def save_device(store: Store, device: Device) -> None:
-    """Keep the device's identity: the private key in the keystore, the rest in the store."""
-    assert store.keystore is not None
-    store.keystore.set(DEVICE_KEY_NAME, device.signing_key.private_bytes_raw())
+    """Keep the device's identity in the store: the private key sealed, the rest in the clear."""
     record = json.dumps({
         "device_id": device.device_id, "platform_url": device.platform_url,
         "platform_key": device.platform_key.as_dict(), "receipt_key_id": device.receipt_key_id,
         "receipt_public_key": device.receipt_public_key, "ca_file": device.ca_file,
     }).encode()
+    sealed_key = _seal_key(store, device.signing_key.private_bytes_raw())
 
     def work(session: Session) -> None:
-        row = session.get(Meta, _META) or Meta(key=_META, value=b"")
-        row.value = record
-        session.add(row)
+        _put(session, _META, record)
+        _put(session, _KEY_META, sealed_key)
 
     store.write(work)
 
@@ -64,14 +72,38 @@ def save_device(store: Store, device: Device) -> None:
 def load_device(store: Store) -> Device:
     """The enrolled device, or `NotEnrolled`."""
     with store.read() as session:
-        row = session.exec(select(Meta).where(Meta.key == _META)).first()
-    if row is None or store.keystore is None:
+        row = session.get(Meta, _META)
+        key_row = session.get(Meta, _KEY_META)
+    if row is None:
         raise NotEnrolled()
-    raw_key = store.keystore.get(DEVICE_KEY_NAME)
-    if raw_key is None:
-        raise NotEnrolled()
+    if key_row is not None:
+        raw_key = base64.b64decode(store.vault.open(key_row.value, "meta.device_key") or "")
+    else:
+        raw_key = _key_from_keystore(store)
     record = json.loads(row.value)
     return Device(record["device_id"], record["platform_url"], PlatformKey.from_dict(record["platform_key"]),
                   record["receipt_key_id"], record["receipt_public_key"], device_key_from_bytes(raw_key),
                   record.get("ca_file"))
 
+
+
+def _seal_key(store: Store, raw: bytes) -> bytes:
+    sealed = store.vault.seal(base64.b64encode(raw).decode(), "meta.device_key")
+    assert sealed is not None
+    return sealed
+
+
+def _put(session: Session, key: str, value: bytes) -> None:
+    row = session.get(Meta, key) or Meta(key=key, value=b"")
+    row.value = value
+    session.add(row)
+
+
+def _key_from_keystore(store: Store) -> bytes:
+    """A key kept in this desk's keystore by an older version: moved into the store for every desk."""
+    raw_key = store.keystore.get(DEVICE_KEY_NAME) if store.keystore is not None else None
+    if raw_key is None:
+        raise NotEnrolled()
+    sealed_key = _seal_key(store, raw_key)
+    store.write(lambda session: _put(session, _KEY_META, sealed_key))
+    return raw_key

@@ -6,7 +6,12 @@ record are cheap next to losing one), a busy timeout so that two processes take 
 on. Write transactions start with `BEGIN IMMEDIATE`: a deferred transaction that reads and then writes
 can fail at once with "database is locked" whatever the timeout, because SQLite cannot upgrade its read
 lock while another connection writes. The rare SQLITE_BUSY that WAL still returns is retried.
-PostgreSQL (a `postgresql+psycopg://` URL) serves a site with several desks with the same code.
+
+PostgreSQL (a `postgresql://` URL, run through psycopg 3) serves a site with several desks with the same
+code. It has no database-wide write lock, so where SQLite's `BEGIN IMMEDIATE` made a check-then-insert
+safe by itself, a PostgreSQL transaction takes a named advisory lock first (`lock`): a no-op on SQLite,
+which already holds its write lock. Its serialization failures and deadlocks are retried like
+SQLITE_BUSY: the transaction was rolled back whole, so running it again is safe.
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 from agent.keystore import Keystore
@@ -45,12 +51,32 @@ class DiskFull(StoreError):
 
     def __init__(self) -> None:
         super().__init__(f"{self.zh} ({self.en})")
+# SQLSTATEs after which PostgreSQL has rolled the whole transaction back and running it again is the cure:
+# serialization_failure, deadlock_detected, lock_not_available.
+_PG_RETRY = {"40001", "40P01", "55P03"}
+_PG_DISK_FULL = "53100"
+
+
+def engine_url(url: str) -> str:
+    """The SQLAlchemy URL for a configured one: `postgresql://` (and `postgres://`) run on psycopg 3.
+
+    Operators write the URL their PostgreSQL documentation shows; SQLAlchemy's default driver for it
+    would be psycopg2, which dengji does not ship.
+    """
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_postgres(url: str) -> bool:
+    return engine_url(url).startswith("postgresql")
 
 
 def make_engine(url: str, pool_size: int = 5) -> Engine:
     """An engine for `url` with the durability and locking settings above (the receiver uses it too)."""
     # hide_parameters: SQLAlchemy puts a failed statement's parameters into the exception's text, and
     # parameters are personal data (on the platform, in the clear): they must not reach a log.
+    url = engine_url(url)
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, pool_size=pool_size, hide_parameters=True)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
@@ -78,24 +104,30 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(**{_WRITE: True})
 
 
-def is_busy(exc: OperationalError) -> bool:
-    return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
 
 
 # Below this much free space, an I/O error from SQLite is taken for a full disk.
 _NEARLY_FULL_BYTES = 1 << 20
 
 
-def is_disk_full(exc: OperationalError, database: str | None = None) -> bool:
+def is_busy(exc: DBAPIError) -> bool:
+    """SQLite busy after its timeout, or a PostgreSQL transaction rolled back to be run again."""
+    return ("database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
+            or _sqlstate(exc) in _PG_RETRY)
+
+
+def is_disk_full(exc: DBAPIError, database: str | None = None) -> bool:
     """True when `exc` means there is no room to write.
 
-    SQLite says SQLITE_FULL ("database or disk is full") when its file cannot grow. But a process that
-    opens the database on a full disk fails earlier, creating the WAL index, with a plain "disk I/O
-    error" (SQLITE_IOERR_SHMSIZE, seen on a full tmpfs): for an I/O error, the free space of the
-    database's filesystem decides.
+    SQLite says SQLITE_FULL ("database or disk is full") when its file cannot grow, PostgreSQL
+    disk_full (53100). But a process that opens a SQLite database on a full disk fails earlier, creating
+    the WAL index, with a plain "disk I/O error" (SQLITE_IOERR_SHMSIZE, seen on a full tmpfs): for an
+    I/O error, the free space of the database's filesystem decides.
     """
     message = str(exc.orig)
-    if "disk is full" in message or "No space left" in message:
+    if "disk is full" in message or "No space left" in message or _sqlstate(exc) == _PG_DISK_FULL:
         return True
     name = getattr(exc.orig, "sqlite_errorname", "") or ""
     if database and (name.startswith("SQLITE_IOERR") or "disk I/O error" in message):
@@ -111,6 +143,36 @@ def sqlite_path(engine: Engine) -> str | None:
     if engine.url.get_backend_name() != "sqlite" or engine.url.database in (None, "", ":memory:"):
         return None
     return engine.url.database
+
+
+def lock(session: Session | Connection, *names: str) -> None:
+    """Hold named locks until the transaction ends, so that a check and the write it allows are one step.
+
+    On PostgreSQL: transaction-level advisory locks, taken in sorted order (two transactions wanting
+    the same names never wait for each other crosswise), each keyed by a 64-bit hash of the name within
+    the current schema (two venues in two schemas of one database never wait for each other). On SQLite:
+    nothing to do, the transaction already holds the database's write lock (`BEGIN IMMEDIATE`).
+    Names must not carry personal data in the clear (use a blind index); they are hashed, but still.
+    """
+    connection = session.connection() if isinstance(session, Session) else session
+    if connection.dialect.name != "postgresql" or not names:
+        return
+    ordered = sorted(set(names))
+    # One statement, one round trip: PostgreSQL evaluates the select list left to right. Were it ever not
+    # to, two desks could deadlock, which PostgreSQL detects and `Store.write` retries.
+    locks = ", ".join(f"pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || :n{i}, 0))"
+                      for i in range(len(ordered)))
+    connection.execute(text(f"SELECT {locks}"), {f"n{i}": name for i, name in enumerate(ordered)})
+
+
+def database_now(session: Session) -> datetime:
+    """Now, by the clock every desk agrees on: the PostgreSQL server's on a site with several desks (two
+    desk PCs' clocks can disagree by more than a lease lasts), this machine's on SQLite (one machine)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return datetime.now(UTC)
+    return connection.execute(text("SELECT clock_timestamp()")).scalar_one()
+
 
 
 class Store:
@@ -131,8 +193,9 @@ class Store:
     def write(self, work: Callable[[Session], T], attempts: int = 5) -> T:
         """Run `work` in one write transaction and commit it; all of it happens or none of it does.
 
-        `work` may be run again if SQLite reports the database busy after its timeout, so it must not
-        have effects outside the session. A full disk becomes `DiskFull` (a `StoreError`) that says so.
+        `work` may be run again if SQLite reports the database busy after its timeout, or PostgreSQL
+        rolled the transaction back (serialization failure, deadlock), so it must not have effects
+        outside the session. A full disk becomes `DiskFull` (a `StoreError`) that says so.
         """
         for attempt in range(attempts):
             try:
@@ -140,7 +203,7 @@ class Store:
                     result = work(session)
                     session.commit()
                     return result
-            except OperationalError as exc:
+            except DBAPIError as exc:  # OperationalError (SQLITE_BUSY, disk full) and the PostgreSQL ones
                 if is_disk_full(exc, sqlite_path(self.engine)):
                     raise DiskFull() from None
                 if not is_busy(exc) or attempt == attempts - 1:

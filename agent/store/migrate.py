@@ -4,6 +4,12 @@ Alembic is the standard for SQLAlchemy schemas and speaks both SQLite (by copyin
 PostgreSQL. It is imported only when the schema is not at the newest revision, so an ordinary start
 pays one small query. Before an existing SQLite database is upgraded, a copy is taken with SQLite's
 online backup API, so a failed upgrade never costs a venue its register.
+
+On PostgreSQL several desks may start at once after an update, each finding the schema old. The upgrade
+runs in one transaction that first takes an advisory lock: the first desk upgrades, the others wait for
+it, then find the schema current and do nothing. PostgreSQL's DDL is transactional, so a failed upgrade
+leaves the old schema whole. The SQLite file backup has no PostgreSQL counterpart here: a site on
+PostgreSQL backs up with `pg_dump` before it updates dengji (docs/desks.md).
 """
 
 from __future__ import annotations
@@ -15,9 +21,12 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
+from agent.store.database import lock
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision; a test checks it equals alembic's head, so it cannot drift.
 HEAD = "0005"
+_LOCK = "dengji schema migration"
 
 
 def current_revision(conn: Connection) -> str | None:
@@ -47,6 +56,7 @@ def upgrade(engine: Engine, revision: str = "head", backup_dir: Path | None = No
     from alembic import command
 
     with engine.begin() as conn:
+        lock(conn, _LOCK)  # PostgreSQL: one desk upgrades, the others wait and then find nothing to do
         command.upgrade(_alembic_config(conn), revision)
     return str(backup) if backup else None
 

@@ -1,8 +1,15 @@
-"""Opening a home's store: find the master key, connect, bring the schema up to date.
+"""Opening a home's store: find the master key, connect, bring the schema up to date; joining a site.
 
 The master key is made once, when the store is first created, and the database keeps a check value
 sealed with it. A store whose key is missing or different is refused with a message that says so;
 a new key is never minted over existing encrypted data (that would make every record unreadable).
+
+A site with several desks keeps one store in PostgreSQL (`database_url`). The first desk creates it
+(`dengji init --database-url`); every other desk joins it (`join_site`, `dengji join`) with the master
+key carried from a desk that has it in a passphrase-protected transfer file (`agent.keytransfer`).
+A desk pointed at a database that holds no store yet is refused rather than left to create one: two
+desks creating the same store would each mint a key, and one desk's records would be unreadable to the
+other.
 """
 
 from __future__ import annotations
@@ -10,20 +17,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, select
 
-from agent.config import Config, load_config
+from agent.config import DATABASE_FILE, Config, load_config, save_config
 from agent.keystore import KeystoreError, open_keystore
 from agent.store import migrate
-from agent.store.database import DiskFull, Store, StoreError, is_disk_full, make_engine, sqlite_path
+from agent.store.database import (DiskFull, Store, StoreError, engine_url, is_disk_full, is_postgres, lock,
+                                  make_engine, sqlite_path)
 from agent.store.models import Meta
 from agent.store.vault import MASTER_KEY_NAME, Vault, VaultError, new_master_key
 
 VAULT_CHECK_KEY = "vault_check"  # the `meta` row holding a text sealed with the master key
 _CHECK = VAULT_CHECK_KEY
 _CHECK_TEXT = "dengji vault check"
+
+_NO_SITE_STORE = (
+    "这个数据库里还没有登记库。第一台电脑请运行 dengji init --database-url 地址；其他前台请在已有的电脑上"
+    "运行 dengji keys export，再在本机运行 dengji join (this database holds no store yet: on the first desk "
+    "run `dengji init --database-url URL`; to add a desk to an existing site, run `dengji keys export` on a "
+    "desk that has the key, then `dengji join` here)"
+)
 
 
 def key_matches(vault: Vault, sealed_check: bytes) -> bool:
@@ -49,7 +64,7 @@ def open_store(
     config = config or load_config(home)
     url = config.database_url_for(home)
     is_sqlite = url.startswith("sqlite")
-    if is_sqlite and not create and not (home / "dengji.sqlite3").exists() and not config.database_url:
+    if is_sqlite and not create and not (home / DATABASE_FILE).exists() and not config.database_url:
         raise StoreError(
             f"这里还没有登记库: {home}。请先运行 dengji init (no store in {home} yet: run `dengji init` first)"
         )
@@ -58,63 +73,152 @@ def open_store(
         keystore, _backend = open_keystore(home, config.keystore, prompt)
     except KeystoreError as exc:
         raise StoreError(str(exc)) from None
+    engine = connect(url)
     try:
-        engine = make_engine(url)
-    except (NoSuchModuleError, ImportError) as exc:  # no driver for this kind of database
-        raise StoreError(_cannot_open(url, exc)) from None
-    try:
-        migrate.upgrade(engine, backup_dir=home / "backups" if is_sqlite else None)
-        with Session(engine) as session:
-            check = session.exec(select(Meta).where(Meta.key == _CHECK)).first()
-    except DatabaseError as exc:
-        engine.dispose()
-        raise _unusable(exc, url, sqlite_path(engine)) from None
-    except ImportError as exc:  # a driver is imported at the first connection
-        engine.dispose()
-        raise StoreError(_cannot_open(url, exc)) from None
-    try:
-        master_key = keystore.get(MASTER_KEY_NAME)
-    except KeystoreError as exc:
-        raise StoreError(str(exc)) from None
-    if master_key is None:
-        if check is not None:
-            engine.dispose()
+        if not is_sqlite and _revision(engine, url) is None and not create:
+            raise StoreError(_NO_SITE_STORE)
+        try:
+            migrate.upgrade(engine, backup_dir=home / "backups" if is_sqlite else None)
+            check = _vault_check(engine)
+        except DatabaseError as exc:
+            raise _unusable(exc, url, sqlite_path(engine)) from None
+        try:
+            master_key = keystore.get(MASTER_KEY_NAME)
+        except KeystoreError as exc:
+            raise StoreError(str(exc)) from None
+        if master_key is None:
+            if check is not None:
+                raise StoreError(
+                    "找不到这个登记库的密钥，数据无法解密。请恢复密钥环或密钥文件 (the key of this store is missing, "
+                    "so its data cannot be decrypted: restore the OS keyring entry or keys.enc from a backup)"
+                    + (_JOIN_HINT if not is_sqlite else "")
+                )
+            master_key = new_master_key()
+            keystore.set(MASTER_KEY_NAME, master_key)
+        vault = Vault(master_key)
+        store = Store(engine, vault, keystore)
+        if check is None:
+            if not store.write(lambda session: _claim(session, vault)):
+                raise StoreError(
+                    "另一台电脑刚刚在这个数据库里建立了登记库。请改用 dengji join 加入 (another desk set up a store "
+                    "in this database at the same moment: add this desk with `dengji join` instead)"
+                )
+        elif not _opens(vault, check):
             raise StoreError(
-                "找不到这个登记库的密钥，数据无法解密。请恢复密钥环或密钥文件 (the key of this store is missing, "
-                "so its data cannot be decrypted: restore the OS keyring entry or keys.enc from a backup)"
+                "密钥与登记库不匹配 (the key does not match this store: wrong keyring entry or key file)"
             )
-        master_key = new_master_key()
-        keystore.set(MASTER_KEY_NAME, master_key)
-    vault = Vault(master_key)
-    store = Store(engine, vault, keystore)
-    if check is None:
-        sealed = vault.seal(_CHECK_TEXT, "meta.vault_check")
-        assert sealed is not None
-        store.write(lambda s: s.add(Meta(key=_CHECK, value=sealed)))
-    elif not key_matches(vault, check.value):
+    except BaseException:
         engine.dispose()
-        raise StoreError(
-            "密钥与登记库不匹配 (the key does not match this store: wrong keyring entry or key file)"
-        )
+        raise
     return store
 
 
-def _cannot_open(url: str, exc: Exception) -> str:
-    """Why the database cannot be opened, in one line: the server is down, the driver is missing, ..."""
-    where = make_url(url).render_as_string(hide_password=True)
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-    return f"无法打开数据库 {where}: {reason} (cannot open the database {where}: {reason})"
+_JOIN_HINT = (
+    "。若这是同一场所的另一台前台，请用 dengji join 加入 (if this is another desk of the same site, add it with "
+    "`dengji join`)"
+)
+
+
+def join_site(home: Path, url: str, master_key: bytes, prompt: Callable[[], str] | None = None) -> Store:
+    """Make `home` a desk of the site whose store is at `url`, with the site's `master_key`.
+
+    Nothing is written unless the key opens that store. A home that already keeps a register of its
+    own (its SQLite file, or another site's database) is refused: its key must not be replaced.
+    """
+    config = load_config(home)
+    if (home / DATABASE_FILE).exists() or (config.database_url and config.database_url != url):
+        raise StoreError(
+            f"{home} 里已经有自己的登记库，不能加入别的场所。请用一个新的数据目录 (--home) "
+            f"({home} already holds a register of its own: join from a new, empty data directory, --home DIR)"
+        )
+    if not is_postgres(url):
+        raise StoreError(
+            "加入的数据库地址应以 postgresql:// 开头 (the site's database URL must start with postgresql://)"
+        )
+    engine = connect(url)
+    try:
+        if _revision(engine, url) is None:
+            raise StoreError(_NO_SITE_STORE)
+        check = _vault_check(engine)
+    finally:
+        engine.dispose()
+    if check is None:
+        raise StoreError(_NO_SITE_STORE)
+    if not _opens(Vault(master_key), check):
+        raise StoreError(
+            "这个密钥文件不属于该数据库里的登记库 (the transfer file holds the key of another store, not of the "
+            "one in this database)"
+        )
+    home.mkdir(parents=True, exist_ok=True)
+    try:
+        keystore, _backend = open_keystore(home, config.keystore, prompt)
+        keystore.set(MASTER_KEY_NAME, master_key)
+    except KeystoreError as exc:
+        raise StoreError(str(exc)) from None
+    config.database_url = url
+    save_config(home, config)
+    return open_store(home, config, prompt=prompt)
+
+
+def connect(url: str) -> Engine:
+    """An engine for the store at `url`, with a clear message when the driver is missing."""
+    try:
+        return make_engine(url)
+    except (ModuleNotFoundError, NoSuchModuleError):
+        raise StoreError(
+            "要使用 PostgreSQL，请安装 psycopg: pip install 'dengji[postgres]' (PostgreSQL needs the psycopg "
+            "package: pip install 'dengji[postgres]')"
+        ) from None
 
 
 def _unusable(exc: DatabaseError, url: str, path: str | None) -> StoreError:
     """A database that cannot be opened, said plainly: a full disk, a damaged or foreign SQLite file, a
-    database server that is down or refuses us."""
-    if path is None:
-        return StoreError(_cannot_open(url, exc))
-    if isinstance(exc, OperationalError) and is_disk_full(exc, path):
+    database server that refuses us."""
+    if is_disk_full(exc, path):
         return DiskFull()
-    reason = str(exc.orig)  # SQLite's own words ("file is not a database"); parameters are hidden
+    reason = str(exc.orig).strip().splitlines()[0]  # the database's own words; parameters are hidden
+    if path is None:
+        where = make_url(engine_url(url)).render_as_string(hide_password=True)
+        return StoreError(f"无法打开数据库 {where}: {reason} (cannot open the database {where}: {reason})")
     return StoreError(
         f"登记库无法打开: {path} ({reason})。请运行 dengji doctor 检查，必要时用 dengji restore 从备份恢复 "
         f"(the store cannot be opened: {reason}; run `dengji doctor`, and restore a backup if it is damaged)"
     )
+
+
+def _revision(engine: Engine, url: str) -> str | None:
+    """The schema revision of the database, or None when it holds no store; a server that cannot be
+    reached is said so, naming the server but never the password."""
+    try:
+        with engine.connect() as conn:
+            return migrate.current_revision(conn)
+    except OperationalError as exc:
+        where = make_url(engine_url(url))
+        raise StoreError(
+            f"连不上数据库 {where.host}:{where.port or 5432}/{where.database}，请检查服务器是否运行、地址和密码 "
+            f"(cannot connect to the database {where.host}:{where.port or 5432}/{where.database}: check that the "
+            f"server runs, the address and the password) - {str(exc.orig).strip().splitlines()[0]}"
+        ) from None
+
+
+def _vault_check(engine: Engine) -> Meta | None:
+    with Session(engine) as session:
+        return session.exec(select(Meta).where(Meta.key == _CHECK)).first()
+
+
+def _opens(vault: Vault, check: Meta) -> bool:
+    try:
+        return vault.open(check.value, "meta.vault_check") == _CHECK_TEXT
+    except VaultError:
+        return False
+
+
+def _claim(session: Session, vault: Vault) -> bool:
+    """Write the check value of a new store's key, unless another desk did first (False then)."""
+    lock(session, _CHECK)  # PostgreSQL: two desks creating the same store at once take turns here
+    if session.get(Meta, _CHECK) is not None:
+        return False
+    sealed = vault.seal(_CHECK_TEXT, "meta.vault_check")
+    assert sealed is not None
+    session.add(Meta(key=_CHECK, value=sealed))
+    return True

@@ -1,15 +1,15 @@
 """A real receiver on 127.0.0.1 for each test, on SQLite (and on PostgreSQL when a URL is given).
 
 `DENGJI_TEST_POSTGRES_URL` (e.g. `postgresql://dengji:dengji@127.0.0.1:5432/dengji_test`) makes every
-receiver test run a second time against PostgreSQL, each test in a schema of its own. The devices
-here speak to the server only through `protocol`'s client functions, over real HTTP.
+receiver test run a second time against PostgreSQL, each test in a schema of its own (`postgres_url`
+in tests/conftest.py). The devices here speak to the server only through `protocol`'s client
+functions, over real HTTP.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -18,9 +18,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-import sqlalchemy
 from aiohttp import web
-from sqlalchemy.engine import make_url
 
 from agent.domain import CHINA_TIME, EventType, VenueKind
 from protocol.enrollment import ENROLL_PATH, enroll_request, read_enrollment
@@ -32,9 +30,8 @@ from receiver.app import Settings, create_app
 from receiver.enrollment import issue_code
 from receiver.faults import FaultPlan
 from receiver.keyring import ensure_keys
-from receiver.storage import Storage, normalise_url
+from receiver.storage import Storage
 
-POSTGRES_URL = os.environ.get("DENGJI_TEST_POSTGRES_URL")
 START = datetime(2025, 3, 1, 10, 0, tzinfo=CHINA_TIME)
 
 
@@ -43,19 +40,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'receiver.db'}"
         return
-    if not POSTGRES_URL:
-        pytest.skip("DENGJI_TEST_POSTGRES_URL is not set: the PostgreSQL run of the receiver tests is skipped")
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    engine = sqlalchemy.create_engine(normalise_url(POSTGRES_URL))
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(normalise_url(POSTGRES_URL)).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        engine.dispose()
+    yield request.getfixturevalue("postgres_url")  # tests/conftest.py: a schema of its own, or a skip
 
 
 class Clock:

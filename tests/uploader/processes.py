@@ -9,9 +9,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-
 
 from agent.sample_people import sample_registration
 
@@ -97,6 +97,14 @@ def local_event_ids(home: Path) -> list[str]:
         ids = list(session.exec(select(Event.event_id)))
     store.dispose()
     return ids
+
+
+def assert_delivered_exactly_once(home: Path, receiver: Receiver) -> None:
+    """The platform holds every event of the venue's store, each once, and nothing else."""
+    held = receiver.event_ids()
+    duplicates = [event_id for event_id, n in Counter(held).items() if n > 1]
+    assert not duplicates, f"the platform holds {len(duplicates)} events more than once"
+    assert set(held) == set(local_event_ids(home))
 
 
 def status() -> dict[str, object]:

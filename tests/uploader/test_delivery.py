@@ -11,26 +11,19 @@ import random
 import signal
 import subprocess
 import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from agent.store.opening import open_store
-from tests.uploader.processes import (BIN, Receiver, daemon_sends_a_registration_made_while_idle, dengji,
-                                      local_event_ids, register_guests, sent_count, status)
+from tests.uploader.processes import (BIN, Receiver, assert_delivered_exactly_once,
+                                      daemon_sends_a_registration_made_while_idle, dengji, register_guests,
+                                      sent_count, status)
 from uploader import lease
 from uploader.device import load_device
 from uploader.sender import Sender
 from uploader.transport import Transport
-
-
-def assert_delivered_exactly_once(home: Path, receiver: Receiver) -> None:
-    held = receiver.event_ids()
-    duplicates = [event_id for event_id, n in Counter(held).items() if n > 1]
-    assert not duplicates, f"the platform holds {len(duplicates)} events more than once"
-    assert set(held) == set(local_event_ids(home))
 
 
 def test_send_delivers_everything_once_and_status_says_so(enrolled_hotel: Receiver, private_home: Path) -> None:

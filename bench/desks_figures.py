@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from agent.domain import CHINA_TIME  # noqa: E402
 from agent.registry import Registry  # noqa: E402
 from agent.sample_people import sample_registration  # noqa: E402
 from agent.store.database import engine_url  # noqa: E402
+from bench.uploader_figures import start_receiver  # noqa: E402
 from agent.store.models import Venue  # noqa: E402
 from agent.store.opening import join_site, open_store  # noqa: E402
 from agent.store.vault import MASTER_KEY_NAME  # noqa: E402
@@ -102,17 +102,6 @@ def first_desk(home: Path, url: str | None) -> Registry:
     registry = Registry(open_store(home, create=True))
     registry.set_venue(Venue(kind="hotel", name="bench"))  # type: ignore[call-arg]
     return registry
-
-
-def start_receiver(db: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([str(BIN / "dengji-receiver"), "serve", "--port", "0", "--db", db],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        found = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-        if found:
-            return proc, found.group(1)
-    raise SystemExit("receiver did not start")
 
 
 def drain(registry: Registry, platform_db: str, platform_url: str) -> float:

@@ -339,7 +339,7 @@ def enroll(obj: Context, code: str, platform_url: str, ca_file: str | None) -> N
 
 @main.command()
 @click.option("--until-empty", is_flag=True, help="Keep retrying (with backoff) until nothing is left to send.")
-@click.option("--max-events", type=click.IntRange(1, 2000), default=500, show_default=True,
+@click.option("--max-events", type=click.IntRange(1, 2000), default=2000, show_default=True,
               help="Most events in one batch.")
 @click.pass_obj
 def send(obj: Context, until_empty: bool, max_events: int) -> None:
@@ -396,7 +396,7 @@ def agent() -> None:
               help="Seconds between scheduled sends. Default: 60 for hotels and overnight venues, 900 otherwise.")
 @click.option("--watch-interval", type=float, default=3.0, show_default=True,
               help="Seconds between looks for registrations made by other processes.")
-@click.option("--max-events", type=click.IntRange(1, 2000), default=500, show_default=True,
+@click.option("--max-events", type=click.IntRange(1, 2000), default=2000, show_default=True,
               help="Most events in one batch.")
 @click.pass_obj
 def agent_run(obj: Context, send_interval: float | None, watch_interval: float, max_events: int) -> None:

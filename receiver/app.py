@@ -33,7 +33,7 @@ from protocol.sealing import PERMIT_CHECK, CannotOpen, open_sealed
 from receiver.checks import LoadGate, RateLimiter, ReplayGuard, authenticate, read_body
 from receiver.enrollment import enroll
 from receiver.faults import BadFaultPlan, FaultPlan, Faults
-from receiver.ingest import open_batch, record_batch
+from receiver.ingest import join_parts, open_batch, record_batch
 from receiver.keyring import DEFAULT_OVERLAP, KeyRing
 from receiver.openapi import openapi_document
 from receiver.permits import permit_status
@@ -232,11 +232,22 @@ def _open(platform: Platform, key_id: str, suite: CipherSuite, body: bytes, purp
         raise Refusal.of(exc.code) from None
 
 
+# A sealed body this large (some 50 registrations) is shared between the checker processes: the uploader
+# sends one batch at a time, and one process checking it would leave the other cores idle.
+SHARED_CHECK_BODY = 16 * 1024
+
+
 async def _process_batch(platform: Platform, device_id: str, batch_id: str, key_id: str, suite: CipherSuite,
                          body: bytes, now: datetime) -> bytes:
     secret = platform.keys.secret_for(key_id, now)
-    opened = await platform.check(open_batch, secret, suite, body, device_id, batch_id, now,
-                                  platform.settings.max_plaintext)
+    parts = platform.settings.workers if len(body) >= SHARED_CHECK_BODY else 1
+    if parts > 1:
+        opened = join_parts(list(await asyncio.gather(*(
+            platform.check(open_batch, secret, suite, body, device_id, batch_id, now,
+                           platform.settings.max_plaintext, part, parts) for part in range(parts)))))
+    else:
+        opened = await platform.check(open_batch, secret, suite, body, device_id, batch_id, now,
+                                      platform.settings.max_plaintext)
     if isinstance(opened, str):
         raise Refusal.of(opened)
     return await platform.run(record_batch, platform.storage, platform.keys, device_id, opened, now)

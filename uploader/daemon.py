@@ -34,6 +34,7 @@ from agent.store.database import Store
 from agent.store.models import Event, Venue
 from uploader import lease
 from uploader.device import load_device
+from uploader.outbox import MAX_EVENTS
 from uploader.sender import Sender
 from uploader.transport import Transport
 
@@ -51,7 +52,7 @@ class DaemonSettings:
     watch_interval: float = WATCH_INTERVAL
     heartbeat_interval: float = HEARTBEAT_INTERVAL
     role: str = "daemon"
-    max_events: int = 500
+    max_events: int = MAX_EVENTS
     handle_signals: bool = True  # False inside the TUI, whose framework owns the terminal's signals
 
 

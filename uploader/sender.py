@@ -37,7 +37,7 @@ from protocol.refusals import Refusal
 from protocol.signatures import sign_request
 from uploader.backoff import Backoff
 from uploader.device import Device, save_device
-from uploader.outbox import MAX_EVENTS, abandon_batch, next_batch, note_attempt, record_answer
+from uploader.outbox import MAX_EVENTS, abandon_batch, next_batch, record_answer
 from uploader.transport import Answer, Transport, Unreachable
 
 log = logging.getLogger("dengji.uploader.sender")
@@ -79,8 +79,7 @@ class Sender:
         if pending is None:
             self._report(SenderReport(self._last_success, None, None, True if self._last_success else None))
             return Step("idle")
-        sealed = pending.sealed
-        note_attempt(self.store, sealed.batch_id, self.clock())
+        sealed = pending.sealed  # its attempt is counted: `next_batch` did in the same transaction
         self.attempts += 1
         headers = sign_request("POST", BATCHES_PATH, sealed.body, self.device.signing_key, self.device.device_id,
                                self.clock(), sealed.headers())
@@ -104,11 +103,11 @@ class Sender:
                                        "the platform's answer could not be verified; will retry"), reachable=True)
         if isinstance(statement, dict) and isinstance(statement.get("platform_key"), dict):
             self._learn_key(statement["platform_key"])
-        counts = record_answer(self.store, batch_id, receipts, answer.body, self.clock())
+        now = self.clock()
+        counts = record_answer(self.store, batch_id, receipts, answer.body, now, SenderReport(now, None, None, True))
         log.info("batch %s answered: %s", batch_id, " ".join(f"{k}={v}" for k, v in counts.items() if v))
         self.failures = 0
-        self._last_success = self.clock()
-        self._report(SenderReport(self._last_success, None, None, True))
+        self._last_success = now
         return Step("answered", receipts=counts)
 
     def _refused(self, batch_id: str, refusal: Refusal) -> Step:

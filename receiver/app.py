@@ -33,7 +33,7 @@ from protocol.sealing import PERMIT_CHECK, CannotOpen, open_sealed
 from receiver.checks import LoadGate, RateLimiter, ReplayGuard, authenticate, read_body
 from receiver.enrollment import enroll
 from receiver.faults import BadFaultPlan, FaultPlan, Faults
-from receiver.ingest import join_parts, open_batch, record_batch
+from receiver.ingest import join_parts, open_batch, record_batch, warm_up
 from receiver.keyring import DEFAULT_OVERLAP, KeyRing
 from receiver.openapi import openapi_document
 from receiver.permits import permit_status
@@ -89,7 +89,14 @@ class Platform:
     def _new_checkers(self) -> Executor:
         """Opening and checking is CPU work (the validators): in processes it uses every core."""
         if self.settings.workers > 0:
-            return ProcessPoolExecutor(self.settings.workers, mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(self.settings.workers, mp_context=multiprocessing.get_context("spawn"))
+            # The pool starts a process only when no started one is idle, and counts idleness by finished
+            # tasks: with batches sent one at a time, a second process was never started (measured: one
+            # checker busy, the other core idle). Tasks submitted together before any has finished start
+            # every process now, and each imports the validators before the first batch comes.
+            for _ in range(self.settings.workers):
+                pool.submit(warm_up)
+            return pool
         return ThreadPoolExecutor(2, thread_name_prefix="receiver-check")
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
@@ -232,15 +239,13 @@ def _open(platform: Platform, key_id: str, suite: CipherSuite, body: bytes, purp
         raise Refusal.of(exc.code) from None
 
 
-# A sealed body this large (some 50 registrations) is shared between the checker processes: the uploader
-# sends one batch at a time, and one process checking it would leave the other cores idle.
-SHARED_CHECK_BODY = 16 * 1024
-
-
 async def _process_batch(platform: Platform, device_id: str, batch_id: str, key_id: str, suite: CipherSuite,
                          body: bytes, now: datetime) -> bytes:
     secret = platform.keys.secret_for(key_id, now)
-    parts = platform.settings.workers if len(body) >= SHARED_CHECK_BODY else 1
+    # Every batch is shared between the checker processes: an uploader sends one batch at a time, and one
+    # process checking it would leave the other cores idle. Each opens the whole body (cheap next to the
+    # checks) and checks its slice of the events.
+    parts = platform.settings.workers
     if parts > 1:
         opened = join_parts(list(await asyncio.gather(*(
             platform.check(open_batch, secret, suite, body, device_id, batch_id, now,

@@ -205,6 +205,10 @@ def open_batch(secret: PlatformSecret, suite: CipherSuite, body: bytes, device_i
     return Opened(batch.batch_id, batch.dry_run, hashlib.sha256(plaintext).hexdigest(), items)
 
 
+def warm_up() -> None:
+    """Nothing: run in a new checker process, it has the process start and import this module's checks."""
+
+
 def join_parts(parts: list[Opened | str]) -> Opened | str:
     """The slices of one batch from `open_batch(..., part, parts)`, as one `Opened` (or the refusal)."""
     for opened in parts:

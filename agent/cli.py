@@ -23,6 +23,7 @@ from agent.i18n import Say, detect_lang
 
 if TYPE_CHECKING:
     from agent.registry import Registry
+    from agent.store.database import Store
     from agent.validation import Problem
 
 EXIT_REFUSED = 1
@@ -36,6 +37,7 @@ class Context:
     home: Path
     say: Say
     _registry: Registry | None = None
+    _store: Store | None = None
 
     def fail(self, message: str) -> NoReturn:
         click.echo(message, err=True)
@@ -45,20 +47,28 @@ class Context:
         """Open the store and the register (once per command)."""
         if self._registry is None:
             from agent.registry import Registry
-            from agent.store.database import StoreError
-            from agent.store.opening import open_store
             from agent.templates import TemplateError, check_templates
 
             try:
                 check_templates()
             except TemplateError as exc:
                 self.fail(str(exc))
+            self._registry = Registry(self.store(create=create))
+        return self._registry
+
+    def store(self, *, create: bool = False) -> Store:
+        """Open the store alone (once per command): all the uploader needs. The daemon stays without the
+        register's templates and validators, which it never uses, and the memory they take."""
+        if self._store is None:
+            from agent.store.database import StoreError
+            from agent.store.opening import open_store
+
             try:
-                store = open_store(self.home, create=create, prompt=_prompt_passphrase if sys.stdin.isatty() else None)
+                self._store = open_store(self.home, create=create,
+                                         prompt=_prompt_passphrase if sys.stdin.isatty() else None)
             except (StoreError, ConfigError) as exc:
                 self.fail(str(exc))
-            self._registry = Registry(store)
-        return self._registry
+        return self._store
 
     def problem_text(self, problem: Problem) -> str:
         where = f"{problem.field}: " if problem.field else ""
@@ -407,7 +417,7 @@ def agent_run(obj: Context, send_interval: float | None, watch_interval: float, 
     from uploader.daemon import Daemon, DaemonSettings
     from uploader.device import NotEnrolled
 
-    store = obj.registry().store
+    store = obj.store()
     configure_logging(obj.home)
     try:
         code = asyncio.run(Daemon(store, DaemonSettings(send_interval, watch_interval, max_events=max_events)).run())

@@ -72,6 +72,7 @@ class Sender:
         self.failures = 0
         self.attempts = 0
         self._last_success: datetime | None = None
+        self._reported: SenderReport | None = None
 
     async def step(self) -> Step:
         """Send (or resend) one batch and write down what became of it."""
@@ -108,6 +109,7 @@ class Sender:
         log.info("batch %s answered: %s", batch_id, " ".join(f"{k}={v}" for k, v in counts.items() if v))
         self.failures = 0
         self._last_success = now
+        self._reported = SenderReport(now, None, None, True)  # written with the receipts
         return Step("answered", receipts=counts)
 
     def _refused(self, batch_id: str, refusal: Refusal) -> Step:
@@ -154,7 +156,10 @@ class Sender:
         return True
 
     def _report(self, report: SenderReport) -> None:
-        save_sender_report(self.store, report)
+        # An idle sender reports the same thing every tick: written once, not a commit (an fsync) a tick.
+        if report != self._reported:
+            save_sender_report(self.store, report)
+            self._reported = report
 
 
 async def send_until_idle(sender: Sender, *, keep_trying: bool, sleep: Callable[[float], object] | None = None) -> Step:

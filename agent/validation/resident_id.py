@@ -76,8 +76,13 @@ def compact(number: str) -> str:
 
 def calc_check_digit(body: str) -> str:
     """The ISO 7064 MOD 11-2 check character for the first 17 digits."""
-    # map() multiplies in C; a generator expression cost a third of a registration check's time.
-    total = sum(map(operator.mul, map(int, body[:17]), _WEIGHTS))
+    head = body[:17]
+    if len(head) == 17 and head.isascii() and head.isdigit():
+        # The weights are 2**(17-i) mod 11, and 13 = 2 (mod 11): read in base 13, the digits sum
+        # d_i * 2**(16-i) (mod 11) in one C call. Measured: the multiplications were 6% of a registration
+        # check, on every registration on the agent and the platform.
+        return _CHECK_CHARACTERS[2 * int(head, 13) % 11]
+    total = sum(map(operator.mul, map(int, head), _WEIGHTS))
     return _CHECK_CHARACTERS[total % 11]
 
 

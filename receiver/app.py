@@ -105,11 +105,14 @@ class Platform:
 
     async def check(self, work: Callable[..., T], *args: Any) -> T:
         """CPU work without the database, in the checker processes (or threads)."""
+        checkers = self.checkers
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.checkers, functools.partial(work, *args))
+            return await asyncio.get_running_loop().run_in_executor(checkers, functools.partial(work, *args))
         except BrokenProcessPool:  # a worker died (killed, out of memory): start new ones, ask to retry
-            log.error("a checker process died; starting new ones")
-            self.checkers = self._new_checkers()
+            if self.checkers is checkers:  # the first of a batch's parts to fail replaces the pool
+                log.error("a checker process died; starting new ones")
+                checkers.shutdown(wait=False)
+                self.checkers = self._new_checkers()
             raise Refusal.of("platform.overloaded", retry_after=self.settings.overloaded_retry_after) from None
 
     def shutdown(self) -> None:

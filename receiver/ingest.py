@@ -5,7 +5,7 @@ The write path, in order:
 1. `open_batch`: open the seal, decompress, parse, run the content checks (`receiver.content`) and
    prepare each event's row. This is the costly part (the registration validators) and needs no
    database, so it runs outside the transaction, in worker processes when the server has them
-   (`serve --workers N`), which share a large batch between them in slices (`join_parts`);
+   (`serve --workers N`), which share each batch between them in slices (`join_parts`);
 2. `record_batch`, in one write transaction (one device's batches one at a time): the stored answer
    for (device, batch id) if any - the same plaintext gets the same answer verbatim, a different one
    `idempotency.key_reused` (422); the event ids already recorded (duplicates, across batches and

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlmodel import Session
 
 from agent.delivery import SenderReport, write_sender_report
@@ -61,7 +61,7 @@ class PendingBatch:
 
 def next_batch(store: Store, device: Device, max_events: int = MAX_EVENTS, max_bytes: int = MAX_BYTES,
                now: datetime | None = None) -> PendingBatch | None:
-    """The open batch, or a new one sealed from pending events; None when nothing waits.
+    """The first open batch, or a new one sealed from pending events; None when nothing waits.
 
     The attempt the batch is taken for is counted in the same transaction (before it is sent, so a crash
     mid-request still counts it). The rows are read and written with Core statements, a few per batch:
@@ -71,49 +71,84 @@ def next_batch(store: Store, device: Device, max_events: int = MAX_EVENTS, max_b
 
     def work(session: Session) -> PendingBatch | None:
         conn = session.connection()
-        open_batch = conn.execute(select(batches).where(batches.c.state == "open")
-                                  .order_by(batches.c.created_at).limit(1)).first()
-        if open_batch is not None:
-            conn.execute(update(batches).where(batches.c.batch_id == open_batch.batch_id)
+        first = _open_batches(conn)[:1]
+        if first:
+            batch = conn.execute(select(batches).where(batches.c.batch_id == first[0])).one()
+            conn.execute(update(batches).where(batches.c.batch_id == batch.batch_id)
                          .values(attempts=batches.c.attempts + 1, last_attempt_at=moment))
-            return PendingBatch(SealedBatch(open_batch.key_id, CipherSuite(open_batch.suite), open_batch.body,
-                                            open_batch.batch_id), open_batch.event_count, open_batch.attempts + 1)
-        rows = conn.execute(
-            select(outbox.c.event_seq, events.c.event_id, events.c.type, events.c.occurred_at,
-                   events.c.payload_sealed)
-            .join(events, events.c.seq == outbox.c.event_seq)
-            .where(outbox.c.state == OutboxState.PENDING.value)
-            .order_by(outbox.c.event_seq).limit(max_events)).all()
-        wire_events: list[WireEvent] = []
-        taken: list[int] = []
-        size = 0
-        for seq, event_id, event_type, occurred_at, payload_sealed in rows:
-            try:
-                text = store.vault.open(payload_sealed, "event.payload") or ""
-                data = json.loads(text)
-            except (VaultError, ValueError) as exc:
-                _quarantine(conn, seq, moment, type(exc).__name__)
-                continue
-            cost = len(text.encode()) + _ENVELOPE
-            if wire_events and size + cost > max_bytes:
-                break
-            wire_events.append(WireEvent(event_id, event_type, occurred_at.astimezone(CHINA_TIME).isoformat(), data))
-            taken.append(seq)
-            size += cost
-        if not wire_events:
-            return None
-        batch = Batch(device.device_id, str(uuid.uuid4()), tuple(wire_events))
-        sealed = seal_batch(batch, device.platform_key)
-        conn.execute(insert(batches).values(batch_id=batch.batch_id, state="open", key_id=sealed.key_id,
-                                            suite=sealed.suite.value, body=sealed.body,
-                                            event_count=len(wire_events), attempts=1, created_at=moment,
-                                            last_attempt_at=moment))
-        conn.execute(update(outbox).where(outbox.c.event_seq == bindparam("seq"))
-                     .values(state=OutboxState.IN_FLIGHT.value, batch_id=batch.batch_id, updated_at=moment),
-                     [{"seq": seq} for seq in taken])
-        return PendingBatch(sealed, len(wire_events), 1)
+            return PendingBatch(SealedBatch(batch.key_id, CipherSuite(batch.suite), batch.body, batch.batch_id),
+                                batch.event_count, batch.attempts + 1)
+        return _seal_pending(conn, store, device, max_events, max_bytes, moment, attempts=1)
 
     return store.write(work)
+
+
+def prepare_next(store: Store, device: Device, sending: str, max_events: int = MAX_EVENTS,
+                 max_bytes: int = MAX_BYTES, now: datetime | None = None) -> PendingBatch | None:
+    """Seal the batch that follows `sending` (the batch in flight) from the pending events, unless one
+    already waits; None when nothing does or nothing is pending.
+
+    The sender calls it while the platform works on `sending`, so that sealing a batch overlaps the
+    platform's checks instead of adding to them. Batches still go out one at a time, in the order of
+    their events (`next_batch` takes the open batch holding the earliest event), and `abandon_batch`
+    gives a prepared batch back with the one before it, so that resealed events never fall behind it.
+    """
+    moment = now or datetime.now(UTC)
+
+    def work(session: Session) -> PendingBatch | None:
+        conn = session.connection()
+        if _open_batches(conn) != [sending]:
+            return None
+        return _seal_pending(conn, store, device, max_events, max_bytes, moment, attempts=0)
+
+    return store.write(work)
+
+
+def _open_batches(conn: Connection) -> list[str]:
+    """The open batches in the order they must go: by the earliest event each holds."""
+    first_event = (select(func.min(outbox.c.event_seq)).where(outbox.c.batch_id == batches.c.batch_id)
+                   .scalar_subquery())
+    return list(conn.execute(select(batches.c.batch_id).where(batches.c.state == "open")
+                             .order_by(first_event, batches.c.created_at)).scalars())
+
+
+def _seal_pending(conn: Connection, store: Store, device: Device, max_events: int, max_bytes: int,
+                  moment: datetime, attempts: int) -> PendingBatch | None:
+    """A new batch sealed from the first pending events, stored open, its events marked in flight."""
+    rows = conn.execute(
+        select(outbox.c.event_seq, events.c.event_id, events.c.type, events.c.occurred_at,
+               events.c.payload_sealed)
+        .join(events, events.c.seq == outbox.c.event_seq)
+        .where(outbox.c.state == OutboxState.PENDING.value)
+        .order_by(outbox.c.event_seq).limit(max_events)).all()
+    wire_events: list[WireEvent] = []
+    taken: list[int] = []
+    size = 0
+    for seq, event_id, event_type, occurred_at, payload_sealed in rows:
+        try:
+            text = store.vault.open(payload_sealed, "event.payload") or ""
+            data = json.loads(text)
+        except (VaultError, ValueError) as exc:
+            _quarantine(conn, seq, moment, type(exc).__name__)
+            continue
+        cost = len(text.encode()) + _ENVELOPE
+        if wire_events and size + cost > max_bytes:
+            break
+        wire_events.append(WireEvent(event_id, event_type, occurred_at.astimezone(CHINA_TIME).isoformat(), data))
+        taken.append(seq)
+        size += cost
+    if not wire_events:
+        return None
+    batch = Batch(device.device_id, str(uuid.uuid4()), tuple(wire_events))
+    sealed = seal_batch(batch, device.platform_key)
+    conn.execute(insert(batches).values(batch_id=batch.batch_id, state="open", key_id=sealed.key_id,
+                                        suite=sealed.suite.value, body=sealed.body, event_count=len(wire_events),
+                                        attempts=attempts, created_at=moment,
+                                        last_attempt_at=moment if attempts else None))
+    conn.execute(update(outbox).where(outbox.c.event_seq == bindparam("seq"))
+                 .values(state=OutboxState.IN_FLIGHT.value, batch_id=batch.batch_id, updated_at=moment),
+                 [{"seq": seq} for seq in taken])
+    return PendingBatch(sealed, len(wire_events), attempts)
 
 
 def _quarantine(conn: Connection, seq: int, now: datetime, reason: str) -> None:
@@ -172,6 +207,8 @@ def record_answer(store: Store, batch_id: str, receipts: Sequence[Receipt], answ
             conn.execute(update(outbox).where(outbox.c.event_seq == entry["seq"]).values(**values))
         conn.execute(update(batches).where(batches.c.batch_id == batch_id)
                      .values(state="answered", answer=answer, answered_at=moment))
+        if missing:  # back to pending: a batch prepared after this one must not go before them
+            _give_back(conn, _open_batches(conn), moment)
         if report is not None:
             write_sender_report(session, report)
         return counts
@@ -180,7 +217,8 @@ def record_answer(store: Store, batch_id: str, receipts: Sequence[Receipt], answ
 
 
 def abandon_batch(store: Store, batch_id: str, now: datetime | None = None) -> int:
-    """Give a batch's events back to the queue, to be sealed again in a new batch.
+    """Give a batch's events back to the queue, to be sealed again in a new batch, with those of any open
+    batch after it (prepared while it was in flight): resealed, its events must still go first.
 
     For when the platform cannot take that body at all (its key was retired, the body is over its cap):
     the events are not lost, they travel again under a new batch id. Returns the number of events.
@@ -189,10 +227,19 @@ def abandon_batch(store: Store, batch_id: str, now: datetime | None = None) -> i
 
     def work(session: Session) -> int:
         conn = session.connection()
-        count = conn.execute(update(outbox).where(outbox.c.batch_id == batch_id,
-                                                  outbox.c.state == OutboxState.IN_FLIGHT.value)
-                             .values(state=OutboxState.PENDING.value, batch_id=None, updated_at=moment)).rowcount
-        conn.execute(update(batches).where(batches.c.batch_id == batch_id).values(state="resealed"))
-        return count
+        order = _open_batches(conn)
+        given_back = order[order.index(batch_id):] if batch_id in order else [batch_id]
+        return _give_back(conn, given_back, moment)
 
     return store.write(work)
+
+
+def _give_back(conn: Connection, batch_ids: list[str], moment: datetime) -> int:
+    """The in-flight events of these batches back to pending, the batches closed as `resealed`."""
+    count = 0
+    for batch_id in batch_ids:
+        count += conn.execute(update(outbox).where(outbox.c.batch_id == batch_id,
+                                                   outbox.c.state == OutboxState.IN_FLIGHT.value)
+                              .values(state=OutboxState.PENDING.value, batch_id=None, updated_at=moment)).rowcount
+        conn.execute(update(batches).where(batches.c.batch_id == batch_id).values(state="resealed"))
+    return count

@@ -3,11 +3,13 @@
 Order of work, each step one write transaction, so a crash between any two leaves a state the next
 start continues from without loss or duplication:
 
-1. `next_batch`: if a batch is open (sealed, maybe sent, not answered), return it unchanged - a retry
-   after a crash resends the identical bytes under the same idempotency key. Otherwise take pending
-   events in order (capped by count and bytes), seal them, store the sealed body, and mark the events
-   `in_flight` with the batch id - all in one transaction.
-2. (the request, outside any transaction)
+1. `next_batch`: if a batch is open (sealed, maybe sent, not answered), return the one holding the
+   earliest event, unchanged - a retry after a crash resends the identical bytes under the same
+   idempotency key. Otherwise take pending events in order (capped by count and bytes), seal them, store
+   the sealed body, and mark the events `in_flight` with the batch id - all in one transaction, which
+   also counts the attempt.
+2. (the request, outside any transaction; meanwhile `prepare_next` seals the following batch, so a
+   backlog drains at the platform's pace - at most one batch waits prepared)
 3. `record_answer`: write every receipt (`accepted`/`duplicate` -> sent, `rejected` -> rejected with the
    platform's code and message), keep the signed answer as proof, close the batch.
 

@@ -48,6 +48,7 @@ class Context:
     desk_operator: str = "owner"  # config `operator`: who works at this desk, named by every event it makes
     acting: Operator | None = None  # the operator whose PIN was checked, once accounts exist
     _registry: Registry | None = None
+    _store: Store | None = None
 
     def fail(self, message: str) -> NoReturn:
         click.echo(message, err=True)
@@ -67,18 +68,13 @@ class Context:
         if self._registry is None:
             from agent.operators import SYSTEM, has_operators
             from agent.registry import Registry
-            from agent.store.database import StoreError
-            from agent.store.opening import open_store
             from agent.templates import TemplateError, check_templates
 
             try:
                 check_templates()
             except TemplateError as exc:
                 self.fail(str(exc))
-            try:
-                store = open_store(self.home, create=create, prompt=_prompt_passphrase if sys.stdin.isatty() else None)
-            except (StoreError, ConfigError) as exc:
-                self.fail(str(exc))
+            store = self.store(create=create)
             if system:
                 self._registry = Registry(store, operator=SYSTEM)
             elif has_operators(store):
@@ -91,6 +87,20 @@ class Context:
                         "`dengji operator add NAME --owner`, or leave out --operator"))
                 self._registry = Registry(store, operator=self.desk_operator)
         return self._registry
+
+    def store(self, *, create: bool = False) -> Store:
+        """Open the store alone (once per command): all the uploader needs. The daemon stays without the
+        register's templates and validators, which it never uses, and the memory they take."""
+        if self._store is None:
+            from agent.store.database import StoreError
+            from agent.store.opening import open_store
+
+            try:
+                self._store = open_store(self.home, create=create,
+                                         prompt=_prompt_passphrase if sys.stdin.isatty() else None)
+            except (StoreError, ConfigError) as exc:
+                self.fail(str(exc))
+        return self._store
 
     def _log_in(self, store: Store) -> Operator:
         """Check the operator's PIN (a wrong one is counted and audited by the agent)."""
@@ -494,7 +504,7 @@ def status(obj: Context, as_json: bool) -> None:
     """Show what waits to be sent, what was sent or rejected, and how delivery went last."""
     from agent.delivery import delivery_state
 
-    state = delivery_state(obj.registry(system=True).store)
+    state = delivery_state(obj.store())
     if as_json:
         click.echo(json.dumps({
             "pending": state.pending, "in_flight": state.in_flight, "sent": state.sent,
@@ -700,7 +710,7 @@ def enroll(obj: Context, code: str, platform_url: str, ca_file: str | None) -> N
 
 @main.command()
 @click.option("--until-empty", is_flag=True, help="Keep retrying (with backoff) until nothing is left to send.")
-@click.option("--max-events", type=click.IntRange(1, 2000), default=500, show_default=True,
+@click.option("--max-events", type=click.IntRange(1, 2000), default=2000, show_default=True,
               help="Most events in one batch.")
 @click.pass_obj
 def send(obj: Context, until_empty: bool, max_events: int) -> None:
@@ -712,7 +722,7 @@ def send(obj: Context, until_empty: bool, max_events: int) -> None:
     from uploader.sender import Sender, Step, send_until_idle
     from uploader.transport import Transport
 
-    store = obj.registry(system=True).store
+    store = obj.store()
     try:
         device = load_device(store)
     except NotEnrolled as exc:
@@ -864,7 +874,7 @@ def agent() -> None:
               help="Seconds between scheduled sends. Default: 60 for hotels and overnight venues, 900 otherwise.")
 @click.option("--watch-interval", type=float, default=3.0, show_default=True,
               help="Seconds between looks for registrations made by other processes.")
-@click.option("--max-events", type=click.IntRange(1, 2000), default=500, show_default=True,
+@click.option("--max-events", type=click.IntRange(1, 2000), default=2000, show_default=True,
               help="Most events in one batch.")
 @click.option("--lease-seconds", type=click.FloatRange(1, 3600), default=30, show_default=True,
               help="How long a sender that died keeps the others waiting. Use the same value at every desk.")
@@ -882,7 +892,7 @@ def agent_run(obj: Context, send_interval: float | None, watch_interval: float, 
     from uploader.daemon import Daemon, DaemonSettings
     from uploader.device import NotEnrolled
 
-    store = obj.registry(system=True).store
+    store = obj.store()
     configure_logging(obj.home)
     settings = DaemonSettings(send_interval, watch_interval, max_events=max_events,
                               lease_ttl=timedelta(seconds=lease_seconds))
@@ -1187,7 +1197,7 @@ def audit_verify(obj: Context, anchor: str | None, as_json: bool) -> None:
     """Prove the trail is intact: exit 0, or 1 naming the first entry that was altered or removed."""
     from agent.audit import verify
 
-    verdict = verify(obj.registry(system=True).store, _anchor(anchor))
+    verdict = verify(obj.store(), _anchor(anchor))
     say = obj.say
     if as_json:
         broken = verdict.broken
@@ -1220,7 +1230,7 @@ def audit_list(obj: Context, last: int, registration_id: int | None, as_json: bo
     """Show entries, oldest first: number, time, operator, action, registration, details."""
     from agent.audit import entries
 
-    store = obj.registry(system=True).store
+    store = obj.store()
     rows = entries(store, registration_id=registration_id) if registration_id is not None else entries(store, last=last)
     if as_json:
         click.echo(json.dumps([e.as_dict() for e in rows], ensure_ascii=False, indent=2))
@@ -1244,7 +1254,7 @@ def retention(obj: Context, days: int | None) -> None:
     from agent.retention import RetentionError, retention_days, set_retention_days
 
     if days is None:
-        current = retention_days(obj.registry(system=True).store)
+        current = retention_days(obj.store())
         click.echo(obj.say(f"保存期限: {current} 天", f"retention period: {current} days"))
         return
     registry = obj.registry()
@@ -1268,7 +1278,7 @@ def purge(obj: Context, dry_run: bool, as_json: bool) -> None:
     from agent.retention import plan, purge as run_purge
 
     if dry_run:
-        done = plan(obj.registry(system=True).store)
+        done = plan(obj.store())
     else:
         registry = obj.registry()
         done = run_purge(registry.store, operator=registry.operator)

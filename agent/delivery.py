@@ -82,19 +82,21 @@ class SenderReport:
 
 
 def save_sender_report(store: Store, report: SenderReport) -> None:
+    store.write(lambda session: write_sender_report(session, report))
+
+
+def write_sender_report(session: Session, report: SenderReport) -> None:
+    """`save_sender_report` inside a transaction the caller holds (the uploader's, writing receipts back:
+    one commit per answered batch instead of two)."""
     value = json.dumps({
         "last_success": report.last_success.isoformat() if report.last_success else None,
         "last_error": report.last_error,
         "next_attempt": report.next_attempt.isoformat() if report.next_attempt else None,
         "platform_reachable": report.platform_reachable,
     }).encode()
-
-    def work(session: Session) -> None:
-        row = session.get(Meta, _REPORT_KEY) or Meta(key=_REPORT_KEY, value=b"")
-        row.value = value
-        session.add(row)
-
-    store.write(work)
+    row = session.get(Meta, _REPORT_KEY) or Meta(key=_REPORT_KEY, value=b"")
+    row.value = value
+    session.add(row)
 
 
 def load_sender_report(store: Store) -> SenderReport:

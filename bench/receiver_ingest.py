@@ -18,17 +18,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import signal
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import aiohttp
 import sqlalchemy
+from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from agent.domain import CHINA_TIME, EventType, VenueKind
@@ -69,19 +72,65 @@ def build_batches(mix: str, count: int, size: int) -> tuple[list[list[Event]], l
     return [warm_up[k:k + size] for k in range(0, len(warm_up), size)], timed
 
 
-async def run(url: str, batches: int, size: int, mix: str, concurrency: int, workers: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and all its descendants so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += cpu_seconds(int(child))
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return total
+
+
+@dataclass
+class Figures:
+    rate: float  # events/s, wall clock
+    server_cpu: float  # CPU seconds per event, the server and its checker processes
+    client_cpu: float  # CPU seconds per event, this process (signing requests, verifying receipts)
+
+
+async def sink(request: web.Request) -> web.Response:
+    """The baseline's server: reads the body, answers at once."""
+    await request.read()
+    return web.Response(text="{}")
+
+
+async def serve_sink() -> None:
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_post("/v1/batches", sink)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    print(f"sink listening on http://{host}:{port}", flush=True)
+    await asyncio.Event().wait()  # until SIGTERM
+
+
+async def start(*command: str) -> tuple[asyncio.subprocess.Process, str]:
+    """A server process and its base URL, from the line it prints when it listens."""
+    server = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+    assert server.stdout is not None
+    line = (await asyncio.wait_for(server.stdout.readline(), 60)).decode()
+    return server, line.split("listening on ")[1].split()[0]
+
+
+async def run(url: str, batches: int, size: int, mix: str, concurrency: int, workers: int,
+              baseline: bool = False) -> Figures:
     storage = Storage(url)
     from receiver.keyring import ensure_keys
 
     ensure_keys(storage, datetime.now(timezone.utc))
     code = issue_code(storage, "压测旅馆", VenueKind.HOTEL, datetime.now(timezone.utc))
     storage.close()
-    server = await asyncio.create_subprocess_exec(
-        str(SCRIPT), "serve", "--port", "0", "--db", url, "--rate", "1000000", "--burst", "1000000",
-        "--max-in-flight", "1000", "--workers", str(workers), stdout=asyncio.subprocess.PIPE)
+    server, base = await start(str(SCRIPT), "serve", "--port", "0", "--db", url, "--rate", "1000000", "--burst",
+                               "1000000", "--max-in-flight", "1000", "--workers", str(workers))
+    sink_server = None
     try:
-        line = (await asyncio.wait_for(server.stdout.readline(), 60)).decode()
-        base = line.split("listening on ")[1].split()[0]
         key = generate_device_key()
         async with aiohttp.ClientSession() as session:
             async with session.post(base + ENROLL_PATH, json=enroll_request(
@@ -104,21 +153,36 @@ async def run(url: str, batches: int, size: int, mix: str, concurrency: int, wor
                 if refused:
                     raise SystemExit(f"{len(refused)} events not accepted, e.g. {refused[0].problem}")
 
+            async def post_only(item: SealedBatch) -> None:
+                headers = sign_request("POST", "/v1/batches", item.body, key, enrollment.device_id,
+                                       datetime.now(timezone.utc), item.headers())
+                async with session.post(base + "/v1/batches", data=item.body, headers=headers) as resp:
+                    await resp.read()
+
             for item in warm:
                 await send(item)
+            target = server
+            if baseline:  # the same signed requests with the same bodies, to a server that only reads them
+                sink_server, base = await start(sys.executable, __file__, "--serve-sink")
+                target = sink_server
             queue = list(timed)
+            server_cpu, client_cpu = cpu_seconds(target.pid), time.process_time()
             started = time.perf_counter()
 
             async def worker() -> None:
                 while queue:
-                    await send(queue.pop(0))
+                    await (post_only if baseline else send)(queue.pop(0))
 
             await asyncio.gather(*(worker() for _ in range(concurrency)))
             elapsed = time.perf_counter() - started
-        return batches * size / elapsed
+            events = batches * size
+            return Figures(events / elapsed, (cpu_seconds(target.pid) - server_cpu) / events,
+                           (time.process_time() - client_cpu) / events)
     finally:
-        server.send_signal(signal.SIGTERM)
-        await server.wait()
+        for process in (server, sink_server):
+            if process is not None:
+                process.send_signal(signal.SIGTERM)
+                await process.wait()
 
 
 def main() -> None:
@@ -129,7 +193,10 @@ def main() -> None:
     parser.add_argument("--mix", choices=["hotel", "registrations", "departures"], default="hotel")
     parser.add_argument("--concurrency", type=int, default=2, help="batches in flight at once")
     parser.add_argument("--workers", type=int, default=2, help="the server's checker processes (serve --workers)")
+    parser.add_argument("--serve-sink", action="store_true", help=argparse.SUPPRESS)  # the baseline's server
     args = parser.parse_args()
+    if args.serve_sink:
+        return asyncio.run(serve_sink())
     folder = None
     url, schema = args.db, None
     if url is None:
@@ -143,10 +210,17 @@ def main() -> None:
         url = make_url(normalise_url(url)).update_query_dict(
             {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
     try:
-        rate = asyncio.run(run(url, args.batches, args.size, args.mix, args.concurrency, args.workers))
+        figures = asyncio.run(run(url, args.batches, args.size, args.mix, args.concurrency, args.workers))
+        base = asyncio.run(run(url, args.batches, args.size, args.mix, args.concurrency, args.workers, True))
         kind = "SQLite" if schema is None else "PostgreSQL"
-        print(f"{kind}: {rate:,.0f} events/s ({args.batches} batches of {args.size}, mix {args.mix}, "
-              f"{args.concurrency} in flight, {args.workers} checker processes)")
+        print(f"{kind}: {figures.rate:,.0f} events/s ({args.batches} batches of {args.size}, mix {args.mix}, "
+              f"{args.concurrency} in flight, {args.workers} checker processes)   baseline {base.rate:,.0f} "
+              f"events/s (same signed requests to a sink that only reads them)   ratio {base.rate / figures.rate:.1f}x")
+        cores = os.cpu_count() or 1
+        cpu = figures.server_cpu + figures.client_cpu
+        print(f"CPU per event: server {figures.server_cpu * 1e6:.0f} us (checkers included), client "
+              f"{figures.client_cpu * 1e6:.0f} us; {cores} idle cores would allow at most "
+              f"{cores / cpu:,.0f} events/s")
     finally:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)

@@ -3,8 +3,8 @@
     .venv/bin/python bench/uploader_figures.py [--events 100000] [--idle-seconds 60]
 
 - drain: `--events` registrations waiting in a venue's outbox are sent by the real `Sender` (read, seal,
-  sign, POST, verify receipts, write them back) to a `dengji-receiver serve` process on 127.0.0.1 with
-  SQLite. Baseline, same run: read the same rows and POST the same bytes, in the same batches, to a sink
+  sign, POST, verify receipts, write them back) to a `dengji-receiver serve --workers <cores>` process
+  on 127.0.0.1 with SQLite. Baseline, same run: read the same rows and POST the same bytes, in the same batches, to a sink
   on 127.0.0.1 that only reads the body - no sealing, signing, validation or bookkeeping. Targets:
   >= 10,000 events/s and within 3x of the baseline.
 - idle: `dengji agent run` with nothing to send, its watch and send ticks sped up so that `--idle-seconds`
@@ -43,6 +43,7 @@ from agent.store.opening import open_store  # noqa: E402
 from agent.validation.registration import check_registration  # noqa: E402
 from uploader.device import load_device  # noqa: E402
 from uploader.enrollment import enroll  # noqa: E402
+from uploader.outbox import MAX_EVENTS  # noqa: E402
 from uploader.sender import Sender, send_until_idle  # noqa: E402
 from uploader.transport import Transport  # noqa: E402
 
@@ -50,7 +51,8 @@ BIN = Path(sys.executable).parent
 
 
 def start_receiver(db: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([str(BIN / "dengji-receiver"), "serve", "--port", "0", "--db", db],
+    proc = subprocess.Popen([str(BIN / "dengji-receiver"), "serve", "--port", "0", "--db", db, "--workers",
+                             str(os.cpu_count() or 1)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -137,7 +139,7 @@ def bench_drain(root: Path, count: int) -> None:
         counts = registry.outbox_counts()
         assert counts["sent"] == count, counts
         rate = count / elapsed
-        base = asyncio.run(baseline(str(registry.store.engine.url.database), count, 500))
+        base = asyncio.run(baseline(str(registry.store.engine.url.database), count, MAX_EVENTS))
         print(f"drain {count:,} events end to end: {rate:9,.0f} events/s ({elapsed:.1f} s)   "
               f"baseline {base:9,.0f} events/s   ratio {base / rate:5.1f}x")
         registry.store.dispose()
@@ -160,13 +162,26 @@ def switches(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_idle(root: Path, seconds: float) -> None:
     home = root / "venue"  # enrolled by bench_drain, nothing left to send
-    floor = subprocess.Popen([sys.executable, "-c", "import sqlmodel, aiohttp, apscheduler, keyring, cryptography,"
-                              " time; time.sleep(30)"])
-    time.sleep(3)  # let the bare interpreter finish importing before reading its RSS
-    floor_kib = rss_kib(floor.pid)
-    floor.kill()
+    def floor_rss(modules: str) -> int:
+        floor = subprocess.Popen([sys.executable, "-c", f"import {modules}, time; time.sleep(30)"])
+        time.sleep(3)  # let the bare interpreter finish importing before reading its RSS
+        kib = rss_kib(floor.pid)
+        floor.kill()
+        return kib
+
+    stack = "sqlmodel, aiohttp, apscheduler, keyring, cryptography"
+    floor_kib = floor_rss(stack)
+    # `import cryptography` alone loads none of its native code; the protocol's primitives (HPKE, Ed25519)
+    # load the Rust bindings, which any use of the library does.
+    native_kib = floor_rss(stack + ", cryptography.hazmat.primitives.hpke")
     tick = 3 * seconds / 3600  # an hour of 3-second ticks within `seconds`
     env = {**os.environ, "DENGJI_HOME": str(home)}
     fast = subprocess.Popen([str(BIN / "dengji"), "agent", "run", "--watch-interval", f"{tick}", "--send-interval",
@@ -180,14 +195,17 @@ def bench_idle(root: Path, seconds: float) -> None:
     normal = subprocess.Popen([str(BIN / "dengji"), "agent", "run"], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     time.sleep(5)
-    before = switches(normal.pid)
+    before, cpu_before = switches(normal.pid), cpu_seconds(normal.pid)
     time.sleep(60)
     per_minute = switches(normal.pid) - before
+    cpu_per_minute = cpu_seconds(normal.pid) - cpu_before
     normal.terminate()
     normal.wait(10)
     print(f"idle daemon RSS: {start_kib / 1024:.1f} MiB after start, {end_kib / 1024:.1f} MiB after an hour of ticks"
-          f"   import floor {floor_kib / 1024:.1f} MiB   ratio {end_kib / floor_kib:.2f}x")
-    print(f"idle daemon at normal intervals: {per_minute} voluntary context switches per minute")
+          f"   import floor {floor_kib / 1024:.1f} MiB   ratio {end_kib / floor_kib:.2f}x"
+          f"   (floor with cryptography's bindings loaded {native_kib / 1024:.1f} MiB, ratio {end_kib / native_kib:.2f}x)")
+    print(f"idle daemon at normal intervals: {per_minute} voluntary context switches per minute, "
+          f"{cpu_per_minute * 1000:.0f} ms CPU per minute ({cpu_per_minute / 60:.2%} of a core)")
 
 
 def main() -> None:

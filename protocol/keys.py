@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import secrets
 from collections.abc import Mapping
@@ -225,8 +226,9 @@ class ReceiptKey:
     key_id: str
     private: bytes
 
-    @property
+    @functools.cached_property
     def signer(self) -> ed25519.Ed25519PrivateKey:
+        # Built once: deriving the key object costs more than a signature, and every batch answer signs.
         return ed25519.Ed25519PrivateKey.from_private_bytes(self.private)
 
     def public_text(self) -> str:

@@ -29,7 +29,9 @@ from protocol.messages import Batch
 
 BATCH = "batch"
 PERMIT_CHECK = "permit-check"
-COMPRESSION_LEVEL = 6
+# Sealing is on a backlog drain's path: 2000 registrations compress in 7.5 ms at level 1, 20.8 ms at 6,
+# for 17% more bytes.
+COMPRESSION_LEVEL = 1
 MAX_PLAINTEXT = 64 * 1024 * 1024  # decompression stops here: a small body must not inflate without end
 
 

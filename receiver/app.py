@@ -33,7 +33,7 @@ from protocol.sealing import PERMIT_CHECK, CannotOpen, open_sealed
 from receiver.checks import LoadGate, RateLimiter, ReplayGuard, authenticate, read_body
 from receiver.enrollment import enroll
 from receiver.faults import BadFaultPlan, FaultPlan, Faults
-from receiver.ingest import open_batch, record_batch
+from receiver.ingest import join_parts, open_batch, record_batch, warm_up
 from receiver.keyring import DEFAULT_OVERLAP, KeyRing
 from receiver.openapi import openapi_document
 from receiver.permits import permit_status
@@ -89,7 +89,14 @@ class Platform:
     def _new_checkers(self) -> Executor:
         """Opening and checking is CPU work (the validators): in processes it uses every core."""
         if self.settings.workers > 0:
-            return ProcessPoolExecutor(self.settings.workers, mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(self.settings.workers, mp_context=multiprocessing.get_context("spawn"))
+            # The pool starts a process only when no started one is idle, and counts idleness by finished
+            # tasks: with batches sent one at a time, a second process was never started (measured: one
+            # checker busy, the other core idle). Tasks submitted together before any has finished start
+            # every process now, and each imports the validators before the first batch comes.
+            for _ in range(self.settings.workers):
+                pool.submit(warm_up)
+            return pool
         return ThreadPoolExecutor(2, thread_name_prefix="receiver-check")
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
@@ -98,11 +105,14 @@ class Platform:
 
     async def check(self, work: Callable[..., T], *args: Any) -> T:
         """CPU work without the database, in the checker processes (or threads)."""
+        checkers = self.checkers
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.checkers, functools.partial(work, *args))
+            return await asyncio.get_running_loop().run_in_executor(checkers, functools.partial(work, *args))
         except BrokenProcessPool:  # a worker died (killed, out of memory): start new ones, ask to retry
-            log.error("a checker process died; starting new ones")
-            self.checkers = self._new_checkers()
+            if self.checkers is checkers:  # the first of a batch's parts to fail replaces the pool
+                log.error("a checker process died; starting new ones")
+                checkers.shutdown(wait=False)
+                self.checkers = self._new_checkers()
             raise Refusal.of("platform.overloaded", retry_after=self.settings.overloaded_retry_after) from None
 
     def shutdown(self) -> None:
@@ -235,8 +245,17 @@ def _open(platform: Platform, key_id: str, suite: CipherSuite, body: bytes, purp
 async def _process_batch(platform: Platform, device_id: str, batch_id: str, key_id: str, suite: CipherSuite,
                          body: bytes, now: datetime) -> bytes:
     secret = platform.keys.secret_for(key_id, now)
-    opened = await platform.check(open_batch, secret, suite, body, device_id, batch_id, now,
-                                  platform.settings.max_plaintext)
+    # Every batch is shared between the checker processes: an uploader sends one batch at a time, and one
+    # process checking it would leave the other cores idle. Each opens the whole body (cheap next to the
+    # checks) and checks its slice of the events.
+    parts = platform.settings.workers
+    if parts > 1:
+        opened = join_parts(list(await asyncio.gather(*(
+            platform.check(open_batch, secret, suite, body, device_id, batch_id, now,
+                           platform.settings.max_plaintext, part, parts) for part in range(parts)))))
+    else:
+        opened = await platform.check(open_batch, secret, suite, body, device_id, batch_id, now,
+                                      platform.settings.max_plaintext)
     if isinstance(opened, str):
         raise Refusal.of(opened)
     return await platform.run(record_batch, platform.storage, platform.keys, device_id, opened, now)

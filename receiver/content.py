@@ -10,9 +10,8 @@ transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from agent.domain import CHINA_TIME, EventType
 from agent.validation.problems import Problem, Severity
@@ -22,9 +21,9 @@ from protocol.messages import Event, check_event_shape, parse_date, parse_time, 
 REGISTERING = {EventType.REGISTERED, EventType.UPDATED, EventType.CORRECTED}
 
 
-@dataclass(frozen=True)
-class Checked:
-    """One event after its content checks: a problem, or the facts the registration rules need."""
+class Checked(NamedTuple):
+    """One event after its content checks: a problem, or the facts the registration rules need.
+    A tuple: it crosses from the checker processes, 500 to 2000 a batch."""
 
     problem: Problem | None
     arrived_at: datetime | None = None

@@ -2,9 +2,10 @@
 
 The write path, in order:
 
-1. `open_batch`: open the seal, decompress, parse, and run the content checks (`receiver.content`). This
-   is the costly part (the registration validators) and needs no database, so it runs outside the
-   transaction, in worker processes when the server has them (`serve --workers N`);
+1. `open_batch`: open the seal, decompress, parse, run the content checks (`receiver.content`) and
+   prepare each event's row. This is the costly part (the registration validators) and needs no
+   database, so it runs outside the transaction, in worker processes when the server has them
+   (`serve --workers N`), which share each batch between them in slices (`join_parts`);
 2. `record_batch`, in one write transaction (one device's batches one at a time): the stored answer
    for (device, batch id) if any - the same plaintext gets the same answer verbatim, a different one
    `idempotency.key_reused` (422); the event ids already recorded (duplicates, across batches and
@@ -23,14 +24,14 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
 from agent.domain import EventType
 from agent.validation.problems import Problem
 from protocol.keys import CipherSuite, PlatformSecret
-from protocol.messages import Batch, Event, MalformedMessage, Receipt, ReceiptStatus, parse_batch
+from protocol.messages import Event, MalformedMessage, Receipt, ReceiptStatus, parse_batch
 from protocol.receipts import receipts_statement, signed_json
 from protocol.refusals import Refusal
 from protocol.sealing import BATCH, CannotOpen, open_sealed
@@ -49,6 +50,9 @@ UNIT_NOT_FILED = Problem(
     "unit.not_filed", "这个房间/单元没有在公安机关备案，请核对房间号，或先到派出所办理备案。",
     "This unit is not on file with the police station: check the unit, or file it at the station first.",
     "unit")
+_EVENT_TYPES = {kind.value: kind for kind in EventType}
+_to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder, not one per event
+
 ID_CONFLICT = Problem(
     "event.id_conflict", "事件编号已被另一台设备使用，请生成新的事件编号。",
     "Another device already used this event id; generate a new one.", "event_id")
@@ -68,105 +72,135 @@ class _Registration:
     changed: bool = False
 
 
-def _decide(storage: Storage, conn: Connection, device_id: str, batch: Batch, checks: list[Checked],
-            now: datetime) -> tuple[list[Receipt | None], list[Event], dict[str, _Registration]]:
+def _decide(storage: Storage, conn: Connection, device_id: str, items: list[Item],
+            now: datetime) -> tuple[list[Receipt | None], list[Item], dict[str, _Registration]]:
     """Receipts for the events that are not accepted (None where accepted), the events to record,
     and the registrations as they stand after the batch."""
     # An id with control characters was never stored (its shape check refuses it), so it is not looked
     # up either: PostgreSQL refuses a NUL even inside a query.
-    ids = [event.event_id for event in batch.events if event.event_id.isprintable()]
+    ids = [item.event_id for item in items if item.event_id.isprintable()]
     known = storage.known_events(conn, ids)
-    registration_ids = sorted({event.data["registration_id"] for event, checked in zip(batch.events, checks)
-                               if checked.problem is None and isinstance(event.data, dict)
-                               and isinstance(event.data.get("registration_id"), str)})
-    state = {rid: _Registration(row.arrived_at, row.departed_at, bool(row.cancelled), row.last_event_id)
-             for rid, row in storage.registrations_of(conn, device_id, registration_ids).items()}
+    registration_ids = sorted({item.registration_id for item in items
+                               if item.checked.problem is None and item.registration_id is not None})
+    state = {rid: _Registration(arrived_at, departed_at, bool(cancelled), last_event_id)
+             for rid, arrived_at, departed_at, cancelled, last_event_id
+             in storage.registrations_of(conn, device_id, registration_ids)}
     filed = storage.filed_units_of(conn, device_id)
     receipts: list[Receipt | None] = []
-    accepted: list[Event] = []
+    accepted: list[Item] = []
     first: dict[str, Receipt | None] = {}  # an id twice in one batch: the second shares the first's fate
-    for event, checked in zip(batch.events, checks):
-        if known.get(event.event_id) == device_id or first.get(event.event_id, ...) is None:
-            receipts.append(Receipt(event.event_id, ReceiptStatus.DUPLICATE))
+    for item in items:
+        event_id = item.event_id
+        if known.get(event_id) == device_id or first.get(event_id, ...) is None:
+            receipts.append(Receipt(event_id, ReceiptStatus.DUPLICATE))
             continue
-        if event.event_id in first:
-            receipts.append(first[event.event_id])
+        if event_id in first:
+            receipts.append(first[event_id])
             continue
-        problem = ID_CONFLICT if event.event_id in known else checked.problem
-        if problem is None and filed and event.type in _NAMES_A_UNIT and event.data.get("unit") not in filed:
+        problem = ID_CONFLICT if event_id in known else item.checked.problem
+        if problem is None and filed and item.type in _NAMES_A_UNIT and item.unit not in filed:
             problem = UNIT_NOT_FILED
         if problem is None:
-            problem = _apply(event, checked, state, now)
-        receipt = Receipt(event.event_id, ReceiptStatus.REJECTED, problem) if problem is not None else None
-        first[event.event_id] = receipt
+            problem = _apply(item, state, now)
+        receipt = Receipt(event_id, ReceiptStatus.REJECTED, problem) if problem is not None else None
+        first[event_id] = receipt
         receipts.append(receipt)
         if receipt is None:
-            accepted.append(event)
+            accepted.append(item)
     return receipts, accepted, state
 
 
-def _apply(event: Event, checked: Checked, state: dict[str, _Registration], now: datetime) -> Problem | None:
+def _apply(item: Item, state: dict[str, _Registration], now: datetime) -> Problem | None:
     """Apply one valid event to the registrations it concerns; a problem if the records forbid it."""
-    kind = EventType(event.type)
+    kind = _EVENT_TYPES[item.type]
     if kind is EventType.NO_ARRIVALS:
         return None
-    rid = event.data["registration_id"]
+    rid = item.registration_id
+    assert rid is not None  # the shape check requires one of every other event type
     current = state.get(rid)
     live = current is not None and not current.cancelled
-    arrived = iso(checked.arrived_at) if checked.arrived_at is not None else None
-    departed = iso(checked.departed_at) if checked.departed_at is not None else None
+    arrived, departed = item.arrived_at, item.departed_at
     if kind is EventType.REGISTERED:
         if live:
             return REGISTRATION_EXISTS
-        state[rid] = _Registration(arrived, departed, False, event.event_id, changed=True)
+        state[rid] = _Registration(arrived, departed, False, item.event_id, changed=True)
         return None
     if kind is EventType.CORRECTED:
         state[rid] = _Registration(arrived or (current.arrived_at if current else None),
                                    departed or (current.departed_at if current else None), False,
-                                   event.event_id, changed=True)
+                                   item.event_id, changed=True)
         return None
     if not live:
         return UNKNOWN_REGISTRATION
     assert current is not None
     if kind is EventType.DEPARTED:
-        assert checked.departed_at is not None
+        assert item.checked.departed_at is not None
         arrival = datetime.fromisoformat(current.arrived_at) if current.arrived_at else None
-        problem = check_departure_rule(arrival, checked.departed_at, now)
+        problem = check_departure_rule(arrival, item.checked.departed_at, now)
         if problem is not None:
             return problem
-        current.departed_at = iso(checked.departed_at)
+        current.departed_at = departed
     elif kind is EventType.UPDATED:
         current.arrived_at = arrived or current.arrived_at
         current.departed_at = departed or current.departed_at
     elif kind is EventType.CANCELLED:
         current.cancelled = True
-    current.last_event_id = event.event_id
+    current.last_event_id = item.event_id
     current.changed = True
     return None
 
 
-def _event_row(event: Event, device_id: str, batch_id: str, received_at: str) -> tuple[Any, ...]:
+class Item(NamedTuple):
+    """One event of an opened batch, as the write transaction needs it: the content checks' verdict, and
+    what would be stored, prepared in the checker process so that the transaction (one at a time, the
+    platform's narrowest point) only decides and writes. A tuple: it crosses the process boundary."""
+
+    event_id: str
+    type: Any
+    checked: Checked
+    registration_id: str | None = None  # the data's, when it is a string
+    row: tuple[Any, ...] | None = None  # the event row to insert (EVENT_COLUMNS), when the checks passed
+    arrived_at: str | None = None  # as stored (`iso`), when the event carries one
+    departed_at: str | None = None
+    unit: str | None = None  # the data's, for the check against the units a venue filed
+
+
+
+def _item(event: Event, checked: Checked, device_id: str, batch_id: str, received_at: str) -> Item:
     data = event.data
-    return (event.event_id, device_id, batch_id, event.type, event.occurred_at, data.get("registration_id"),
-            json.dumps(data, ensure_ascii=False, separators=(",", ":")), received_at)
+    rid = data.get("registration_id") if isinstance(data, dict) else None
+    rid = rid if isinstance(rid, str) else None
+    unit = data.get("unit") if isinstance(data, dict) else None
+    if checked.problem is not None:
+        return Item(event.event_id, event.type, checked, rid)
+    row = (event.event_id, device_id, batch_id, event.type, event.occurred_at, data.get("registration_id"),
+           _to_json(data), received_at)
+    return Item(event.event_id, event.type, checked, rid, row,
+                iso(checked.arrived_at) if checked.arrived_at is not None else None,
+                iso(checked.departed_at) if checked.departed_at is not None else None, unit)
 
 
 @dataclass(frozen=True)
 class Opened:
-    """A batch opened and checked, ready to be recorded."""
+    """A batch opened and checked (or a slice of its events), ready to be recorded."""
 
-    batch: Batch
+    batch_id: str
+    dry_run: bool
     digest: str  # SHA-256 of the plaintext: the same batch id must come back with the same content
-    checks: list[Checked]
+    items: list[Item]
 
 
 _secrets: dict[str, PlatformSecret] = {}  # per process: keeps each key's built key objects
 
 
 def open_batch(secret: PlatformSecret, suite: CipherSuite, body: bytes, device_id: str, batch_id: str,
-               now: datetime, max_plaintext: int) -> Opened | str:
+               now: datetime, max_plaintext: int, part: int = 0, parts: int = 1) -> Opened | str:
     """Open, parse and check a sealed batch: an `Opened`, or the refusal code (a plain value, so that
-    the answer crosses a process boundary)."""
+    the answer crosses a process boundary).
+
+    With `parts` > 1, only the `part`-th of `parts` contiguous slices of the events is checked: the
+    checker processes share one batch (opening it is cheap next to checking its events), and
+    `join_parts` puts the slices back together in order."""
     secret = _secrets.setdefault(secret.key_id, secret)
     try:
         plaintext = open_sealed(body, secret, suite, BATCH, device_id, max_plaintext)
@@ -175,37 +209,57 @@ def open_batch(secret: PlatformSecret, suite: CipherSuite, body: bytes, device_i
         return exc.code
     if batch.device_id != device_id or batch.batch_id != batch_id:
         return "batch.mismatch"
-    return Opened(batch, hashlib.sha256(plaintext).hexdigest(), [check_event(event, now) for event in batch.events])
+    events = batch.events
+    if parts > 1:
+        size = -(-len(events) // parts)
+        events = events[part * size:(part + 1) * size]
+    received_at = iso(now)
+    items = [_item(event, check_event(event, now), device_id, batch_id, received_at) for event in events]
+    return Opened(batch.batch_id, batch.dry_run, hashlib.sha256(plaintext).hexdigest(), items)
+
+
+def warm_up() -> None:
+    """Nothing: run in a new checker process, it has the process start and import this module's checks."""
+
+
+def join_parts(parts: list[Opened | str]) -> Opened | str:
+    """The slices of one batch from `open_batch(..., part, parts)`, as one `Opened` (or the refusal)."""
+    for opened in parts:
+        if isinstance(opened, str):
+            return opened
+    first = parts[0]
+    assert isinstance(first, Opened)
+    return Opened(first.batch_id, first.dry_run, first.digest,
+                  [item for opened in parts if isinstance(opened, Opened) for item in opened.items])
 
 
 def record_batch(storage: Storage, keys: KeyRing, device_id: str, opened: Opened, now: datetime) -> bytes:
     """Record the batch (or check it, for a dry run); the signed answer as JSON, without the key
     announcement (which is the current one at each answer, while the receipts never change)."""
-    batch, checks = opened.batch, opened.checks
+    items = opened.items
     received_at = iso(now)
-    if batch.dry_run:
+    if opened.dry_run:
         with storage.read() as conn:
-            receipts, _, _ = _decide(storage, conn, device_id, batch, checks, now)
-        final = [r or Receipt(e.event_id, ReceiptStatus.VALID) for r, e in zip(receipts, batch.events)]
-        return signed_json(receipts_statement(device_id, batch.batch_id, received_at, final, True),
+            receipts, _, _ = _decide(storage, conn, device_id, items, now)
+        final = [r or Receipt(i.event_id, ReceiptStatus.VALID) for r, i in zip(receipts, items)]
+        return signed_json(receipts_statement(device_id, opened.batch_id, received_at, final, True),
                            keys.receipt_key)
     with storage.write() as conn:
         storage.lock_device(conn, device_id)
-        stored = storage.answer(conn, device_id, batch.batch_id)
+        stored = storage.answer(conn, device_id, opened.batch_id)
         if stored is not None:
             if stored.plaintext_digest != opened.digest:
                 raise Refusal.of("idempotency.key_reused")
             return stored.answer.encode("utf-8")
-        receipts, accepted, state = _decide(storage, conn, device_id, batch, checks, now)
-        inserted = storage.insert_events(conn, [_event_row(e, device_id, batch.batch_id, received_at)
-                                                for e in accepted])
+        receipts, accepted, state = _decide(storage, conn, device_id, items, now)
+        inserted = storage.insert_events(conn, [item.row for item in accepted if item.row is not None])
         storage.upsert_registrations(conn, [(device_id, rid, r.arrived_at, r.departed_at, r.cancelled,
                                              r.last_event_id) for rid, r in state.items() if r.changed])
-        final = [r or Receipt(e.event_id, ReceiptStatus.ACCEPTED if e.event_id in inserted
+        final = [r or Receipt(i.event_id, ReceiptStatus.ACCEPTED if i.event_id in inserted
                               else ReceiptStatus.DUPLICATE)
-                 for r, e in zip(receipts, batch.events)]
-        answer = signed_json(receipts_statement(device_id, batch.batch_id, received_at, final, False),
+                 for r, i in zip(receipts, items)]
+        answer = signed_json(receipts_statement(device_id, opened.batch_id, received_at, final, False),
                              keys.receipt_key)
-        storage.save_answer(conn, device_id=device_id, batch_id=batch.batch_id, plaintext_digest=opened.digest,
-                            answer=answer.decode("utf-8"), received_at=received_at)
+        storage.save_answer(conn, device_id=device_id, batch_id=opened.batch_id,
+                            plaintext_digest=opened.digest, answer=answer.decode("utf-8"), received_at=received_at)
         return answer

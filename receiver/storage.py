@@ -284,13 +284,15 @@ class Storage:
         return dict(conn.exec_driver_sql(f"SELECT event_id, device_id FROM event WHERE event_id {tail}",
                                          (ids,)).all())
 
-    def registrations_of(self, conn: Connection, device_id: str, registration_ids: Sequence[str]) -> dict[str, Any]:
+    def registrations_of(self, conn: Connection, device_id: str, registration_ids: Sequence[str]) -> list[Any]:
+        """(registration_id, arrived_at, departed_at, cancelled, last_event_id) of the ones held."""
+        if not registration_ids:
+            return []
         tail, ids = self._any(registration_ids)
         p = "?" if self.is_sqlite else "%s"
-        rows = conn.exec_driver_sql(
+        return conn.exec_driver_sql(
             "SELECT registration_id, arrived_at, departed_at, cancelled, last_event_id FROM registration "
-            f"WHERE device_id = {p} AND registration_id {tail}", (device_id, ids))
-        return {row.registration_id: row for row in rows}
+            f"WHERE device_id = {p} AND registration_id {tail}", (device_id, ids)).all()
 
     def insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
         """Insert events (tuples in `EVENT_COLUMNS` order), skipping ids already recorded; the ids inserted."""

@@ -29,6 +29,7 @@ import logging
 import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -38,14 +39,16 @@ from sqlmodel import select
 from agent import retention
 from agent.domain import OutboxState, VenueKind
 from agent.operators import SYSTEM
-from agent.registry import Registry
-from agent.reminders import due_reminders, summary
 from agent.store.database import Store
 from agent.store.models import Event, OutboxEntry, Venue
 from uploader import lease
 from uploader.device import load_device
+from uploader.outbox import MAX_EVENTS
 from uploader.sender import Sender
 from uploader.transport import Transport
+
+if TYPE_CHECKING:
+    from agent.registry import Registry
 
 log = logging.getLogger("dengji.uploader.daemon")
 
@@ -65,7 +68,7 @@ class DaemonSettings:
     heartbeat_interval: float = HEARTBEAT_INTERVAL
     duties_interval: float = DUTIES_INTERVAL
     role: str = "daemon"
-    max_events: int = 500
+    max_events: int = MAX_EVENTS
     handle_signals: bool = True  # False inside the TUI, whose framework owns the terminal's signals
     purge_interval: float = PURGE_INTERVAL
     purge_delay: float = PURGE_DELAY
@@ -88,7 +91,7 @@ class Daemon:
         self._last_seq: int | None = None
         self._idle = False  # the last step found nothing to send
         self._holding = False
-        self._registry = Registry(store, operator=SYSTEM)
+        self._registry: Registry | None = None  # made at the first duties run, by the desk that sends
         self._reminders = ""
 
     def _send_interval(self) -> float:
@@ -97,6 +100,12 @@ class Daemon:
         with self.store.read() as session:
             venue = session.exec(select(Venue)).first()
         return SEND_INTERVAL.get(VenueKind(venue.kind), 900) if venue else 900
+
+    async def _watch_tick(self) -> None:
+        self._watch()
+
+    async def _heartbeat_tick(self) -> None:
+        self._heartbeat()
 
     def _watch(self) -> None:
         """Wake the sender when another process added events: the newest event changed, or the sender
@@ -125,6 +134,11 @@ class Daemon:
         """The venue's scheduled duties; only the sender does them, so two desks never both do."""
         if not self._holding:
             return
+        from agent.registry import Registry
+        from agent.reminders import due_reminders, summary
+
+        if self._registry is None:
+            self._registry = Registry(self.store, operator=SYSTEM)
         now = datetime.now(UTC)
         reported = self._registry.report_no_arrivals(now)
         if reported:
@@ -134,6 +148,7 @@ class Daemon:
         if reminders != self._reminders:
             log.info("reminders due: %s", reminders)
             self._reminders = reminders
+
     async def _purge(self) -> None:
         """The retention purge, off the event loop (it is ordinary database work). A daemon and a TUI
         may both run it: it is one write transaction that finds nothing left the second time."""
@@ -166,9 +181,12 @@ class Daemon:
         scheduler = AsyncIOScheduler(job_defaults={"misfire_grace_time": 300, "coalesce": True, "max_instances": 1})
         scheduler.add_job(self.wake.set, IntervalTrigger(seconds=send_interval), id="send",
                           replace_existing=True)
-        scheduler.add_job(self._watch, IntervalTrigger(seconds=self.settings.watch_interval), id="watch",
+        # The ticks run on the event loop as coroutines: a plain function would be handed to a thread pool,
+        # waking a thread and then the loop again (measured: about 60 context switches a minute idle). Each
+        # is one short indexed query (the heartbeat a one-row write), which the loop can afford.
+        scheduler.add_job(self._watch_tick, IntervalTrigger(seconds=self.settings.watch_interval), id="watch",
                           replace_existing=True)
-        scheduler.add_job(self._heartbeat, IntervalTrigger(seconds=self.settings.renew_interval),
+        scheduler.add_job(self._heartbeat_tick, IntervalTrigger(seconds=self.settings.renew_interval),
                           id="heartbeat", replace_existing=True)
         scheduler.add_job(self._duties, IntervalTrigger(seconds=self.settings.duties_interval), id="duties",
                           replace_existing=True)

@@ -37,7 +37,7 @@ from protocol.refusals import Refusal
 from protocol.signatures import sign_request
 from uploader.backoff import Backoff
 from uploader.device import Device, save_device
-from uploader.outbox import MAX_EVENTS, abandon_batch, next_batch, note_attempt, record_answer
+from uploader.outbox import MAX_EVENTS, abandon_batch, next_batch, prepare_next, record_answer
 from uploader.transport import Answer, Transport, Unreachable
 
 log = logging.getLogger("dengji.uploader.sender")
@@ -72,6 +72,7 @@ class Sender:
         self.failures = 0
         self.attempts = 0
         self._last_success: datetime | None = None
+        self._reported: SenderReport | None = None
 
     async def step(self) -> Step:
         """Send (or resend) one batch and write down what became of it."""
@@ -79,12 +80,20 @@ class Sender:
         if pending is None:
             self._report(SenderReport(self._last_success, None, None, True if self._last_success else None))
             return Step("idle")
-        sealed = pending.sealed
-        note_attempt(self.store, sealed.batch_id, self.clock())
+        sealed = pending.sealed  # its attempt is counted: `next_batch` did in the same transaction
         self.attempts += 1
         headers = sign_request("POST", BATCHES_PATH, sealed.body, self.device.signing_key, self.device.device_id,
                                self.clock(), sealed.headers())
-        result = await self.transport.post(BATCHES_PATH, sealed.body, headers)
+        # While the platform checks this batch, seal the next one (in a thread: sealing is CPU and SQLite
+        # work), so that a backlog drains at the platform's pace rather than the sum of both sides'.
+        prepared = asyncio.ensure_future(asyncio.to_thread(
+            prepare_next, self.store, self.device, sealed.batch_id, self.max_events, now=self.clock()))
+        try:
+            result = await self.transport.post(BATCHES_PATH, sealed.body, headers)
+        finally:
+            await asyncio.wait([prepared])  # its transaction ends before this batch's outcome is written
+            if not prepared.cancelled() and prepared.exception() is not None:  # nothing was committed
+                log.warning("could not prepare the next batch: %s", type(prepared.exception()).__name__)
         if isinstance(result, Answer):
             return self._answered(sealed.batch_id, result)
         if isinstance(result, Unreachable):
@@ -104,11 +113,12 @@ class Sender:
                                        "the platform's answer could not be verified; will retry"), reachable=True)
         if isinstance(statement, dict) and isinstance(statement.get("platform_key"), dict):
             self._learn_key(statement["platform_key"])
-        counts = record_answer(self.store, batch_id, receipts, answer.body, self.clock())
+        now = self.clock()
+        counts = record_answer(self.store, batch_id, receipts, answer.body, now, SenderReport(now, None, None, True))
         log.info("batch %s answered: %s", batch_id, " ".join(f"{k}={v}" for k, v in counts.items() if v))
         self.failures = 0
-        self._last_success = self.clock()
-        self._report(SenderReport(self._last_success, None, None, True))
+        self._last_success = now
+        self._reported = SenderReport(now, None, None, True)  # written with the receipts
         return Step("answered", receipts=counts)
 
     def _refused(self, batch_id: str, refusal: Refusal) -> Step:
@@ -155,7 +165,10 @@ class Sender:
         return True
 
     def _report(self, report: SenderReport) -> None:
-        save_sender_report(self.store, report)
+        # An idle sender reports the same thing every tick: written once, not a commit (an fsync) a tick.
+        if report != self._reported:
+            save_sender_report(self.store, report)
+            self._reported = report
 
 
 async def send_until_idle(sender: Sender, *, keep_trying: bool, sleep: Callable[[float], object] | None = None) -> Step:

@@ -130,7 +130,8 @@ class OutboxEntry(SQLModel, table=True):
     """An event's delivery state. Written in the same transaction as its event; the uploader owns it after."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_seq", "state", "event_seq"),)
+    __table_args__ = (Index("ix_outbox_state_seq", "state", "event_seq"),
+                      Index("ix_outbox_batch_id", "batch_id"))  # a batch's receipts find its events
 
     event_seq: int = Field(primary_key=True, foreign_key="event.seq")
     state: str = Field(max_length=16)

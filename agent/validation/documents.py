@@ -63,6 +63,8 @@ class DocumentFacts:
 
 def parse_doc_type(value: DocType | str) -> DocType:
     """The DocType for a stored or typed value; raises `InvalidFormat` naming the accepted values."""
+    if isinstance(value, DocType):  # already parsed: every call below passes its member on
+        return value
     try:
         return DocType(value)
     except ValueError:
@@ -100,6 +102,34 @@ def validate_document(doc_type: DocType | str, number: str,
     if nationality is not None:
         check_nationality(doc_type, compacted, nationality)
     return compacted, found
+
+
+@dataclass(frozen=True)
+class CheckedDocument:
+    """A valid document number, the warnings about it and what it says about its holder."""
+
+    number: str
+    warnings: list[Problem]
+    facts: DocumentFacts
+
+
+def check_document(doc_type: DocType | str, number: str, nationality: str | None = None) -> CheckedDocument:
+    """`validate_document` then `document_facts`, with the same results and errors, but reading a
+    resident ID once: the registration check needs both for every registration, on the agent and on
+    the platform, and validating the number three times was a third of its cost.
+
+    >>> check_document(DocType.RESIDENT_ID, '110105491231002').facts
+    DocumentFacts(birth_date=datetime.date(1949, 12, 31), sex=<Sex.FEMALE: 'F'>, nationality='CHN')
+    """
+    doc_type = parse_doc_type(doc_type)
+    if doc_type is DocType.RESIDENT_ID:
+        reading = resident_id.read(number)
+        if nationality is not None:
+            check_nationality(doc_type, reading.number, nationality)
+        info = reading.info
+        return CheckedDocument(reading.number, reading.warnings, DocumentFacts(info.birth_date, info.sex, "CHN"))
+    compacted, found = validate_document(doc_type, number, nationality)
+    return CheckedDocument(compacted, found, document_facts(doc_type, compacted))
 
 
 def document_facts(doc_type: DocType | str, number: str) -> DocumentFacts:

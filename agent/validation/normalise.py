@@ -27,12 +27,13 @@ _SEPARATORS_OR_SPACE = re.compile("[" + re.escape("".join(sorted(_SEPARATORS))) 
 
 def halfwidth(text: str) -> str:
     """Full-width ASCII forms (what a Chinese IME types) as plain ASCII; the ideographic space as a space."""
-    return text.translate(_HALFWIDTH)
+    # ASCII text has nothing to translate, and isascii() is a flag read: translate() looks up every character.
+    return text if text.isascii() else text.translate(_HALFWIDTH)
 
 
 def compact_number(number: str) -> str:
     """A number without separators or white space, half-width and upper-case."""
-    return _SEPARATORS_OR_SPACE.sub("", number.translate(_HALFWIDTH)).upper()
+    return _SEPARATORS_OR_SPACE.sub("", halfwidth(number)).upper()
 
 
 def is_ascii_digits(text: str) -> bool:

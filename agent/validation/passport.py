@@ -24,6 +24,7 @@ from agent.validation.problems import InvalidDocument, InvalidFormat, InvalidLen
 
 MIN_LENGTH = 5
 MAX_LENGTH = 20
+_NATIONALITY = re.compile(r"[A-Z]{3}")  # checked for every registration's nationality: compiled once
 
 
 def compact(number: str) -> str:
@@ -55,7 +56,7 @@ def validate(number: str, nationality: str | None = None) -> str:
 def validate_nationality(code: str) -> str:
     """The upper-case three-letter code; raises `InvalidFormat` for anything else."""
     compacted = compact_number(code)
-    if not re.fullmatch(r"[A-Z]{3}", compacted):
+    if not _NATIONALITY.fullmatch(compacted):
         raise InvalidFormat(Problem(
             "passport.nationality",
             "国籍应为三位英文字母代码（ISO 3166-1，例如 USA、DEU、JPN）：请按护照上的国籍代码填写",

@@ -21,6 +21,9 @@ import re
 from agent.validation.normalise import compact_number, mask_middle
 from agent.validation.problems import InvalidDocument, InvalidFormat, InvalidLength, Problem
 
+_DIGITS = re.compile(r"[0-9]*")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
 
 def compact(number: str) -> str:
     """The bare digits: separators, brackets and the +86 / 0086 / 86 country code removed."""
@@ -36,7 +39,7 @@ def compact(number: str) -> str:
 def validate(number: str) -> str:
     """The 11-digit number when it is a mainland mobile number; raises otherwise."""
     number = compact(number)
-    if not re.fullmatch(r"[0-9]*", number):
+    if not _DIGITS.fullmatch(number):
         raise InvalidFormat(Problem(
             "phone.format",
             "手机号只能由数字组成（可带 +86）：请去掉字母和符号",
@@ -48,7 +51,7 @@ def validate(number: str) -> str:
             f"手机号应为 11 位，现在是 {len(number)} 位：请检查是否漏输或多输",
             f"a mobile number has 11 digits, this one has {len(number)}: look for a missing or extra digit",
         ))
-    if not re.fullmatch(r"1[3-9][0-9]{9}", number):
+    if not _MOBILE.fullmatch(number):
         raise InvalidFormat(Problem(
             "phone.prefix",
             "手机号以 13 至 19 开头：请填写本人手机号，而不是座机号",

@@ -174,3 +174,19 @@ async def test_checker_processes_record_the_same_as_in_process(start_receiver, e
     assert [receipts[e.event_id].status for e in batch] == [ReceiptStatus.ACCEPTED, ReceiptStatus.REJECTED,
                                                             ReceiptStatus.ACCEPTED]
     assert receipts[bad.event_id].problem.code.startswith("resident_id.")
+
+
+async def test_a_batch_shared_between_checker_processes_is_decided_in_order(start_receiver, events) -> None:
+    from receiver.app import Settings
+
+    receiver = await start_receiver(Settings(workers=2))  # each checks one half of the events
+    device = await receiver.enroll()
+    first = events.registration("R1")
+    bad = events.registration("R2", doc_number="110105194912310021")
+    batch = [first, bad, events.registration("R3"), events.departure("R1"), events.departure("R3"), first]
+    reply = await receiver.report(device, batch)
+    assert reply.status == 200, reply.body
+    statuses = [r.status for r in verify_receipts(reply.json(), device.enrollment.receipt_public_key)]
+    assert statuses == [ReceiptStatus.ACCEPTED, ReceiptStatus.REJECTED, ReceiptStatus.ACCEPTED,
+                        ReceiptStatus.ACCEPTED, ReceiptStatus.ACCEPTED, ReceiptStatus.DUPLICATE]
+    assert receiver.storage.count_events() == 4

@@ -876,11 +876,13 @@ def agent() -> None:
               help="Seconds between looks for registrations made by other processes.")
 @click.option("--max-events", type=click.IntRange(1, 2000), default=2000, show_default=True,
               help="Most events in one batch.")
+@click.option("--duties-interval", type=click.FloatRange(0.01), default=600, show_default=True,
+              help="Seconds between looks at the venue's duties: the daily no-arrivals report, reminders.")
 @click.option("--lease-seconds", type=click.FloatRange(1, 3600), default=30, show_default=True,
               help="How long a sender that died keeps the others waiting. Use the same value at every desk.")
 @click.pass_obj
 def agent_run(obj: Context, send_interval: float | None, watch_interval: float, max_events: int,
-              lease_seconds: float) -> None:
+              duties_interval: float, lease_seconds: float) -> None:
     """Run the uploader until stopped (SIGTERM/SIGINT): send the backlog, then new events as they come.
 
     Every desk of a site may run one: one sends, the others wait and take over if it stops.
@@ -894,7 +896,7 @@ def agent_run(obj: Context, send_interval: float | None, watch_interval: float, 
 
     store = obj.store()
     configure_logging(obj.home)
-    settings = DaemonSettings(send_interval, watch_interval, max_events=max_events,
+    settings = DaemonSettings(send_interval, watch_interval, max_events=max_events, duties_interval=duties_interval,
                               lease_ttl=timedelta(seconds=lease_seconds))
     try:
         code = asyncio.run(Daemon(store, settings).run())

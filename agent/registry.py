@@ -15,7 +15,6 @@ same person take turns, and the second sees the first one's stay. A departure lo
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -27,6 +26,7 @@ from sqlmodel import Session, SQLModel, col, select
 from agent import audit
 from agent.delivery import outbox_counts
 from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, EventType, OutboxState, VenueKind
+from agent.event_ids import new_event_id
 from agent.permit_checks import PermitCheckResult, permit_checks
 from agent.store.database import DiskFull, Store, lock
 from agent.store.models import Event, Meta, OutboxEntry, Person, Registration, Unit, Venue
@@ -693,7 +693,7 @@ class Registry:
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
         sealed = self.store.vault.seal(payload, "event.payload")
         assert sealed is not None
-        seq = _insert(session, Event, event_id=str(uuid.uuid4()), type=event_type.value,
+        seq = _insert(session, Event, event_id=new_event_id(), type=event_type.value,
                       registration_id=registration_id, occurred_at=now, payload_sealed=sealed,
                       operator=self.operator, created_at=now)
         _insert(session, OutboxEntry, event_seq=seq, state=OutboxState.PENDING.value, updated_at=now)

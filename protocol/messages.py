@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,6 +31,7 @@ from enum import StrEnum
 from typing import Any
 
 from agent.domain import EventType
+from agent.event_ids import new_event_id
 from agent.validation.problems import Problem
 from protocol.keys import PlatformKey
 
@@ -71,7 +71,7 @@ def new_event(event_type: EventType, data: Mapping[str, Any], occurred_at: datet
     """A well-formed event; `occurred_at` must carry its offset (the agent uses China time)."""
     if occurred_at.tzinfo is None:
         raise ValueError("occurred_at needs a time zone offset")
-    return Event(event_id or str(uuid.uuid4()), EventType(event_type).value, occurred_at.isoformat(),
+    return Event(event_id or new_event_id(), EventType(event_type).value, occurred_at.isoformat(),
                  dict(data))
 
 

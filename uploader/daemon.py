@@ -204,6 +204,7 @@ class Daemon:
             while not self.stop.is_set():
                 self._holding = self._acquire()
                 if not self._holding:
+                    sender.flush()
                     log.info("another sender holds the lease (%s); waiting", lease.current_holder(self.store))
                     await self._nap(self.settings.lease_ttl.total_seconds() / 2)
                     continue
@@ -227,6 +228,8 @@ class Daemon:
                     await self._nap(step.wait)
         finally:
             scheduler.shutdown(wait=False)
+            with contextlib.suppress(Exception):  # not written now, the answer comes again: the batch is resent
+                sender.flush()
             await transport.close()
             if self._holding:
                 lease.release(self.store, self.holder)

@@ -85,6 +85,15 @@ def next_batch(store: Store, device: Device, max_events: int = MAX_EVENTS, max_b
     return store.write(work)
 
 
+def count_attempt(store: Store, batch_id: str, now: datetime | None = None) -> None:
+    """Count an attempt of a batch the sender took from memory (sealed by `prepare_next` while the batch
+    before was in flight) rather than from `next_batch`, which counts it itself."""
+    moment = now or datetime.now(UTC)
+    store.write(lambda session: session.connection().execute(
+        update(batches).where(batches.c.batch_id == batch_id)
+        .values(attempts=batches.c.attempts + 1, last_attempt_at=moment)))
+
+
 def prepare_next(store: Store, device: Device, sending: str, max_events: int = MAX_EVENTS,
                  max_bytes: int = MAX_BYTES, now: datetime | None = None) -> PendingBatch | None:
     """Seal the batch that follows `sending` (the batch in flight) from the pending events, unless one
@@ -160,6 +169,15 @@ def _quarantine(conn: Connection, seq: int, now: datetime, reason: str) -> None:
         reject_zh="本机保存的这条记录已损坏，无法上报，请重新登记此人",
         reject_en="this stored record is damaged and cannot be reported: register the person again",
         updated_at=now))
+
+
+def receipt_counts(receipts: Sequence[Receipt]) -> dict[str, int]:
+    """Counts by receipt status, as `record_answer` returns them, from the receipts alone."""
+    counts = {status.value: 0 for status in ReceiptStatus}
+    counts["missing"] = 0
+    for receipt in {r.event_id: r for r in receipts}.values():
+        counts[receipt.status.value] += 1
+    return counts
 
 
 def record_answer(store: Store, batch_id: str, receipts: Sequence[Receipt], answer: bytes,

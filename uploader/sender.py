@@ -37,7 +37,8 @@ from protocol.refusals import Refusal
 from protocol.signatures import sign_request
 from uploader.backoff import Backoff
 from uploader.device import Device, save_device
-from uploader.outbox import MAX_EVENTS, abandon_batch, next_batch, prepare_next, record_answer
+from uploader.outbox import (MAX_EVENTS, PendingBatch, abandon_batch, count_attempt, next_batch, prepare_next,
+                             receipt_counts, record_answer)
 from uploader.transport import Answer, Transport, Unreachable
 
 log = logging.getLogger("dengji.uploader.sender")
@@ -58,6 +59,20 @@ class Step:
     problem: Problem | None = None
 
 
+@dataclass(frozen=True)
+class _Answered:
+    """A verified answer, to be written back in one transaction."""
+
+    batch_id: str
+    receipts: list[Receipt]
+    body: bytes
+    at: datetime
+    report: SenderReport
+
+    def write(self, store: Store) -> dict[str, int]:
+        return record_answer(store, self.batch_id, self.receipts, self.body, self.at, self.report)
+
+
 class Sender:
     """Sends batches for one device over one transport; keeps its failure count for backoff."""
 
@@ -73,36 +88,71 @@ class Sender:
         self.attempts = 0
         self._last_success: datetime | None = None
         self._reported: SenderReport | None = None
+        self._answered_unwritten: _Answered | None = None  # an answer to write back beside the next request
+        self._ready: PendingBatch | None = None  # the batch to send next, sealed beside the last request
 
     async def step(self) -> Step:
-        """Send (or resend) one batch and write down what became of it."""
-        pending = next_batch(self.store, self.device, max_events=self.max_events, now=self.clock())
-        if pending is None:
-            self._report(SenderReport(self._last_success, None, None, True if self._last_success else None))
-            return Step("idle")
-        sealed = pending.sealed  # its attempt is counted: `next_batch` did in the same transaction
+        """Send (or resend) one batch and write down what became of it.
+
+        A backlog drains as a pipeline: while the platform works on one batch, the answer to the one
+        before is written back and the one after is sealed (in a thread: CPU and SQLite work), so that
+        it goes at the platform's pace rather than the sum of both sides'. Batches still go one at a
+        time, each only after the one before was answered.
+        """
+        answered, ready = self._answered_unwritten, self._ready
+        self._answered_unwritten = self._ready = None
+        if answered is not None and ready is not None:
+            pending = ready  # sealed and stored while the answered batch was in flight
+
+            def alongside() -> PendingBatch | None:
+                answered.write(self.store)
+                count_attempt(self.store, ready.sealed.batch_id, self.clock())
+                return prepare_next(self.store, self.device, ready.sealed.batch_id, self.max_events,
+                                    now=self.clock())
+        else:
+            if answered is not None:
+                answered.write(self.store)
+            taken = next_batch(self.store, self.device, max_events=self.max_events, now=self.clock())
+            if taken is None:
+                self._report(SenderReport(self._last_success, None, None, True if self._last_success else None))
+                return Step("idle")
+            pending = taken  # its attempt is counted: `next_batch` did in the same transaction
+
+            def alongside() -> PendingBatch | None:
+                return prepare_next(self.store, self.device, taken.sealed.batch_id, self.max_events,
+                                    now=self.clock())
+        sealed = pending.sealed
         self.attempts += 1
         headers = sign_request("POST", BATCHES_PATH, sealed.body, self.device.signing_key, self.device.device_id,
                                self.clock(), sealed.headers())
-        # While the platform checks this batch, seal the next one (in a thread: sealing is CPU and SQLite
-        # work), so that a backlog drains at the platform's pace rather than the sum of both sides'.
-        prepared = asyncio.ensure_future(asyncio.to_thread(
-            prepare_next, self.store, self.device, sealed.batch_id, self.max_events, now=self.clock()))
+        work = asyncio.ensure_future(asyncio.to_thread(alongside))
         try:
             result = await self.transport.post(BATCHES_PATH, sealed.body, headers)
         finally:
-            await asyncio.wait([prepared])  # its transaction ends before this batch's outcome is written
-            if not prepared.cancelled() and prepared.exception() is not None:  # nothing was committed
-                log.warning("could not prepare the next batch: %s", type(prepared.exception()).__name__)
+            await asyncio.wait([work])  # its transactions end before this batch's outcome is looked at
+        following: PendingBatch | None = None
+        if not work.cancelled() and work.exception() is not None:
+            # Whatever did not commit is found again in the store: an answer not written back leaves its
+            # batch open, to be resent and answered again (the platform replays it), before this one.
+            log.warning("could not write back or prepare alongside the request: %s", type(work.exception()).__name__)
+        elif not work.cancelled():
+            following = work.result()
         if isinstance(result, Answer):
-            return self._answered(sealed.batch_id, result)
+            return self._answered(pending, result, following)
         if isinstance(result, Unreachable):
             return self._retry(Problem("platform.unreachable", f"连不上平台（{result.reason}），稍后自动重试",
                                        f"cannot reach the platform ({result.reason}); will retry", None),
                                reachable=False)
         return self._refused(sealed.batch_id, result)
 
-    def _answered(self, batch_id: str, answer: Answer) -> Step:
+    def flush(self) -> None:
+        """Write back an answer still held in memory (the sender stops, or another desk takes over)."""
+        answered, self._answered_unwritten, self._ready = self._answered_unwritten, None, None
+        if answered is not None:
+            answered.write(self.store)
+
+    def _answered(self, pending: PendingBatch, answer: Answer, following: PendingBatch | None) -> Step:
+        batch_id = pending.sealed.batch_id
         try:
             statement = json.loads(answer.body)
             receipts: list[Receipt] = verify_receipts(statement, self.device.receipt_public_key,
@@ -114,11 +164,19 @@ class Sender:
         if isinstance(statement, dict) and isinstance(statement.get("platform_key"), dict):
             self._learn_key(statement["platform_key"])
         now = self.clock()
-        counts = record_answer(self.store, batch_id, receipts, answer.body, now, SenderReport(now, None, None, True))
+        report = SenderReport(now, None, None, True)
+        written = _Answered(batch_id, receipts, answer.body, now, report)
+        counts = receipt_counts(receipts)
+        if following is not None and len({r.event_id for r in receipts}) == pending.event_count:
+            # Every event has its receipt: the next batch may go before this answer is written back.
+            # (With receipts missing, their events go back to the queue and must go first: written now.)
+            self._answered_unwritten, self._ready = written, following
+        else:
+            counts = written.write(self.store)
         log.info("batch %s answered: %s", batch_id, " ".join(f"{k}={v}" for k, v in counts.items() if v))
         self.failures = 0
         self._last_success = now
-        self._reported = SenderReport(now, None, None, True)  # written with the receipts
+        self._reported = report  # written with the receipts
         return Step("answered", receipts=counts)
 
     def _refused(self, batch_id: str, refusal: Refusal) -> Step:

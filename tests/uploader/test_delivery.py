@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.delivery import outbox_counts
 from agent.store.opening import open_store
 from tests.uploader.processes import (BIN, Receiver, assert_delivered_exactly_once,
                                       daemon_sends_a_registration_made_while_idle, dengji, register_guests,
@@ -234,3 +235,42 @@ def test_a_damaged_outbox_entry_is_quarantined_and_the_rest_still_flows(enrolled
     assert damaged not in enrolled_hotel.event_ids() and len(enrolled_hotel.event_ids()) == 3
     dengji("send")  # nothing loops on the damaged entry
     assert status()["quarantined"] == 1
+
+
+def test_an_answer_is_written_back_beside_the_next_request_and_never_lost(enrolled_hotel: Receiver,
+                                                                          private_home: Path) -> None:
+    """A backlog drains as a pipeline: the answer to one batch is written back while the next is in
+    flight. An answer held in memory when the sender stops is written by `flush`; one lost with the
+    process is asked for again (the platform replays it) - in both cases every event is sent, once."""
+    register_guests(12)
+
+    def states() -> dict[str, int]:
+        store = open_store(private_home)
+        try:
+            return outbox_counts(store)
+        finally:
+            store.dispose()
+
+    async def steps(count: int, flush: bool) -> list[str]:
+        store = open_store(private_home)
+        try:
+            async with Transport(load_device(store).platform_url) as transport:
+                sender = Sender(store, load_device(store), transport, max_events=4)
+                kinds = [(await sender.step()).kind for _ in range(count)]
+                if flush:
+                    sender.flush()
+                return kinds
+        finally:
+            store.dispose()
+
+    assert asyncio.run(steps(1, flush=False)) == ["answered"]
+    # The first batch was answered, and its answer held for the next request: the sender "crashed".
+    assert states()["sent"] == 0 and states()["in_flight"] == 8  # the first batch and the one sealed beside it
+    assert asyncio.run(steps(2, flush=True)) == ["answered", "answered"]  # the first batch again, then the next
+    # The first batch's answer, replayed, is written at once (nothing was sealed beside it); the second
+    # batch's answer is held for the third request, and `flush` writes it.
+    assert states()["sent"] == 8
+    assert asyncio.run(steps(2, flush=False)) == ["answered", "idle"]
+    counts = states()
+    assert (counts["sent"], counts["pending"], counts["in_flight"]) == (12, 0, 0)
+    assert_delivered_exactly_once(private_home, enrolled_hotel)

@@ -78,6 +78,7 @@ class Platform:
     gate: LoadGate = field(init=False)
     executor: ThreadPoolExecutor = field(init=False)
     checkers: Executor = field(init=False)
+    checking: int = 0  # batches being opened and checked now
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.settings.rate, self.settings.burst)
@@ -245,17 +246,23 @@ def _open(platform: Platform, key_id: str, suite: CipherSuite, body: bytes, purp
 async def _process_batch(platform: Platform, device_id: str, batch_id: str, key_id: str, suite: CipherSuite,
                          body: bytes, now: datetime) -> bytes:
     secret = platform.keys.secret_for(key_id, now)
-    # Every batch is shared between the checker processes: an uploader sends one batch at a time, and one
-    # process checking it would leave the other cores idle. Each opens the whole body (cheap next to the
-    # checks) and checks its slice of the events.
-    parts = platform.settings.workers
-    if parts > 1:
-        opened = join_parts(list(await asyncio.gather(*(
-            platform.check(open_batch, secret, suite, body, device_id, batch_id, now,
-                           platform.settings.max_plaintext, part, parts) for part in range(parts)))))
-    else:
-        opened = await platform.check(open_batch, secret, suite, body, device_id, batch_id, now,
-                                      platform.settings.max_plaintext)
+    # A batch is shared between the checker processes when no other batch is being checked: an uploader
+    # sends one batch at a time, and one process checking it would leave the other cores idle. Each
+    # opens the whole body and checks its slice of the events. When batches overlap, each goes whole to
+    # one process: the cores are busy anyway, and every body is opened and parsed once instead of once a
+    # process (about 9 us an event of the ~95 the platform spends).
+    parts = platform.settings.workers if platform.checking == 0 else 1
+    platform.checking += 1
+    try:
+        if parts > 1:
+            opened = join_parts(list(await asyncio.gather(*(
+                platform.check(open_batch, secret, suite, body, device_id, batch_id, now,
+                               platform.settings.max_plaintext, part, parts) for part in range(parts)))))
+        else:
+            opened = await platform.check(open_batch, secret, suite, body, device_id, batch_id, now,
+                                          platform.settings.max_plaintext)
+    finally:
+        platform.checking -= 1
     if isinstance(opened, str):
         raise Refusal.of(opened)
     return await platform.run(record_batch, platform.storage, platform.keys, device_id, opened, now)

@@ -233,7 +233,9 @@ def bench_idle(root: Path, seconds: float) -> None:
                              f"{tick}", "--duties-interval", f"{600 * tick / 3}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(5)
     start_kib = rss_kib(fast.pid)
-    time.sleep(seconds)
+    time.sleep(seconds / 2)
+    half_kib = rss_kib(fast.pid)
+    time.sleep(seconds / 2)
     end_kib = rss_kib(fast.pid)
     fast.terminate()
     fast.wait(10)
@@ -246,7 +248,8 @@ def bench_idle(root: Path, seconds: float) -> None:
     cpu_per_minute = cpu_seconds(normal.pid) - cpu_before
     normal.terminate()
     normal.wait(10)
-    print(f"idle daemon RSS: {start_kib / 1024:.1f} MiB after start, {end_kib / 1024:.1f} MiB after an hour of ticks"
+    print(f"idle daemon RSS: {start_kib / 1024:.1f} MiB after start, {half_kib / 1024:.1f} MiB after half an hour"
+          f" of ticks, {end_kib / 1024:.1f} MiB after an hour"
           f"   stack floor {floor_kib / 1024:.1f} MiB   ratio {end_kib / floor_kib:.2f}x"
           f"   (bare imports only {bare_kib / 1024:.1f} MiB, ratio {end_kib / bare_kib:.2f}x)")
     print(f"idle daemon at normal intervals: {per_minute} voluntary context switches per minute, "

@@ -85,11 +85,23 @@ class Batch:
     dry_run: bool = False
 
     def to_json(self) -> bytes:
-        value: dict[str, Any] = {"device_id": self.device_id, "batch_id": self.batch_id,
-                                 "events": [event.as_dict() for event in self.events]}
-        if self.dry_run:
-            value["dry_run"] = True
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        """The batch as compact JSON. An event whose `data` is `EncodedData` is written as it stands."""
+        head = _encode({"device_id": self.device_id, "batch_id": self.batch_id})
+        events = ",".join(f'{{"event_id":{_encode(e.event_id)},"type":{_encode(e.type)},'
+                          f'"occurred_at":{_encode(e.occurred_at)},'
+                          f'"data":{e.data if isinstance(e.data, EncodedData) else _encode(e.data)}}}'
+                          for e in self.events)
+        tail = ',"dry_run":true' if self.dry_run else ""
+        return f'{head[:-1]},"events":[{events}]{tail}}}'.encode("utf-8")
+
+
+class EncodedData(str):
+    """Event data already encoded as a JSON object, as the agent stores it: written into a batch as it
+    stands. Decoding 2000 payloads only to encode them again was a quarter of the uploader's CPU per
+    batch (13 of 52 µs an event), on a machine the venue also works on."""
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def parse_json_object(raw: bytes, code: str) -> dict[str, Any]:

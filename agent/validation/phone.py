@@ -36,6 +36,12 @@ def compact(number: str) -> str:
     return number
 
 
+def is_plain_mobile(text: str) -> bool:
+    """True for exactly 11 digits of a mainland mobile number, nothing around them: what most people
+    type, and what `validate` returns unchanged."""
+    return _MOBILE.fullmatch(text) is not None
+
+
 def validate(number: str) -> str:
     """The 11-digit number when it is a mainland mobile number; raises otherwise."""
     number = compact(number)

@@ -265,3 +265,13 @@ def test_departures() -> None:
     assert future.code == "registration.departure_in_future"
     [unreadable] = check_departure(arrived, "soon", NOW)
     assert unreadable.code == "datetime.format"
+
+
+@pytest.mark.parametrize("typed", ["13812345678", " 13812345678", "138 1234 5678", "+86 138-1234-5678",
+                                   "008613812345678", "１３８１２３４５６７８"])
+def test_a_mobile_number_however_typed_is_kept_as_its_eleven_digits(typed: str) -> None:
+    """The plain 11 digits take a short way through the check; every other spelling the long one. Both
+    must end in the same number."""
+    checked = check_registration(stay(person={"phone": typed}), now=NOW)
+    assert checked.ok, checked.problems
+    assert checked.data["person"]["phone"] == "13812345678"

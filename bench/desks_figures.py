@@ -42,14 +42,12 @@ from agent.domain import CHINA_TIME  # noqa: E402
 from agent.registry import Registry  # noqa: E402
 from agent.sample_people import sample_registration  # noqa: E402
 from agent.store.database import engine_url  # noqa: E402
-from bench.uploader_figures import start_receiver  # noqa: E402
 from agent.store.models import Venue  # noqa: E402
 from agent.store.opening import join_site, open_store  # noqa: E402
 from agent.store.vault import MASTER_KEY_NAME  # noqa: E402
+from bench.uploader_figures import drain_seconds, start_receiver  # noqa: E402
 from uploader.device import load_device  # noqa: E402
 from uploader.enrollment import enroll  # noqa: E402
-from uploader.sender import Sender, send_until_idle  # noqa: E402
-from uploader.transport import Transport  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -114,14 +112,7 @@ def drain(registry: Registry, platform_db: str, platform_url: str) -> float:
     device = load_device(registry.store)
     pending = registry.outbox_counts()["pending"]
 
-    async def send() -> float:
-        async with Transport(device.platform_url) as transport:
-            start = time.perf_counter()
-            step = await send_until_idle(Sender(registry.store, device, transport), keep_trying=True)
-            assert step.kind == "idle", step
-            return time.perf_counter() - start
-
-    elapsed = asyncio.run(send())
+    elapsed = drain_seconds(registry.store, device)
     assert registry.outbox_counts()["sent"] == pending
     return pending / elapsed
 

@@ -42,6 +42,7 @@ from agent.domain import CHINA_TIME  # noqa: E402
 from agent.event_ids import new_event_id  # noqa: E402
 from agent.registry import Registry  # noqa: E402
 from agent.sample_people import sample_registration  # noqa: E402
+from agent.store.database import Store  # noqa: E402
 from agent.store.models import Venue  # noqa: E402
 from agent.store.opening import open_store  # noqa: E402
 from agent.validation.registration import check_registration  # noqa: E402
@@ -67,6 +68,18 @@ def start_receiver(db: str) -> tuple[subprocess.Popen[str], str]:
         if found:
             return proc, found.group(1)
     raise SystemExit("receiver did not start")
+
+
+def drain_seconds(store: Store, device: Device) -> float:
+    """Seconds the real `Sender` takes to send everything pending, until the outbox is idle."""
+    async def drain() -> float:
+        async with Transport(device.platform_url) as transport:
+            start = time.perf_counter()
+            step = await send_until_idle(Sender(store, device, transport), keep_trying=True)
+            assert step.kind == "idle", step
+            return time.perf_counter() - start
+
+    return asyncio.run(drain())
 
 
 def fill_outbox(registry: Registry, count: int) -> None:
@@ -167,14 +180,7 @@ def bench_drain(root: Path, count: int) -> None:
         print(f"set-up: {count:,} pending events in {time.perf_counter() - t0:.1f} s")
         device = load_device(registry.store)
 
-        async def drain() -> float:
-            async with Transport(device.platform_url) as transport:
-                start = time.perf_counter()
-                step = await send_until_idle(Sender(registry.store, device, transport), keep_trying=True)
-                assert step.kind == "idle", step
-                return time.perf_counter() - start
-
-        elapsed = asyncio.run(drain())
+        elapsed = drain_seconds(registry.store, device)
         counts = registry.outbox_counts()
         assert counts["sent"] == count, counts
         rate = count / elapsed

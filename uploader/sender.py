@@ -88,8 +88,8 @@ class Sender:
         self.attempts = 0
         self._last_success: datetime | None = None
         self._reported: SenderReport | None = None
-        self._answered_unwritten: _Answered | None = None  # an answer to write back beside the next request
-        self._ready: PendingBatch | None = None  # the batch to send next, sealed beside the last request
+        # An answer to write back beside the next request, and that next batch (sealed beside the last one).
+        self._held: tuple[_Answered, PendingBatch] | None = None
 
     async def step(self) -> Step:
         """Send (or resend) one batch and write down what became of it.
@@ -99,28 +99,23 @@ class Sender:
         it goes at the platform's pace rather than the sum of both sides'. Batches still go one at a
         time, each only after the one before was answered.
         """
-        answered, ready = self._answered_unwritten, self._ready
-        self._answered_unwritten = self._ready = None
-        if answered is not None and ready is not None:
-            pending = ready  # sealed and stored while the answered batch was in flight
-
-            def alongside() -> PendingBatch | None:
-                answered.write(self.store)
-                count_attempt(self.store, ready.sealed.batch_id, self.clock())
-                return prepare_next(self.store, self.device, ready.sealed.batch_id, self.max_events,
-                                    now=self.clock())
+        held, self._held = self._held, None
+        answered: _Answered | None = None
+        if held is not None:
+            answered, pending = held  # the batch sealed and stored while the answered one was in flight
         else:
-            if answered is not None:
-                answered.write(self.store)
             taken = next_batch(self.store, self.device, max_events=self.max_events, now=self.clock())
             if taken is None:
                 self._report(SenderReport(self._last_success, None, None, True if self._last_success else None))
                 return Step("idle")
             pending = taken  # its attempt is counted: `next_batch` did in the same transaction
 
-            def alongside() -> PendingBatch | None:
-                return prepare_next(self.store, self.device, taken.sealed.batch_id, self.max_events,
-                                    now=self.clock())
+        def alongside() -> PendingBatch | None:
+            if answered is not None:  # written back, and the attempt counted, while this batch is in flight
+                answered.write(self.store)
+                count_attempt(self.store, pending.sealed.batch_id, self.clock())
+            return prepare_next(self.store, self.device, pending.sealed.batch_id, self.max_events, now=self.clock())
+
         sealed = pending.sealed
         self.attempts += 1
         headers = sign_request("POST", BATCHES_PATH, sealed.body, self.device.signing_key, self.device.device_id,
@@ -147,9 +142,9 @@ class Sender:
 
     def flush(self) -> None:
         """Write back an answer still held in memory (the sender stops, or another desk takes over)."""
-        answered, self._answered_unwritten, self._ready = self._answered_unwritten, None, None
-        if answered is not None:
-            answered.write(self.store)
+        held, self._held = self._held, None
+        if held is not None:
+            held[0].write(self.store)
 
     def _answered(self, pending: PendingBatch, answer: Answer, following: PendingBatch | None) -> Step:
         batch_id = pending.sealed.batch_id
@@ -170,7 +165,7 @@ class Sender:
         if following is not None and len({r.event_id for r in receipts}) == pending.event_count:
             # Every event has its receipt: the next batch may go before this answer is written back.
             # (With receipts missing, their events go back to the queue and must go first: written now.)
-            self._answered_unwritten, self._ready = written, following
+            self._held = written, following
         else:
             counts = written.write(self.store)
         log.info("batch %s answered: %s", batch_id, " ".join(f"{k}={v}" for k, v in counts.items() if v))

@@ -28,17 +28,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from agent.domain import EventType
 from agent.event_ids import new_event_id
 from agent.validation.problems import Problem
+from protocol import json_text
 from protocol.keys import PlatformKey
 
 PROTOCOL = "dengji/1"
 MAX_EVENTS_PER_BATCH = 2000
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+EVENT_TYPES = {kind.value: kind for kind in EventType}  # a dict look-up: an enum call costs 5x more
 
 # Keys of `data` that belong to the protocol, not to the registration payload the validators check.
 ENVELOPE_KEYS = ("registration_id", "corrects")
@@ -52,9 +55,9 @@ class MalformedMessage(ValueError):
         self.code = code
 
 
-@dataclass(frozen=True)
-class Event:
-    """One thing that happened at the venue, as the platform receives it."""
+class Event(NamedTuple):
+    """One thing that happened at the venue, as the platform receives it. (A named tuple: the platform
+    builds 500 to 2000 of them a batch, and a frozen dataclass costs three times as much.)"""
 
     event_id: str
     type: Any  # an `EventType` value when well formed; whatever arrived otherwise
@@ -107,7 +110,7 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def parse_json_object(raw: bytes, code: str) -> dict[str, Any]:
     """A JSON object from bytes, or `MalformedMessage(code)`; never any other exception."""
     try:
-        value = json.loads(raw)
+        value = json_text.read(raw)
     except (ValueError, RecursionError):
         raise MalformedMessage(code, "not JSON") from None
     if not isinstance(value, dict):
@@ -170,7 +173,8 @@ def check_event_shape(event: Event) -> Problem | None:
     if not _is_canonical_uuid(event.event_id):
         return _problem("event.bad_id", "事件编号必须是小写 UUID。", "The event id must be a lower-case UUID.",
                         "event_id")
-    if not isinstance(event.type, str) or event.type not in EventType._value2member_map_:
+    kind = EVENT_TYPES.get(event.type) if isinstance(event.type, str) else None
+    if kind is None:
         return _problem("event.unknown_type", "不认识的事件类型。", "Unknown event type.", "type")
     if parse_time(event.occurred_at) is None:
         return _problem("event.bad_time", "事件时间必须是带时区的 ISO 8601 时间。",
@@ -179,7 +183,6 @@ def check_event_shape(event: Event) -> Problem | None:
     if not isinstance(data, dict):
         return _problem("event.bad_data", "事件内容必须是 JSON 对象。", "The event data must be an object.",
                         "data")
-    kind = EventType(event.type)
     if kind is EventType.NO_ARRIVALS:
         if parse_date(data.get("date")) is None:
             return _problem("event.bad_data", "无入住上报需要日期（YYYY-MM-DD）。",

@@ -29,6 +29,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 
 from agent.validation.problems import Problem
+from protocol import json_text
 from protocol.keys import KeyFormatError, PlatformKey, ReceiptKey, b64decode, b64encode, load_ed25519_public
 from protocol.messages import PROTOCOL, Receipt, ReceiptStatus
 
@@ -42,7 +43,7 @@ class UnverifiedAnswer(ValueError):
 
 
 def canonical(statement: Mapping[str, Any]) -> bytes:
-    return json.dumps(statement, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return json_text.canonical(statement)
 
 
 def sign_statement(statement: Mapping[str, Any], key: ReceiptKey) -> dict[str, Any]:
@@ -62,8 +63,8 @@ def verify_statement(answer: Mapping[str, Any] | bytes, receipt_public_key: str,
     """The statement of a signed answer, checked against the pinned receipt key and its expected kind."""
     if isinstance(answer, bytes | bytearray):
         try:
-            answer = json.loads(answer)
-        except ValueError:
+            answer = json_text.read(bytes(answer))
+        except (ValueError, RecursionError):
             raise UnverifiedAnswer("the answer is not JSON") from None
     if not isinstance(answer, Mapping) or not isinstance(answer.get("statement"), dict):
         raise UnverifiedAnswer("the answer has no statement")
@@ -80,10 +81,12 @@ def verify_statement(answer: Mapping[str, Any] | bytes, receipt_public_key: str,
 
 # --- batch receipts -----------------------------------------------------------------------------------
 
-def receipts_statement(device_id: str, batch_id: str, received_at: str, receipts: list[Receipt],
+def receipts_statement(device_id: str, batch_id: str, received_at: str, receipts: list[dict[str, Any]],
                        dry_run: bool) -> dict[str, Any]:
+    """The statement a batch answer signs; `receipts` as `Receipt.as_dict()` gives them (the platform
+    writes the common ones out directly: a batch holds up to 2000)."""
     return {"protocol": PROTOCOL, "kind": BATCH_RECEIPTS, "device_id": device_id, "batch_id": batch_id,
-            "received_at": received_at, "dry_run": dry_run, "receipts": [r.as_dict() for r in receipts]}
+            "received_at": received_at, "dry_run": dry_run, "receipts": receipts}
 
 
 def verify_receipts(answer: Mapping[str, Any] | bytes, receipt_public_key: str,

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from agent.domain import CHINA_TIME, EventType
 from agent.validation.problems import Problem, Severity
 from agent.validation.registration import check_departure, check_registration
-from protocol.messages import Event, check_event_shape, parse_date, parse_time, registration_payload
+from protocol.messages import EVENT_TYPES, Event, check_event_shape, parse_date, parse_time, registration_payload
 
 REGISTERING = {EventType.REGISTERED, EventType.UPDATED, EventType.CORRECTED}
 
@@ -43,14 +43,14 @@ def check_event(event: Event, now: datetime) -> Checked:
     problem = check_event_shape(event)
     if problem is not None:
         return Checked(problem)
-    kind = EventType(event.type)
+    kind = EVENT_TYPES[event.type]  # the shape check passed: a known type
     if kind in REGISTERING:
         try:
             checked = check_registration(registration_payload(event.data), now=now)
         except Exception:  # a validator bug must cost one event a rejection, never the batch a 500
             return Checked(Problem("registration.unreadable", "登记内容无法校验，请检查后重新上报。",
                                    "The registration could not be checked; review it and send it again."))
-        problem = _first_error(list(checked.problems))
+        problem = _first_error(checked.problems)
         if problem is not None:
             return Checked(problem)
         data = checked.data or {}

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, LargeBinary, Text, and_, delete, func, select, update
+from sqlalchemy import Connection, LargeBinary, Text, and_, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import registry
 from sqlmodel import Column, Field, SQLModel
@@ -141,6 +141,9 @@ permits = Permit.__table__
 filed_units = FiledUnit.__table__
 
 
+# Built once: every request looks its device up, and building the statement cost more than running it.
+_DEVICE = select(devices).where(devices.c.device_id == bindparam("device_id"))
+
 EVENT_COLUMNS = ("event_id", "device_id", "batch_id", "type", "occurred_at", "registration_id", "data",
                  "received_at")
 REGISTRATION_COLUMNS = ("device_id", "registration_id", "arrived_at", "departed_at", "cancelled", "last_event_id")
@@ -218,7 +221,7 @@ class Storage:
 
     def device(self, device_id: str) -> Any:
         with self.read() as conn:
-            return conn.execute(select(devices).where(devices.c.device_id == device_id)).first()
+            return conn.execute(_DEVICE, {"device_id": device_id}).first()
 
     def revoke(self, device_id: str, when: str) -> bool:
         with self.write() as conn:

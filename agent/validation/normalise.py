@@ -33,6 +33,8 @@ def halfwidth(text: str) -> str:
 
 def compact_number(number: str) -> str:
     """A number without separators or white space, half-width and upper-case."""
+    if number.isascii() and number.isalnum():  # as typed most of the time: nothing to take out
+        return number.upper()
     return _SEPARATORS_OR_SPACE.sub("", halfwidth(number)).upper()
 
 

@@ -185,6 +185,8 @@ class _Check:
 
     def employment_fields(self, payload: Mapping[str, Any], kind: RegistrationKind | None,
                           data: dict[str, Any]) -> None:
+        if "position" not in payload and "lodges_on_site" not in payload:
+            return  # a stay or a tenancy: the common case, with nothing to check
         for key in ("position", "lodges_on_site"):
             if not _absent(payload.get(key)) and kind is not None and kind is not RegistrationKind.EMPLOYMENT:
                 self.error("registration.employment_only", f"{key} 只用于用工登记（employment）：请删除该字段",
@@ -274,7 +276,7 @@ class _Check:
     def guardian(self, payload: Mapping[str, Any], person: dict[str, Any] | None,
                  data: dict[str, Any]) -> None:
         value = payload.get("guardian")
-        needs = person is not None and person.get("doc_type") == DocType.NONE_WITH_GUARDIAN.value
+        needs = person is not None and person.get("doc_type") == DocType.NONE_WITH_GUARDIAN
         if _absent(value):
             if needs:
                 self.error("registration.guardian_required",
@@ -346,11 +348,13 @@ class _Check:
         if text is None or doc_type is None:
             return None, None
         try:
-            checked = check_document(doc_type, text, nationality if doc_type is DocType.PASSPORT else None)
+            checked = check_document(doc_type, text, nationality if doc_type is DocType.PASSPORT else None,
+                                     today=self.now.date())
         except InvalidDocument as invalid:
             self.problems.append(invalid.problem.at(path))
             return None, None
-        self.problems.extend(w.at(path) for w in checked.warnings)
+        if checked.warnings:
+            self.problems.extend(w.at(path) for w in checked.warnings)
         if nationality is not None:
             try:
                 check_nationality(doc_type, checked.number, nationality)

@@ -94,6 +94,22 @@ async def test_a_departure_needs_a_known_registration_and_cannot_precede_the_arr
     receipts = receipts_of(device, await receiver.report(device, [events.registration("R1"), unknown, early]))
     assert receipts[unknown.event_id].problem.code == "registration.unknown"
     assert receipts[early.event_id].problem.code == "registration.departure_before_arrival"
+
+
+async def test_a_departure_is_checked_against_the_arrival_and_the_clock_to_the_microsecond(receiver, events) -> None:
+    # The platform compares the stored UTC times as text and asks the agent's rule only when one fails:
+    # the edges must fall where the agent's rule puts them (at the arrival, a day after now).
+    device = await receiver.enroll()
+    at_arrival = events.departure("R1", departed_at="2025-03-01T01:30:00+00:00")  # 09:30 in China: the arrival
+    before = events.departure("R2", departed_at="2025-03-01T09:29:59.999999+08:00")
+    a_day_on = events.departure("R3", departed_at="2025-03-02T10:00:00+08:00")  # the clock's now + 1 day
+    beyond = events.departure("R4", departed_at="2025-03-02T10:00:00.000001+08:00")
+    batch = [events.registration(rid) for rid in ("R1", "R2", "R3", "R4")] + [at_arrival, before, a_day_on, beyond]
+    receipts = receipts_of(device, await receiver.report(device, batch))
+    assert receipts[at_arrival.event_id].status is ReceiptStatus.ACCEPTED
+    assert receipts[before.event_id].problem.code == "registration.departure_before_arrival"
+    assert receipts[a_day_on.event_id].status is ReceiptStatus.ACCEPTED
+    assert receipts[beyond.event_id].problem.code == "registration.departure_in_future"
     # a departure of another device's registration is unknown too
     other = await receiver.enroll()
     stranger = events.departure("R1")

@@ -158,6 +158,8 @@ def mask_document(doc_type: DocType | str, number: str) -> str:
 def check_nationality(doc_type: DocType | str, number: str, nationality: str) -> None:
     """Raise `InvalidComponent` when the nationality contradicts a valid document number."""
     doc_type = parse_doc_type(doc_type)
+    if doc_type is DocType.RESIDENT_ID and nationality == "CHN":
+        return  # what nearly every registration states: settled before the general checks
     nationality = passport.validate_nationality(nationality)
     if doc_type in (DocType.PASSPORT, DocType.NONE_WITH_GUARDIAN):
         return

@@ -62,6 +62,8 @@ PERSON_KEYS = ("doc_type", "doc_number", "name", "sex", "ethnicity", "birth_date
                "address", "phone", "residence_permit_number", "reason")
 GUARDIAN_KEYS = ("doc_type", "doc_number", "name", "nationality")
 
+_KEY_SETS = {keys: frozenset(keys) for keys in (TOP_KEYS, PERSON_KEYS, GUARDIAN_KEYS)}
+
 _SEXES = {"M": Sex.MALE, "F": Sex.FEMALE, "MALE": Sex.MALE, "FEMALE": Sex.FEMALE, "男": Sex.MALE,
           "女": Sex.FEMALE, "1": Sex.MALE, "2": Sex.FEMALE}
 _TRUE = {"true", "yes", "y", "1", "是"}
@@ -69,6 +71,7 @@ _FALSE = {"false", "no", "n", "0", "否"}
 _NEEDS_NATIONALITY = (DocType.PASSPORT, DocType.FOREIGN_PERMANENT_ID)
 _NUMBER_LIKE = frozenset({"doc_number", "phone", "unit", "residence_permit_number"})
 _KINDS = {kind.value: kind for kind in RegistrationKind}
+_DOC_TYPES = {doc_type.value: doc_type for doc_type in DocType}
 _KINDS_ACCEPTED = "、".join(_KINDS)
 _NO_FACTS = DocumentFacts()
 _FOREIGN_PHONE = re.compile(r"(?:\+|00)([1-9][0-9]{6,14})")
@@ -99,7 +102,7 @@ def check_registration(payload: Mapping[str, Any], *, now: datetime | None = Non
     """Every problem of one registration payload, and its normalised form when it has no error."""
     check = _Check(_now(now))
     data = check.registration(payload)
-    if any(p.severity is Severity.ERROR for p in check.problems):
+    if check.problems and any(p.severity is Severity.ERROR for p in check.problems):
         return CheckedRegistration(None, check.problems)
     return CheckedRegistration(data, check.problems)
 
@@ -325,6 +328,9 @@ class _Check:
         if not isinstance(value, str):
             self.error("registration.type", "证件类型 doc_type 应为文字", "doc_type must be text", path)
             return None
+        known = _DOC_TYPES.get(value)
+        if known is not None:
+            return known
         try:
             return parse_doc_type(value.strip())
         except InvalidDocument as invalid:
@@ -363,11 +369,14 @@ class _Check:
         return checked.number, checked.facts
 
     def nationality(self, payload: Mapping[str, Any], path: str) -> str | None:
+        countries = codes.countries()
+        value = payload.get("nationality")
+        if value.__class__ is str and value in countries:
+            return value  # a code as stored ("CHN"): what the general way returns for it
         value = self.text(payload, "nationality", path)
         if value is None:
             return None
         code = compact_number(value)
-        countries = codes.countries()
         if code not in countries:
             by_name = {e.zh: c for c, e in countries.items()} | {e.en.casefold(): c for c, e in countries.items()}
             code = by_name.get(value, by_name.get(value.casefold(), ""))
@@ -386,7 +395,9 @@ class _Check:
             if required:
                 self.error("registration.required", "缺少性别 sex（M 男 / F 女）", "sex is missing (M or F)", path)
             return None
-        entered = _SEXES.get(halfwidth(str(value)).strip().upper()) if isinstance(value, str | int) else None
+        entered = _SEXES.get(value) if value.__class__ is str else None  # "M", "F", "男" as typed
+        if entered is None and isinstance(value, str | int):
+            entered = _SEXES.get(halfwidth(str(value)).strip().upper())
         if entered is None:
             self.error("registration.sex", "性别应为 M（男）或 F（女）", "sex must be M (male) or F (female)", path)
             return None
@@ -406,8 +417,10 @@ class _Check:
             self.error("registration.type", "民族 ethnicity 应为两位代码或民族名称", "ethnicity must be a two-digit "
                        "code or the group's name", path)
             return None
-        text = halfwidth(str(value)).strip()
         groups = codes.ethnic_groups()
+        if value.__class__ is str and value in groups:
+            return value  # a code as stored ("01"): what the general way returns for it
+        text = halfwidth(str(value)).strip()
         if text.isascii() and text.isdigit() and len(text) <= 2:
             text = text.zfill(2)
         if text in groups:
@@ -423,6 +436,9 @@ class _Check:
         path = "person.birth_date"
         if _absent(value):
             return from_document.isoformat() if from_document else None
+        if (from_document is not None and value.__class__ is str and value == from_document.isoformat()
+                and EARLIEST_BIRTH <= from_document <= self.now.date()):
+            return value  # the normalised form, agreeing with a plausible document: nothing to read or say
         try:
             entered = parse_date(value)
         except InvalidDocument as invalid:
@@ -506,12 +522,19 @@ class _Check:
     def text(self, payload: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> str | None:
         """A stripped, NFC-normalised text field within its length limit, or None (problem recorded)."""
         value = payload.get(key)
+        if value is None:
+            if required:
+                self.error("registration.required", f"缺少必填项 {path}", f"{path} is required", path)
+            return None
         limit = LIMITS.get(key, 200)
         if value.__class__ is str and len(value) <= limit and value.isprintable():
             # The common case, settled at once (the general path below was a third of the check's time):
-            # printable text holds no control character and no white space but ' '. Anything this does
-            # not return goes the general way, which returns the same text for what this does return.
-            text = " ".join(unicodedata.normalize("NFC", value).split())
+            # printable text holds no control character and no white space but ' ', and NFC makes none
+            # (ASCII it leaves as it is). Anything this does not return goes the general way, which
+            # returns the same text for what this does return.
+            text = value if value.isascii() else unicodedata.normalize("NFC", value)
+            if " " in text:
+                text = " ".join(text.split())
             if text and len(text) <= limit:
                 return text
         if isinstance(value, int) and not isinstance(value, bool) and key in _NUMBER_LIKE:
@@ -545,6 +568,8 @@ class _Check:
                    f"{path} has at most {limit} characters, this one has {length}: shorten it", path)
 
     def unknown_keys(self, payload: Mapping[Any, Any], allowed: tuple[str, ...], prefix: str) -> None:
+        if payload.keys() <= _KEY_SETS[allowed]:
+            return  # every key known: one set comparison instead of a look-up per key
         for key in payload:
             if key not in allowed:
                 shown = _show_key(key)

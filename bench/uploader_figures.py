@@ -180,7 +180,10 @@ def bench_drain(root: Path, count: int) -> None:
         print(f"set-up: {count:,} pending events in {time.perf_counter() - t0:.1f} s")
         device = load_device(registry.store)
 
+        uploader_cpu, platform_cpu = time.process_time(), cpu_seconds(receiver.pid, with_children=True)
         elapsed = drain_seconds(registry.store, device)
+        uploader_cpu = (time.process_time() - uploader_cpu) / count
+        platform_cpu = (cpu_seconds(receiver.pid, with_children=True) - platform_cpu) / count
         counts = registry.outbox_counts()
         assert counts["sent"] == count, counts
         rate = count / elapsed
@@ -190,6 +193,9 @@ def bench_drain(root: Path, count: int) -> None:
         print(f"drain {count:,} events end to end: {rate:9,.0f} events/s ({elapsed:.1f} s)   "
               f"baseline {base:9,.0f} events/s (the stored batches to the same platform)   ratio {base / rate:5.2f}x"
               f"   [sink only: {sink:,.0f} events/s, {sink / rate:.0f}x]")
+        print(f"CPU per event during the drain: uploader {uploader_cpu * 1e6:.0f} us, platform "
+              f"{platform_cpu * 1e6:.0f} us (its checker processes included); the two cores allow at most "
+              f"{(os.cpu_count() or 1) / (uploader_cpu + platform_cpu):,.0f} events/s")
         registry.store.dispose()
     finally:
         receiver.terminate()
@@ -210,10 +216,14 @@ def switches(pid: int) -> int:
     return 0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (all its threads), from /proc."""
+def cpu_seconds(pid: int, with_children: bool = False) -> float:
+    """User + system CPU time of a process (all its threads), and of its live descendants, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    if with_children:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += sum(cpu_seconds(int(child), True) for child in (task / "children").read_text().split())
+    return total
 
 
 def bench_idle(root: Path, seconds: float) -> None:

@@ -568,7 +568,8 @@ class _Check:
                    f"{path} has at most {limit} characters, this one has {length}: shorten it", path)
 
     def unknown_keys(self, payload: Mapping[Any, Any], allowed: tuple[str, ...], prefix: str) -> None:
-        if payload.keys() <= _KEY_SETS[allowed]:
+        known = _KEY_SETS.get(allowed)
+        if known is not None and payload.keys() <= known:
             return  # every key known: one set comparison instead of a look-up per key
         for key in payload:
             if key not in allowed:

@@ -54,6 +54,7 @@ from uploader.transport import Transport  # noqa: E402
 from protocol.keys import CipherSuite  # noqa: E402
 from protocol.sealing import SealedBatch  # noqa: E402
 from protocol.signatures import sign_request  # noqa: E402
+from receiver_ingest import cpu_seconds  # noqa: E402  (a process and its checker processes, from /proc)
 
 BIN = Path(sys.executable).parent
 
@@ -180,10 +181,10 @@ def bench_drain(root: Path, count: int) -> None:
         print(f"set-up: {count:,} pending events in {time.perf_counter() - t0:.1f} s")
         device = load_device(registry.store)
 
-        uploader_cpu, platform_cpu = time.process_time(), cpu_seconds(receiver.pid, with_children=True)
+        uploader_cpu, platform_cpu = time.process_time(), cpu_seconds(receiver.pid)
         elapsed = drain_seconds(registry.store, device)
         uploader_cpu = (time.process_time() - uploader_cpu) / count
-        platform_cpu = (cpu_seconds(receiver.pid, with_children=True) - platform_cpu) / count
+        platform_cpu = (cpu_seconds(receiver.pid) - platform_cpu) / count
         counts = registry.outbox_counts()
         assert counts["sent"] == count, counts
         rate = count / elapsed
@@ -214,16 +215,6 @@ def switches(pid: int) -> int:
         if line.startswith("voluntary_ctxt_switches:"):
             return int(line.split()[1])
     return 0
-
-
-def cpu_seconds(pid: int, with_children: bool = False) -> float:
-    """User + system CPU time of a process (all its threads), and of its live descendants, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    if with_children:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            total += sum(cpu_seconds(int(child), True) for child in (task / "children").read_text().split())
-    return total
 
 
 def bench_idle(root: Path, seconds: float) -> None:

@@ -3,7 +3,8 @@ for the few values orjson treats differently.
 
 The platform parses every batch, stores every event's data as JSON and writes a canonical statement of
 500 to 2000 receipts for each answer. With the standard library that was about a tenth of its CPU per
-event; orjson reads 4x and writes 10x faster. The values are the standard library's:
+event; orjson reads a batch in 2.0 µs an event instead of 3.4 (the guard below included) and writes a
+registration's data in 0.5 µs instead of 3.5. The values are the standard library's:
 
 - Reading: a body holding a run of 19 or more digits (an integer orjson would turn into a float), a lone
   surrogate escape, NaN or Infinity (not JSON, but the standard library reads them and the platform
@@ -31,7 +32,7 @@ from typing import Any
 import orjson
 
 # Every digit as "0", every other byte as " ": a run of 19 digits is then a plain substring search, two C
-# passes over the body (a regular expression took twice as long as parsing it). -9223372036854775808 has
+# passes over the body (a regular expression took longer than parsing it). -9223372036854775808 has
 # 19 digits; any integer with fewer fits in 64 bits.
 _DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
 _LONG_DIGIT_RUN = b"0" * 19

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from agent.domain import CHINA_TIME
+from agent.sample_people import sample_registration
 from agent.validation.registration import check_departure, check_registration
 
 NOW = datetime(2024, 5, 1, 15, 0, tzinfo=CHINA_TIME)
@@ -283,8 +284,6 @@ def test_a_normalised_registration_checks_again_to_itself(index: int, kind: str)
     # The platform checks what the agent normalised: values in their stored form take the validators'
     # short ways (a code as stored, the document's own birth date), which must say what the general
     # ways say.
-    from agent.sample_people import sample_registration
-
     first = check_registration(sample_registration(index, kind, "2024-05-01 14:30"), now=NOW)
     assert first.data is not None, first.problems
     again = check_registration(first.data, now=NOW)

@@ -2,7 +2,8 @@
 
 Handlers stay thin: protocol checks are in `receiver.checks`, the write path in `receiver.ingest`,
 enrollment in `receiver.enrollment`. Database work runs in a thread (one writer thread for SQLite,
-so that writes never wait on each other's locks), keeping the event loop free to read requests.
+so that this process's writes never wait on each other's locks), keeping the event loop free to read
+requests; with checker processes (`Settings.workers`), a batch checked whole is recorded by its checker.
 
 Every refusal is JSON with a code (see `protocol.refusals`); an unexpected failure is logged with the
 route only - never a body or a header value, which may hold personal data - and answered 500.
@@ -33,7 +34,7 @@ from protocol.sealing import PERMIT_CHECK, CannotOpen, open_sealed
 from receiver.checks import LoadGate, RateLimiter, ReplayGuard, authenticate, read_body
 from receiver.enrollment import enroll
 from receiver.faults import BadFaultPlan, FaultPlan, Faults
-from receiver.ingest import join_parts, open_batch, record_batch, warm_up
+from receiver.ingest import join_parts, open_and_record, open_batch, record_batch, start_recorder, warm_up
 from receiver.keyring import DEFAULT_OVERLAP, KeyRing
 from receiver.openapi import openapi_document
 from receiver.permits import permit_status
@@ -88,9 +89,11 @@ class Platform:
         self.checkers = self._new_checkers()
 
     def _new_checkers(self) -> Executor:
-        """Opening and checking is CPU work (the validators): in processes it uses every core."""
+        """Opening and checking is CPU work (the validators): in processes it uses every core. Each
+        process opens the database too, to record the batches it checks whole (`open_and_record`)."""
         if self.settings.workers > 0:
-            pool = ProcessPoolExecutor(self.settings.workers, mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(self.settings.workers, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=start_recorder, initargs=(self.storage.url,))
             # The pool starts a process only when no started one is idle, and counts idleness by finished
             # tasks: with batches sent one at a time, a second process was never started (measured: one
             # checker busy, the other core idle). Tasks submitted together before any has finished start
@@ -246,26 +249,32 @@ def _open(platform: Platform, key_id: str, suite: CipherSuite, body: bytes, purp
 async def _process_batch(platform: Platform, device_id: str, batch_id: str, key_id: str, suite: CipherSuite,
                          body: bytes, now: datetime) -> bytes:
     secret = platform.keys.secret_for(key_id, now)
+    max_plaintext = platform.settings.max_plaintext
     # A batch is shared between the checker processes when no other batch is being checked: an uploader
     # sends one batch at a time, and one process checking it would leave the other cores idle. Each
-    # opens the whole body and checks its slice of the events. When batches overlap, each goes whole to
-    # one process: the cores are busy anyway, and every body is opened and parsed once instead of once a
-    # process (about 9 us an event of the ~95 the platform spends).
-    parts = platform.settings.workers if platform.checking == 0 else 1
+    # opens the whole body and checks its slice of the events; this process joins the slices and
+    # records them. When batches overlap, each goes whole to one process, which also records it: the
+    # cores are busy anyway, every body is opened and parsed once, and the events need not come back.
+    workers = platform.settings.workers
+    parts = workers if platform.checking == 0 else 1
     platform.checking += 1
     try:
         if parts > 1:
             opened = join_parts(list(await asyncio.gather(*(
-                platform.check(open_batch, secret, suite, body, device_id, batch_id, now,
-                               platform.settings.max_plaintext, part, parts) for part in range(parts)))))
+                platform.check(open_batch, secret, suite, body, device_id, batch_id, now, max_plaintext, part,
+                               parts) for part in range(parts)))))
+        elif workers > 0:
+            opened = await platform.check(open_and_record, secret, suite, body, device_id, batch_id, now,
+                                          max_plaintext)
         else:
-            opened = await platform.check(open_batch, secret, suite, body, device_id, batch_id, now,
-                                          platform.settings.max_plaintext)
+            opened = await platform.check(open_batch, secret, suite, body, device_id, batch_id, now, max_plaintext)
     finally:
         platform.checking -= 1
     if isinstance(opened, str):
         raise Refusal.of(opened)
-    return await platform.run(record_batch, platform.storage, platform.keys, device_id, opened, now)
+    if isinstance(opened, bytes):  # recorded by the checker process
+        return opened
+    return await platform.run(record_batch, platform.storage, platform.keys.receipt_key, device_id, opened, now)
 
 
 async def post_batches(request: web.Request) -> web.Response:

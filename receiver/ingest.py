@@ -5,7 +5,8 @@ The write path, in order:
 1. `open_batch`: open the seal, decompress, parse, run the content checks (`receiver.content`) and
    prepare each event's row. This is the costly part (the registration validators) and needs no
    database, so it runs outside the transaction, in worker processes when the server has them
-   (`serve --workers N`), which share each batch between them in slices (`join_parts`);
+   (`serve --workers N`), which share a batch between them in slices (`join_parts`) when it is the
+   only one;
 2. `record_batch`, in one write transaction (one device's batches one at a time): the stored answer
    for (device, batch id) if any - the same plaintext gets the same answer verbatim, a different one
    `idempotency.key_reused` (422); the event ids already recorded (duplicates, across batches and
@@ -16,6 +17,11 @@ The write path, in order:
 
 A dry run does steps 1 and 2 in a read-only transaction and writes nothing; its receipts say `valid`
 where a real run would say `accepted`.
+
+A batch that a worker process checks whole, it also records (`open_and_record`), on a connection of its
+own: the server's process then only reads requests and sends answers, and the recording's Python work no
+longer waits for that process's GIL. The database serialises the writers of all the processes (SQLite's
+write lock, which the operating system releases if a worker dies; PostgreSQL's row and advisory locks).
 """
 
 from __future__ import annotations
@@ -31,13 +37,12 @@ from agent.domain import EventType
 from agent.validation.problems import Problem
 from agent.validation.registration import FUTURE_TOLERANCE
 from protocol import json_text
-from protocol.keys import CipherSuite, PlatformSecret
+from protocol.keys import CipherSuite, PlatformSecret, ReceiptKey
 from protocol.messages import EVENT_TYPES, Event, MalformedMessage, Receipt, ReceiptStatus, parse_batch
 from protocol.receipts import receipts_statement, signed_json
 from protocol.refusals import Refusal
 from protocol.sealing import BATCH, CannotOpen, open_sealed
 from receiver.content import Checked, check_departure_rule, check_event
-from receiver.keyring import KeyRing
 from receiver.storage import Storage, iso
 
 UNKNOWN_REGISTRATION = Problem(
@@ -227,6 +232,32 @@ def warm_up() -> None:
     """Nothing: run in a new checker process, it has the process start and import this module's checks."""
 
 
+_recorder: tuple[Storage, ReceiptKey] | None = None  # per checker process: `start_recorder`'s
+
+
+def start_recorder(url: str) -> None:
+    """Open the database in a new checker process, so that it can record the batches it checks whole."""
+    global _recorder
+    storage = Storage(url)
+    row = storage.receipt_key()
+    _recorder = (storage, ReceiptKey(row.key_id, row.private))
+
+
+def open_and_record(secret: PlatformSecret, suite: CipherSuite, body: bytes, device_id: str, batch_id: str,
+                    now: datetime, max_plaintext: int) -> bytes | str:
+    """`open_batch` and `record_batch` in a checker process (after `start_recorder`): the signed answer,
+    or the refusal code (a plain value, so that it crosses the process boundary)."""
+    assert _recorder is not None, "start_recorder runs first in every checker process"
+    opened = open_batch(secret, suite, body, device_id, batch_id, now, max_plaintext)
+    if isinstance(opened, str):
+        return opened
+    storage, receipt_key = _recorder
+    try:
+        return record_batch(storage, receipt_key, device_id, opened, now)
+    except Refusal as refusal:
+        return refusal.problem.code
+
+
 def join_parts(parts: list[Opened | str]) -> Opened | str:
     """The slices of one batch from `open_batch(..., part, parts)`, as one `Opened` (or the refusal)."""
     for opened in parts:
@@ -238,7 +269,7 @@ def join_parts(parts: list[Opened | str]) -> Opened | str:
                   [item for opened in parts if isinstance(opened, Opened) for item in opened.items])
 
 
-def record_batch(storage: Storage, keys: KeyRing, device_id: str, opened: Opened, now: datetime) -> bytes:
+def record_batch(storage: Storage, receipt_key: ReceiptKey, device_id: str, opened: Opened, now: datetime) -> bytes:
     """Record the batch (or check it, for a dry run); the signed answer as JSON, without the key
     announcement (which is the current one at each answer, while the receipts never change)."""
     items = [Item(*item) for item in opened.items]
@@ -248,7 +279,7 @@ def record_batch(storage: Storage, keys: KeyRing, device_id: str, opened: Opened
             receipts, _, _ = _decide(storage, conn, device_id, items, now)
         final = [r or {"event_id": i.event_id, "status": ReceiptStatus.VALID.value} for r, i in zip(receipts, items)]
         return signed_json(receipts_statement(device_id, opened.batch_id, received_at, final, True),
-                           keys.receipt_key)
+                           receipt_key)
     with storage.write() as conn:
         storage.lock_device(conn, device_id)
         stored = storage.answer(conn, device_id, opened.batch_id)
@@ -268,7 +299,7 @@ def record_batch(storage: Storage, keys: KeyRing, device_id: str, opened: Opened
                        "status": accepted_status if i.event_id in inserted else duplicate_status}
                  for r, i in zip(receipts, items)]
         answer = signed_json(receipts_statement(device_id, opened.batch_id, received_at, final, False),
-                             keys.receipt_key)
+                             receipt_key)
         storage.save_answer(conn, device_id=device_id, batch_id=opened.batch_id,
                             plaintext_digest=opened.digest, answer=answer.decode("utf-8"), received_at=received_at)
         return answer

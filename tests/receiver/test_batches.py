@@ -179,6 +179,49 @@ async def test_events_of_every_venue_kind_are_recorded(receiver, events) -> None
     assert receiver.storage.count_events() == len(VenueKind)
 
 
+async def test_a_checker_process_records_retries_refusals_and_dry_runs_like_the_server(start_receiver,
+                                                                                        events) -> None:
+    from receiver.app import Settings
+
+    receiver = await start_receiver(Settings(workers=1))  # one checker: every batch goes whole to it
+    device = await receiver.enroll()
+    sealed = receiver.seal(device, [events.registration("R1"), events.departure("R1")], batch_id="b-1")
+    first = await receiver.send(device, sealed)
+    assert [r.status for r in receipts_of(device, first).values()] == [ReceiptStatus.ACCEPTED] * 2
+    again = await receiver.send(device, sealed)  # a retry: the stored answer, verbatim
+    assert (again.json()["statement"], again.json()["signature"]) == (first.json()["statement"],
+                                                                      first.json()["signature"])
+    reused = await receiver.send(device, receiver.seal(device, [events.registration("R2")], batch_id="b-1"))
+    assert (reused.status, reused.code) == (422, "idempotency.key_reused")
+    dry = await receiver.report(device, [events.registration("R3")], dry_run=True)
+    assert [r.status for r in receipts_of(device, dry).values()] == [ReceiptStatus.VALID]
+    assert receiver.storage.count_events() == 2  # what the checker recorded, read by the server's process
+
+
+async def test_a_killed_checker_process_is_replaced_and_the_batch_is_recorded_once(start_receiver,
+                                                                                 events) -> None:
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    from receiver.app import Settings
+
+    receiver = await start_receiver(Settings(workers=1))
+    device = await receiver.enroll()
+    assert receipts_of(device, await receiver.report(device, [events.registration("R1")]))
+    checkers = multiprocessing.active_children()
+    assert checkers
+    for checker in checkers:
+        checker.kill()  # SIGKILL: no clean-up, as the out-of-memory killer does it
+    for checker in checkers:  # a sentinel is ready once its process has ended (`join` races the pool's reaping)
+        assert wait([checker.sentinel]) == [checker.sentinel]
+    sealed = receiver.seal(device, [events.departure("R1")])
+    refused = await receiver.send(device, sealed)
+    assert (refused.status, refused.code) == (503, "platform.overloaded") and refused.headers["Retry-After"]
+    retried = await receiver.send(device, sealed)  # the new checker opens the database and records
+    assert [r.status for r in receipts_of(device, retried).values()] == [ReceiptStatus.ACCEPTED]
+    assert receiver.storage.count_events() == 2
+
+
 async def test_checker_processes_record_the_same_as_in_process(start_receiver, events) -> None:
     from receiver.app import Settings
 

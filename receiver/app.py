@@ -15,9 +15,8 @@ import asyncio
 import functools
 import json
 import logging
-import multiprocessing
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -34,7 +33,8 @@ from protocol.sealing import PERMIT_CHECK, CannotOpen, open_sealed
 from receiver.checks import LoadGate, RateLimiter, ReplayGuard, authenticate, read_body
 from receiver.enrollment import enroll
 from receiver.faults import BadFaultPlan, FaultPlan, Faults
-from receiver.ingest import join_parts, open_and_record, open_batch, record_batch, start_recorder, warm_up
+from receiver.checkers import checker_pool
+from receiver.ingest import join_parts, open_and_record, open_batch, record_batch
 from receiver.keyring import DEFAULT_OVERLAP, KeyRing
 from receiver.openapi import openapi_document
 from receiver.permits import permit_status
@@ -59,7 +59,7 @@ class Settings:
     rate: float = 10.0  # requests per second per device, on average
     burst: int = 60
     max_in_flight: int = 16  # requests being processed before new ones get 503
-    workers: int = 0  # processes that open and check batches; 0: a thread of this process
+    workers: int = 0  # processes that check and record batches; 0: threads of this process (`serve`: one a core)
     overloaded_retry_after: int = 2
     key_overlap: timedelta = DEFAULT_OVERLAP
     answer_window: timedelta = timedelta(days=30)  # how long the same batch id replays its answer
@@ -89,18 +89,9 @@ class Platform:
         self.checkers = self._new_checkers()
 
     def _new_checkers(self) -> Executor:
-        """Opening and checking is CPU work (the validators): in processes it uses every core. Each
-        process opens the database too, to record the batches it checks whole (`open_and_record`)."""
+        """Opening and checking is CPU work (the validators): in processes it uses every core."""
         if self.settings.workers > 0:
-            pool = ProcessPoolExecutor(self.settings.workers, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=start_recorder, initargs=(self.storage.url,))
-            # The pool starts a process only when no started one is idle, and counts idleness by finished
-            # tasks: with batches sent one at a time, a second process was never started (measured: one
-            # checker busy, the other core idle). Tasks submitted together before any has finished start
-            # every process now, and each imports the validators before the first batch comes.
-            for _ in range(self.settings.workers):
-                pool.submit(warm_up)
-            return pool
+            return checker_pool(self.settings.workers, self.storage.url)
         return ThreadPoolExecutor(2, thread_name_prefix="receiver-check")
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:

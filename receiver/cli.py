@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import ssl
 import sys
@@ -53,10 +54,11 @@ def main() -> None:
 @click.option("--burst", default=60, show_default=True, type=int, help="Burst of requests per device.")
 @click.option("--max-in-flight", default=16, show_default=True, type=int,
               help="Requests in processing before new ones get 503.")
-@click.option("--workers", default=0, show_default=True, type=click.IntRange(0, 64),
-              help="Processes that open and check batches (the validators); 0 runs them in this process.")
+@click.option("--workers", default=None, type=click.IntRange(0, 64),
+              help="Processes that check and record batches (the validators' CPU work)  [default: one per core]; "
+                   "0 runs them in threads of this process.")
 def serve(host: str, port: int, db: str | None, tls_cert: str | None, tls_key: str | None, faults: str | None,
-          rate: float, burst: int, max_in_flight: int, workers: int) -> None:
+          rate: float, burst: int, max_in_flight: int, workers: int | None) -> None:
     from receiver.app import Settings
     from receiver.faults import BadFaultPlan, FaultPlan
 
@@ -70,6 +72,8 @@ def serve(host: str, port: int, db: str | None, tls_cert: str | None, tls_key: s
     if tls_cert and tls_key:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(tls_cert, tls_key)
+    if workers is None:
+        workers = os.cpu_count() or 1
     settings = Settings(rate=rate, burst=burst, max_in_flight=max_in_flight, workers=workers)
     storage = open_storage(db)
     try:

@@ -228,10 +228,6 @@ def open_batch(secret: PlatformSecret, suite: CipherSuite, body: bytes, device_i
     return Opened(batch.batch_id, batch.dry_run, digest, items)
 
 
-def warm_up() -> None:
-    """Nothing: run in a new checker process, it has the process start and import this module's checks."""
-
-
 _recorder: tuple[Storage, ReceiptKey] | None = None  # per checker process: `start_recorder`'s
 
 

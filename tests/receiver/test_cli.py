@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import os
+import select
 import signal
 import ssl
 import sys
@@ -13,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import aiohttp
+import pytest
 from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -22,7 +25,7 @@ from cryptography.x509.oid import NameOID
 from agent.domain import CHINA_TIME, EventType
 from protocol.enrollment import ENROLL_PATH, enroll_request, read_enrollment
 from protocol.keys import generate_device_key
-from protocol.messages import Batch, new_event
+from protocol.messages import Batch, Enrollment, Event, Receipt, new_event
 from protocol.receipts import verify_receipts
 from protocol.sealing import seal_batch
 from protocol.signatures import sign_request
@@ -63,28 +66,38 @@ def test_serve_refuses_a_bad_fault_plan(db_url: str) -> None:
     assert result.exit_code == 2 and "--faults" in result.output
 
 
+async def _serve(*args: str) -> tuple[asyncio.subprocess.Process, str]:
+    """`dengji-receiver serve` as a process, and its base URL once it listens."""
+    server = await asyncio.create_subprocess_exec(str(SCRIPT), "serve", "--port", "0", *args,
+                                                  stdout=asyncio.subprocess.PIPE)
+    line = (await asyncio.wait_for(server.stdout.readline(), 60)).decode()
+    assert "listening on http://127.0.0.1:" in line, line
+    return server, line.split("listening on ")[1].split()[0]
+
+
+async def _enroll_and_report(base: str, code: str, event: Event) -> tuple[Enrollment, list[Receipt]]:
+    """Enroll a device with `code` and report `event`; the enrollment and the verified receipts."""
+    key = generate_device_key()
+    async with aiohttp.ClientSession() as session:
+        async with session.post(base + ENROLL_PATH, json=enroll_request(
+                code, {"kind": "hotel", "name": "测试旅馆"}, key)) as resp:
+            assert resp.status == 200
+            enrollment = read_enrollment(await resp.json())
+        sealed = seal_batch(Batch(enrollment.device_id, str(uuid.uuid4()), (event,)), enrollment.platform_key)
+        headers = sign_request("POST", "/v1/batches", sealed.body, key, enrollment.device_id,
+                               datetime.now(timezone.utc), sealed.headers())
+        async with session.post(base + "/v1/batches", data=sealed.body, headers=headers) as resp:
+            assert resp.status == 200
+            return enrollment, verify_receipts(await resp.json(), enrollment.receipt_public_key)
+
+
 async def test_serve_runs_as_a_process_and_the_admin_commands_see_its_events(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'receiver.db'}"
     code = run("issue-code", "--venue", "测试旅馆", "--db", db).split()[-1]
-    server = await asyncio.create_subprocess_exec(str(SCRIPT), "serve", "--port", "0", "--db", db,
-                                                  stdout=asyncio.subprocess.PIPE)
+    server, base = await _serve("--db", db)
     try:
-        line = (await asyncio.wait_for(server.stdout.readline(), 60)).decode()
-        assert "listening on http://127.0.0.1:" in line, line
-        base = line.split("listening on ")[1].split()[0]
-        key = generate_device_key()
-        async with aiohttp.ClientSession() as session:
-            async with session.post(base + ENROLL_PATH, json=enroll_request(
-                    code, {"kind": "hotel", "name": "测试旅馆"}, key)) as resp:
-                assert resp.status == 200
-                enrollment = read_enrollment(await resp.json())
-            event = new_event(EventType.NO_ARRIVALS, {"date": "2025-03-01"}, datetime(2025, 3, 1, tzinfo=CHINA_TIME))
-            sealed = seal_batch(Batch(enrollment.device_id, str(uuid.uuid4()), (event,)), enrollment.platform_key)
-            headers = sign_request("POST", "/v1/batches", sealed.body, key, enrollment.device_id,
-                                   datetime.now(timezone.utc), sealed.headers())
-            async with session.post(base + "/v1/batches", data=sealed.body, headers=headers) as resp:
-                assert resp.status == 200
-                receipts = verify_receipts(await resp.json(), enrollment.receipt_public_key)
+        event = new_event(EventType.NO_ARRIVALS, {"date": "2025-03-01"}, datetime(2025, 3, 1, tzinfo=CHINA_TIME))
+        enrollment, receipts = await _enroll_and_report(base, code, event)
         assert [r.status.value for r in receipts] == ["accepted"]
         listed = json.loads(run("events", "--json", "--db", db))
         assert [(e["event_id"], e["device_id"], e["type"], e["data"]) for e in listed] == \
@@ -95,6 +108,33 @@ async def test_serve_runs_as_a_process_and_the_admin_commands_see_its_events(tmp
     finally:
         server.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(server.wait(), 60) == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="waits on other processes' ends with Linux pidfds")
+async def test_checker_processes_end_when_the_server_is_killed(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'receiver.db'}"
+    code = run("issue-code", "--venue", "测试旅馆", "--db", db).split()[-1]
+    server, base = await _serve("--db", db, "--workers", "2")
+    try:
+        event = new_event(EventType.NO_ARRIVALS, {"date": "2025-03-01"}, datetime(2025, 3, 1, tzinfo=CHINA_TIME))
+        _, receipts = await _enroll_and_report(base, code, event)  # shared between both: both have started
+        assert [r.status.value for r in receipts] == ["accepted"]
+        children = [int(pid) for task in Path(f"/proc/{server.pid}/task").iterdir()
+                    for pid in (task / "children").read_text().split()]
+        checkers = {pid: os.pidfd_open(pid) for pid in children
+                    if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()}
+        assert len(checkers) == 2
+    finally:
+        server.kill()  # SIGKILL: the server cannot stop its checkers itself
+    survivors = []
+    for pid, pidfd in checkers.items():  # a pidfd is readable once its process has ended
+        readable, _, _ = select.select([pidfd], [], [], 60)
+        os.close(pidfd)
+        if not readable:
+            os.kill(pid, signal.SIGKILL)
+            survivors.append(pid)
+    await asyncio.wait_for(server.wait(), 60)  # its output pipe closes when no checker holds it any more
+    assert not survivors, "checker processes outlived the killed server"
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:

@@ -141,8 +141,13 @@ permits = Permit.__table__
 filed_units = FiledUnit.__table__
 
 
-# Built once: every request looks its device up, and building the statement cost more than running it.
+# Built once: every request looks its device up and every batch its answer and filed units, and
+# building a statement cost more than running it (0.2-0.3 ms each, against 500 events in 8 ms).
 _DEVICE = select(devices).where(devices.c.device_id == bindparam("device_id"))
+_ANSWER = select(answers.c.plaintext_digest, answers.c.answer).where(
+    and_(answers.c.device_id == bindparam("device_id"), answers.c.batch_id == bindparam("batch_id")))
+_SAVE_ANSWER = answers.insert()
+_FILED_UNITS = select(filed_units.c.label).where(filed_units.c.device_id == bindparam("device_id"))
 
 EVENT_COLUMNS = ("event_id", "device_id", "batch_id", "type", "occurred_at", "registration_id", "data",
                  "received_at")
@@ -262,8 +267,7 @@ class Storage:
     # --- the batch write path ------------------------------------------------------------------------
 
     def answer(self, conn: Connection, device_id: str, batch_id: str) -> Any:
-        return conn.execute(select(answers.c.plaintext_digest, answers.c.answer)
-                            .where(and_(answers.c.device_id == device_id, answers.c.batch_id == batch_id))).first()
+        return conn.execute(_ANSWER, {"device_id": device_id, "batch_id": batch_id}).first()
 
     # The write path below is plain SQL through the driver: the same ON CONFLICT statements run on both
     # databases, 500 rows go in one executemany (psycopg pipelines it), and no expanding IN list is
@@ -324,7 +328,7 @@ class Storage:
                              f"ON CONFLICT (device_id, registration_id) DO UPDATE SET {update}", rows)
 
     def save_answer(self, conn: Connection, **values: Any) -> None:
-        conn.execute(answers.insert().values(**values))
+        conn.execute(_SAVE_ANSWER, values)
 
     def purge_answers(self, before: str) -> int:
         """Forget answers older than the idempotency window; events stay deduplicated by id forever."""
@@ -380,5 +384,4 @@ class Storage:
 
     def filed_units_of(self, conn: Connection, device_id: str) -> frozenset[str]:
         """The units the device's venue filed; empty when it filed none (then any unit is accepted)."""
-        return frozenset(conn.execute(select(filed_units.c.label)
-                                      .where(filed_units.c.device_id == device_id)).scalars())
+        return frozenset(conn.execute(_FILED_UNITS, {"device_id": device_id}).scalars())

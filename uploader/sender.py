@@ -22,7 +22,6 @@ What each end of a request leads to (nothing ever drops an event):
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from agent.delivery import SenderReport, save_sender_report
 from agent.store.database import Store
 from agent.validation import Problem
+from protocol import json_text
 from protocol.messages import Receipt
 from protocol.receipts import UnverifiedAnswer, verify_platform_key, verify_receipts
 from protocol.refusals import Refusal
@@ -149,10 +149,10 @@ class Sender:
     def _answered(self, pending: PendingBatch, answer: Answer, following: PendingBatch | None) -> Step:
         batch_id = pending.sealed.batch_id
         try:
-            statement = json.loads(answer.body)
+            statement = json_text.read(answer.body)
             receipts: list[Receipt] = verify_receipts(statement, self.device.receipt_public_key,
                                                       self.device.device_id, batch_id)
-        except (UnverifiedAnswer, ValueError) as exc:
+        except (UnverifiedAnswer, ValueError, RecursionError) as exc:
             log.warning("batch %s: answer did not verify (%s); keeping the batch", batch_id, exc)
             return self._retry(Problem("answer.unverified", "平台的回执无法验证，稍后重试",
                                        "the platform's answer could not be verified; will retry"), reachable=True)

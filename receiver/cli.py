@@ -55,8 +55,8 @@ def main() -> None:
 @click.option("--max-in-flight", default=16, show_default=True, type=int,
               help="Requests in processing before new ones get 503.")
 @click.option("--workers", default=None, type=click.IntRange(0, 64),
-              help="Processes that check and record batches (the validators' CPU work)  [default: one per core]; "
-                   "0 runs them in threads of this process.")
+              help="Processes that check and record batches (the validators' CPU work)  [default: one per core, "
+                   "at most 8: each holds a database connection]; 0 runs them in threads of this process.")
 def serve(host: str, port: int, db: str | None, tls_cert: str | None, tls_key: str | None, faults: str | None,
           rate: float, burst: int, max_in_flight: int, workers: int | None) -> None:
     from receiver.app import Settings
@@ -73,7 +73,7 @@ def serve(host: str, port: int, db: str | None, tls_cert: str | None, tls_key: s
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(tls_cert, tls_key)
     if workers is None:
-        workers = os.cpu_count() or 1
+        workers = min(os.cpu_count() or 1, 8)
     settings = Settings(rate=rate, burst=burst, max_in_flight=max_in_flight, workers=workers)
     storage = open_storage(db)
     try:

@@ -30,10 +30,10 @@ from protocol.permits import parse_permit_query
 from protocol.receipts import permit_answer_statement, sign_statement
 from protocol.refusals import Refusal
 from protocol.sealing import PERMIT_CHECK, CannotOpen, open_sealed
+from receiver.checkers import checker_pool
 from receiver.checks import LoadGate, RateLimiter, ReplayGuard, authenticate, read_body
 from receiver.enrollment import enroll
 from receiver.faults import BadFaultPlan, FaultPlan, Faults
-from receiver.checkers import checker_pool
 from receiver.ingest import join_parts, open_and_record, open_batch, record_batch
 from receiver.keyring import DEFAULT_OVERLAP, KeyRing
 from receiver.openapi import openapi_document
@@ -59,7 +59,7 @@ class Settings:
     rate: float = 10.0  # requests per second per device, on average
     burst: int = 60
     max_in_flight: int = 16  # requests being processed before new ones get 503
-    workers: int = 0  # processes that check and record batches; 0: threads of this process (`serve`: one a core)
+    workers: int = 0  # processes that check and record batches; 0: threads of this process (`serve`: one per core)
     overloaded_retry_after: int = 2
     key_overlap: timedelta = DEFAULT_OVERLAP
     answer_window: timedelta = timedelta(days=30)  # how long the same batch id replays its answer

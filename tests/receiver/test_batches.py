@@ -222,6 +222,30 @@ async def test_a_killed_checker_process_is_replaced_and_the_batch_is_recorded_on
     assert receiver.storage.count_events() == 2
 
 
+async def test_batches_recorded_at_once_by_several_processes_record_each_event_once(start_receiver,
+                                                                                   events) -> None:
+    import asyncio
+    from collections import Counter
+
+    from receiver.app import Settings
+
+    receiver = await start_receiver(Settings(workers=2))  # two checkers and the server's process write
+    device = await receiver.enroll()
+    shared = [events.registration(f"S{k}") for k in range(20)]
+    sealed = [receiver.seal(device, shared + [events.registration(f"B{n}-{k}") for k in range(20)])
+              for n in range(4)]
+    sealed.append(sealed[0])  # the same batch again while the first may still be recorded: a retry
+    replies = await asyncio.gather(*(receiver.send(device, one) for one in sealed))
+    receipts = [receipts_of(device, reply) for reply in replies[:4]]
+    # each shared registration is accepted by exactly one of the four batches, a duplicate in the others
+    assert Counter(r[e.event_id].status for r in receipts for e in shared) == {ReceiptStatus.ACCEPTED: 20,
+                                                                               ReceiptStatus.DUPLICATE: 60}
+    for e in shared:
+        assert [r[e.event_id].status for r in receipts].count(ReceiptStatus.ACCEPTED) == 1
+    assert replies[4].json()["statement"] == replies[0].json()["statement"]  # the retry got the same answer
+    assert receiver.storage.count_events() == 20 + 4 * 20
+
+
 async def test_checker_processes_record_the_same_as_in_process(start_receiver, events) -> None:
     from receiver.app import Settings
 

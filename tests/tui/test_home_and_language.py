@@ -30,6 +30,23 @@ async def test_home_shows_who_is_here_and_the_delivery_line(hotel_registry, make
         assert "测试宾馆" in text and "2025-05-01 14:30" in text
 
 
+async def test_a_row_drawn_before_the_table_measured_it_is_drawn_again_at_full_width(hotel_registry, make_app,
+                                                                                    seed_guests) -> None:
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one("#present", PeopleTable)  # empty: its columns as wide as the headers
+        seed_guests(hotel_registry, 2)
+        views = hotel_registry.registrations()
+        table.show(views)
+        early = table.render_line(1).text  # a frame drawn before the table is next idle
+        await pilot.pause()  # idle: the table measures its rows
+        masked = views[0].doc_masked
+        assert masked not in early  # what a loaded machine showed until the next key press
+        assert masked in table.render_line(1).text
+
+
 async def test_language_switches_at_any_time_and_is_remembered(hotel_registry, make_app, screen_text, private_home):
     app = make_app(hotel_registry)
     async with app.run_test(size=(80, 24)) as pilot:

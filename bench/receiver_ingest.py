@@ -110,9 +110,9 @@ async def serve_sink() -> None:
     await asyncio.Event().wait()  # until SIGTERM
 
 
-async def start(*command: str) -> tuple[asyncio.subprocess.Process, str]:
+async def start(*command: str, env: dict[str, str] | None = None) -> tuple[asyncio.subprocess.Process, str]:
     """A server process and its base URL, from the line it prints when it listens."""
-    server = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+    server = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE, env=env)
     assert server.stdout is not None
     line = (await asyncio.wait_for(server.stdout.readline(), 60)).decode()
     return server, line.split("listening on ")[1].split()[0]

@@ -38,7 +38,7 @@ from protocol.signatures import sign_request
 from receiver.enrollment import issue_code
 from receiver.keyring import ensure_keys
 from receiver.storage import Storage
-from receiver_ingest import SCRIPT, build_batches, cpu_seconds
+from receiver_ingest import SCRIPT, build_batches, cpu_seconds, start
 
 
 @dataclass
@@ -61,13 +61,9 @@ async def start_side(name: str, tree: Path, folder: Path, session: aiohttp.Clien
     ensure_keys(storage, datetime.now(timezone.utc))
     code = issue_code(storage, "压测旅馆", VenueKind.HOTEL, datetime.now(timezone.utc))
     storage.close()
-    server = await asyncio.create_subprocess_exec(
-        str(SCRIPT), "serve", "--port", "0", "--db", url, "--rate", "1000000", "--burst", "1000000",
-        "--max-in-flight", "1000", "--workers", str(workers), stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(tree.resolve())})
-    assert server.stdout is not None
-    line = (await asyncio.wait_for(server.stdout.readline(), 60)).decode()
-    base = line.split("listening on ")[1].split()[0]
+    server, base = await start(str(SCRIPT), "serve", "--port", "0", "--db", url, "--rate", "1000000", "--burst",
+                               "1000000", "--max-in-flight", "1000", "--workers", str(workers),
+                               env={**os.environ, "PYTHONPATH": str(tree.resolve())})
     key = generate_device_key()
     async with session.post(base + ENROLL_PATH, json=enroll_request(code, {"kind": "hotel", "name": "压测旅馆"},
                                                                      key)) as resp:

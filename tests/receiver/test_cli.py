@@ -66,12 +66,12 @@ def test_serve_refuses_a_bad_fault_plan(db_url: str) -> None:
     assert result.exit_code == 2 and "--faults" in result.output
 
 
-async def _serve(*args: str) -> tuple[asyncio.subprocess.Process, str]:
+async def _serve(*args: str, scheme: str = "http") -> tuple[asyncio.subprocess.Process, str]:
     """`dengji-receiver serve` as a process, and its base URL once it listens."""
     server = await asyncio.create_subprocess_exec(str(SCRIPT), "serve", "--port", "0", *args,
                                                   stdout=asyncio.subprocess.PIPE)
     line = (await asyncio.wait_for(server.stdout.readline(), 60)).decode()
-    assert "listening on http://127.0.0.1:" in line, line
+    assert f"listening on {scheme}://127.0.0.1:" in line, line
     return server, line.split("listening on ")[1].split()[0]
 
 
@@ -156,13 +156,9 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
 
 async def test_serve_speaks_tls_with_the_given_certificate(tmp_path: Path) -> None:
     cert, key = _self_signed(tmp_path)
-    server = await asyncio.create_subprocess_exec(
-        str(SCRIPT), "serve", "--port", "0", "--db", f"sqlite:///{tmp_path / 'r.db'}", "--tls-cert", str(cert),
-        "--tls-key", str(key), stdout=asyncio.subprocess.PIPE)
+    server, base = await _serve("--db", f"sqlite:///{tmp_path / 'r.db'}", "--tls-cert", str(cert), "--tls-key",
+                                str(key), scheme="https")
     try:
-        line = (await asyncio.wait_for(server.stdout.readline(), 60)).decode()
-        assert "listening on https://127.0.0.1:" in line, line
-        base = line.split("listening on ")[1].split()[0]
         trust = ssl.create_default_context(cafile=str(cert))
         async with aiohttp.ClientSession() as session:
             async with session.get(base + "/v1/health", ssl=trust) as resp:

@@ -37,10 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from agent.config import Config, save_config  # noqa: E402
+from agent.home.config import Config, save_config  # noqa: E402
 from agent.domain import CHINA_TIME  # noqa: E402
-from agent.registry import Registry  # noqa: E402
-from agent.sample_people import sample_registration  # noqa: E402
+from agent.register.registry import Registry  # noqa: E402
+from agent.cli.demo_people import sample_registration  # noqa: E402
 from agent.store.database import engine_url  # noqa: E402
 from agent.store.models import Venue  # noqa: E402
 from agent.store.opening import join_site, open_store  # noqa: E402

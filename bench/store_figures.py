@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent.registry import Registry  # noqa: E402
-from agent.sample_people import resident_id_for, sample_person, sample_registration  # noqa: E402
+from agent.register.registry import Registry  # noqa: E402
+from agent.cli.demo_people import resident_id_for, sample_person, sample_registration  # noqa: E402
 from agent.store.models import Venue  # noqa: E402
 from agent.store.opening import open_store  # noqa: E402
 from agent.validation.documents import mask_document  # noqa: E402

@@ -40,7 +40,7 @@ from tui.session import TuiSession
 from tui.screens.home_screen import HomeScreen
 
 def open_registry():
-    from agent.registry import Registry
+    from agent.register.registry import Registry
     from agent.store.opening import open_store
     return Registry(open_store(home))
 
@@ -68,8 +68,8 @@ print(json.dumps(marks))
 
 
 def seed(home: Path, present: int) -> None:
-    from agent.registry import Registry
-    from agent.sample_people import sample_registration
+    from agent.register.registry import Registry
+    from agent.cli.demo_people import sample_registration
     from agent.store.models import Venue
     from agent.store.opening import open_store
 
@@ -97,8 +97,8 @@ def cold_start(home: Path, runs: int) -> list[dict[str, float]]:
 async def keystrokes(home: Path, keys: int) -> tuple[list[float], list[float]]:
     from textual import events
 
-    from agent.registry import Registry
-    from agent.sample_people import resident_id_for
+    from agent.register.registry import Registry
+    from agent.cli.demo_people import resident_id_for
     from agent.store.opening import open_store
     from tui.app import DengjiApp
     from tui.screens.register_screen import RegisterScreen

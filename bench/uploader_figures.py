@@ -39,9 +39,9 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from agent.domain import CHINA_TIME  # noqa: E402
-from agent.event_ids import new_event_id  # noqa: E402
-from agent.registry import Registry  # noqa: E402
-from agent.sample_people import sample_registration  # noqa: E402
+from agent.domain.event_ids import new_event_id  # noqa: E402
+from agent.register.registry import Registry  # noqa: E402
+from agent.cli.demo_people import sample_registration  # noqa: E402
 from agent.store.database import Store  # noqa: E402
 from agent.store.models import Venue  # noqa: E402
 from agent.store.opening import open_store  # noqa: E402

@@ -31,7 +31,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from agent.domain import EventType
-from agent.event_ids import new_event_id
+from agent.domain.event_ids import new_event_id
 from agent.validation.problems import Problem
 from protocol import json_text
 from protocol.keys import PlatformKey

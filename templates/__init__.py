@@ -1,4 +1,4 @@
 """Declarative registration forms, one TOML file per venue kind, and the code tables they draw on.
 
-Data only; `agent.templates` loads and checks them.
+Data only; `agent.forms.templates` loads and checks them.
 """

@@ -59,7 +59,7 @@ def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def hotel_registry(private_home: Path) -> Iterator["Registry"]:  # noqa: F821
     """A freshly created store with a hotel venue, and its register."""
-    from agent.registry import Registry
+    from agent.register.registry import Registry
     from agent.store.models import Venue
     from agent.store.opening import open_store
 

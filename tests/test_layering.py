@@ -25,7 +25,7 @@ def test_import_contracts_hold() -> None:
 
 
 def test_headless_packages_never_load_the_ui_toolkit() -> None:
-    loaded = _loaded_after("import agent.registry, agent.store.opening, agent.cli, protocol, uploader, receiver")
+    loaded = _loaded_after("import agent.register.registry, agent.store.opening, agent.cli, protocol, uploader, receiver")
     assert not loaded & {"textual", "rich", "tui"}
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from agent.config import ConfigError, load_config, resolve_home
-from agent.i18n import detect_lang
+from agent.home.config import ConfigError, load_config, resolve_home
+from agent.domain.language import detect_lang
 
 
 def main() -> None:
@@ -29,7 +29,7 @@ def main() -> None:
         """The register of this home, or None on first run (no store yet); runs after the first frame."""
         if not (home / "dengji.sqlite3").exists() and not config.database_url:
             return None
-        from agent.registry import Registry
+        from agent.register.registry import Registry
         from agent.store.opening import open_store
 
         return Registry(open_store(home, config), operator=config.operator_name)

@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import events, on, work
 from textual.app import App
 
-from agent.i18n import LANGS
+from agent.domain.language import LANGS
 from tui.keys import Key, bindings
 from tui.messages import LanguageChanged, VenueReady
 from tui.preferences import THEMES, load_preferences, save_preferences
 from tui.session import TuiSession
 
 if TYPE_CHECKING:
-    from agent.delivery import Delivery
-    from agent.registry import Registry
+    from agent.register.delivery import Delivery
+    from agent.register.registry import Registry
 
 
 class DengjiApp(App[None]):
@@ -121,7 +121,7 @@ class DengjiApp(App[None]):
             self.action_lock()
 
     def action_lock(self) -> None:
-        from agent.operators import list_operators
+        from agent.duties.operators import list_operators
         from tui.screens.lock_modal import LockModal
 
         registry = self.session.registry
@@ -133,7 +133,7 @@ class DengjiApp(App[None]):
 
     def record_setting(self, name: str, value: str | int | None) -> None:
         """Enter a setting changed in the TUI (kept outside the store) in the audit trail."""
-        self.record_action("setting", detail={"name": name, "value": value})  # agent.audit.SETTING
+        self.record_action("setting", detail={"name": name, "value": value})  # agent.store.audit.SETTING
 
     @work(thread=True, group="audit")
     def record_action(self, action: str, registration_id: int | None = None,
@@ -173,7 +173,7 @@ class DengjiApp(App[None]):
         """The language is the agent's setting (`config.toml`), shared with the command line."""
         from dataclasses import replace
 
-        from agent.config import ConfigError, load_config, save_config
+        from agent.home.config import ConfigError, load_config, save_config
 
         home = self.session.home
         if self.session.registry is None:

@@ -3,7 +3,7 @@
 These belong to the terminal UI, not to the agent, so they live in their own small file
 (`tui.toml` in the home) rather than in `config.toml`, whose keys the agent checks strictly. The
 language is the agent's setting (`config.toml`, `lang`) because the CLI speaks it too. PINs are the
-agent's too: operator accounts in the store (`agent.operators`). An older TUI kept one PIN hash here;
+agent's too: operator accounts in the store (`agent.duties.operators`). An older TUI kept one PIN hash here;
 it is read as `legacy_pin_hash`, becomes the owner's account once, and is not written back.
 """
 
@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from agent.config import write_atomically
+from agent.home.config import write_atomically
 
 FILE_NAME = "tui.toml"
 THEMES = ("textual-dark", "textual-light")

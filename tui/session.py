@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agent.i18n import LANGS
+from agent.domain.language import LANGS
 from tui.clock import Clock, china_now
 from tui.preferences import Preferences
 
 if TYPE_CHECKING:
-    from agent.delivery import Delivery
-    from agent.registry import Registry
+    from agent.register.delivery import Delivery
+    from agent.register.registry import Registry
     from agent.store.models import Venue
 
 
@@ -46,7 +46,7 @@ class TuiSession:
         """Note whether `registry`'s store has operator accounts (first moving a PIN an older TUI kept in
         `tui.toml` into the store, as the owner's). Database work: call it off the UI thread when the
         store may be slow to answer."""
-        from agent.operators import adopt_pin_hash, has_operators
+        from agent.duties.operators import adopt_pin_hash, has_operators
 
         if registry is None:
             self.accounts = False

@@ -6,7 +6,7 @@ One asyncio loop. APScheduler (3.x, in memory: the durable state is the outbox) 
 seconds, so real time does not wait for the next tick), `heartbeat` (renew the sender lease, log a
 line), `duties` (every few minutes, by the lease holder only: queue the daily no-arrivals report that
 hotels owe, and log the reminders due - codes and counts, never names) and `purge` (the retention purge,
-`agent.retention`: daily, first a minute after start, in a worker thread). On a site with several desks
+`agent.duties.retention`: daily, first a minute after start, in a worker thread). On a site with several desks
 every desk may run a daemon: one holds the lease and sends, the others wait; when the sender dies,
 another takes over once its lease has expired. The send
 loop itself runs in the foreground: it sends while there is something to send, waits out backoff, and
@@ -36,9 +36,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func
 from sqlmodel import select
 
-from agent import retention
+from agent.duties import retention
 from agent.domain import OutboxState, VenueKind
-from agent.operators import SYSTEM
+from agent.duties.operators import SYSTEM
 from agent.store.database import Store
 from agent.store.models import Event, OutboxEntry, Venue
 from uploader import lease
@@ -48,7 +48,7 @@ from uploader.sender import Sender
 from uploader.transport import Transport
 
 if TYPE_CHECKING:
-    from agent.registry import Registry
+    from agent.register.registry import Registry
 
 log = logging.getLogger("dengji.uploader.daemon")
 
@@ -134,8 +134,8 @@ class Daemon:
         """The venue's scheduled duties; only the sender does them, so two desks never both do."""
         if not self._holding:
             return
-        from agent.registry import Registry
-        from agent.reminders import due_reminders, summary
+        from agent.register.registry import Registry
+        from agent.duties.reminders import due_reminders, summary
 
         if self._registry is None:
             self._registry = Registry(self.store, operator=SYSTEM)
@@ -144,7 +144,7 @@ class Daemon:
         if reported:
             log.info("no-arrivals report queued for %s", ", ".join(day.isoformat() for day in reported))
             self.wake.set()
-        reminders = summary(due_reminders(self._registry, now))
+        reminders = summary(due_reminders(self._registry.store, now))
         if reminders != self._reminders:
             log.info("reminders due: %s", reminders)
             self._reminders = reminders

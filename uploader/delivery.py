@@ -1,4 +1,4 @@
-"""The uploader as the TUI sees it (`agent.delivery.Delivery`): state, enrollment, and sending in-process.
+"""The uploader as the TUI sees it (`agent.register.delivery.Delivery`): state, enrollment, and sending in-process.
 
 When no daemon runs, the TUI's process sends: `run()` is the same loop as `dengji agent run`, holding
 the same lease, so a daemon started later waits its turn instead of sending alongside (and the TUI
@@ -12,8 +12,8 @@ import contextlib
 
 from sqlmodel import select
 
-from agent.delivery import DeliveryState, delivery_state
-from agent.permit_checks import PermitCheckResult
+from agent.register.delivery import DeliveryState, delivery_state
+from agent.duties.permit_checks import PermitCheckResult
 from agent.store.database import Store
 from agent.store.models import Venue
 from agent.validation import Problem

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlmodel import Session
 
-from agent.delivery import SenderReport, write_sender_report
+from agent.register.delivery import SenderReport, write_sender_report
 from agent.domain import CHINA_TIME, OutboxState
 from agent.store.database import Store
 from agent.store.models import Event, OutboxBatch, OutboxEntry

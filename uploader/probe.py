@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import aiohttp
 
-from agent.doctor import PlatformLook
+from agent.ops.doctor import PlatformLook
 from protocol.signatures import WINDOW
 from uploader.transport import Answer, Transport, Unreachable
 
@@ -38,5 +38,5 @@ async def look(url: str, ca_file: str | None = None, clock: Callable[[], datetim
 
 
 def look_at_platform(url: str, ca_file: str | None, clock: Callable[[], datetime]) -> PlatformLook:
-    """`look`, for callers without an event loop (`agent.doctor.diagnose`)."""
+    """`look`, for callers without an event loop (`agent.ops.doctor.diagnose`)."""
     return asyncio.run(look(url, ca_file, clock))

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from agent.delivery import SenderReport, save_sender_report
+from agent.register.delivery import SenderReport, save_sender_report
 from agent.store.database import Store
 from agent.validation import Problem
 from protocol import json_text

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
-from agent.keystore import Keystore
+from agent.secrets.keystore import Keystore
 from agent.store.vault import Vault
 
 T = TypeVar("T")

@@ -79,7 +79,7 @@ class Person(SQLModel, table=True):
     residence_permit_sealed: bytes | None = Field(default=None, sa_column=_sealed())
     created_at: datetime
     updated_at: datetime
-    purged_at: datetime | None = None  # retention erased the personal fields (agent.retention)
+    purged_at: datetime | None = None  # retention erased the personal fields (agent.duties.retention)
 
 
 class Registration(SQLModel, table=True):
@@ -106,7 +106,7 @@ class Registration(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=32)
     created_at: datetime
     updated_at: datetime
-    purged_at: datetime | None = None  # retention erased its events' payloads (agent.retention)
+    purged_at: datetime | None = None  # retention erased its events' payloads (agent.duties.retention)
 
 
 class Event(SQLModel, table=True):
@@ -200,7 +200,7 @@ class PermitCheck(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """One action in the venue's audit trail: who did what, when, to which registration (agent.audit).
+    """One action in the venue's audit trail: who did what, when, to which registration (agent.store.audit).
 
     Append-only and hash-chained: `hash` is SHA-256 over `prev_hash` and the entry's canonical form, and
     `prev_hash` is unique, so the chain cannot fork. No personal data: the trail outlives retention, so
@@ -227,7 +227,7 @@ class OperatorAccount(SQLModel, table=True):
     """A person who works the desk: their name (what the audit trail records), role and PIN hash.
 
     A removed operator keeps the row (`removed_at`): the trail names them, and a name is never given to
-    someone else. `failed_attempts` and `locked_until` slow down guessing (agent.operators).
+    someone else. `failed_attempts` and `locked_until` slow down guessing (agent.duties.operators).
     """
 
     __tablename__ = "operator"

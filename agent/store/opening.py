@@ -6,7 +6,7 @@ a new key is never minted over existing encrypted data (that would make every re
 
 A site with several desks keeps one store in PostgreSQL (`database_url`). The first desk creates it
 (`dengji init --database-url`); every other desk joins it (`join_site`, `dengji join`) with the master
-key carried from a desk that has it in a passphrase-protected transfer file (`agent.keytransfer`).
+key carried from a desk that has it in a passphrase-protected transfer file (`agent.secrets.keytransfer`).
 A desk pointed at a database that holds no store yet is refused rather than left to create one: two
 desks creating the same store would each mint a key, and one desk's records would be unreadable to the
 other.
@@ -21,13 +21,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, select
 
-from agent.config import DATABASE_FILE, Config, load_config, save_config
-from agent.keystore import KeystoreError, open_keystore
+from agent.home.config import DATABASE_FILE, Config, load_config, save_config
+from agent.secrets.keystore import KeystoreError, open_keystore
 from agent.store import migrate
 from agent.store.database import (DiskFull, Store, StoreError, engine_url, is_disk_full, is_postgres, lock,
                                   make_engine, sqlite_path)
 from agent.store.models import Meta
-from agent.store.vault import MASTER_KEY_NAME, Vault, VaultError, new_master_key
+from agent.secrets.keystore import MASTER_KEY_NAME
+from agent.store.vault import Vault, VaultError, new_master_key
 
 VAULT_CHECK_KEY = "vault_check"  # the `meta` row holding a text sealed with the master key
 _CHECK = VAULT_CHECK_KEY

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from agent import codes
+from agent.domain import codes
 from agent.domain import CHINA_TIME, DocType, RegistrationKind, Sex
 from agent.validation import phone as mobile
 from agent.validation.datetimes import parse_date, parse_datetime, to_iso

@@ -1,1 +1,1 @@
-"""Code tables the registration forms draw their choices from (data only; `agent.codes` loads them)."""
+"""Code tables the registration forms draw their choices from (data only; `agent.domain.codes` loads them)."""

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from agent.cli import main
-from agent.sample_people import sample_registration
+from agent.cli.demo_people import sample_registration
 
 
 def run(*args: str, input: str | None = None) -> Result:

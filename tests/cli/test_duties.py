@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from agent.cli import main
-from agent.sample_people import sample_registration
+from agent.cli.demo_people import sample_registration
 
 GUEST = sample_registration(1, "stay", "2026-11-20 10:00", unit="301")
 

@@ -22,13 +22,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, select
 
-from agent.keytransfer import TransferError, read_transfer, write_transfer
-from agent.registry import Registry
+from agent.secrets.keytransfer import TransferError, read_transfer, write_transfer
+from agent.register.registry import Registry
 from agent.store import migrate
 from agent.store.database import Store, StoreError, make_engine
 from agent.store.models import Meta, Venue
 from agent.store.opening import join_site, open_store
-from agent.store.vault import MASTER_KEY_NAME, Vault, new_master_key
+from agent.secrets.keystore import MASTER_KEY_NAME
+from agent.store.vault import Vault, new_master_key
 from uploader import lease
 
 T = TypeVar("T")

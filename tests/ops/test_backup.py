@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.backup import inspect_database
-from agent.backupfile import seal, unseal
+from agent.ops.backup import inspect_database
+from agent.ops.backup_file import seal, unseal
 from tests.uploader.processes import Receiver, dengji, local_event_ids, register_guests, status
 
 BACKUP_PASSPHRASE = "柳树下的自行车 bicycle under the willow"
@@ -241,8 +241,8 @@ WRITER = """
 import sys
 from pathlib import Path
 
-from agent.registry import Registry
-from agent.sample_people import sample_registration
+from agent.register.registry import Registry
+from agent.cli.demo_people import sample_registration
 from agent.store.opening import open_store
 
 stop = Path(sys.argv[1])

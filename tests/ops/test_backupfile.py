@@ -8,7 +8,7 @@ import struct
 
 import pytest
 
-from agent.backupfile import CHUNK, BackupError, seal, unseal
+from agent.ops.backup_file import CHUNK, BackupError, seal, unseal
 
 PASSPHRASE = "a backup passphrase"
 

@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.pool import Pool
 
 from agent.cli import main
-from agent.sample_people import sample_registration
+from agent.cli.demo_people import sample_registration
 from tests.uploader.processes import dengji, register_guests
 
 FULL = "the disk is full: nothing was saved; free some space and try again"

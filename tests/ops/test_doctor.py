@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.doctor import EXIT_FAIL, EXIT_OK, EXIT_WARN, Status, diagnose
+from agent.ops.doctor import EXIT_FAIL, EXIT_OK, EXIT_WARN, Status, diagnose
 from agent.store.opening import open_store
 from tests.uploader.processes import Receiver, dengji, register_guests
 from uploader.device import load_device
@@ -145,8 +145,8 @@ def test_a_file_that_is_not_a_database_fails_without_a_traceback(private_home: P
 
 
 def test_an_old_backlog_without_an_uploader_warns(private_home: Path) -> None:
-    from agent.registry import Registry
-    from agent.sample_people import sample_registration
+    from agent.register.registry import Registry
+    from agent.cli.demo_people import sample_registration
 
     dengji("init", "--kind", "hotel", "--name", "测试宾馆")
     store = open_store(private_home)

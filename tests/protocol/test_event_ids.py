@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from agent.domain import EventType
-from agent.event_ids import new_event_id
+from agent.domain.event_ids import new_event_id
 from protocol.messages import check_event_shape, new_event
 
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from agent.cli import main
-from agent.sample_people import resident_id_for, sample_person
+from agent.cli.demo_people import resident_id_for, sample_person
 
 TENANT_HEADERS = ("序号", "姓名", "身份证号", "性别", "民族", "房号", "入住日期", "租约到期", "联系电话", "备注")
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import openpyxl
 
 from agent.domain import RegistrationKind
-from agent.importer import import_file, payload_of_row
-from agent.registry import Registry
-from agent.sample_people import resident_id_for, sample_person
-from agent.sheets import read_sheet
+from agent.sheets.importer import import_file, payload_of_row
+from agent.register.registry import Registry
+from agent.cli.demo_people import resident_id_for, sample_person
+from agent.sheets.spreadsheet import read_sheet
 from agent.store.opening import open_store
 from agent.validation.registration import check_registration
 from tests.sheets.conftest import csv_bytes, days_ago, run, tenant_row

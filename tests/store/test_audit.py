@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from agent import audit
+from agent.store import audit
 from agent.domain import CHINA_TIME
-from agent.registry import Registry
-from agent.sample_people import sample_registration
+from agent.register.registry import Registry
+from agent.cli.demo_people import sample_registration
 from agent.store.models import AuditEntry, Event
 
 NOW = datetime.now(CHINA_TIME).replace(second=0, microsecond=0)
@@ -136,7 +136,7 @@ def test_a_chain_rewritten_to_the_end_is_caught_by_an_anchor(busy_hotel: Registr
 
 
 def test_an_export_is_entered_with_the_file_digest(busy_hotel: Registry, tmp_path: Path) -> None:
-    from agent.export import write_register
+    from agent.sheets.export import write_register
 
     target = tmp_path / "register.csv"
     assert write_register(busy_hotel, target, "csv") == 3

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import update
 
 from agent.domain import CHINA_TIME
-from agent.registry import Registry
-from agent.reminders import due_reminders, summary
-from agent.sample_people import sample_registration
+from agent.register.registry import Registry
+from agent.duties.reminders import due_reminders, summary
+from agent.cli.demo_people import sample_registration
 from agent.store.models import OutboxEntry, Venue
 from agent.store.opening import open_store
 
@@ -47,7 +47,7 @@ def venue_registry(private_home: Path) -> Iterator[callable]:  # type: ignore[va
 
 
 def codes(registry: Registry, at: datetime) -> list[str]:
-    return [r.code for r in due_reminders(registry, at)]
+    return [r.code for r in due_reminders(registry.store, at)]
 
 
 def test_a_resident_without_a_permit_after_30_days_is_a_reminder_until_they_leave(now: datetime,
@@ -58,7 +58,7 @@ def test_a_resident_without_a_permit_after_30_days_is_a_reminder_until_they_leav
     assert without.ok and hotel_registry.register(with_permit).ok
     _sent(hotel_registry, now)
     assert codes(hotel_registry, now + timedelta(days=29)) == []
-    due = due_reminders(hotel_registry, now + timedelta(days=31))
+    due = due_reminders(hotel_registry.store, now + timedelta(days=31))
     assert [(r.code, r.registration_id) for r in due] == [("permit.missing", without.registration_id)]
     assert "301" in due[0].zh and "residence permit" in due[0].en
     assert summary(due) == "permit.missing=1"  # what logs get: no name, no room
@@ -95,7 +95,7 @@ def test_staff_lodging_on_site_without_a_lodging_registration(now: datetime, ven
     assert lodging["lodges_on_site"] is True and not_lodging["lodges_on_site"] is False
     first, _ = employer.register(lodging), employer.register(not_lodging)
     _sent(employer, now)
-    assert [(r.code, r.registration_id) for r in due_reminders(employer, now)] == [
+    assert [(r.code, r.registration_id) for r in due_reminders(employer.store, now)] == [
         ("lodging.unregistered", first.registration_id)]
 
 

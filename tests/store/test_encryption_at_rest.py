@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.registry import Registry
-from agent.sample_people import sample_registration
+from agent.register.registry import Registry
+from agent.cli.demo_people import sample_registration
 from agent.store.database import StoreError
 from agent.store.opening import open_store
 

@@ -80,7 +80,7 @@ def test_a_failed_statement_does_not_carry_its_parameters_into_the_error(tmp_pat
 
 
 def test_events_from_before_the_audit_trail_are_entered_in_it(tmp_path: Path) -> None:
-    from agent import audit
+    from agent.store import audit
     from agent.store.database import Store
     from agent.store.vault import Vault, new_master_key
 

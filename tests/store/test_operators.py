@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from agent import audit
-from agent.operators import (
+from agent.store import audit
+from agent.duties.operators import (
     OperatorError,
     add_operator,
     adopt_pin_hash,
@@ -21,8 +21,8 @@ from agent.operators import (
     remove_operator,
     set_pin,
 )
-from agent.pin import hash_pin
-from agent.registry import Registry
+from agent.duties.pin import hash_pin
+from agent.register.registry import Registry
 from agent.store.models import OperatorAccount
 
 T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import func, select
 
 from agent.domain import CHINA_TIME
-from agent.registry import Registry
-from agent.sample_people import sample_registration
+from agent.register.registry import Registry
+from agent.cli.demo_people import sample_registration
 from agent.store.models import Event, OutboxEntry, Person, Registration
 
 NOW = datetime.now(CHINA_TIME).replace(second=0, microsecond=0)

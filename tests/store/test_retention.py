@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from agent import audit
+from agent.store import audit
 from agent.domain import CHINA_TIME
-from agent.registry import PURGED_NAME, Registry
-from agent.retention import DEFAULT_DAYS, RetentionError, plan, purge, retention_days, set_retention_days
-from agent.sample_people import sample_registration
+from agent.register.registry import PURGED_NAME, Registry
+from agent.duties.retention import DEFAULT_DAYS, RetentionError, plan, purge, retention_days, set_retention_days
+from agent.cli.demo_people import sample_registration
 from agent.store.models import Event, Person, Registration
 from agent.store.opening import open_store
 from tests.uploader.processes import Receiver, dengji

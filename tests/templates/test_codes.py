@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 import pytest
 
-from agent import codes
+from agent.domain import codes
 from agent.domain import DocType, Sex
 
 # GB 3304-91 Table 1: name, romanised spelling, letter code, numeric code, in the table's order.

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from agent import templates
+from agent.forms import templates
 from agent.domain import DocType, RegistrationKind, VenueKind
-from agent.templates import FieldType, TemplateError, load_template_file
+from agent.forms.templates import FieldType, TemplateError, load_template_file
 
 SHIPPED = Path(templates.__file__).resolve().parent.parent / "templates"
 
@@ -280,7 +280,7 @@ def test_unreadable_file_is_a_template_error(tmp_path: Path) -> None:
 
 
 def test_templates_load_without_the_terminal_ui_toolkit() -> None:
-    code = ("import sys, agent.templates, agent.codes; agent.templates.check_templates(); "
+    code = ("import sys, agent.forms.templates, agent.domain.codes; agent.forms.templates.check_templates(); "
             "print(sorted(m for m in sys.modules "
             "if m.split('.')[0] in ('textual', 'rich', 'tui')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

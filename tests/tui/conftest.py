@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from agent.domain import CHINA_TIME
-from agent.registry import Registry
-from agent.sample_people import sample_registration
+from agent.register.registry import Registry
+from agent.cli.demo_people import sample_registration
 from tui.app import DengjiApp
 from tui.clock import fixed_clock
 from tui.preferences import Preferences

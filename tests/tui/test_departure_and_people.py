@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from agent import audit
+from agent.store import audit
 from agent.store.models import Event
 from tui.messages import Departed
 from tui.screens.departure_screen import DepartureScreen
@@ -64,7 +64,7 @@ async def test_departure_lists_only_people_present(hotel_registry, make_app, see
 
 async def test_people_lists_present_and_past_and_opens_details_with_history(hotel_registry, make_app,
                                                                           seed_guests, screen_text):
-    from agent.sample_people import sample_registration
+    from agent.cli.demo_people import sample_registration
 
     [first, second] = seed_guests(hotel_registry, 2)
     hotel_registry.depart(first)

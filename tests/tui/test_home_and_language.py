@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from agent.config import load_config
+from agent.home.config import load_config
 from agent.domain import CHINA_TIME
 from tui.preferences import load_preferences
 from tui.screens.help_modal import HelpModal
@@ -141,7 +141,7 @@ async def test_a_first_run_opened_lazily_goes_to_the_wizard(make_app):
 async def test_home_shows_reminders_and_the_daily_report(hotel_registry, make_app, screen_text):
     from datetime import UTC, timedelta
 
-    from agent.sample_people import sample_registration
+    from agent.cli.demo_people import sample_registration
 
     late = sample_registration(40, "stay", "2025-05-01 08:00", unit="310")
     late["expected_departure"] = "2025-05-01 12:00"  # before the app's clock: past the check-out

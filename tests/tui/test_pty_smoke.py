@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.sample_people import resident_id_for
+from agent.cli.demo_people import resident_id_for
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 

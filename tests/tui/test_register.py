@@ -6,7 +6,7 @@ its outbox event are there (or, for a refused form, nothing is).
 
 from __future__ import annotations
 
-from agent.sample_people import resident_id_for
+from agent.cli.demo_people import resident_id_for
 from tui.messages import Registered
 from tui.screens.home_screen import HomeScreen
 from tui.screens.register_screen import RegisterScreen
@@ -225,7 +225,7 @@ async def test_esc_leaves_an_untouched_form_at_once_and_asks_before_discarding_t
 
 
 def _venue_registry(private_home, kind: str):  # type: ignore[no-untyped-def]
-    from agent.registry import Registry
+    from agent.register.registry import Registry
     from agent.store.models import Venue
     from agent.store.opening import open_store
 

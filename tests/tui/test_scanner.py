@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from agent.sample_people import resident_id_for
+from agent.cli.demo_people import resident_id_for
 from agent.validation.mrz import check_digit
 from tui.screens.departure_screen import DepartureScreen
 from tui.screens.register_screen import RegisterScreen

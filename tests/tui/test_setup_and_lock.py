@@ -6,13 +6,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from agent import audit
-from agent.config import load_config
-from agent.delivery import DeliveryState
-from agent.operators import add_operator, authenticate, list_operators
-from agent.pin import hash_pin
-from agent.registry import Registry
-from agent.sample_people import sample_registration
+from agent.store import audit
+from agent.home.config import load_config
+from agent.register.delivery import DeliveryState
+from agent.duties.operators import add_operator, authenticate, list_operators
+from agent.duties.pin import hash_pin
+from agent.register.registry import Registry
+from agent.cli.demo_people import sample_registration
 from agent.store.opening import open_store
 from agent.validation import Problem
 from tui.preferences import Preferences, load_preferences, save_preferences
@@ -23,7 +23,7 @@ from tui.screens.setup_screen import SetupScreen
 
 @dataclass
 class RecordingDelivery:
-    """The sending side as the screens see it (agent.delivery.Delivery), recording what was asked:
+    """The sending side as the screens see it (agent.register.delivery.Delivery), recording what was asked:
     the uploader that implements it for real is not part of this tree yet."""
 
     enrolled_with: list[tuple[str, str]] = field(default_factory=list)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.operators import add_operator
+from agent.duties.operators import add_operator
 
 SIZE = (80, 24)
 
@@ -109,7 +109,7 @@ def test_register_form_light_theme_en(snap_compare, hotel_registry, make_app):
 def test_rejected(snap_compare, hotel_registry, make_app, seed_guests, lang):
     from sqlalchemy import update
 
-    from agent.registry import Registry
+    from agent.register.registry import Registry
     from agent.store.models import OutboxEntry
     from tests.tui.conftest import NOW
 

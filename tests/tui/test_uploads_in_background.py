@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from agent.registry import Registry
+from agent.register.registry import Registry
 from agent.store.opening import open_store
 from tests.uploader.processes import Receiver
 from tui.app import DengjiApp

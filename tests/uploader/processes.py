@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.sample_people import sample_registration
+from agent.cli.demo_people import sample_registration
 
 BIN = Path(sys.executable).parent
 
@@ -114,7 +114,7 @@ def status() -> dict[str, object]:
 
 def sent_count(home: Path) -> int:
     """Events the store marks as sent, read in this process (cheap enough to poll)."""
-    from agent.delivery import delivery_state
+    from agent.register.delivery import delivery_state
     from agent.store.opening import open_store
 
     store = open_store(home)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from agent.delivery import delivery_state
+from agent.register.delivery import delivery_state
 from agent.domain import CHINA_TIME
 from agent.store.models import Venue
 from agent.store.opening import open_store
@@ -39,7 +39,7 @@ async def test_the_daemon_sends_the_reports_owed_for_days_without_arrivals(enrol
     assert sorted((e["type"], e["data"]["date"]) for e in held) == [
         ("no_arrivals_report", first.isoformat()), ("no_arrivals_report", (first + timedelta(days=1)).isoformat())]
     # A restart owes nothing more today.
-    from agent.registry import Registry
+    from agent.register.registry import Registry
 
     assert Registry(store).report_no_arrivals() == []
     store.dispose()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.delivery import outbox_counts
+from agent.register.delivery import outbox_counts
 from agent.store.opening import open_store
 from tests.uploader.processes import (BIN, Receiver, assert_delivered_exactly_once,
                                       daemon_sends_a_registration_made_while_idle, dengji, register_guests,

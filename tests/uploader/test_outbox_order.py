@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from agent.sample_people import sample_registration
+from agent.cli.demo_people import sample_registration
 from protocol.keys import generate_platform_secret
 from protocol.messages import Receipt, ReceiptStatus
 from uploader.device import Device

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agent.sample_people import sample_registration
+from agent.cli.demo_people import sample_registration
 from agent.store.opening import open_store
 from tests.uploader.processes import Receiver, dengji, local_event_ids
 from uploader.device import load_device

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agent.domain import CHINA_TIME, DocType, VenueKind
-from agent.templates import FieldType, FormField, Template
+from agent.forms.templates import FieldType, FormField, Template
 from agent.validation import InvalidDocument, Problem, Severity
 from agent.validation.documents import document_facts, validate_document
 from agent.validation.mrz import MrzPassport

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent.domain import VenueKind
-from agent.venue import VenueDetails, check_venue
+from agent.validation.venue import VenueDetails, check_venue
 from agent.validation import Problem
 
 KINDS = (

@@ -31,7 +31,7 @@ _MENU = (
 
 DELIVERY_REFRESH_SECONDS = 3
 
-_REMINDERS = {  # agent.reminders codes, as the home screen's side column names them
+_REMINDERS = {  # agent.duties.reminders codes, as the home screen's side column names them
     "permit.missing": ("满30天未办居住证", "No permit after 30 days"),
     "lease.ended": ("租期已过未退租", "Lease ended, not moved out"),
     "stay.overdue": ("已过预计离店时间", "Past expected check-out"),
@@ -112,7 +112,7 @@ class HomeScreen(DengjiScreen):
             return
         from dataclasses import replace
 
-        from agent.delivery import delivery_state
+        from agent.register.delivery import delivery_state
 
         delivery = self.session.delivery
         state = delivery.state() if delivery is not None else delivery_state(registry.store)

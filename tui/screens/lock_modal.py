@@ -21,7 +21,7 @@ from tui.screens.base import DengjiModal
 from tui.widgets.choice_select import ChoiceSelect
 
 if TYPE_CHECKING:
-    from agent.operators import Login
+    from agent.duties.operators import Login
 
 
 class LockModal(DengjiModal):
@@ -70,7 +70,7 @@ class LockModal(DengjiModal):
 
     @work(thread=True, exclusive=True)
     def _check(self, name: str, pin: str) -> None:
-        from agent.operators import authenticate
+        from agent.duties.operators import authenticate
 
         registry = self.session.registry
         assert registry is not None

@@ -16,8 +16,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
-from agent.codes import label as code_label
-from agent.templates import Template, load_template
+from agent.domain.codes import label as code_label
+from agent.forms.templates import Template, load_template
 from agent.validation import Problem, Severity
 from tui.forms.live_checks import premature
 from tui.forms.registration_form import RegistrationForm, is_large_choice
@@ -30,7 +30,7 @@ from tui.widgets.choice_select import ChoiceSelect
 from tui.widgets.field_row import FieldRow, key_of, widget_id
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.registry import Outcome, Rejection
+    from agent.register.registry import Outcome, Rejection
 
 
 class RegisterScreen(DengjiScreen):

@@ -19,7 +19,7 @@ from tui.screens.base import BACK, DengjiModal, DengjiScreen
 from tui.widgets.people_table import short_time
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.registry import Outcome, Rejection
+    from agent.register.registry import Outcome, Rejection
 
 _WHAT = {"registration": ("登记", "Registration"), "update": ("变更", "Update"), "correction": ("更正", "Correction"),
          "departure": ("离开", "Departure"), "cancellation": ("撤销", "Cancellation"),

@@ -13,7 +13,7 @@ from textual import on, work
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, Static
 
-from agent.config import load_config, save_config
+from agent.home.config import load_config, save_config
 from tui.messages import Enrolled, PinChosen
 from tui.preferences import Preferences, save_preferences
 from tui.screens.base import BACK, DengjiScreen
@@ -90,7 +90,7 @@ class SettingsScreen(DengjiScreen):
     @work(thread=True, exclusive=True, group="pin")
     def _set_pin(self, new_owner: str | None, pin: str) -> None:
         """Change the logged-in operator's PIN, or (no accounts yet) create the owner with it."""
-        from agent.operators import OperatorError, add_operator, set_pin
+        from agent.duties.operators import OperatorError, add_operator, set_pin
 
         registry = self.session.registry
         assert registry is not None

@@ -3,7 +3,7 @@
 Each step is checked as it is typed, by the agent's own checks. The store is created (encrypted,
 through `open_store(create=True)`) when the venue's details are accepted, so a wizard abandoned
 after that step still leaves a usable register; enrollment and the owner's account can be done later
-in Settings. The last step creates the first operator account, an owner with a PIN (`agent.operators`):
+in Settings. The last step creates the first operator account, an owner with a PIN (`agent.duties.operators`):
 from then on the screen locks after idle time and every action is attributed to whoever logged in.
 """
 
@@ -15,9 +15,9 @@ from textual import on, work
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
-from agent.config import load_config, save_config
+from agent.home.config import load_config, save_config
 from agent.validation import Problem
-from agent.venue import VenueDetails
+from agent.validation.venue import VenueDetails
 from tui.forms.setup_form import KINDS, SetupForm
 from tui.keys import Key
 from tui.messages import Enrolled, PinChosen, VenueReady
@@ -177,7 +177,7 @@ class SetupScreen(DengjiScreen):
     @work(thread=True, exclusive=True)
     def _create_store(self, details: VenueDetails) -> None:
         """Create the store (or open it, if an earlier run got this far) and record the venue."""
-        from agent.registry import Registry
+        from agent.register.registry import Registry
         from agent.store.database import StoreError
         from agent.store.models import Venue
         from agent.store.opening import open_store
@@ -223,7 +223,7 @@ class SetupScreen(DengjiScreen):
 
     @work(thread=True, exclusive=True, group="owner")
     def _make_owner(self, name: str, pin: str) -> None:
-        from agent.operators import OperatorError, add_operator
+        from agent.duties.operators import OperatorError, add_operator
 
         registry = self.session.registry
         assert registry is not None

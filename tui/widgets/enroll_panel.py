@@ -16,8 +16,8 @@ from textual.widgets import Button, Input, Label, Static
 
 from tui.messages import Enrolled
 
-if TYPE_CHECKING:  # agent.delivery loads SQLModel
-    from agent.delivery import Delivery
+if TYPE_CHECKING:  # agent.register.delivery loads SQLModel
+    from agent.register.delivery import Delivery
 
 
 def check_platform_url(url: str, lang: str) -> str | None:

@@ -14,8 +14,8 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Label
 
-from agent.codes import label as code_label
-from agent.templates import FieldType, FormField
+from agent.domain.codes import label as code_label
+from agent.forms.templates import FieldType, FormField
 from tui.forms.registration_form import is_large_choice
 from tui.widgets.choice_select import ChoiceSelect
 

@@ -80,7 +80,7 @@ def upgrade() -> None:
 
 def _enter_earlier_events() -> None:
     """Give every event already in the register its audit entry, in order, chained as `append` would."""
-    from agent.audit import GENESIS, canonical, digest_of, link
+    from agent.store.audit import GENESIS, canonical, digest_of, link
 
     bind = op.get_bind()
     event = sa.table('event', sa.column('seq', sa.Integer()), sa.column('type', sa.String()),

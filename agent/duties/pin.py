@@ -1,7 +1,7 @@
 """An operator's PIN, kept only as an scrypt hash (stdlib `hashlib`, no extra dependency).
 
 A PIN of 4 to 8 digits is weak against a stolen hash, so the hash is deliberately slow (scrypt,
-n=2**14) and salted, and guessing at the desk is slowed further by `agent.operators` (a growing wait
+n=2**14) and salted, and guessing at the desk is slowed further by `agent.duties.operators` (a growing wait
 after wrong PINs). Its job is to keep a passer-by at the front desk out of the register and to tie each
 action to the person who did it, not to protect the data at rest (the store's encryption does that).
 

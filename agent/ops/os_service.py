@@ -35,7 +35,7 @@ from enum import StrEnum
 from pathlib import Path, PurePath, PurePosixPath
 
 from agent import __version__
-from agent.i18n import Say
+from agent.domain.language import Say
 
 NAME = "dengji"
 UNIT = "dengji.service"
@@ -46,7 +46,7 @@ SYSTEM_HOME = PurePosixPath("/var/lib/dengji")  # StateDirectory=dengji
 SYSTEM_UNIT_DIR = PurePosixPath("/etc/systemd/system")
 SYSUSERS_FILE = PurePosixPath("/etc/sysusers.d/dengji.conf")
 PASSPHRASE_FILE = PurePosixPath("/etc/dengji/passphrase")  # LoadCredential= source, root-only
-CREDENTIAL = "dengji-passphrase"  # the name agent.keystore looks for in $CREDENTIALS_DIRECTORY
+CREDENTIAL = "dengji-passphrase"  # the name agent.secrets.keystore looks for in $CREDENTIALS_DIRECTORY
 RESTART_SECONDS = 30
 TASK_NS = "http://schemas.microsoft.com/windows/2004/02/mit/task"
 # Directories a hardened system unit cannot reach (ProtectHome=yes, PrivateTmp=yes): no program there.
@@ -328,7 +328,7 @@ def user_passphrase_file() -> Path:
 
 def check_passphrase(key_file: Path, passphrase: str) -> None:
     """Refuse a passphrase that does not open an existing key file: the service would never start."""
-    from agent.keystore import KeystoreError, PassphraseFile
+    from agent.secrets.keystore import KeystoreError, PassphraseFile
 
     if key_file.exists():
         try:
@@ -375,8 +375,8 @@ def needs_passphrase(target: Target) -> bool:
         return False  # the task runs as the operator, whose Credential Manager holds the key
     if target.scope is Scope.SYSTEM:
         return True  # a system user has no keyring
-    from agent.config import ConfigError, load_config
-    from agent.keystore import KEY_FILE, os_keyring_usable
+    from agent.home.config import ConfigError, load_config
+    from agent.secrets.keystore import KEY_FILE, os_keyring_usable
 
     try:
         choice = load_config(target.home).keystore

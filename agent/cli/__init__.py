@@ -4,7 +4,7 @@ Heavy parts (the store, SQLModel, the TUI, the uploader) are imported inside the
 so `dengji --help` answers at once. Exit status: 0 done, 1 some record refused or a check failed,
 2 the command could not run (bad input file, no store, wrong usage), 3 `dengji doctor` found warnings only.
 
-Who acts: once the store has operator accounts (`agent.operators`), every command that reads or changes
+Who acts: once the store has operator accounts (`agent.duties.operators`), every command that reads or changes
 the register needs `--operator NAME` (or `DENGJI_OPERATOR`) and that operator's PIN, from `DENGJI_PIN` or
 a prompt; the login and everything done after it are entered in the audit trail under that name.
 Commands that act for the system (`status`, `send`, `agent run`) or reveal nothing personal (`audit`,
@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from agent import __version__
-from agent.config import Config, ConfigError, load_config, resolve_home, save_config
+from agent.home.config import Config, ConfigError, load_config, resolve_home, save_config
 from agent.domain import CHINA_TIME, VenueKind
-from agent.i18n import Say, detect_lang
+from agent.domain.language import Say, detect_lang
 
 if TYPE_CHECKING:
-    from agent.operators import Operator
-    from agent.registry import Registry
+    from agent.duties.operators import Operator
+    from agent.register.registry import Registry
     from agent.store.database import Store
     from agent.validation import Problem
 
@@ -66,9 +66,9 @@ class Context:
         with `--operator` given.
         """
         if self._registry is None:
-            from agent.operators import SYSTEM, has_operators
-            from agent.registry import Registry
-            from agent.templates import TemplateError, check_templates
+            from agent.duties.operators import SYSTEM, has_operators
+            from agent.register.registry import Registry
+            from agent.forms.templates import TemplateError, check_templates
 
             try:
                 check_templates()
@@ -104,7 +104,7 @@ class Context:
 
     def _log_in(self, store: Store) -> Operator:
         """Check the operator's PIN (a wrong one is counted and audited by the agent)."""
-        from agent.operators import authenticate
+        from agent.duties.operators import authenticate
 
         if not self.operator:
             self.fail(self.say("本登记库已启用操作员账号：请用 --operator 名字（或 DENGJI_OPERATOR）说明由谁操作",
@@ -195,7 +195,7 @@ def main(ctx: click.Context, home: str | None, lang: str | None, operator: str |
 @click.pass_obj
 def tui(obj: Context) -> None:
     """Open the terminal UI (also what `dengji` alone does). First run: a setup wizard."""
-    from agent.config import DATABASE_FILE
+    from agent.home.config import DATABASE_FILE
 
     if not sys.stdin.isatty() or not sys.stdout.isatty():
         obj.fail(obj.say("终端界面需要在终端中运行；命令行用法见 dengji --help",
@@ -209,9 +209,9 @@ def launch_tui(home: Path, lang: str, *, has_store: bool) -> None:
     from tui.app import run_tui
 
     def open_registry() -> Registry | None:
-        from agent.registry import Registry
+        from agent.register.registry import Registry
         from agent.store.opening import open_store
-        from agent.templates import check_templates
+        from agent.forms.templates import check_templates
 
         check_templates()  # a broken form file stops the agent with its file, field and problem named
         return Registry(open_store(home), operator=load_config(home).operator_name) if has_store else None
@@ -247,11 +247,11 @@ def init(obj: Context, kind: str, name: str, address: str | None, police_station
          agreement_no: str | None, rental_filing_no: str | None, credit_code: str | None, owner: str | None,
          database_url: str | None, desk_operator: str | None) -> None:
     """Set up this venue: create the data directory, the encrypted store and the venue's details."""
-    from agent.config import DATABASE_FILE
-    from agent.operators import OperatorError, add_operator, check_name
-    from agent.pin import check_new_pin
+    from agent.home.config import DATABASE_FILE
+    from agent.duties.operators import OperatorError, add_operator, check_name
+    from agent.duties.pin import check_new_pin
     from agent.store.models import Venue
-    from agent.venue import VenueDetails, check_venue
+    from agent.validation.venue import VenueDetails, check_venue
 
     say = obj.say
     details, problems = check_venue(VenueDetails(VenueKind(kind), name, address, police_station, agreement_no,
@@ -302,7 +302,7 @@ def init(obj: Context, kind: str, name: str, address: str | None, police_station
 
 
 def _checked_operator(obj: Context, name: str) -> str:
-    from agent.config import operator_problem
+    from agent.home.config import operator_problem
 
     problem = operator_problem(name.strip())
     if problem:
@@ -314,7 +314,7 @@ def _transfer_passphrase(obj: Context, *, confirm: bool) -> str:
     """The transfer file's passphrase: from $DENGJI_TRANSFER_PASSPHRASE, else asked at the terminal."""
     import os
 
-    from agent.keytransfer import PASSPHRASE_ENV
+    from agent.secrets.keytransfer import PASSPHRASE_ENV
 
     value = os.environ.get(PASSPHRASE_ENV)
     if value:
@@ -341,7 +341,7 @@ def join(obj: Context, database_url: str, keys_file: str, desk_operator: str | N
     `dengji join postgresql://USER:PASSWORD@HOST/DB --keys FILE`. The transfer passphrase comes from
     $DENGJI_TRANSFER_PASSPHRASE or a prompt. Delete FILE afterwards.
     """
-    from agent.keytransfer import TransferError, read_transfer
+    from agent.secrets.keytransfer import TransferError, read_transfer
     from agent.store.database import StoreError
     from agent.store.opening import join_site
 
@@ -357,7 +357,7 @@ def join(obj: Context, database_url: str, keys_file: str, desk_operator: str | N
         config = load_config(obj.home)
         config.operator = name
         save_config(obj.home, config)
-    from agent.registry import Registry
+    from agent.register.registry import Registry
 
     venue = Registry(store).venue()
     store.dispose()
@@ -381,8 +381,8 @@ def keys_export(obj: Context, file: str) -> None:
     Anyone with FILE and its passphrase can read the register: carry it yourself, delete it after the
     new desk has joined. The passphrase comes from $DENGJI_TRANSFER_PASSPHRASE or a prompt.
     """
-    from agent.keytransfer import TransferError, write_transfer
-    from agent.store.vault import MASTER_KEY_NAME
+    from agent.secrets.keytransfer import TransferError, write_transfer
+    from agent.secrets.keystore import MASTER_KEY_NAME
 
     store = obj.registry().store
     assert store.keystore is not None
@@ -502,7 +502,7 @@ def list_(obj: Context, present: bool, text: str | None, as_json: bool) -> None:
 @click.pass_obj
 def status(obj: Context, as_json: bool) -> None:
     """Show what waits to be sent, what was sent or rejected, and how delivery went last."""
-    from agent.delivery import delivery_state
+    from agent.register.delivery import delivery_state
 
     state = delivery_state(obj.store())
     if as_json:
@@ -540,7 +540,7 @@ def doctor(obj: Context, as_json: bool) -> None:
     Each check is OK, WARN or FAIL. Nothing is changed and nothing is sent. Exit status: 0 all OK,
     3 warnings only, 1 at least one check failed.
     """
-    from agent.doctor import TITLES, Status, diagnose, exit_status
+    from agent.ops.doctor import TITLES, Status, diagnose, exit_status
     from uploader.probe import look_at_platform
 
     checks = diagnose(obj.home, look_at_platform=look_at_platform,
@@ -593,7 +593,7 @@ class _StageBar:
 
 
 def _backup_passphrase(say: Say, *, confirm: bool) -> str:
-    from agent.backup import read_passphrase
+    from agent.ops.backup import read_passphrase
 
     def ask() -> str:
         return click.prompt(say("备份口令", "backup passphrase"), hide_input=True, confirmation_prompt=confirm,
@@ -612,12 +612,12 @@ def backup(obj: Context, target: Path | None) -> None:
     line). Keep the file and the passphrase apart: with both, anyone can read the register.
     Default TARGET: dengji-<date>-<time>.dengji-backup in the current folder.
     """
-    from agent.backup import default_name, describe, make_backup
-    from agent.backupfile import BackupError
+    from agent.ops.backup import default_name, describe, make_backup
+    from agent.ops.backup_file import BackupError
 
     import hashlib
 
-    from agent import audit
+    from agent.store import audit
 
     say = obj.say
     registry = obj.registry()  # who takes the whole register away: logged in, and entered in the trail
@@ -655,8 +655,8 @@ def restore(obj: Context, source: Path, force: bool) -> None:
     --force. The backup passphrase comes from $DENGJI_BACKUP_PASSPHRASE or is asked for. Stop the
     uploader service and close the TUI first.
     """
-    from agent.backup import describe, restore_backup
-    from agent.backupfile import BackupError
+    from agent.ops.backup import describe, restore_backup
+    from agent.ops.backup_file import BackupError
 
     say = obj.say
     progress = _StageBar(say)
@@ -692,7 +692,7 @@ def enroll(obj: Context, code: str, platform_url: str, ca_file: str | None) -> N
     """Enroll this device with the platform, using the one-time code from the police station."""
     import asyncio
 
-    from agent.audit import SETTING
+    from agent.store.audit import SETTING
     from agent.validation import Problem
     from uploader.enrollment import enroll as enroll_device
 
@@ -825,9 +825,9 @@ def reminders(obj: Context, as_json: bool) -> None:
     rejected and not corrected, reports late. Exit status 0 whether or not any are due."""
     from datetime import UTC
 
-    from agent.reminders import due_reminders
+    from agent.duties.reminders import due_reminders
 
-    due = due_reminders(obj.registry(), datetime.now(UTC))
+    due = due_reminders(obj.registry().store, datetime.now(UTC))
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in due], ensure_ascii=False, indent=2))
         return
@@ -890,7 +890,7 @@ def agent_run(obj: Context, send_interval: float | None, watch_interval: float, 
     import asyncio
     from datetime import timedelta
 
-    from agent.logs import configure_logging
+    from agent.ops.logs import configure_logging
     from uploader.daemon import Daemon, DaemonSettings
     from uploader.device import NotEnrolled
 
@@ -915,7 +915,7 @@ def import_(obj: Context, file: str, dry_run: bool) -> None:
     Prints a report per row; a refused row writes nothing, the others are registered.
     Exit status 1 if any row was refused.
     """
-    from agent.importer import SheetError, import_file
+    from agent.sheets.importer import SheetError, import_file
 
     registry = obj.registry()
     try:
@@ -942,7 +942,7 @@ def import_(obj: Context, file: str, dry_run: bool) -> None:
 @click.pass_obj
 def export(obj: Context, fmt: str, date_from: str | None, date_to: str | None, output: str | None) -> None:
     """Write the register (the book a police inspector asks to see) to CSV or XLSX."""
-    from agent.export import ExportError, write_register
+    from agent.sheets.export import ExportError, write_register
 
     target = Path(output or f"register-{date.today().isoformat()}.{fmt}")
     try:
@@ -961,7 +961,7 @@ def demo(obj: Context, no_tui: bool, keep: bool) -> None:
 
     Everything lives in a temporary directory; your real data is never touched.
     """
-    from agent.demo import run_demo
+    from agent.cli.demo import run_demo
 
     if getattr(sys, "frozen", False):
         obj.fail(obj.say("演示需要参考平台 dengji-receiver，场所版程序中没有它；请从源码运行 python3 dev.py start",
@@ -995,7 +995,7 @@ def _service_options(command):  # type: ignore[no-untyped-def]
 
 def _service_target(obj: Context, scope: str | None, platform_name: str | None, root: Path | None,
                     exe: str | None = None, *, show_only: bool = False):  # type: ignore[no-untyped-def]
-    from agent import service as svc
+    from agent.ops import os_service as svc
 
     platform = svc.Platform(platform_name) if platform_name else svc.this_platform()
     if platform is not svc.this_platform() and root is None and not show_only:
@@ -1017,8 +1017,8 @@ def service_install(obj: Context, scope: str | None, platform_name: str | None, 
     On a Linux system service the key file's passphrase goes to /etc/dengji/passphrase (root only), which
     the unit hands over with LoadCredential=. It comes from DENGJI_PASSPHRASE or is asked for.
     """
-    from agent import service as svc
-    from agent.keystore import passphrase_from_environment
+    from agent.ops import os_service as svc
+    from agent.secrets.keystore import passphrase_from_environment
 
     say = obj.say
     try:
@@ -1051,7 +1051,7 @@ def service_install(obj: Context, scope: str | None, platform_name: str | None, 
 def service_uninstall(obj: Context, scope: str | None, platform_name: str | None, root: Path | None,
                       show_only: bool) -> None:
     """Stop the service and remove it. The register, its key and the passphrase file stay."""
-    from agent import service as svc
+    from agent.ops import os_service as svc
 
     try:
         plan = svc.uninstall_plan(_service_target(obj, scope, platform_name, root, exe="dengji", show_only=show_only))
@@ -1071,7 +1071,7 @@ def service_uninstall(obj: Context, scope: str | None, platform_name: str | None
 def service_status(obj: Context, scope: str | None, platform_name: str | None, root: Path | None,
                    as_json: bool) -> None:
     """Say whether the service is installed, enabled and running. Exit status 1 if it is not installed."""
-    from agent import service as svc
+    from agent.ops import os_service as svc
 
     try:
         state = svc.service_state(_service_target(obj, scope, platform_name, root, exe="dengji"))
@@ -1106,7 +1106,7 @@ def operator_add(obj: Context, name: str, as_owner: bool) -> None:
 
     The first account of a store must be an owner and needs no --operator; later ones need an owner's.
     """
-    from agent.operators import OperatorError, add_operator
+    from agent.duties.operators import OperatorError, add_operator
 
     registry = obj.registry(bootstrap=True)
     pin = obj.pin(obj.say(f"{name} 的新操作密码（4-8位数字）", f"new PIN for {name} (4-8 digits)"), new=True)
@@ -1126,7 +1126,7 @@ def operator_list(obj: Context, as_json: bool) -> None:
     """List the active accounts, with their role and whether wrong PINs have locked them."""
     from datetime import UTC
 
-    from agent.operators import list_operators
+    from agent.duties.operators import list_operators
 
     rows = list_operators(obj.registry().store)
     if as_json:
@@ -1150,7 +1150,7 @@ def operator_list(obj: Context, as_json: bool) -> None:
 @click.pass_obj
 def operator_remove(obj: Context, name: str) -> None:
     """Retire an account (owners only). Its name stays in the trail and is never given to another."""
-    from agent.operators import OperatorError, remove_operator
+    from agent.duties.operators import OperatorError, remove_operator
 
     registry = obj.registry()
     try:
@@ -1165,7 +1165,7 @@ def operator_remove(obj: Context, name: str) -> None:
 @click.pass_obj
 def operator_set_pin(obj: Context, name: str) -> None:
     """Set a new PIN: your own, or (owners) anyone's - which also ends a lock-out after wrong PINs."""
-    from agent.operators import OperatorError, set_pin
+    from agent.duties.operators import OperatorError, set_pin
 
     registry = obj.registry()
     pin = obj.pin(obj.say(f"{name} 的新操作密码（4-8位数字）", f"new PIN for {name} (4-8 digits)"), new=True)
@@ -1197,7 +1197,7 @@ def _anchor(value: str | None) -> tuple[int, str] | None:
 @click.pass_obj
 def audit_verify(obj: Context, anchor: str | None, as_json: bool) -> None:
     """Prove the trail is intact: exit 0, or 1 naming the first entry that was altered or removed."""
-    from agent.audit import verify
+    from agent.store.audit import verify
 
     verdict = verify(obj.store(), _anchor(anchor))
     say = obj.say
@@ -1230,7 +1230,7 @@ def audit_verify(obj: Context, anchor: str | None, as_json: bool) -> None:
 @click.pass_obj
 def audit_list(obj: Context, last: int, registration_id: int | None, as_json: bool) -> None:
     """Show entries, oldest first: number, time, operator, action, registration, details."""
-    from agent.audit import entries
+    from agent.store.audit import entries
 
     store = obj.store()
     rows = entries(store, registration_id=registration_id) if registration_id is not None else entries(store, last=last)
@@ -1252,8 +1252,8 @@ def retention(obj: Context, days: int | None) -> None:
     Personal data of people who left more than this long ago, and whose every event the platform
     confirmed, is erased by the daily purge.
     """
-    from agent.operators import OperatorError
-    from agent.retention import RetentionError, retention_days, set_retention_days
+    from agent.duties.operators import OperatorError
+    from agent.duties.retention import RetentionError, retention_days, set_retention_days
 
     if days is None:
         current = retention_days(obj.store())
@@ -1277,7 +1277,7 @@ def purge(obj: Context, dry_run: bool, as_json: bool) -> None:
     Only people who left more than the period ago and whose every event the platform confirmed; rows,
     counts and the audit trail stay.
     """
-    from agent.retention import plan, purge as run_purge
+    from agent.duties.retention import plan, purge as run_purge
 
     if dry_run:
         done = plan(obj.store())

@@ -24,10 +24,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from agent import audit
-from agent.codes import doc_types
+from agent.store import audit
+from agent.domain.codes import doc_types
 from agent.domain import CHINA_TIME
-from agent.registry import Registry, RegistrationView
+from agent.register.registry import Registry, RegistrationView
 
 COLUMNS = ("登记号 id", "类型 kind", "房号/单元 unit", "姓名 name", "性别 sex", "证件类型 document type",
            "证件号码 document number", "联系电话 phone", "到达时间 arrived", "预计离开 expected departure",

@@ -15,9 +15,9 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from agent import audit
+from agent.store import audit
 from agent.domain import CHINA_TIME
-from agent.operators import SYSTEM
+from agent.duties.operators import SYSTEM
 from agent.store.database import Store
 from agent.store.models import Person, PermitCheck, Registration
 from agent.validation import Problem

@@ -4,7 +4,7 @@ Landlords keep their tenants in whatever Excel made of them: GBK CSV from a Chin
 with or without a byte-order mark, tab-separated "Unicode text", or an .xlsx with a title row above the
 headers. This module finds the header row, recognises the columns by their common Chinese and English
 names, and hands each data row on as raw cell values keyed by our field names; turning values into a
-registration is `agent.importer`'s job. A file that cannot be read at all is a `SheetError`; a bad cell
+registration is `agent.sheets.importer`'s job. A file that cannot be read at all is a `SheetError`; a bad cell
 is left for the row report.
 
 >>> field_of_header("公民身份号码")

@@ -34,8 +34,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from agent.config import DATABASE_FILE, Config, ConfigError, load_config
-from agent.keystore import (DEVICE_KEY_NAME, KEY_FILE, PASSPHRASE_ENV, Keystore, KeystoreError, open_keystore,
+from agent.home.config import DATABASE_FILE, Config, ConfigError, load_config
+from agent.secrets.keystore import (DEVICE_KEY_NAME, KEY_FILE, PASSPHRASE_ENV, Keystore, KeystoreError, open_keystore,
                             os_keyring_usable, passphrase_from_environment)
 
 EXIT_OK, EXIT_FAIL, EXIT_WARN = 0, 1, 3
@@ -235,7 +235,8 @@ def _keystore(home: Path, config: Config, conn: Any, prompt: Callable[[], str] |
     from sqlalchemy import text
 
     from agent.store.opening import VAULT_CHECK_KEY, key_matches
-    from agent.store.vault import MASTER_KEY_NAME, Vault
+    from agent.secrets.keystore import MASTER_KEY_NAME
+    from agent.store.vault import Vault
 
     key_file = home / KEY_FILE
     uses_file = config.keystore == "file" or (config.keystore == "auto" and (key_file.exists() or not os_keyring_usable()))

@@ -30,9 +30,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, func, select
 
-from agent import audit
+from agent.store import audit
 from agent.domain import OutboxState
-from agent.operators import require_owner
+from agent.duties.operators import require_owner
 from agent.store.database import Store
 from agent.store.models import Event, Meta, OutboxEntry, Person, Registration
 from agent.validation import Problem

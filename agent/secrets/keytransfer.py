@@ -2,7 +2,7 @@
 
 Every desk of a site opens the same encrypted register, so every desk needs the same master key. The
 key goes from a desk that has it (`dengji keys export FILE`) to the new desk (`dengji join URL --keys
-FILE`) in a file sealed exactly like `keys.enc` (scrypt + AES-256-GCM, `agent.keystore.PassphraseFile`)
+FILE`) in a file sealed exactly like `keys.enc` (scrypt + AES-256-GCM, `agent.secrets.keystore.PassphraseFile`)
 under a passphrase the operator chooses for this one transfer. The new desk keeps the key in its own
 keystore (OS keyring or keys.enc) like any desk; the transfer file can then be deleted.
 
@@ -21,8 +21,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from agent.keystore import KeystoreError, PassphraseFile
-from agent.store.vault import MASTER_KEY_NAME
+from agent.secrets.keystore import KeystoreError, PassphraseFile
+from agent.secrets.keystore import MASTER_KEY_NAME
 
 PASSPHRASE_ENV = "DENGJI_TRANSFER_PASSPHRASE"
 MIN_PASSPHRASE = 10

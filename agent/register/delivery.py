@@ -21,7 +21,7 @@ from agent.store.models import DEVICE_META_KEY, SENDER_LEASE_NAME, Meta, OutboxE
 from agent.validation import Problem
 
 if TYPE_CHECKING:
-    from agent.permit_checks import PermitCheckResult
+    from agent.duties.permit_checks import PermitCheckResult
 
 
 @dataclass(frozen=True)

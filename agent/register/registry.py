@@ -1,7 +1,7 @@
 """The venue's register: the agent API that the CLI and the TUI call.
 
 Every change to a registration is ONE write transaction that writes the row, its event in the
-append-only log, the event's outbox entry and its entry in the audit trail (`agent.audit`), so the
+append-only log, the event's outbox entry and its entry in the audit trail (`agent.store.audit`), so the
 platform can never miss a change that the venue sees, never hear of one the venue lost, and the trail
 never misses an action. Each action is attributed to the registry's `operator`. Input is checked first by the same validator the platform
 runs (`agent.validation.registration`); rules that need the store (no second open stay of a person at
@@ -23,14 +23,14 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, SQLModel, col, select
 
-from agent import audit
-from agent.delivery import outbox_counts
+from agent.store import audit
+from agent.register.delivery import outbox_counts
 from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, EventType, OutboxState, VenueKind
-from agent.event_ids import new_event_id
-from agent.permit_checks import PermitCheckResult, permit_checks
+from agent.domain.event_ids import new_event_id
+from agent.duties.permit_checks import PermitCheckResult, permit_checks
 from agent.store.database import DiskFull, Store, lock
 from agent.store.models import Event, Meta, OutboxEntry, Person, Registration, Unit, Venue
-from agent.templates import load_template
+from agent.forms.templates import load_template
 from agent.validation import InvalidDocument, Problem
 from agent.validation.datetimes import parse_datetime
 from agent.validation.documents import mask_document

@@ -5,11 +5,11 @@ records departures and exports. The first account is an owner, made by `dengji i
 setup wizard or `dengji operator add NAME --owner` on a store that has none yet. Until then the store
 runs as before accounts existed: one unnamed user, recorded as `owner`.
 
-PINs are kept as scrypt hashes (`agent.pin`). Guessing is slowed at the store, not by sleeping: after
+PINs are kept as scrypt hashes (`agent.duties.pin`). Guessing is slowed at the store, not by sleeping: after
 `FREE_ATTEMPTS` wrong PINs in a row the account refuses every try until a wait has passed, doubling
 with each further wrong PIN up to an hour. The count is kept in the database, so restarting the TUI or
 trying from the command line does not reset it; a right PIN, or an owner setting a new PIN, does. Every
-login, wrong PIN, lock-out and account change goes into the audit trail (`agent.audit`).
+login, wrong PIN, lock-out and account change goes into the audit trail (`agent.store.audit`).
 
 >>> [wait_after(n) for n in (1, 2, 3, 4, 12)]
 [None, None, datetime.timedelta(seconds=30), datetime.timedelta(seconds=60), datetime.timedelta(seconds=3600)]
@@ -23,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from agent import audit
+from agent.store import audit
 from agent.domain import CHINA_TIME
-from agent.pin import check_new_pin, hash_pin, verify_pin
+from agent.duties.pin import check_new_pin, hash_pin, verify_pin
 from agent.store.database import Store
 from agent.store.models import OperatorAccount
 from agent.validation import Problem

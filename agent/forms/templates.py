@@ -27,7 +27,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from agent.codes import TABLES, Labelled
+from agent.domain.codes import TABLES, Labelled
 from agent.domain import REGISTRATION_KIND_OF_VENUE, RegistrationKind, VenueKind
 from agent.validation.problems import Problem
 
@@ -103,7 +103,7 @@ class Label:
 class FormField:
     """One field of a form.
 
-    `choices` names a code table (`agent.codes.TABLES`) and `allowed`, when set, narrows it.
+    `choices` names a code table (`agent.domain.codes.TABLES`) and `allowed`, when set, narrows it.
     `show_when` maps an earlier field's key to the values for which this field is shown; a field
     that is not shown is neither asked nor required.
     """

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from agent.config import Config, save_config
+from agent.home.config import Config, save_config
 from agent.domain import CHINA_TIME
-from agent.i18n import Say
+from agent.domain.language import Say
 
 if TYPE_CHECKING:
     from agent.store.database import Store
@@ -71,8 +71,8 @@ def _platform(db: str, *args: str) -> str:
 
 def run_demo(say: Say, *, open_tui: bool, keep: bool = False) -> Path:
     """Run the walk-through and return the home it used."""
-    from agent.registry import Registry
-    from agent.sample_people import sample_registration
+    from agent.register.registry import Registry
+    from agent.cli.demo_people import sample_registration
     from agent.store.models import Venue
     from agent.store.opening import open_store
     from uploader.enrollment import enroll
@@ -123,7 +123,7 @@ def run_demo(say: Say, *, open_tui: bool, keep: bool = False) -> Path:
 
 
 def _upload_and_show(say: Say, store: Store, device: Device, db: str) -> None:
-    from agent.delivery import delivery_state
+    from agent.register.delivery import delivery_state
     from uploader.sender import Sender, send_until_idle
     from uploader.transport import Transport
 

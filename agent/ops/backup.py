@@ -2,7 +2,7 @@
 
 A venue's PC dies; the owner restores onto a new one. That needs the database AND the secrets that open
 it (the master key of the personal fields, the device's signing key), which live in the OS keyring or
-`keys.enc`, never beside the database. So a backup is one file (`agent.backupfile`) holding a consistent
+`keys.enc`, never beside the database. So a backup is one file (`agent.ops.backup_file`) holding a consistent
 copy of the SQLite database, taken with SQLite's online backup API while the daemon may be writing, and
 those secrets, all encrypted under a backup passphrase the owner chooses.
 
@@ -35,12 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from agent import __version__
-from agent.backupfile import SUFFIX, BackupError, Opened, damaged, seal, unseal
-from agent.config import CONFIG_FILE, DATABASE_FILE, Config, ConfigError, load_config, save_config
-from agent.keystore import (DEVICE_KEY_NAME, KEY_FILE, PASSPHRASE_ENV, Keystore, KeystoreError, PassphraseFile,
+from agent.ops.backup_file import SUFFIX, BackupError, Opened, damaged, seal, unseal
+from agent.home.config import CONFIG_FILE, DATABASE_FILE, Config, ConfigError, load_config, save_config
+from agent.secrets.keystore import (DEVICE_KEY_NAME, KEY_FILE, PASSPHRASE_ENV, Keystore, KeystoreError, PassphraseFile,
                             SystemKeyring, os_keyring_usable, passphrase_from_environment)
 from agent.store import migrate
-from agent.store.vault import MASTER_KEY_NAME, Vault
+from agent.secrets.keystore import MASTER_KEY_NAME
+from agent.store.vault import Vault
 from agent.validation import Problem
 
 SECRETS = (MASTER_KEY_NAME, DEVICE_KEY_NAME)

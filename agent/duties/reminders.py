@@ -21,16 +21,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from agent.domain import CHINA_TIME, DocType, OutboxState, VenueKind
-from agent.store.models import Event, OutboxEntry, Person, Registration, Unit
-
-if TYPE_CHECKING:
-    from agent.registry import Registry
+from agent.store.database import Store
+from agent.store.models import Event, OutboxEntry, Person, Registration, Unit, Venue
 
 PERMIT_AFTER = timedelta(days=30)
 REJECTED_FOR = timedelta(hours=24)
@@ -60,12 +57,13 @@ def _day(moment: datetime) -> str:
     return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d")
 
 
-def due_reminders(registry: Registry, now: datetime) -> list[Reminder]:
+def due_reminders(store: Store, now: datetime) -> list[Reminder]:
     """Every reminder due at `now`, registrations first (oldest due first), then delivery."""
-    store = registry.store
-    venue = registry.venue()
+    with store.read() as session:
+        venue = session.exec(select(Venue)).first()
     if venue is None:
         return []
+    names: dict[bytes, str] = {}
     found: list[Reminder] = []
     present = (select(Registration.id, Registration.kind, Registration.arrived_at, Registration.expected_departure,
                       Registration.lodges_on_site, Registration.person_id, Person.doc_type,
@@ -86,7 +84,9 @@ def due_reminders(registry: Registry, now: datetime) -> list[Reminder]:
             col(OutboxEntry.state).in_([OutboxState.PENDING.value, OutboxState.IN_FLIGHT.value]))).one()
     people_present = Counter(row[5] for row in rows)
     for reg_id, kind, arrived, expected, lodges, person_id, doc_type, permit, name_sealed, unit in rows:
-        who = f"{unit} {registry.name_of(name_sealed)}"
+        if name_sealed not in names:
+            names[name_sealed] = (store.vault.open(name_sealed, "person.name") or "") if name_sealed else ""
+        who = f"{unit} {names[name_sealed]}"
         if doc_type == DocType.RESIDENT_ID.value and permit is None and arrived <= now - PERMIT_AFTER:
             found.append(Reminder(
                 "permit.missing", f"{who}：已登记满30天，尚无居住证号码，请提醒其申领居住证",

@@ -21,11 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from agent.config import write_atomically
+from agent.home.config import write_atomically
 
 KEY_FILE = "keys.enc"
-# The secrets a home keeps; a backup carries each of them (agent.backup).
+# The secrets a home keeps; a backup carries each of them (agent.ops.backup).
 DEVICE_KEY_NAME = "device-signing-key"  # the device's Ed25519 key for signing uploads (uploader.device)
+MASTER_KEY_NAME = "master-key"  # the key of the store's field encryption (agent.store.vault)
 SERVICE = "dengji"
 PASSPHRASE_ENV = "DENGJI_PASSPHRASE"
 CREDENTIAL_NAME = "dengji-passphrase"

@@ -33,3 +33,47 @@ def test_help_is_fast_because_it_loads_no_heavy_parts() -> None:
     loaded = _loaded_after("from click.testing import CliRunner\nfrom agent.cli import main\n"
                            "assert CliRunner().invoke(main, ['--help']).exit_code == 0")
     assert not loaded & {"sqlmodel", "sqlalchemy", "textual", "aiohttp", "cryptography", "apscheduler", "alembic"}
+
+
+def _import_cycles() -> list[list[str]]:
+    """Groups of modules that import each other, directly or through others (Tarjan's strongly connected
+    components over grimp's graph, which counts imports inside functions; TYPE_CHECKING ones excluded)."""
+    import grimp
+
+    graph = grimp.build_graph("agent", "tui", "uploader", "receiver", "protocol", exclude_type_checking_imports=True)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    sys.setrecursionlimit(10_000)
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    assert _import_cycles() == []

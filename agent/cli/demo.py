@@ -6,7 +6,7 @@ checks one out. In a terminal it then opens the TUI, which uploads in the backgr
 uploads at once and prints what the platform holds. The operator's real data is never touched: home
 and platform live in a temporary directory, removed at the end unless `keep` is set.
 
-Like `agent.cli`, this module is a composition root: it alone (with the CLI) wires the uploader in.
+Part of the command line, the composition root: it wires the uploader in.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from agent.home.config import Config, save_config
+from agent.cli.context import Context
 from agent.domain import CHINA_TIME
 from agent.domain.language import Say
+from agent.home.config import Config, save_config
 
 if TYPE_CHECKING:
     from agent.store.database import Store
@@ -71,8 +72,8 @@ def _platform(db: str, *args: str) -> str:
 
 def run_demo(say: Say, *, open_tui: bool, keep: bool = False) -> Path:
     """Run the walk-through and return the home it used."""
-    from agent.register.registry import Registry
     from agent.cli.demo_people import sample_registration
+    from agent.register.registry import Registry
     from agent.store.models import Venue
     from agent.store.opening import open_store
     from uploader.enrollment import enroll
@@ -109,7 +110,7 @@ def run_demo(say: Say, *, open_tui: bool, keep: bool = False) -> Path:
             registry.depart(first.id)
             click.echo(say(f"5. 登记号 {first.id} 退房", f"5. registration {first.id} checked out"))
             if open_tui:
-                from agent.cli import launch_tui
+                from agent.cli.terminal_ui import launch_tui
 
                 store.dispose()
                 launch_tui(home, say.lang, has_store=True)
@@ -138,3 +139,22 @@ def _upload_and_show(say: Say, store: Store, device: Device, db: str) -> None:
                    f"({', '.join(sorted({e['type'] for e in held}))})",
                    f"6. uploaded encrypted and signed: {state.sent} events sent, the platform holds {len(held)} "
                    f"({', '.join(sorted({e['type'] for e in held}))})"))
+
+
+@click.command()
+@click.option("--no-tui", is_flag=True, help="Print the walk-through and upload, without opening the TUI.")
+@click.option("--keep", is_flag=True, help="Keep the throwaway home and platform database afterwards.")
+@click.pass_obj
+def demo(obj: Context, no_tui: bool, keep: bool) -> None:
+    """Try dengji safely: a reference platform on 127.0.0.1, a sample hotel and guests, then the TUI.
+
+    Everything lives in a temporary directory; your real data is never touched.
+    """
+    if getattr(sys, "frozen", False):
+        obj.fail(obj.say("演示需要参考平台 dengji-receiver，场所版程序中没有它；请从源码运行 python3 dev.py start",
+                         "the demo needs the reference platform (dengji-receiver), which the venue binary does "
+                         "not include: run it from source with `python3 dev.py start`"))
+    home = run_demo(obj.say, open_tui=not no_tui and sys.stdin.isatty() and sys.stdout.isatty(), keep=keep)
+    if keep:
+        click.echo(obj.say(f"演示数据保留在 {home}", f"the demo's data is kept in {home}"))
+

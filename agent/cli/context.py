@@ -1,0 +1,155 @@
+"""What every command gets (the home, the language, who acts, the register opened once) and the
+parsing of times and days typed on the command line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from agent.domain import CHINA_TIME
+from agent.domain.language import Say
+from agent.home.config import (
+    ConfigError,
+)
+
+if TYPE_CHECKING:
+    from agent.duties.operators import Operator
+    from agent.register.registry import Registry
+    from agent.store.database import Store
+    from agent.validation import Problem
+
+EXIT_REFUSED = 1
+EXIT_UNUSABLE = 2
+
+
+@dataclass
+class Context:
+    """What every command gets: the home, the language, who acts, and a way to open the register."""
+
+    home: Path
+    say: Say
+    operator: str | None = None  # --operator / DENGJI_OPERATOR: who logs in, once the store has accounts
+    desk_operator: str = "owner"  # config `operator`: who works at this desk, named by every event it makes
+    acting: Operator | None = None  # the operator whose PIN was checked, once accounts exist
+    _registry: Registry | None = None
+    _store: Store | None = None
+
+    def fail(self, message: str) -> NoReturn:
+        click.echo(message, err=True)
+        sys.exit(EXIT_UNUSABLE)
+
+    def refuse(self, message: str) -> NoReturn:
+        click.echo(message, err=True)
+        sys.exit(EXIT_REFUSED)
+
+    def registry(self, *, create: bool = False, system: bool = False, bootstrap: bool = False) -> Registry:
+        """Open the store and the register (once per command), acting as the logged-in operator.
+
+        `system`: the command acts for the system and needs no operator (status, sending, checks).
+        `bootstrap`: the command may make the first account, so a store without any is no error even
+        with `--operator` given.
+        """
+        if self._registry is None:
+            from agent.duties.operators import SYSTEM, has_operators
+            from agent.forms.templates import TemplateError, check_templates
+            from agent.register.registry import Registry
+
+            try:
+                check_templates()
+            except TemplateError as exc:
+                self.fail(str(exc))
+            store = self.store(create=create)
+            if system:
+                self._registry = Registry(store, operator=SYSTEM)
+            elif has_operators(store):
+                self._registry = Registry(store, operator=self._log_in(store).name)
+            else:
+                if self.operator and not bootstrap:
+                    self.fail(self.say(
+                        "这个登记库还没有操作员账号：先用 dengji operator add 名字 --owner 建立店主，或去掉 --operator",
+                        "this store has no operator accounts yet: create the owner with "
+                        "`dengji operator add NAME --owner`, or leave out --operator"))
+                self._registry = Registry(store, operator=self.desk_operator)
+        return self._registry
+
+    def store(self, *, create: bool = False) -> Store:
+        """Open the store alone (once per command): all the uploader needs. The daemon stays without the
+        register's templates and validators, which it never uses, and the memory they take."""
+        if self._store is None:
+            from agent.store.database import StoreError
+            from agent.store.opening import open_store
+
+            try:
+                self._store = open_store(self.home, create=create,
+                                         prompt=_prompt_passphrase if sys.stdin.isatty() else None)
+            except (StoreError, ConfigError) as exc:
+                self.fail(str(exc))
+        return self._store
+
+    def _log_in(self, store: Store) -> Operator:
+        """Check the operator's PIN (a wrong one is counted and audited by the agent)."""
+        from agent.duties.operators import authenticate
+
+        if not self.operator:
+            self.fail(self.say("本登记库已启用操作员账号：请用 --operator 名字（或 DENGJI_OPERATOR）说明由谁操作",
+                               "this store has operator accounts: say who acts with --operator NAME "
+                               "(or DENGJI_OPERATOR)"))
+        login = authenticate(store, self.operator, self.pin(self.say(f"{self.operator} 的操作密码",
+                                                                       f"PIN of {self.operator}")))
+        if login.operator is None:
+            assert login.problem is not None
+            self.refuse(login.problem.text(self.say.lang))
+        self.acting = login.operator
+        return login.operator
+
+    def pin(self, label: str, *, new: bool = False) -> str:
+        """A PIN from `DENGJI_PIN` (`DENGJI_NEW_PIN` for one being set) or, at a terminal, a prompt."""
+        variable = "DENGJI_NEW_PIN" if new else "DENGJI_PIN"
+        value = os.environ.get(variable)
+        if value:
+            return value
+        if not sys.stdin.isatty():
+            self.fail(self.say(f"请在环境变量 {variable} 中给出密码（没有终端可以输入）",
+                               f"give the PIN in {variable}: there is no terminal to type it at"))
+        return click.prompt(label, hide_input=True, confirmation_prompt=new, err=True)
+
+    def problem_text(self, problem: Problem) -> str:
+        where = f"{problem.field}: " if problem.field else ""
+        return where + problem.text(self.say.lang)
+
+
+def _prompt_passphrase() -> str:
+    return click.prompt("请输入密钥口令 (passphrase for the key file)", hide_input=True, err=True)
+
+
+def _parse_time(value: str) -> datetime:
+    """`YYYY-MM-DD HH:MM` or ISO 8601; a time without an offset is China time."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"时间格式应为 YYYY-MM-DD HH:MM (time must look like 2026-11-25 14:30): {value!r}")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA_TIME)
+
+
+def _local_time(iso: str) -> str:
+    """An ISO 8601 moment as China time, `2026-11-25 14:30`; what cannot be read is shown as it is."""
+    try:
+        return datetime.fromisoformat(iso).astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
+
+
+def _parse_day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"日期格式应为 YYYY-MM-DD (date must look like 2026-11-25): {value!r}")

@@ -22,8 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from agent.ops.backup import make_backup, restore_backup  # noqa: E402
 from store_figures import bulk_load, new_registry  # noqa: E402
+
+from agent.ops.backup import make_backup, restore_backup  # noqa: E402
 
 PASSPHRASE = "bench backup passphrase"
 

@@ -37,14 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from agent.home.config import Config, save_config  # noqa: E402
-from agent.domain import CHINA_TIME  # noqa: E402
-from agent.register.registry import Registry  # noqa: E402
 from agent.cli.demo_people import sample_registration  # noqa: E402
+from agent.domain import CHINA_TIME  # noqa: E402
+from agent.home.config import Config, save_config  # noqa: E402
+from agent.register.registry import Registry  # noqa: E402
 from agent.store.database import engine_url  # noqa: E402
-from agent.store.models import Venue  # noqa: E402
 from agent.store.opening import join_site, open_store  # noqa: E402
 from agent.store.vault import MASTER_KEY_NAME  # noqa: E402
+from agent.validation.venue import VenueDetails
 from bench.uploader_figures import drain_seconds, start_receiver  # noqa: E402
 from uploader.device import load_device  # noqa: E402
 from uploader.enrollment import enroll  # noqa: E402
@@ -98,7 +98,7 @@ def first_desk(home: Path, url: str | None) -> Registry:
     if url:
         save_config(home, Config(database_url=url))
     registry = Registry(open_store(home, create=True))
-    registry.set_venue(Venue(kind="hotel", name="bench"))  # type: ignore[call-arg]
+    registry.set_venue(VenueDetails(kind="hotel", name="bench"))
     return registry
 
 

@@ -26,11 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent.register.registry import Registry  # noqa: E402
 from agent.cli.demo_people import resident_id_for, sample_person, sample_registration  # noqa: E402
-from agent.store.models import Venue  # noqa: E402
+from agent.register.registry import Registry  # noqa: E402
 from agent.store.opening import open_store  # noqa: E402
 from agent.validation.documents import mask_document  # noqa: E402
+from agent.validation.venue import VenueDetails
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -48,7 +48,7 @@ def report(label: str, samples: list[float], baseline: list[float] | None = None
 def new_registry(home: Path, kind: str = "hotel") -> Registry:
     os.environ.setdefault("DENGJI_PASSPHRASE", "bench")
     registry = Registry(open_store(home, create=True))
-    registry.set_venue(Venue(kind=kind, name="bench"))  # type: ignore[call-arg]
+    registry.set_venue(VenueDetails(kind=kind, name="bench"))
     return registry
 
 

@@ -68,14 +68,14 @@ print(json.dumps(marks))
 
 
 def seed(home: Path, present: int) -> None:
-    from agent.register.registry import Registry
     from agent.cli.demo_people import sample_registration
-    from agent.store.models import Venue
+    from agent.register.registry import Registry
     from agent.store.opening import open_store
+    from agent.validation.venue import VenueDetails
 
     store = open_store(home, create=True)
     registry = Registry(store)
-    registry.set_venue(Venue(kind="hotel", name="基准宾馆", created_at=None))  # type: ignore[arg-type]
+    registry.set_venue(VenueDetails(kind="hotel", name="基准宾馆"))
     for i in range(present):
         outcome = registry.register(sample_registration(i, "stay", "2026-11-01 10:00", unit=str(1000 + i)))
         assert outcome.ok, outcome.problems
@@ -97,8 +97,8 @@ def cold_start(home: Path, runs: int) -> list[dict[str, float]]:
 async def keystrokes(home: Path, keys: int) -> tuple[list[float], list[float]]:
     from textual import events
 
-    from agent.register.registry import Registry
     from agent.cli.demo_people import resident_id_for
+    from agent.register.registry import Registry
     from agent.store.opening import open_store
     from tui.app import DengjiApp
     from tui.screens.register_screen import RegisterScreen

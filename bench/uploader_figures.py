@@ -37,24 +37,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
+from receiver_ingest import cpu_seconds  # noqa: E402  (a process and its checker processes, from /proc)
 
+from agent.cli.demo_people import sample_registration  # noqa: E402
 from agent.domain import CHINA_TIME  # noqa: E402
 from agent.domain.event_ids import new_event_id  # noqa: E402
 from agent.register.registry import Registry  # noqa: E402
-from agent.cli.demo_people import sample_registration  # noqa: E402
 from agent.store.database import Store  # noqa: E402
-from agent.store.models import Venue  # noqa: E402
 from agent.store.opening import open_store  # noqa: E402
 from agent.validation.registration import check_registration  # noqa: E402
+from agent.validation.venue import VenueDetails
+from protocol.keys import CipherSuite  # noqa: E402
+from protocol.sealing import SealedBatch  # noqa: E402
+from protocol.signatures import sign_request  # noqa: E402
 from uploader.device import Device, load_device  # noqa: E402
 from uploader.enrollment import enroll  # noqa: E402
 from uploader.outbox import MAX_EVENTS  # noqa: E402
 from uploader.sender import BATCHES_PATH, Sender, send_until_idle  # noqa: E402
 from uploader.transport import Transport  # noqa: E402
-from protocol.keys import CipherSuite  # noqa: E402
-from protocol.sealing import SealedBatch  # noqa: E402
-from protocol.signatures import sign_request  # noqa: E402
-from receiver_ingest import cpu_seconds  # noqa: E402  (a process and its checker processes, from /proc)
 
 BIN = Path(sys.executable).parent
 
@@ -168,7 +168,7 @@ def bench_drain(root: Path, count: int) -> None:
     receiver, url = start_receiver(f"sqlite:///{root / 'platform.sqlite3'}")
     try:
         registry = Registry(open_store(home, create=True))
-        venue = registry.set_venue(Venue(kind="hotel", name="bench"))  # type: ignore[call-arg]
+        venue = registry.set_venue(VenueDetails(kind="hotel", name="bench"))
         code = subprocess.run([str(BIN / "dengji-receiver"), "issue-code", "--venue", "bench", "--db",
                                f"sqlite:///{root / 'platform.sqlite3'}"], capture_output=True, text=True,
                               check=True).stdout.split()[-1]

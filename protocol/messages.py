@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 from agent.domain import EventType
 from agent.domain.event_ids import new_event_id
-from agent.validation.problems import Problem
+from agent.domain.problems import Problem
 from protocol import json_text
 from protocol.keys import PlatformKey
 

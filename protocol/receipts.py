@@ -28,7 +28,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
-from agent.validation.problems import Problem
+from agent.domain.problems import Problem
 from protocol import json_text
 from protocol.keys import KeyFormatError, PlatformKey, ReceiptKey, b64decode, b64encode, load_ed25519_public
 from protocol.messages import PROTOCOL, Receipt, ReceiptStatus

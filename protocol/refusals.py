@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agent.validation.problems import Problem
+from agent.domain.problems import Problem
 
 # code -> (HTTP status, zh, en). The codes are part of protocol v1: never reuse one for another meaning.
 CATALOGUE: dict[str, tuple[int, str, str]] = {

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from agent.domain import CHINA_TIME, EventType
-from agent.validation.problems import Problem, Severity
+from agent.domain.problems import Problem, Severity
 from agent.validation.registration import check_departure, check_registration
 from protocol.messages import EVENT_TYPES, Event, check_event_shape, parse_date, parse_time, registration_payload
 

@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection
 
 from agent.domain import EventType
-from agent.validation.problems import Problem
+from agent.domain.problems import Problem
 from agent.validation.registration import FUTURE_TOLERANCE
 from protocol import json_text
 from protocol.keys import CipherSuite, PlatformSecret, ReceiptKey

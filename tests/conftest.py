@@ -60,12 +60,12 @@ def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def hotel_registry(private_home: Path) -> Iterator["Registry"]:  # noqa: F821
     """A freshly created store with a hotel venue, and its register."""
     from agent.register.registry import Registry
-    from agent.store.models import Venue
     from agent.store.opening import open_store
+    from agent.validation.venue import VenueDetails
 
     store = open_store(private_home, create=True)
     registry = Registry(store)
-    registry.set_venue(Venue(kind="hotel", name="测试宾馆", created_at=None))  # type: ignore[arg-type]
+    registry.set_venue(VenueDetails(kind="hotel", name="测试宾馆"))
     yield registry
     store.dispose()
 

@@ -15,10 +15,16 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import events, on, work
 from textual.app import App
 
+from agent.domain.errors import DengjiError
 from agent.domain.language import LANGS
 from tui.keys import Key, bindings
-from tui.messages import LanguageChanged, VenueReady
+from tui.messages import LanguageChanged, PersonInspected, SettingChanged, VenueReady
 from tui.preferences import THEMES, load_preferences, save_preferences
+from tui.screens.base import DengjiScreen
+from tui.screens.help_modal import HelpModal
+from tui.screens.home_screen import HomeScreen
+from tui.screens.lock_modal import LockModal
+from tui.screens.setup_screen import SetupScreen
 from tui.session import TuiSession
 
 if TYPE_CHECKING:
@@ -46,15 +52,11 @@ class DengjiApp(App[None]):
         self._delivery_started = False
 
     def on_mount(self) -> None:
-        from tui.screens.home_screen import HomeScreen
-
         self.theme = self.session.preferences.theme
-        if self.session.registry is None and self.session.open_registry is not None:
+        if self.session.registry is None and (self.session.lazy_open or self.session.open_registry is not None):
             self.push_screen(HomeScreen())  # painted at once; the store opens behind it, after that frame
             self.call_after_refresh(self._open_store)
         elif self.session.registry is None or self.session.venue is None:
-            from tui.screens.setup_screen import SetupScreen
-
             self.push_screen(SetupScreen())
         else:
             self.push_screen(HomeScreen())
@@ -73,20 +75,16 @@ class DengjiApp(App[None]):
     def _open_store(self) -> None:
         """Open the store off the UI thread: loading SQLModel and deriving keys take most of a second,
         and the operator should see the home screen meanwhile, not a blank terminal."""
-        assert self.session.open_registry is not None
         try:
-            registry = self.session.open_registry()
+            registry = self.session.open_register()
             venue = registry.venue() if registry is not None else None
             self.session.check_accounts(registry)  # the lock waits for it; nothing on screen reads it yet
-        except Exception as exc:  # noqa: BLE001 - the store's own errors carry a bilingual message
-            self.call_from_thread(self.exit, message=str(exc), return_code=2)
+        except DengjiError as exc:  # no store, a wrong key, a broken form file: said in the user's language
+            self.call_from_thread(self.exit, message=exc.text(self.session.lang), return_code=2)
             return
         self.call_from_thread(self._store_opened, registry, venue)
 
     async def _store_opened(self, registry: Registry | None, venue: object) -> None:
-        from tui.screens.home_screen import HomeScreen
-        from tui.screens.setup_screen import SetupScreen
-
         self.session.use_registry(registry)
         self.session.venue = venue  # type: ignore[assignment]
         if registry is None or venue is None:
@@ -121,23 +119,22 @@ class DengjiApp(App[None]):
             self.action_lock()
 
     def action_lock(self) -> None:
-        from agent.duties.operators import list_operators
-        from tui.screens.lock_modal import LockModal
-
         registry = self.session.registry
         if not self.session.accounts or registry is None or isinstance(self.screen, LockModal):
             return
-        last = self.session.operator
-        names = sorted((o.name for o in list_operators(registry.store)), key=lambda name: name != last)
-        self.push_screen(LockModal(names))
+        self.push_screen(LockModal(registry.accounts.names(first=self.session.operator)))
 
-    def record_setting(self, name: str, value: str | int | None) -> None:
-        """Enter a setting changed in the TUI (kept outside the store) in the audit trail."""
-        self.record_action("setting", detail={"name": name, "value": value})  # agent.store.audit.SETTING
+    @on(SettingChanged)
+    def _setting_changed(self, event: SettingChanged) -> None:
+        self._audit("setting", detail={"name": event.name, "value": event.value})  # agent.store.audit.SETTING
+
+    @on(PersonInspected)
+    def _person_inspected(self, event: PersonInspected) -> None:
+        self._audit("inspect", registration_id=event.registration_id)  # agent.store.audit.INSPECT
 
     @work(thread=True, group="audit")
-    def record_action(self, action: str, registration_id: int | None = None,
-                      detail: dict[str, str | int | None] | None = None) -> None:
+    def _audit(self, action: str, registration_id: int | None = None,
+               detail: dict[str, str | int | None] | None = None) -> None:
         """Enter an action that writes nothing else (a setting, a look at one person) in the audit trail,
         attributed to whoever is logged in."""
         if self.session.registry is not None:
@@ -146,17 +143,12 @@ class DengjiApp(App[None]):
     # -- keys that work everywhere -----------------------------------------------------------------
 
     def action_help(self) -> None:
-        from tui.screens.base import DengjiScreen
-        from tui.screens.help_modal import HelpModal
-
         screen = self.screen
         if isinstance(screen, DengjiScreen):
             say = self.session.say
             self.push_screen(HelpModal(say(screen.TITLE_ZH, screen.TITLE_EN), screen.help_text(), screen.all_keys()))
 
     async def action_switch_language(self) -> None:
-        from tui.screens.base import DengjiScreen
-
         lang = self.session.other_lang()
         self.session.lang = lang
         self._remember_language(lang)
@@ -171,17 +163,8 @@ class DengjiApp(App[None]):
     @work(thread=True, group="preferences")
     def _remember_language(self, lang: str) -> None:
         """The language is the agent's setting (`config.toml`), shared with the command line."""
-        from dataclasses import replace
-
-        from agent.home.config import ConfigError, load_config, save_config
-
-        home = self.session.home
-        if self.session.registry is None:
-            return  # first run before the store exists: the wizard writes the config
-        try:
-            save_config(home, replace(load_config(home), lang=lang))
-        except (ConfigError, OSError):
-            pass  # the switch still holds for this session
+        if self.session.registry is not None:  # first run before the store exists: the wizard writes it
+            self.session.settings.set_language(lang)  # if it cannot be kept, it still holds for this session
 
     def action_toggle_theme(self) -> None:
         prefs = self.session.preferences
@@ -196,22 +179,19 @@ class DengjiApp(App[None]):
 
     @on(VenueReady)
     def _venue_ready(self) -> None:
-        from tui.screens.home_screen import HomeScreen
-
         self.switch_screen(HomeScreen())
         self._start_delivery()
 
 
-def run_tui(registry: Registry | None, home: Path, lang: str, delivery: Delivery | None,
-            open_registry: Callable[[], Registry | None] | None = None,
-            make_delivery: Callable[[Registry], Delivery] | None = None) -> None:
+def run_tui(registry: Registry | None, home: Path, lang: str, delivery: Delivery | None, *,
+            lazy_open: bool = False, make_delivery: Callable[[Registry], Delivery] | None = None) -> None:
     """Open the terminal UI on `home`'s register (None: first run, the setup wizard creates it).
 
-    With `open_registry` instead of a registry, the home screen paints first and the store is opened
-    in a worker thread (None from it: first run): the way to start in well under a second.
+    With `lazy_open` instead of a registry, the home screen paints first and the register is opened in
+    a worker thread (none there: first run, the wizard): the way to start in well under a second.
     """
     session = TuiSession(home=home, registry=registry, delivery=delivery, lang=lang if lang in LANGS else "zh",
-                         preferences=load_preferences(home), open_registry=open_registry,
-                         make_delivery=make_delivery)
+                         preferences=load_preferences(home), make_delivery=make_delivery)
+    session.lazy_open = lazy_open
     session.venue = registry.venue() if registry is not None else None
     DengjiApp(session).run()

@@ -13,8 +13,7 @@ from agent.domain import CHINA_TIME
 
 if TYPE_CHECKING:
     from agent.register.delivery import Delivery, DeliveryState
-    from agent.register.registry import Registry, RegistrationView
-    from agent.duties.reminders import Reminder
+    from agent.register.registry import RegistrationView, Registry, Reminder
 
 
 def unit_order(unit: str) -> tuple[object, ...]:
@@ -45,11 +44,8 @@ def gather(registry: Registry, delivery: Delivery | None, now: datetime) -> Home
     present = sorted((v for v in views if v.present), key=lambda v: (unit_order(v.unit), v.arrived_at))
     arrived = sum(1 for v in views if v.arrived_at.astimezone(CHINA_TIME).date() == today)
     departed = sum(1 for v in views if v.departed_at and v.departed_at.astimezone(CHINA_TIME).date() == today)
-    from agent.register.delivery import delivery_state
-    from agent.duties.reminders import due_reminders
-
-    state = delivery.state() if delivery is not None else delivery_state(registry.store)
-    return HomeFacts(present, arrived, departed, due_reminders(registry.store, now), registry.last_no_arrivals_report(),
+    state = delivery.state() if delivery is not None else registry.delivery_state()
+    return HomeFacts(present, arrived, departed, registry.reminders(now), registry.last_no_arrivals_report(),
                      registry.outbox_counts(), state, delivery is not None)
 
 

@@ -45,6 +45,23 @@ class Unlocked(Message):
         self.operator = operator
 
 
+class SettingChanged(Message):
+    """The operator changed a setting kept outside the store (the app enters it in the audit trail)."""
+
+    def __init__(self, name: str, value: str | int | None) -> None:
+        super().__init__()
+        self.name = name
+        self.value = value
+
+
+class PersonInspected(Message):
+    """The operator opened one person's full record (the app enters the look in the audit trail)."""
+
+    def __init__(self, registration_id: int) -> None:
+        super().__init__()
+        self.registration_id = registration_id
+
+
 class Enrolled(Message):
     """This device was enrolled with the platform (the wizard moves on; settings says so)."""
 

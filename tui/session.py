@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent.domain.language import LANGS
+from agent.register.settings import HomeSettings
 from tui.clock import Clock, china_now
 from tui.preferences import Preferences
 
 if TYPE_CHECKING:
     from agent.register.delivery import Delivery
-    from agent.register.registry import Registry
-    from agent.store.models import Venue
+    from agent.register.registry import Registry, Venue
 
 
 @dataclass
@@ -31,7 +31,8 @@ class TuiSession:
     clock: Clock = china_now
     preferences: Preferences = field(default_factory=Preferences)
     venue: Venue | None = None  # read once at start and after the setup wizard; one venue per store
-    open_registry: Callable[[], Registry | None] | None = None  # opens the store after the first frame
+    lazy_open: bool = False  # open the register after the first frame (`open_register`, in a worker)
+    open_registry: Callable[[], Registry | None] | None = None  # instead of the API's opener (tests, benches)
     make_delivery: Callable[[Registry], Delivery] | None = None  # the sending side, once a store is open
     accounts: bool = False  # the store has operator accounts: log in at start, lock after idle time
     operator: str | None = None  # who logged in last (what the lock screen offers first)
@@ -42,23 +43,26 @@ class TuiSession:
         if registry is not None and self.delivery is None and self.make_delivery is not None:
             self.delivery = self.make_delivery(registry)
 
+    @property
+    def settings(self) -> HomeSettings:
+        """The home's settings (`config.toml`) as the agent's API offers them."""
+        return HomeSettings(self.home)
+
+    def open_register(self, *, create: bool = False) -> Registry | None:
+        """The home's register (None: none here yet, unless `create`), through `open_registry` when one
+        was given. Loads SQLModel and derives keys: call it off the UI thread."""
+        if self.open_registry is not None and not create:
+            return self.open_registry()
+        if not create and not self.settings.has_register():
+            return None
+        from agent.register.opening import open_register
+
+        return open_register(self.home, create=create)
+
     def check_accounts(self, registry: Registry | None) -> bool:
-        """Note whether `registry`'s store has operator accounts (first moving a PIN an older TUI kept in
-        `tui.toml` into the store, as the owner's). Database work: call it off the UI thread when the
-        store may be slow to answer."""
-        from agent.duties.operators import adopt_pin_hash, has_operators
-
-        if registry is None:
-            self.accounts = False
-            return False
-        legacy = self.preferences.legacy_pin_hash
-        if legacy:
-            from tui.preferences import save_preferences
-
-            adopt_pin_hash(registry.store, legacy)
-            self.preferences = self.preferences.but(legacy_pin_hash="")
-            save_preferences(self.home, self.preferences)
-        self.accounts = has_operators(registry.store)
+        """Note whether `registry`'s store has operator accounts. Database work: call it off the UI
+        thread when the store may be slow to answer."""
+        self.accounts = registry is not None and registry.accounts.exist()
         return self.accounts
 
     def act_as(self, operator: str) -> None:

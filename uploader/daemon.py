@@ -36,8 +36,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func
 from sqlmodel import select
 
-from agent.duties import retention
 from agent.domain import OutboxState, VenueKind
+from agent.duties import retention
 from agent.duties.operators import SYSTEM
 from agent.store.database import Store
 from agent.store.models import Event, OutboxEntry, Venue
@@ -134,8 +134,8 @@ class Daemon:
         """The venue's scheduled duties; only the sender does them, so two desks never both do."""
         if not self._holding:
             return
-        from agent.register.registry import Registry
         from agent.duties.reminders import due_reminders, summary
+        from agent.register.registry import Registry
 
         if self._registry is None:
             self._registry = Registry(self.store, operator=SYSTEM)

@@ -12,13 +12,13 @@ import contextlib
 
 from sqlmodel import select
 
-from agent.register.delivery import DeliveryState, delivery_state
+from agent.domain.errors import NotEnrolled
 from agent.duties.permit_checks import PermitCheckResult
+from agent.register.delivery import DeliveryState, delivery_state
 from agent.store.database import Store
 from agent.store.models import Venue
 from agent.validation import Problem
 from uploader.daemon import Daemon, DaemonSettings
-from uploader.device import NotEnrolled
 from uploader.enrollment import enroll
 from uploader.permit_check import check_permit
 

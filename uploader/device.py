@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlmodel import Session
 
+from agent.domain.errors import NotEnrolled
 from agent.secrets.keystore import DEVICE_KEY_NAME  # where the key was kept before it moved into the store
 from agent.store.database import Store
 from agent.store.models import DEVICE_KEY_META_KEY, DEVICE_META_KEY, Meta
@@ -29,13 +30,6 @@ from protocol.keys import PlatformKey, device_key_from_bytes
 _META = DEVICE_META_KEY
 _KEY_META = DEVICE_KEY_META_KEY
 
-
-class NotEnrolled(Exception):
-    """The device has not been enrolled with a platform yet."""
-
-    def __str__(self) -> str:
-        return ("本设备还没有在平台登记：请运行 dengji enroll 登记码 --platform 地址 "
-                "(this device is not enrolled: run `dengji enroll CODE --platform URL`)")
 
 
 @dataclass(frozen=True)

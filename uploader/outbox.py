@@ -29,11 +29,11 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlmodel import Session
 
-from agent.register.delivery import SenderReport, write_sender_report
 from agent.domain import CHINA_TIME, OutboxState
+from agent.domain.errors import VaultError
+from agent.register.delivery import SenderReport, write_sender_report
 from agent.store.database import Store
 from agent.store.models import Event, OutboxBatch, OutboxEntry
-from agent.store.vault import VaultError
 from protocol.keys import CipherSuite
 from protocol.messages import Batch, EncodedData, Receipt, ReceiptStatus
 from protocol.messages import Event as WireEvent

@@ -37,8 +37,16 @@ from protocol.refusals import Refusal
 from protocol.signatures import sign_request
 from uploader.backoff import Backoff
 from uploader.device import Device, save_device
-from uploader.outbox import (MAX_EVENTS, PendingBatch, abandon_batch, count_attempt, next_batch, prepare_next,
-                             receipt_counts, record_answer)
+from uploader.outbox import (
+    MAX_EVENTS,
+    PendingBatch,
+    abandon_batch,
+    count_attempt,
+    next_batch,
+    prepare_next,
+    receipt_counts,
+    record_answer,
+)
 from uploader.transport import Answer, Transport, Unreachable
 
 log = logging.getLogger("dengji.uploader.sender")

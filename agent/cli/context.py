@@ -14,10 +14,8 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from agent.domain import CHINA_TIME
+from agent.domain.errors import ConfigError, DengjiError
 from agent.domain.language import Say
-from agent.home.config import (
-    ConfigError,
-)
 
 if TYPE_CHECKING:
     from agent.duties.operators import Operator
@@ -41,13 +39,19 @@ class Context:
     _registry: Registry | None = None
     _store: Store | None = None
 
-    def fail(self, message: str) -> NoReturn:
-        click.echo(message, err=True)
+    def fail(self, message: str | DengjiError) -> NoReturn:
+        """The command could not run: say why (an error in the user's language) and exit 2."""
+        click.echo(self.text(message), err=True)
         sys.exit(EXIT_UNUSABLE)
 
-    def refuse(self, message: str) -> NoReturn:
-        click.echo(message, err=True)
+    def refuse(self, message: str | DengjiError) -> NoReturn:
+        """What was asked was refused: say why and exit 1."""
+        click.echo(self.text(message), err=True)
         sys.exit(EXIT_REFUSED)
+
+    def text(self, message: str | DengjiError) -> str:
+        """What a person reads: an error's message in the command's language, or a message already said."""
+        return message.text(self.say.lang) if isinstance(message, DengjiError) else message
 
     def registry(self, *, create: bool = False, system: bool = False, bootstrap: bool = False) -> Registry:
         """Open the store and the register (once per command), acting as the logged-in operator.
@@ -57,57 +61,55 @@ class Context:
         with `--operator` given.
         """
         if self._registry is None:
-            from agent.duties.operators import SYSTEM, has_operators
-            from agent.forms.templates import TemplateError, check_templates
-            from agent.register.registry import Registry
+            from agent.domain.errors import StoreError, TemplateError
+            from agent.duties.operators import SYSTEM
+            from agent.register.opening import open_register
 
             try:
-                check_templates()
-            except TemplateError as exc:
-                self.fail(str(exc))
-            store = self.store(create=create)
+                registry = open_register(self.home, create=create,
+                                         prompt=_prompt_passphrase if sys.stdin.isatty() else None)
+            except (TemplateError, StoreError, ConfigError) as exc:
+                self.fail(exc)
+            self._store = registry.store
+            registry.operator = self.desk_operator
             if system:
-                self._registry = Registry(store, operator=SYSTEM)
-            elif has_operators(store):
-                self._registry = Registry(store, operator=self._log_in(store).name)
-            else:
-                if self.operator and not bootstrap:
-                    self.fail(self.say(
-                        "这个登记库还没有操作员账号：先用 dengji operator add 名字 --owner 建立店主，或去掉 --operator",
-                        "this store has no operator accounts yet: create the owner with "
-                        "`dengji operator add NAME --owner`, or leave out --operator"))
-                self._registry = Registry(store, operator=self.desk_operator)
+                registry.operator = SYSTEM
+            elif registry.accounts.exist():
+                self._log_in(registry)
+            elif self.operator and not bootstrap:
+                self.fail(self.say(
+                    "这个登记库还没有操作员账号：先用 dengji operator add 名字 --owner 建立店主，或去掉 --operator",
+                    "this store has no operator accounts yet: create the owner with "
+                    "`dengji operator add NAME --owner`, or leave out --operator"))
+            self._registry = registry
         return self._registry
 
     def store(self, *, create: bool = False) -> Store:
         """Open the store alone (once per command): all the uploader needs. The daemon stays without the
         register's templates and validators, which it never uses, and the memory they take."""
         if self._store is None:
-            from agent.store.database import StoreError
+            from agent.domain.errors import StoreError
             from agent.store.opening import open_store
 
             try:
                 self._store = open_store(self.home, create=create,
                                          prompt=_prompt_passphrase if sys.stdin.isatty() else None)
             except (StoreError, ConfigError) as exc:
-                self.fail(str(exc))
+                self.fail(exc)
         return self._store
 
-    def _log_in(self, store: Store) -> Operator:
+    def _log_in(self, registry: Registry) -> None:
         """Check the operator's PIN (a wrong one is counted and audited by the agent)."""
-        from agent.duties.operators import authenticate
-
         if not self.operator:
             self.fail(self.say("本登记库已启用操作员账号：请用 --operator 名字（或 DENGJI_OPERATOR）说明由谁操作",
                                "this store has operator accounts: say who acts with --operator NAME "
                                "(or DENGJI_OPERATOR)"))
-        login = authenticate(store, self.operator, self.pin(self.say(f"{self.operator} 的操作密码",
-                                                                       f"PIN of {self.operator}")))
+        login = registry.accounts.log_in(self.operator, self.pin(self.say(f"{self.operator} 的操作密码",
+                                                                          f"PIN of {self.operator}")))
         if login.operator is None:
             assert login.problem is not None
             self.refuse(login.problem.text(self.say.lang))
         self.acting = login.operator
-        return login.operator
 
     def pin(self, label: str, *, new: bool = False) -> str:
         """A PIN from `DENGJI_PIN` (`DENGJI_NEW_PIN` for one being set) or, at a terminal, a prompt."""

@@ -60,8 +60,9 @@ def send(obj: Context, until_empty: bool, max_events: int) -> None:
     """Send what waits now and exit: 0 when everything sendable was accepted, 1 otherwise (with the reason)."""
     import asyncio
 
+    from agent.domain.errors import NotEnrolled
     from uploader import lease
-    from uploader.device import NotEnrolled, load_device
+    from uploader.device import load_device
     from uploader.sender import Sender, Step, send_until_idle
     from uploader.transport import Transport
 
@@ -69,7 +70,7 @@ def send(obj: Context, until_empty: bool, max_events: int) -> None:
     try:
         device = load_device(store)
     except NotEnrolled as exc:
-        obj.fail(str(exc))
+        obj.fail(exc)
     holder = lease.holder_id("send")
     if not lease.acquire(store, holder):
         click.echo(obj.say(f"另一个进程正在发送 ({lease.current_holder(store)})，稍后再试",
@@ -126,9 +127,9 @@ def agent_run(obj: Context, send_interval: float | None, watch_interval: float, 
     import asyncio
     from datetime import timedelta
 
+    from agent.domain.errors import NotEnrolled
     from agent.ops.logs import configure_logging
     from uploader.daemon import Daemon, DaemonSettings
-    from uploader.device import NotEnrolled
 
     store = obj.store()
     configure_logging(obj.home)
@@ -137,5 +138,5 @@ def agent_run(obj: Context, send_interval: float | None, watch_interval: float, 
     try:
         code = asyncio.run(Daemon(store, settings).run())
     except NotEnrolled as exc:
-        obj.fail(str(exc))
+        obj.fail(exc)
     sys.exit(code)

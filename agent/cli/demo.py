@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING
 import click
 
 from agent.cli.context import Context
-from agent.domain import CHINA_TIME
+from agent.domain import CHINA_TIME, VenueKind
 from agent.domain.language import Say
 from agent.home.config import Config, save_config
+from agent.validation.venue import VenueDetails
 
 if TYPE_CHECKING:
     from agent.store.database import Store
@@ -73,22 +74,20 @@ def _platform(db: str, *args: str) -> str:
 def run_demo(say: Say, *, open_tui: bool, keep: bool = False) -> Path:
     """Run the walk-through and return the home it used."""
     from agent.cli.demo_people import sample_registration
-    from agent.register.registry import Registry
-    from agent.store.models import Venue
-    from agent.store.opening import open_store
+    from agent.register.opening import open_register
     from uploader.enrollment import enroll
 
     home = Path(tempfile.mkdtemp(prefix="dengji-demo-"))
     # A throwaway key-file passphrase for a throwaway home; set for this process only.
     os.environ["DENGJI_PASSPHRASE"] = secrets.token_urlsafe(16)
-    save_config(home, Config(keystore="file"))
+    save_config(home, Config(keystore="file", operator="demo"))
     try:
         with reference_platform(home) as (url, db):
             click.echo(say(f"1. 参考平台已在 {url} 启动", f"1. reference platform started at {url}"))
-            store = open_store(home, create=True)
-            registry = Registry(store, operator="demo")
-            venue = registry.set_venue(Venue(kind="hotel", name="二七宾馆 (demo)", address="郑州市二七区大学路1号",
-                                             police_station="大学路派出所"))  # type: ignore[call-arg]
+            registry = open_register(home, create=True)
+            store = registry.store
+            venue = registry.set_venue(VenueDetails(VenueKind.HOTEL, "二七宾馆 (demo)", address="郑州市二七区大学路1号",
+                                                    police_station="大学路派出所"))
             code = _platform(db, "issue-code", "--venue", venue.name, "--kind", "hotel").split()[-1]
             device = asyncio.run(enroll(store, venue, code, url))
             click.echo(say(f"2. 设置了宾馆“{venue.name}”，用登记码 {code} 在平台登记了设备",
@@ -113,7 +112,7 @@ def run_demo(say: Say, *, open_tui: bool, keep: bool = False) -> Path:
                 from agent.cli.terminal_ui import launch_tui
 
                 store.dispose()
-                launch_tui(home, say.lang, has_store=True)
+                launch_tui(home, say.lang)
             else:
                 _upload_and_show(say, store, device, db)
                 store.dispose()

@@ -83,7 +83,8 @@ def operator_add(obj: Context, name: str, as_owner: bool) -> None:
 
     The first account of a store must be an owner and needs no --operator; later ones need an owner's.
     """
-    from agent.duties.operators import OperatorError, add_operator
+    from agent.domain.errors import OperatorError
+    from agent.duties.operators import add_operator
 
     registry = obj.registry(bootstrap=True)
     pin = obj.pin(obj.say(f"{name} 的新操作密码（4-8位数字）", f"new PIN for {name} (4-8 digits)"), new=True)
@@ -127,7 +128,8 @@ def operator_list(obj: Context, as_json: bool) -> None:
 @click.pass_obj
 def operator_remove(obj: Context, name: str) -> None:
     """Retire an account (owners only). Its name stays in the trail and is never given to another."""
-    from agent.duties.operators import OperatorError, remove_operator
+    from agent.domain.errors import OperatorError
+    from agent.duties.operators import remove_operator
 
     registry = obj.registry()
     try:
@@ -142,7 +144,8 @@ def operator_remove(obj: Context, name: str) -> None:
 @click.pass_obj
 def operator_set_pin(obj: Context, name: str) -> None:
     """Set a new PIN: your own, or (owners) anyone's - which also ends a lock-out after wrong PINs."""
-    from agent.duties.operators import OperatorError, set_pin
+    from agent.domain.errors import OperatorError
+    from agent.duties.operators import set_pin
 
     registry = obj.registry()
     pin = obj.pin(obj.say(f"{name} 的新操作密码（4-8位数字）", f"new PIN for {name} (4-8 digits)"), new=True)
@@ -229,12 +232,8 @@ def retention(obj: Context, days: int | None) -> None:
     Personal data of people who left more than this long ago, and whose every event the platform
     confirmed, is erased by the daily purge.
     """
-    from agent.duties.operators import OperatorError
-    from agent.duties.retention import (
-        RetentionError,
-        retention_days,
-        set_retention_days,
-    )
+    from agent.domain.errors import OperatorError, RetentionError
+    from agent.duties.retention import retention_days, set_retention_days
 
     if days is None:
         current = retention_days(obj.store())

@@ -102,8 +102,8 @@ def backup(obj: Context, target: Path | None) -> None:
     """
     import hashlib
 
+    from agent.domain.errors import BackupError
     from agent.ops.backup import default_name, describe, make_backup
-    from agent.ops.backup_file import BackupError
     from agent.store import audit
 
     say = obj.say
@@ -118,7 +118,7 @@ def backup(obj: Context, target: Path | None) -> None:
                              keystore_prompt=_prompt_passphrase if sys.stdin.isatty() else None, progress=progress)
     except BackupError as exc:
         progress.close()
-        obj.fail(exc.problem.text(say.lang))
+        obj.fail(exc)
     progress.close()
     with report.path.open("rb") as written:
         registry.record_action(audit.BACKUP, digest=hashlib.file_digest(written, "sha256").hexdigest())
@@ -142,8 +142,8 @@ def restore(obj: Context, source: Path, force: bool) -> None:
     --force. The backup passphrase comes from $DENGJI_BACKUP_PASSPHRASE or is asked for. Stop the
     uploader service and close the TUI first.
     """
+    from agent.domain.errors import BackupError
     from agent.ops.backup import describe, restore_backup
-    from agent.ops.backup_file import BackupError
 
     say = obj.say
     progress = _StageBar(say)
@@ -153,7 +153,7 @@ def restore(obj: Context, source: Path, force: bool) -> None:
                                 keystore_prompt=_prompt_passphrase if sys.stdin.isatty() else None, progress=progress)
     except BackupError as exc:
         progress.close()
-        obj.fail(exc.problem.text(say.lang))
+        obj.fail(exc)
     progress.close()
     figures = describe(report.inspection)
     made = _local_time(report.created_at)
@@ -194,11 +194,12 @@ def _service_target(obj: Context, scope: str | None, platform_name: str | None, 
                     exe: str | None = None, *, show_only: bool = False):  # type: ignore[no-untyped-def]
     from agent.ops import os_service as svc
 
-    platform = svc.Platform(platform_name) if platform_name else svc.this_platform()
-    if platform is not svc.this_platform() and root is None and not show_only:
-        raise svc.ServiceError("为其他系统写服务时请用 --print 或 --root (for another system, use --print or --root)")
+    system = svc.OperatingSystem(platform_name) if platform_name else svc.this_system()
+    if system is not svc.this_system() and root is None and not show_only:
+        raise svc.ServiceError("为其他系统写服务时请用 --print 或 --root", "for another system, use --print or --root",
+                               code="service.other_system")
     program = exe or str(svc.current_program())
-    return svc.Target(platform, svc.Scope(scope) if scope else svc.default_scope(platform), program, obj.home,
+    return svc.Target(system, svc.Scope(scope) if scope else svc.default_scope(system), program, obj.home,
                       root.resolve() if root else None)
 
 
@@ -236,7 +237,7 @@ def service_install(obj: Context, scope: str | None, platform_name: str | None, 
             return
         svc.apply(plan)
     except svc.ServiceError as exc:
-        obj.fail(str(exc))
+        obj.fail(exc)
     click.echo(plan.describe(say))
     click.echo(say("服务已安装", "the service is installed"))
 
@@ -255,7 +256,7 @@ def service_uninstall(obj: Context, scope: str | None, platform_name: str | None
         if not show_only:
             svc.apply(plan)
     except svc.ServiceError as exc:
-        obj.fail(str(exc))
+        obj.fail(exc)
     click.echo(plan.describe(obj.say))
     if not show_only:
         click.echo(obj.say("服务已卸载", "the service is uninstalled"))
@@ -273,7 +274,7 @@ def service_status(obj: Context, scope: str | None, platform_name: str | None, r
     try:
         state = svc.service_state(_service_target(obj, scope, platform_name, root, exe="dengji"))
     except svc.ServiceError as exc:
-        obj.fail(str(exc))
+        obj.fail(exc)
     say = obj.say
     if as_json:
         click.echo(json.dumps({"installed": state.installed, "enabled": state.enabled, "running": state.running,

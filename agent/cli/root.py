@@ -18,8 +18,9 @@ from agent.cli.registering import correct, depart, list_, register, rejected, re
 from agent.cli.setup import enroll, init, join, keys
 from agent.cli.spreadsheets import export, import_
 from agent.cli.terminal_ui import tui
+from agent.domain.errors import ConfigError
 from agent.domain.language import Say, detect_lang
-from agent.home.config import Config, ConfigError, load_config, resolve_home
+from agent.home.config import Config, load_config, resolve_home
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,7 +42,7 @@ def main(ctx: click.Context, home: str | None, lang: str | None, operator: str |
         config = load_config(resolved)
     except ConfigError as exc:
         if ctx.invoked_subcommand != "doctor":  # doctor reports a broken config as one of its checks
-            click.echo(str(exc), err=True)
+            click.echo(exc.text(detect_lang(lang, None)), err=True)
             sys.exit(EXIT_UNUSABLE)
         config = Config()
     ctx.obj = Context(resolved, Say(detect_lang(lang, config.lang)), operator or None, config.operator_name)

@@ -11,11 +11,8 @@ from typing import TYPE_CHECKING
 import click
 
 from agent.domain import VenueKind
-from agent.home.config import (
-    ConfigError,
-    load_config,
-    save_config,
-)
+from agent.domain.errors import ConfigError
+from agent.home.config import ensure_config, load_config, save_config
 
 if TYPE_CHECKING:
     pass
@@ -46,10 +43,10 @@ def init(obj: Context, kind: str, name: str, address: str | None, police_station
          agreement_no: str | None, rental_filing_no: str | None, credit_code: str | None, owner: str | None,
          database_url: str | None, desk_operator: str | None) -> None:
     """Set up this venue: create the data directory, the encrypted store and the venue's details."""
-    from agent.duties.operators import OperatorError, add_operator, check_name
-    from agent.duties.pin import check_new_pin
-    from agent.home.config import DATABASE_FILE
-    from agent.store.models import Venue
+    from agent.domain.errors import OperatorError
+    from agent.duties.operators import add_operator, check_name
+    from agent.home.config import has_store
+    from agent.validation.pin import check_new_pin
     from agent.validation.venue import VenueDetails, check_venue
 
     say = obj.say
@@ -64,7 +61,7 @@ def init(obj: Context, kind: str, name: str, address: str | None, police_station
         obj.fail("\n".join(obj.problem_text(p) for p in problems))
     config = load_config(obj.home)
     if database_url and database_url != config.database_url:
-        if (obj.home / DATABASE_FILE).exists() or config.database_url:
+        if has_store(obj.home, config):
             obj.fail(say(f"{obj.home} 里已经有登记库，不能改用另一个数据库。请用一个新的数据目录 (--home)",
                          f"{obj.home} already holds a store: it cannot move to another database; "
                          "use a new data directory (--home DIR)"))
@@ -87,12 +84,8 @@ def init(obj: Context, kind: str, name: str, address: str | None, police_station
     if existing is not None and existing.kind != kind and registry.registrations():
         obj.fail(say(f"本场所已有登记，不能把类型从 {existing.kind} 改为 {kind}",
                      f"this venue already has registrations: its kind cannot change from {existing.kind} to {kind}"))
-    venue = registry.set_venue(Venue(kind=details.kind.value, name=details.name, address=details.address,
-                                     police_station=details.police_station, agreement_no=details.agreement_no,
-                                     rental_filing_no=details.rental_filing_no, credit_code=details.credit_code))
-    config_path = obj.home / "config.toml"
-    if not config_path.exists():
-        save_config(obj.home, load_config(obj.home))
+    venue = registry.set_venue(details)
+    ensure_config(obj.home)
     click.echo(say(f"场所已设置: {venue.name} ({kind})，数据目录 {obj.home}",
                    f"venue set up: {venue.name} ({kind}), data directory {obj.home}"))
     if owner is not None:
@@ -105,7 +98,7 @@ def _checked_operator(obj: Context, name: str) -> str:
 
     problem = operator_problem(name.strip())
     if problem:
-        obj.fail(problem)
+        obj.fail(problem.text(obj.say.lang))
     return name.strip()
 
 
@@ -139,8 +132,8 @@ def join(obj: Context, database_url: str, keys_file: str, desk_operator: str | N
     `dengji join postgresql://USER:PASSWORD@HOST/DB --keys FILE`. The transfer passphrase comes from
     $DENGJI_TRANSFER_PASSPHRASE or a prompt. Delete FILE afterwards.
     """
-    from agent.secrets.keytransfer import TransferError, read_transfer
-    from agent.store.database import StoreError
+    from agent.domain.errors import StoreError, TransferError
+    from agent.secrets.keytransfer import read_transfer
     from agent.store.opening import join_site
 
     say = obj.say
@@ -150,7 +143,7 @@ def join(obj: Context, database_url: str, keys_file: str, desk_operator: str | N
         store = join_site(obj.home, database_url, master_key,
                           prompt=_prompt_passphrase if sys.stdin.isatty() else None)
     except (TransferError, StoreError, ConfigError) as exc:
-        obj.fail(str(exc))
+        obj.fail(exc)
     if name is not None:
         config = load_config(obj.home)
         config.operator = name
@@ -179,8 +172,9 @@ def keys_export(obj: Context, file: str) -> None:
     Anyone with FILE and its passphrase can read the register: carry it yourself, delete it after the
     new desk has joined. The passphrase comes from $DENGJI_TRANSFER_PASSPHRASE or a prompt.
     """
+    from agent.domain.errors import TransferError
     from agent.secrets.keystore import MASTER_KEY_NAME
-    from agent.secrets.keytransfer import TransferError, write_transfer
+    from agent.secrets.keytransfer import write_transfer
 
     store = obj.registry().store
     assert store.keystore is not None
@@ -189,7 +183,7 @@ def keys_export(obj: Context, file: str) -> None:
     try:
         write_transfer(Path(file), _transfer_passphrase(obj, confirm=True), master_key)
     except TransferError as exc:
-        obj.fail(str(exc))
+        obj.fail(exc)
     click.echo(obj.say(f"密钥已写入 {file}。在新前台运行 dengji join 数据库地址 --keys {file}，然后删除该文件",
                        f"key written to {file}. On the new desk run `dengji join DATABASE_URL --keys {file}`, "
                        "then delete the file"))

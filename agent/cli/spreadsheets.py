@@ -26,7 +26,8 @@ def import_(obj: Context, file: str, dry_run: bool) -> None:
     Prints a report per row; a refused row writes nothing, the others are registered.
     Exit status 1 if any row was refused.
     """
-    from agent.sheets.importer import SheetError, import_file
+    from agent.domain.errors import SheetError
+    from agent.sheets.importer import import_file
 
     registry = obj.registry()
     try:
@@ -37,7 +38,7 @@ def import_(obj: Context, file: str, dry_run: bool) -> None:
 
             report = import_file(registry, Path(file), dry_run=dry_run, progress=progress)
     except SheetError as exc:
-        obj.fail(str(exc))
+        obj.fail(exc)
     for line in report.lines(obj.say.lang):
         click.echo(line)
     if report.refused:
@@ -53,11 +54,12 @@ def import_(obj: Context, file: str, dry_run: bool) -> None:
 @click.pass_obj
 def export(obj: Context, fmt: str, date_from: str | None, date_to: str | None, output: str | None) -> None:
     """Write the register (the book a police inspector asks to see) to CSV or XLSX."""
-    from agent.sheets.export import ExportError, write_register
+    from agent.domain.errors import ExportError
+    from agent.sheets.export import write_register
 
     target = Path(output or f"register-{date.today().isoformat()}.{fmt}")
     try:
         count = write_register(obj.registry(), target, fmt, _parse_day(date_from), _parse_day(date_to))
     except ExportError as exc:
-        obj.fail(str(exc))
+        obj.fail(exc)
     click.echo(obj.say(f"已导出 {count} 条登记到 {target}", f"exported {count} registrations to {target}"))

@@ -23,16 +23,18 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from agent.store import audit
 from agent.domain import CHINA_TIME
-from agent.duties.pin import check_new_pin, hash_pin, verify_pin
+from agent.domain.errors import OperatorError
+from agent.domain.problems import Problem
+from agent.duties.pin import hash_pin, verify_pin
+from agent.store import audit
 from agent.store.database import Store
 from agent.store.models import OperatorAccount
-from agent.validation import Problem
+from agent.validation.pin import check_new_pin
 
 OWNER, CLERK = "owner", "clerk"
 ROLES = (OWNER, CLERK)
-DEFAULT_OPERATOR = "owner"  # who acts on a store without accounts (and the name a legacy PIN is given)
+DEFAULT_OPERATOR = "owner"  # who acts on a store without accounts
 SYSTEM = "system"  # the daemon and the retention purge; never an account's name
 FREE_ATTEMPTS = 3
 FIRST_WAIT = timedelta(seconds=30)
@@ -51,14 +53,6 @@ class Operator:
     @property
     def is_owner(self) -> bool:
         return self.role == OWNER
-
-
-class OperatorError(Exception):
-    """An account change was refused; `problem` says why in Chinese and English."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -95,7 +89,7 @@ def _active(session: Session, name: str) -> OperatorAccount | None:
 
 
 def _refuse(code: str, zh: str, en: str, field: str | None = None) -> OperatorError:
-    return OperatorError(Problem(code, zh, en, field))
+    return OperatorError(zh, en, code=code, field=field)
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -140,7 +134,7 @@ def add_operator(store: Store, name: str, role: str, pin: str, *, actor: str | N
         problem = Problem("operator.role", "角色只能是 owner（店主）或 clerk（操作员）",
                           "the role is owner or clerk", "role")
     if problem is not None:
-        raise OperatorError(problem)
+        raise OperatorError.from_problem(problem)
     pin_hash = hash_pin(pin)  # slow on purpose: outside the write transaction
     moment = _now(now)
 
@@ -190,7 +184,7 @@ def set_pin(store: Store, name: str, pin: str, *, actor: str, now: datetime | No
     """Give an account a new PIN: one's own, or (owners) anyone's. It also ends a lock-out."""
     problem = check_new_pin(pin)
     if problem is not None:
-        raise OperatorError(problem)
+        raise OperatorError.from_problem(problem)
     pin_hash = hash_pin(pin)
     moment = _now(now)
 
@@ -205,22 +199,6 @@ def set_pin(store: Store, name: str, pin: str, *, actor: str, now: datetime | No
         audit.append(session, action=audit.PIN_CHANGED, operator=actor, at=moment, detail={"name": name})
 
     store.write(work)
-
-
-def adopt_pin_hash(store: Store, pin_hash: str, name: str = DEFAULT_OPERATOR, now: datetime | None = None) -> bool:
-    """Turn the single PIN an older TUI kept in `tui.toml` into the owner's account, so the PIN the venue
-    knows keeps working. Does nothing (False) once any account exists."""
-    moment = _now(now)
-
-    def work(session: Session) -> bool:
-        if session.exec(select(func.count()).select_from(OperatorAccount)).one():
-            return False
-        session.add(OperatorAccount(name=name, role=OWNER, pin_hash=pin_hash, created_at=moment))
-        audit.append(session, action=audit.OPERATOR_ADDED, operator=name, at=moment,
-                     detail={"name": name, "role": OWNER, "from": "tui.toml"})
-        return True
-
-    return store.write(work)
 
 
 def _owners(session: Session) -> int:

@@ -15,11 +15,11 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from agent.store import audit
 from agent.domain import CHINA_TIME
 from agent.duties.operators import SYSTEM
+from agent.store import audit
 from agent.store.database import Store
-from agent.store.models import Person, PermitCheck, Registration
+from agent.store.models import PermitCheck, Person, Registration
 from agent.validation import Problem
 from agent.validation.normalise import compact_number
 

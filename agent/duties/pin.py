@@ -2,14 +2,12 @@
 
 A PIN of 4 to 8 digits is weak against a stolen hash, so the hash is deliberately slow (scrypt,
 n=2**14) and salted, and guessing at the desk is slowed further by `agent.duties.operators` (a growing wait
-after wrong PINs). Its job is to keep a passer-by at the front desk out of the register and to tie each
+after wrong PINs; what a new PIN must be is `agent.validation.pin`). Its job is to keep a passer-by at the front desk out of the register and to tie each
 action to the person who did it, not to protect the data at rest (the store's encryption does that).
 
 >>> stored = hash_pin("2468")
 >>> stored.startswith("scrypt$16384$8$1$"), verify_pin("2468", stored), verify_pin("1357", stored)
 (True, True, False)
->>> check_new_pin("12a4").code
-'pin.format'
 """
 
 from __future__ import annotations
@@ -18,8 +16,6 @@ import base64
 import hashlib
 import hmac
 import os
-
-from agent.validation import Problem
 
 _N, _R, _P, _LENGTH = 2**14, 8, 1, 32
 
@@ -43,16 +39,6 @@ def verify_pin(pin: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
-
-
-def check_new_pin(pin: str, again: str | None = None) -> Problem | None:
-    """What is wrong with a PIN being set (None: it will do)."""
-    if not pin.isascii() or not pin.isdigit() or not 4 <= len(pin) <= 8:
-        return Problem("pin.format", "密码应为 4 到 8 位数字", "the PIN is 4 to 8 digits", "pin")
-    if again is not None and again != pin:
-        return Problem("pin.mismatch", "两次输入的密码不一致，请重新输入", "the two PINs differ: type them again",
-                       "pin_again")
-    return None
 
 
 def _b64(data: bytes) -> str:

@@ -30,12 +30,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, func, select
 
-from agent.store import audit
 from agent.domain import OutboxState
+from agent.domain.errors import RetentionError
 from agent.duties.operators import require_owner
+from agent.store import audit
 from agent.store.database import Store
 from agent.store.models import Event, Meta, OutboxEntry, Person, Registration
-from agent.validation import Problem
 
 log = logging.getLogger("dengji.retention")
 
@@ -61,12 +61,6 @@ class PurgePlan:
                 "people": self.people, "events": self.events, "waiting_for_platform": self.waiting}
 
 
-class RetentionError(Exception):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
-
-
 def retention_days(store: Store) -> int:
     """The retention period in days (a setting in the store, shared by every desk)."""
     with store.read() as session:
@@ -80,8 +74,8 @@ def retention_days(store: Store) -> int:
 def set_retention_days(store: Store, days: int, *, operator: str, now: datetime | None = None) -> None:
     """Change the retention period (owners only; audited as a setting)."""
     if not MIN_DAYS <= days <= MAX_DAYS:
-        raise RetentionError(Problem("retention.days", f"保存期限应为 {MIN_DAYS} 到 {MAX_DAYS} 天",
-                                     f"the retention period is {MIN_DAYS} to {MAX_DAYS} days", "days"))
+        raise RetentionError(f"保存期限应为 {MIN_DAYS} 到 {MAX_DAYS} 天", f"the retention period is {MIN_DAYS} to {MAX_DAYS} days",
+                             code="retention.days", field="days")
     moment = now or datetime.now(UTC)
 
     def work(session: Session) -> None:

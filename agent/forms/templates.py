@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -27,9 +27,10 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from agent.domain.codes import TABLES, Labelled
 from agent.domain import REGISTRATION_KIND_OF_VENUE, RegistrationKind, VenueKind
-from agent.validation.problems import Problem
+from agent.domain.codes import TABLES, Labelled
+from agent.domain.errors import TemplateError
+from agent.domain.problems import Problem
 
 
 class FieldType(StrEnum):
@@ -157,27 +158,6 @@ class Template:
         return [Problem("form.required", f"请填写{f.label.zh}", f"{f.label.en} is required", f.key)
                 for f in self.shown_fields(payload)
                 if f.required and value_at(payload, f.key) in (None, "")]
-
-
-class TemplateError(Exception):
-    """A template file that cannot be used; every problem names its field (None: the whole file)."""
-
-    def __init__(self, file: str, problems: Iterable[Problem]) -> None:
-        self.file = file
-        self.problems = tuple(problems)
-        super().__init__(self._message())
-
-    @property
-    def field(self) -> str | None:
-        """The field of the first problem, for callers that show one."""
-        return self.problems[0].field if self.problems else None
-
-    def _message(self) -> str:
-        lines = []
-        for problem in self.problems:
-            where = f"{self.file} [{problem.field}]" if problem.field else self.file
-            lines.append(f"{where}: {problem.zh} ({problem.en})")
-        return "\n".join(lines)
 
 
 def value_at(payload: Mapping[str, Any], key: str) -> Any:

@@ -12,6 +12,9 @@ import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from agent.domain.errors import ConfigError
+from agent.domain.problems import Problem
+
 CONFIG_FILE = "config.toml"
 DATABASE_FILE = "dengji.sqlite3"
 DEFAULT_OPERATOR = "owner"
@@ -48,8 +51,13 @@ class Config:
         return self.operator or DEFAULT_OPERATOR
 
 
-class ConfigError(Exception):
-    """The config file cannot be used; the message says which key or line and what to do."""
+def has_store(home: Path, config: Config) -> bool:
+    """Whether `home` keeps a register: its SQLite file, or a site's database named in its config.
+
+    Cheap on purpose (no database is touched): the TUI decides with it whether the first screen is the
+    setup wizard before anything heavy is loaded.
+    """
+    return bool(config.database_url) or (home / DATABASE_FILE).exists()
 
 
 def load_config(home: Path) -> Config:
@@ -60,29 +68,33 @@ def load_config(home: Path) -> Config:
     except FileNotFoundError:
         return Config()
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"配置文件无法读取: {path}: {exc} (config file cannot be read)") from None
+        raise ConfigError(f"配置文件无法读取: {path}: {exc}", f"the config file cannot be read: {path}: {exc}",
+                          code="config.unreadable") from None
     known = {f.name for f in fields(Config)}
     unknown = sorted(set(raw) - known)
     if unknown:
-        raise ConfigError(
-            f"配置文件 {path} 中有未知的项: {', '.join(unknown)} (unknown keys in the config file)"
-        )
+        raise ConfigError(f"配置文件 {path} 中有未知的项: {', '.join(unknown)}",
+                          f"unknown keys in the config file {path}: {', '.join(unknown)}", code="config.unknown_key")
     wrong = [k for k, v in raw.items() if not isinstance(v, str)]
     if wrong:
-        raise ConfigError(f"配置文件 {path} 中这些项应为文本: {', '.join(wrong)} (these keys must be strings)")
+        raise ConfigError(f"配置文件 {path} 中这些项应为文本: {', '.join(wrong)}",
+                          f"these keys of the config file {path} must be text: {', '.join(wrong)}",
+                          code="config.not_text")
     config = Config(**raw)
     problem = operator_problem(config.operator)
     if problem:
-        raise ConfigError(f"配置文件 {path}: {problem}")
+        raise ConfigError(f"配置文件 {path}: {problem.zh}", f"the config file {path}: {problem.en}", code=problem.code)
     return config
 
 
-def operator_problem(name: str) -> str | None:
+def operator_problem(name: str) -> Problem | None:
     """Why `name` cannot be an operator's name, or None when it can."""
     if len(name) > OPERATOR_MAX:
-        return f"操作员名称最多 {OPERATOR_MAX} 个字 (the operator's name is at most {OPERATOR_MAX} characters)"
+        return Problem("config.operator.too_long", f"操作员名称最多 {OPERATOR_MAX} 个字",
+                       f"the operator's name is at most {OPERATOR_MAX} characters", "operator")
     if any(not c.isprintable() for c in name):
-        return "操作员名称不能含控制字符 (the operator's name must not contain control characters)"
+        return Problem("config.operator.characters", "操作员名称不能含控制字符",
+                       "the operator's name must not contain control characters", "operator")
     return None
 
 
@@ -96,6 +108,13 @@ def save_config(home: Path, config: Config) -> None:
     path = home / CONFIG_FILE
     write_atomically(path, "".join(lines).encode("utf-8"))
     os.chmod(path, 0o600)  # a database_url may carry a password: readable by the operator's account only
+
+
+def ensure_config(home: Path) -> None:
+    """Write `config.toml` with the defaults when the home has none yet, so the command line and the TUI
+    find the same settings file after a set-up (an existing file is left as it is)."""
+    if not (home / CONFIG_FILE).exists():
+        save_config(home, load_config(home))
 
 
 def write_atomically(path: Path, data: bytes) -> None:

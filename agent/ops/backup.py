@@ -35,12 +35,21 @@ from pathlib import Path
 from typing import Any
 
 from agent import __version__
-from agent.ops.backup_file import SUFFIX, BackupError, Opened, damaged, seal, unseal
-from agent.home.config import CONFIG_FILE, DATABASE_FILE, Config, ConfigError, load_config, save_config
-from agent.secrets.keystore import (DEVICE_KEY_NAME, KEY_FILE, PASSPHRASE_ENV, Keystore, KeystoreError, PassphraseFile,
-                            SystemKeyring, os_keyring_usable, passphrase_from_environment)
+from agent.domain.errors import BackupError, ConfigError, DengjiError, KeystoreError
+from agent.home.config import CONFIG_FILE, DATABASE_FILE, Config, load_config, save_config
+from agent.ops.backup_file import SUFFIX, Opened, damaged, seal, unseal
+from agent.secrets.keystore import (
+    DEVICE_KEY_NAME,
+    KEY_FILE,
+    MASTER_KEY_NAME,
+    PASSPHRASE_ENV,
+    Keystore,
+    PassphraseFile,
+    SystemKeyring,
+    os_keyring_usable,
+    passphrase_from_environment,
+)
 from agent.store import migrate
-from agent.secrets.keystore import MASTER_KEY_NAME
 from agent.store.vault import Vault
 from agent.validation import Problem
 
@@ -55,13 +64,12 @@ StageProgress = Callable[[str, int, int], None]
 
 
 def _error(code: str, zh: str, en: str) -> BackupError:
-    return BackupError(Problem(code, zh, en))
+    return BackupError(zh, en, code=code)
 
 
-def _from(exc: Exception, code: str) -> BackupError:
-    """A store, key or config error, whose message is already bilingual, as a backup error."""
-    text = str(exc)
-    return BackupError(Problem(code, text, text))
+def _from(exc: DengjiError, code: str) -> BackupError:
+    """A store, key or config error that stopped a backup or a restore, said as the backup's error."""
+    return BackupError(exc.problem.zh, exc.problem.en, code=code)
 
 
 @dataclass(frozen=True)
@@ -183,7 +191,7 @@ def _sqlite_store(home: Path) -> tuple[Config, Path]:
 def make_backup(home: Path, target: Path, passphrase: str, *, keystore_prompt: Callable[[], str] | None = None,
                 progress: StageProgress | None = None) -> BackupReport:
     """Write an encrypted, verified backup of the store of `home` to `target` (which must not exist)."""
-    from agent.store.database import StoreError
+    from agent.domain.errors import StoreError
     from agent.store.opening import open_store
 
     started = time.monotonic()
@@ -197,7 +205,7 @@ def make_backup(home: Path, target: Path, passphrase: str, *, keystore_prompt: C
                      f"{target} already exists: choose another file name")
     try:
         store = open_store(home, config, prompt=keystore_prompt)
-    except StoreError as exc:
+    except (StoreError, KeystoreError) as exc:
         raise _from(exc, "backup.store") from None
     work = Path(tempfile.mkdtemp(prefix=".backup-", dir=home))  # beside the live data, mode 0700
     partial = target.with_name(target.name + ".partial")
@@ -349,7 +357,7 @@ def restore_backup(home: Path, source: Path, passphrase: str, *, force: bool = F
                    progress: StageProgress | None = None) -> RestoreReport:
     """Restore a backup into `home`: verify it, keep what it replaces, put the keys and the database in
     place, and open the store (which runs the migrations when the backup is older)."""
-    from agent.store.database import StoreError
+    from agent.domain.errors import StoreError
     from agent.store.opening import open_store
 
     config, database = _sqlite_store(home)

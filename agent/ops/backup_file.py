@@ -52,7 +52,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from agent.validation import Problem
+from agent.domain.errors import BackupError
 
 MAGIC = b"DJBACKUP"
 FORMAT_VERSION = 1
@@ -70,16 +70,8 @@ _MAX_MANIFEST = 16 << 20
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 
 
-class BackupError(Exception):
-    """The backup cannot be written, read or restored; `problem` says why and what to do, in zh and en."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
-
-
 def _error(code: str, zh: str, en: str) -> BackupError:
-    return BackupError(Problem(code, zh, en))
+    return BackupError(zh, en, code=code)
 
 
 def not_a_backup() -> BackupError:

@@ -34,9 +34,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from agent.home.config import DATABASE_FILE, Config, ConfigError, load_config
-from agent.secrets.keystore import (DEVICE_KEY_NAME, KEY_FILE, PASSPHRASE_ENV, Keystore, KeystoreError, open_keystore,
-                            os_keyring_usable, passphrase_from_environment)
+from agent.domain.errors import ConfigError, KeystoreError
+from agent.home.config import DATABASE_FILE, Config, load_config
+from agent.secrets.keystore import (
+    DEVICE_KEY_NAME,
+    KEY_FILE,
+    PASSPHRASE_ENV,
+    Keystore,
+    open_keystore,
+    os_keyring_usable,
+    passphrase_from_environment,
+)
 
 EXIT_OK, EXIT_FAIL, EXIT_WARN = 0, 1, 3
 
@@ -234,8 +242,8 @@ def _keystore(home: Path, config: Config, conn: Any, prompt: Callable[[], str] |
     """Open the keystore, find the master key and try it on the store's check value."""
     from sqlalchemy import text
 
-    from agent.store.opening import VAULT_CHECK_KEY, key_matches
     from agent.secrets.keystore import MASTER_KEY_NAME
+    from agent.store.opening import VAULT_CHECK_KEY, key_matches
     from agent.store.vault import Vault
 
     key_file = home / KEY_FILE

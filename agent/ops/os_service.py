@@ -35,6 +35,7 @@ from enum import StrEnum
 from pathlib import Path, PurePath, PurePosixPath
 
 from agent import __version__
+from agent.domain.errors import ServiceError
 from agent.domain.language import Say
 
 NAME = "dengji"
@@ -53,11 +54,7 @@ TASK_NS = "http://schemas.microsoft.com/windows/2004/02/mit/task"
 _HIDDEN_FROM_SYSTEM_UNITS = ("/home", "/root", "/run/user", "/tmp", "/var/tmp")
 
 
-class ServiceError(Exception):
-    """The service cannot be installed, removed or looked at; the message says why in Chinese and English."""
-
-
-class Platform(StrEnum):
+class OperatingSystem(StrEnum):
     LINUX = "linux"
     WINDOWS = "windows"
 
@@ -67,13 +64,13 @@ class Scope(StrEnum):
     USER = "user"  # Linux: a user unit; Windows: a task at the operator's logon
 
 
-def this_platform() -> Platform:
-    return Platform.WINDOWS if sys.platform == "win32" else Platform.LINUX
+def this_system() -> OperatingSystem:
+    return OperatingSystem.WINDOWS if sys.platform == "win32" else OperatingSystem.LINUX
 
 
-def default_scope(platform: Platform) -> Scope:
+def default_scope(system: OperatingSystem) -> Scope:
     """Root on Linux means a system service; everyone else gets one of their own."""
-    if platform is Platform.LINUX and hasattr(os, "geteuid") and os.geteuid() == 0:
+    if system is OperatingSystem.LINUX and hasattr(os, "geteuid") and os.geteuid() == 0:
         return Scope.SYSTEM
     return Scope.USER
 
@@ -95,9 +92,10 @@ def current_program() -> Path:
             raise ServiceError(
                 "服务请使用单目录版本 (dengji-folder)：单文件版每次启动都要解压到临时目录，临时目录被清理时会出错。"
                 "把 dengji-folder 复制到 /opt/dengji（Windows: C:\\Program Files\\dengji），再运行其中的 "
-                "dengji service install (the service needs the one-folder build: a one-file binary unpacks "
-                "itself to the temp directory at every start and breaks when it is cleaned or mounted noexec. "
-                "Copy dengji-folder to /opt/dengji and run its `dengji service install`, or pass --exe)")
+                "dengji service install，或用 --exe 指定",
+                "the service needs the one-folder build: a one-file binary unpacks itself to the temp directory at "
+                "every start and breaks when it is cleaned or mounted noexec. Copy dengji-folder to /opt/dengji "
+                "and run its `dengji service install`, or pass --exe", code="service.one_file_build")
         return Path(sys.executable).resolve()
     script = Path(sys.executable).with_name("dengji.exe" if os.name == "nt" else "dengji")
     if script.exists():
@@ -105,7 +103,8 @@ def current_program() -> Path:
     found = shutil.which("dengji")
     if found:
         return Path(found)
-    raise ServiceError("找不到 dengji 程序，请用 --exe 指定 (cannot find the dengji program: pass --exe)")
+    raise ServiceError("找不到 dengji 程序，请用 --exe 指定", "cannot find the dengji program: pass --exe",
+                       code="service.no_program")
 
 
 # --- the text written ---------------------------------------------------------------------------------------
@@ -328,20 +327,21 @@ def user_passphrase_file() -> Path:
 
 def check_passphrase(key_file: Path, passphrase: str) -> None:
     """Refuse a passphrase that does not open an existing key file: the service would never start."""
-    from agent.secrets.keystore import KeystoreError, PassphraseFile
+    from agent.domain.errors import KeystoreError
+    from agent.secrets.keystore import PassphraseFile
 
     if key_file.exists():
         try:
             PassphraseFile(key_file, passphrase)
         except KeystoreError as exc:
-            raise ServiceError(str(exc)) from None
+            raise ServiceError.from_problem(exc.problem) from None
 
 
 @dataclass(frozen=True)
 class Target:
     """Where and how: the operating system, the scope, the program, the home and an optional root."""
 
-    platform: Platform
+    system: OperatingSystem
     scope: Scope
     program: str
     home: Path
@@ -371,17 +371,18 @@ class Target:
 
 def needs_passphrase(target: Target) -> bool:
     """Does the service's home keep its key in a passphrase file (rather than the OS keyring)?"""
-    if target.platform is Platform.WINDOWS:
+    if target.system is OperatingSystem.WINDOWS:
         return False  # the task runs as the operator, whose Credential Manager holds the key
     if target.scope is Scope.SYSTEM:
         return True  # a system user has no keyring
-    from agent.home.config import ConfigError, load_config
+    from agent.domain.errors import ConfigError
+    from agent.home.config import load_config
     from agent.secrets.keystore import KEY_FILE, os_keyring_usable
 
     try:
         choice = load_config(target.home).keystore
     except ConfigError as exc:
-        raise ServiceError(str(exc)) from None
+        raise ServiceError.from_problem(exc.problem) from None
     if choice == "auto":
         return (target.home / KEY_FILE).exists() or not os_keyring_usable()
     return choice == "file"
@@ -389,7 +390,7 @@ def needs_passphrase(target: Target) -> bool:
 
 def install_plan(target: Target, passphrase: str | None) -> Plan:
     """The steps that write and enable the service. `passphrase` None with a credential needed: --print only."""
-    if target.platform is Platform.WINDOWS:
+    if target.system is OperatingSystem.WINDOWS:
         return _windows_install(target)
     plan = Plan()
     system = target.scope is Scope.SYSTEM
@@ -398,7 +399,7 @@ def install_plan(target: Target, passphrase: str | None) -> Plan:
                    f"a system service cannot see {target.program} (ProtectHome/PrivateTmp): put the program "
                    "in /opt/dengji")
         if target.root is None:
-            raise ServiceError(f"{problem[0]} ({problem[1]})")
+            raise ServiceError(*problem, code="service.program_hidden")
         plan.notes.append(problem)
     credential = needs_passphrase(target)
     home = None if system else str(target.home)
@@ -458,7 +459,7 @@ def uninstall_plan(target: Target) -> Plan:
     """Stop, disable and remove the service. The register, its key and the passphrase stay."""
     keep = (f"登记库 {target.service_home()} 和密钥保留不变（数据须按规定保存）",
             f"the register in {target.service_home()} and its key are kept (the records must be retained)")
-    if target.platform is Platform.WINDOWS:
+    if target.system is OperatingSystem.WINDOWS:
         steps: list[Step] = []
         if target.root is None:
             steps += [Run(("schtasks", "/End", "/TN", TASK), may_fail=True),
@@ -489,8 +490,9 @@ def apply(plan: Plan) -> None:
             _change_files(step)
         except OSError as exc:
             where = getattr(step, "path", "")
-            raise ServiceError(f"无法修改 {where}: {exc.strerror}（系统服务需要 root 权限） (cannot change {where}: "
-                               f"{exc.strerror}; a system service needs root)") from None
+            raise ServiceError(f"无法修改 {where}: {exc.strerror}（系统服务需要 root 权限）",
+                               f"cannot change {where}: {exc.strerror}; a system service needs root",
+                               code="service.not_root") from None
 
 
 def _change_files(step: WriteFile | Link | Remove) -> None:
@@ -517,10 +519,13 @@ def _run(step: Run) -> None:
     except OSError as exc:
         if step.may_fail:
             return
-        raise ServiceError(f"无法运行 {step.argv[0]}: {exc.strerror} (cannot run {step.argv[0]})") from None
+        raise ServiceError(f"无法运行 {step.argv[0]}: {exc.strerror}", f"cannot run {step.argv[0]}: {exc.strerror}",
+                           code="service.cannot_run") from None
     if done.returncode != 0 and not step.may_fail:
         said = (done.stderr or done.stdout).strip()
-        raise ServiceError(f"命令失败 ({' '.join(step.argv)} failed, exit {done.returncode}): {said}")
+        command = " ".join(step.argv)
+        raise ServiceError(f"命令失败（{command}，退出码 {done.returncode}）: {said}",
+                           f"{command} failed (exit {done.returncode}): {said}", code="service.command_failed")
 
 
 # --- status -------------------------------------------------------------------------------------------------
@@ -535,7 +540,7 @@ class ServiceState:
 
 def service_state(target: Target) -> ServiceState:
     """What is installed under the target, and, on a live system, what the service manager says."""
-    if target.platform is Platform.WINDOWS:
+    if target.system is OperatingSystem.WINDOWS:
         path = target.task_path()
         if target.root is not None:
             return ServiceState(path.exists(), path.exists(), "unknown", path)

@@ -23,19 +23,23 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, SQLModel, col, select
 
-from agent.store import audit
-from agent.register.delivery import outbox_counts
 from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, EventType, OutboxState, VenueKind
+from agent.domain.errors import DiskFull
 from agent.domain.event_ids import new_event_id
 from agent.duties.permit_checks import PermitCheckResult, permit_checks
-from agent.store.database import DiskFull, Store, lock
-from agent.store.models import Event, Meta, OutboxEntry, Person, Registration, Unit, Venue
+from agent.duties.reminders import Reminder, due_reminders
 from agent.forms.templates import load_template
+from agent.register.accounts import Accounts
+from agent.register.delivery import DeliveryState, delivery_state, outbox_counts
+from agent.store import audit
+from agent.store.database import Store, lock
+from agent.store.models import Event, Meta, OutboxEntry, Person, Registration, Unit, Venue
 from agent.validation import InvalidDocument, Problem
 from agent.validation.datetimes import parse_datetime
 from agent.validation.documents import mask_document
 from agent.validation.phone import mask as mask_phone
 from agent.validation.registration import check_departure, check_registration
+from agent.validation.venue import VenueDetails
 
 PURGED_NAME = "已清除 purged"  # what lists show for a person whose data the retention purge erased
 
@@ -137,7 +141,7 @@ def _problem(code: str, zh: str, en: str, field_name: str | None = None) -> Prob
 
 def _disk_full() -> Problem:
     """A record refused because the disk is full: its transaction rolled back, so nothing was written."""
-    return _problem("store.disk_full", DiskFull.zh, DiskFull.en)
+    return DiskFull().problem
 
 
 # Optional personal fields of the payload and the sealed column that keeps each.
@@ -186,19 +190,19 @@ class Registry:
         with self.store.read() as session:
             return session.exec(select(Venue)).first()
 
-    def set_venue(self, venue: Venue) -> Venue:
-        """Create or replace the venue's details (one venue per store)."""
+    def set_venue(self, details: VenueDetails) -> Venue:
+        """Create or replace the venue's details (one venue per store); check them first (`check_venue`)."""
+        values = {"kind": VenueKind(details.kind).value, "name": details.name, "address": details.address,
+                  "police_station": details.police_station, "agreement_no": details.agreement_no,
+                  "rental_filing_no": details.rental_filing_no, "credit_code": details.credit_code}
 
         def work(session: Session) -> Venue:
-            existing = session.exec(select(Venue)).first()
-            if existing is not None:
-                for name in ("kind", "name", "address", "police_station", "agreement_no",
-                             "rental_filing_no", "credit_code"):
-                    setattr(existing, name, getattr(venue, name))
-                venue_row = existing
+            venue_row = session.exec(select(Venue)).first()
+            if venue_row is None:
+                venue_row = Venue(created_at=self._clock(), **values)
             else:
-                venue.created_at = self._clock()
-                venue_row = venue
+                for name, value in values.items():
+                    setattr(venue_row, name, value)
             session.add(venue_row)
             session.flush()
             audit.append(session, action=audit.VENUE, operator=self.operator, at=self._clock(),
@@ -617,6 +621,21 @@ class Registry:
                 arrived_at=arrived, expected_departure=expected, departed_at=departed,
                 purged=reg_purged is not None))
         return views
+
+    # -- what the desk sees besides the register -------------------------------------------------------
+
+    @property
+    def accounts(self) -> Accounts:
+        """The operator accounts: who may log in, checking a PIN, the first owner, changing a PIN."""
+        return Accounts(self)
+
+    def reminders(self, now: datetime) -> list[Reminder]:
+        """The venue's duties due at `now` (`agent.duties.reminders`)."""
+        return due_reminders(self.store, now)
+
+    def delivery_state(self) -> DeliveryState:
+        """What waits to be sent, what was sent or refused, as the store last recorded it."""
+        return delivery_state(self.store)
 
     def permit_checks(self, registration_id: int) -> list[PermitCheckResult]:
         """The residence-permit checks (一证通) made for a registration, newest first."""

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from agent.domain.errors import KeystoreError
 from agent.home.config import write_atomically
 
 KEY_FILE = "keys.enc"
@@ -34,10 +35,6 @@ CREDENTIAL_NAME = "dengji-passphrase"
 _MAGIC = b"DJK1"
 # scrypt cost: about 0.1 s and 16 MiB on a small PC; paid once per process start.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
-
-
-class KeystoreError(Exception):
-    """The secrets cannot be reached; the message says why and what to do."""
 
 
 class Keystore(Protocol):
@@ -77,7 +74,7 @@ class PassphraseFile:
 
     def __init__(self, path: Path, passphrase: str) -> None:
         if not passphrase:
-            raise KeystoreError("口令不能为空 (the passphrase must not be empty)")
+            raise KeystoreError("口令不能为空", "the passphrase must not be empty", code="keys.passphrase_empty")
         self.path = path
         self.description = f"encrypted key file {path}"
         self._passphrase = passphrase.encode("utf-8")
@@ -98,16 +95,16 @@ class PassphraseFile:
 
         blob = self.path.read_bytes()
         if not blob.startswith(_MAGIC) or len(blob) < len(_MAGIC) + 28 + 16:
-            raise KeystoreError(f"密钥文件已损坏: {self.path} (the key file is damaged; restore it from a backup)")
+            raise KeystoreError(f"密钥文件已损坏: {self.path}，请从备份恢复",
+                                f"the key file {self.path} is damaged: restore it from a backup", code="keys.damaged")
         self._salt = blob[4:20]
         nonce, sealed = blob[20:32], blob[32:]
         try:
             plain = AESGCM(self._key()).decrypt(nonce, sealed, _MAGIC)
         except InvalidTag:
-            raise KeystoreError(
-                f"口令不对，无法打开密钥文件 {self.path} (wrong passphrase for the key file; "
-                f"check {PASSPHRASE_ENV} or the systemd credential)"
-            ) from None
+            raise KeystoreError(f"口令不对，无法打开密钥文件 {self.path}：请检查 {PASSPHRASE_ENV} 或 systemd 凭据",
+                                f"wrong passphrase for the key file {self.path}: check {PASSPHRASE_ENV} or the "
+                                "systemd credential", code="keys.wrong_passphrase") from None
         self._entries = json.loads(plain)
 
     def get(self, name: str) -> bytes | None:
@@ -171,18 +168,18 @@ def open_keystore(
         choice = "file" if key_file.exists() or not os_keyring_usable() else "keyring"
     if choice == "keyring":
         if not os_keyring_usable():
-            raise KeystoreError(
-                "配置要求使用系统密钥环，但本机没有可用的密钥环 (config says keystore = keyring, but this "
-                f"machine has no usable OS keyring; set keystore = \"file\" and {PASSPHRASE_ENV})"
-            )
+            raise KeystoreError(f"配置要求使用系统密钥环，但本机没有可用的密钥环：请设置 keystore = \"file\" 和 {PASSPHRASE_ENV}",
+                                f"config says keystore = keyring, but this machine has no usable OS keyring: set "
+                                f"keystore = \"file\" and {PASSPHRASE_ENV}", code="keys.no_keyring")
         return SystemKeyring(home), "keyring"
     if choice != "file":
-        raise KeystoreError(f"keystore 只能是 auto、keyring 或 file，而不是 {choice!r} (keystore must be auto, keyring or file)")
+        raise KeystoreError(f"keystore 只能是 auto、keyring 或 file，而不是 {choice!r}",
+                            f"keystore must be auto, keyring or file, not {choice!r}", code="keys.backend")
     passphrase = passphrase_from_environment() or (prompt() if prompt else None)
     if not passphrase:
-        raise KeystoreError(
-            "本机没有系统密钥环：请设置环境变量 DENGJI_PASSPHRASE（口令）来加密保存密钥 "
-            f"(no OS keyring on this machine: set {PASSPHRASE_ENV} to a passphrase that encrypts the key "
-            "file, or hand it to the service as the systemd credential 'dengji-passphrase')"
-        )
+        raise KeystoreError(f"本机没有系统密钥环：请设置环境变量 {PASSPHRASE_ENV}（口令）来加密保存密钥，"
+                            "或把它作为 systemd 凭据 dengji-passphrase 交给服务",
+                            f"no OS keyring on this machine: set {PASSPHRASE_ENV} to a passphrase that encrypts the "
+                            "key file, or hand it to the service as the systemd credential 'dengji-passphrase'",
+                            code="keys.no_passphrase")
     return PassphraseFile(key_file, passphrase), "file"

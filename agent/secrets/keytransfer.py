@@ -21,22 +21,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from agent.secrets.keystore import KeystoreError, PassphraseFile
-from agent.secrets.keystore import MASTER_KEY_NAME
+from agent.domain.errors import KeystoreError, TransferError
+from agent.domain.problems import Problem
+from agent.secrets.keystore import MASTER_KEY_NAME, PassphraseFile
 
 PASSPHRASE_ENV = "DENGJI_TRANSFER_PASSPHRASE"
 MIN_PASSPHRASE = 10
 
 
-class TransferError(Exception):
-    """The transfer file cannot be written or read; the message says why and what to do."""
-
-
-def passphrase_problem(passphrase: str) -> str | None:
+def passphrase_problem(passphrase: str) -> Problem | None:
     """Why a passphrase is too weak to seal a master key that may travel on a USB stick, or None."""
     if len(passphrase) < MIN_PASSPHRASE:
-        return (f"转移口令至少 {MIN_PASSPHRASE} 个字符 (the transfer passphrase must have at least "
-                f"{MIN_PASSPHRASE} characters)")
+        return Problem("keys.transfer.passphrase_short", f"转移口令至少 {MIN_PASSPHRASE} 个字符",
+                       f"the transfer passphrase must have at least {MIN_PASSPHRASE} characters", "passphrase")
     return None
 
 
@@ -44,9 +41,10 @@ def write_transfer(path: Path, passphrase: str, master_key: bytes) -> None:
     """Seal `master_key` into a new file at `path` (an existing file is never overwritten)."""
     problem = passphrase_problem(passphrase)
     if problem:
-        raise TransferError(problem)
+        raise TransferError.from_problem(problem)
     if path.exists():
-        raise TransferError(f"文件已存在: {path}，请换一个文件名 ({path} exists already: choose another name)")
+        raise TransferError(f"文件已存在: {path}，请换一个文件名", f"{path} exists already: choose another name",
+                            code="keys.transfer.exists")
     PassphraseFile(path, passphrase).set(MASTER_KEY_NAME, master_key)
     os.chmod(path, 0o600)
 
@@ -54,14 +52,13 @@ def write_transfer(path: Path, passphrase: str, master_key: bytes) -> None:
 def read_transfer(path: Path, passphrase: str) -> bytes:
     """The master key sealed in the transfer file at `path`."""
     if not path.is_file():
-        raise TransferError(f"找不到密钥转移文件: {path} (no transfer file at {path})")
+        raise TransferError(f"找不到密钥转移文件: {path}", f"no transfer file at {path}", code="keys.transfer.missing")
     try:
         key = PassphraseFile(path, passphrase).get(MASTER_KEY_NAME)
     except KeystoreError:
         key = None
     if key is None:
-        raise TransferError(
-            f"无法打开密钥转移文件 {path}：转移口令不对，或文件已损坏 (cannot open the transfer file {path}: "
-            f"wrong transfer passphrase, or the file is damaged; set {PASSPHRASE_ENV} or type it at the prompt)"
-        )
+        raise TransferError(f"无法打开密钥转移文件 {path}：转移口令不对，或文件已损坏",
+                            f"cannot open the transfer file {path}: wrong transfer passphrase, or the file is "
+                            f"damaged; set {PASSPHRASE_ENV} or type it at the prompt", code="keys.transfer.unopenable")
     return key

@@ -24,10 +24,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from agent.store import audit
-from agent.domain.codes import doc_types
 from agent.domain import CHINA_TIME
-from agent.register.registry import Registry, RegistrationView
+from agent.domain.codes import doc_types
+from agent.domain.errors import ExportError
+from agent.register.registry import RegistrationView, Registry
+from agent.store import audit
 
 COLUMNS = ("登记号 id", "类型 kind", "房号/单元 unit", "姓名 name", "性别 sex", "证件类型 document type",
            "证件号码 document number", "联系电话 phone", "到达时间 arrived", "预计离开 expected departure",
@@ -36,10 +37,6 @@ _KINDS = {"tenancy": "租住", "stay": "住宿", "employment": "用工"}
 _SEXES = {"M": "男", "F": "女"}
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _TIME_FORMAT = "%Y-%m-%d %H:%M"
-
-
-class ExportError(Exception):
-    """The register could not be written where asked; the message says why in Chinese and English."""
 
 
 def inert(text: str) -> str:
@@ -52,7 +49,8 @@ def write_register(registry: Registry, path: Path, fmt: Literal["csv", "xlsx"] |
     """Write the registrations that arrived between `date_from` and `date_to` (inclusive, China time)
     to `path`, replacing it whole; return how many rows were written. Raises ExportError."""
     if fmt not in ("csv", "xlsx"):
-        raise ExportError(f"导出格式只能是 csv 或 xlsx，不能是 {fmt} (the format must be csv or xlsx, not {fmt})")
+        raise ExportError(f"导出格式只能是 csv 或 xlsx，不能是 {fmt}", f"the format must be csv or xlsx, not {fmt}",
+                          code="export.format")
     views = registry.registrations(arrived_from=date_from, arrived_to=date_to)
 
     def enter(temp: Path) -> None:
@@ -144,13 +142,14 @@ def _write_atomically(path: Path, write: Callable[[Path], None], before_rename: 
     sees the finished file first, and if it raises, nothing is published."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise ExportError(f"目录不存在: {folder} (no such directory: {folder})")
+        raise ExportError(f"目录不存在: {folder}", f"no such directory: {folder}", code="export.no_directory")
     temp = folder / f".{path.name}.{os.getpid()}.tmp"
     try:
         write(temp)
         before_rename(temp)
         os.replace(temp, path)
     except OSError as exc:
-        raise ExportError(f"无法写入 {path}: {exc.strerror} (cannot write {path}: {exc.strerror})") from None
+        raise ExportError(f"无法写入 {path}: {exc.strerror}", f"cannot write {path}: {exc.strerror}",
+                          code="export.write_failed") from None
     finally:
         temp.unlink(missing_ok=True)

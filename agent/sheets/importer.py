@@ -21,10 +21,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from agent.domain.codes import countries, doc_types, ethnic_groups, reasons
 from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, RegistrationKind, VenueKind
+from agent.domain.codes import countries, doc_types, ethnic_groups, reasons
+from agent.domain.errors import SheetError
 from agent.register.registry import Registry
-from agent.sheets.spreadsheet import Cell, Sheet, SheetError, SheetRow, read_sheet
+from agent.sheets.spreadsheet import Cell, Sheet, SheetRow, read_sheet
 from agent.validation import Problem
 from agent.validation.normalise import compact_number, halfwidth
 

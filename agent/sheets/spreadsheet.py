@@ -27,6 +27,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from agent.domain.errors import SheetError
 from agent.validation.normalise import halfwidth
 
 Cell = str | int | float | bool | datetime | date | time
@@ -102,18 +103,6 @@ _BINARY_KINDS = (
 )
 _SAVE_AS = "请在 Excel 或 WPS 中“另存为” .xlsx 或 CSV 后再导入"
 _SAVE_AS_EN = "open it in Excel or WPS and save it as .xlsx or CSV, then import that"
-
-
-class SheetError(Exception):
-    """The whole file is unusable; `zh` and `en` say why and what to do. Nothing was registered."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(f"{zh} ({en})")
-        self.zh = zh
-        self.en = en
-
-    def text(self, lang: str) -> str:
-        return self.en if lang == "en" else self.zh
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
+from agent.domain.errors import DiskFull
 from agent.secrets.keystore import Keystore
 from agent.store.vault import Vault
 
@@ -39,18 +40,6 @@ BUSY_TIMEOUT_MS = 10_000
 _WRITE = "dengji_write"
 
 
-class StoreError(Exception):
-    """The store cannot do what was asked; the message says why in Chinese and English."""
-
-
-class DiskFull(StoreError):
-    """The disk (or the database's size cap) is full: the write was rolled back, nothing was saved."""
-
-    zh = "磁盘已满，本次操作没有保存。请清理磁盘空间后重试"
-    en = "the disk is full: nothing was saved; free some space and try again"
-
-    def __init__(self) -> None:
-        super().__init__(f"{self.zh} ({self.en})")
 # SQLSTATEs after which PostgreSQL has rolled the whole transaction back and running it again is the cure:
 # serialization_failure, deadlock_detected, lock_not_available.
 _PG_RETRY = {"40001", "40P01", "55P03"}

@@ -21,25 +21,24 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, select
 
-from agent.home.config import DATABASE_FILE, Config, load_config, save_config
-from agent.secrets.keystore import KeystoreError, open_keystore
+from agent.domain.errors import DiskFull, KeystoreError, StoreError, VaultError
+from agent.home.config import DATABASE_FILE, Config, has_store, load_config, save_config
+from agent.secrets.keystore import MASTER_KEY_NAME, Keystore, open_keystore
 from agent.store import migrate
-from agent.store.database import (DiskFull, Store, StoreError, engine_url, is_disk_full, is_postgres, lock,
-                                  make_engine, sqlite_path)
+from agent.store.database import Store, engine_url, is_disk_full, is_postgres, lock, make_engine, sqlite_path
 from agent.store.models import Meta
-from agent.secrets.keystore import MASTER_KEY_NAME
-from agent.store.vault import Vault, VaultError, new_master_key
+from agent.store.vault import Vault, new_master_key
 
 VAULT_CHECK_KEY = "vault_check"  # the `meta` row holding a text sealed with the master key
 _CHECK = VAULT_CHECK_KEY
 _CHECK_TEXT = "dengji vault check"
 
-_NO_SITE_STORE = (
-    "这个数据库里还没有登记库。第一台电脑请运行 dengji init --database-url 地址；其他前台请在已有的电脑上"
-    "运行 dengji keys export，再在本机运行 dengji join (this database holds no store yet: on the first desk "
-    "run `dengji init --database-url URL`; to add a desk to an existing site, run `dengji keys export` on a "
-    "desk that has the key, then `dengji join` here)"
-)
+def _no_site_store() -> StoreError:
+    return StoreError("这个数据库里还没有登记库。第一台电脑请运行 dengji init --database-url 地址；其他前台请在已有的"
+                      "电脑上运行 dengji keys export，再在本机运行 dengji join",
+                      "this database holds no store yet: on the first desk run `dengji init --database-url URL`; "
+                      "to add a desk to an existing site, run `dengji keys export` on a desk that has the key, then "
+                      "`dengji join` here", code="store.no_site_store")
 
 
 def key_matches(vault: Vault, sealed_check: bytes) -> bool:
@@ -65,19 +64,15 @@ def open_store(
     config = config or load_config(home)
     url = config.database_url_for(home)
     is_sqlite = url.startswith("sqlite")
-    if is_sqlite and not create and not (home / DATABASE_FILE).exists() and not config.database_url:
-        raise StoreError(
-            f"这里还没有登记库: {home}。请先运行 dengji init (no store in {home} yet: run `dengji init` first)"
-        )
+    if not create and not has_store(home, config):
+        raise StoreError(f"这里还没有登记库: {home}。请先运行 dengji init", f"no store in {home} yet: run `dengji init` first",
+                         code="store.missing")
     home.mkdir(parents=True, exist_ok=True)
-    try:
-        keystore, _backend = open_keystore(home, config.keystore, prompt)
-    except KeystoreError as exc:
-        raise StoreError(str(exc)) from None
+    keystore = _open_keystore(home, config, prompt)
     engine = connect(url)
     try:
         if not is_sqlite and _revision(engine, url) is None and not create:
-            raise StoreError(_NO_SITE_STORE)
+            raise _no_site_store()
         try:
             migrate.upgrade(engine, backup_dir=home / "backups" if is_sqlite else None)
             check = _vault_check(engine)
@@ -86,38 +81,34 @@ def open_store(
         try:
             master_key = keystore.get(MASTER_KEY_NAME)
         except KeystoreError as exc:
-            raise StoreError(str(exc)) from None
+            raise StoreError.from_problem(exc.problem) from None
         if master_key is None:
             if check is not None:
-                raise StoreError(
-                    "找不到这个登记库的密钥，数据无法解密。请恢复密钥环或密钥文件 (the key of this store is missing, "
-                    "so its data cannot be decrypted: restore the OS keyring entry or keys.enc from a backup)"
-                    + (_JOIN_HINT if not is_sqlite else "")
-                )
+                join_zh, join_en = ("", "") if is_sqlite else _JOIN_HINT
+                raise StoreError("找不到这个登记库的密钥，数据无法解密。请恢复密钥环或密钥文件" + join_zh,
+                                 "the key of this store is missing, so its data cannot be decrypted: restore the OS "
+                                 "keyring entry or keys.enc from a backup" + join_en, code="store.key_missing")
             master_key = new_master_key()
             keystore.set(MASTER_KEY_NAME, master_key)
         vault = Vault(master_key)
         store = Store(engine, vault, keystore)
         if check is None:
             if not store.write(lambda session: _claim(session, vault)):
-                raise StoreError(
-                    "另一台电脑刚刚在这个数据库里建立了登记库。请改用 dengji join 加入 (another desk set up a store "
-                    "in this database at the same moment: add this desk with `dengji join` instead)"
-                )
+                raise StoreError("另一台电脑刚刚在这个数据库里建立了登记库。请改用 dengji join 加入",
+                                 "another desk set up a store in this database at the same moment: add this desk "
+                                 "with `dengji join` instead", code="store.claimed")
         elif not _opens(vault, check):
-            raise StoreError(
-                "密钥与登记库不匹配 (the key does not match this store: wrong keyring entry or key file)"
-            )
+            raise StoreError("密钥与登记库不匹配：密钥环条目或密钥文件不是这个登记库的",
+                             "the key does not match this store: wrong keyring entry or key file",
+                             code="store.key_mismatch")
     except BaseException:
         engine.dispose()
         raise
     return store
 
 
-_JOIN_HINT = (
-    "。若这是同一场所的另一台前台，请用 dengji join 加入 (if this is another desk of the same site, add it with "
-    "`dengji join`)"
-)
+_JOIN_HINT = ("。若这是同一场所的另一台前台，请用 dengji join 加入",
+              "; if this is another desk of the same site, add it with `dengji join`")
 
 
 def join_site(home: Path, url: str, master_key: bytes, prompt: Callable[[], str] | None = None) -> Store:
@@ -128,37 +119,43 @@ def join_site(home: Path, url: str, master_key: bytes, prompt: Callable[[], str]
     """
     config = load_config(home)
     if (home / DATABASE_FILE).exists() or (config.database_url and config.database_url != url):
-        raise StoreError(
-            f"{home} 里已经有自己的登记库，不能加入别的场所。请用一个新的数据目录 (--home) "
-            f"({home} already holds a register of its own: join from a new, empty data directory, --home DIR)"
-        )
+        raise StoreError(f"{home} 里已经有自己的登记库，不能加入别的场所。请用一个新的数据目录 (--home)",
+                         f"{home} already holds a register of its own: join from a new, empty data directory "
+                         "(--home DIR)", code="store.join_own_register")
     if not is_postgres(url):
-        raise StoreError(
-            "加入的数据库地址应以 postgresql:// 开头 (the site's database URL must start with postgresql://)"
-        )
+        raise StoreError("加入的数据库地址应以 postgresql:// 开头", "the site's database URL must start with postgresql://",
+                         code="store.join_url")
     engine = connect(url)
     try:
         if _revision(engine, url) is None:
-            raise StoreError(_NO_SITE_STORE)
+            raise _no_site_store()
         check = _vault_check(engine)
     finally:
         engine.dispose()
     if check is None:
-        raise StoreError(_NO_SITE_STORE)
+        raise _no_site_store()
     if not _opens(Vault(master_key), check):
-        raise StoreError(
-            "这个密钥文件不属于该数据库里的登记库 (the transfer file holds the key of another store, not of the "
-            "one in this database)"
-        )
+        raise StoreError("这个密钥文件不属于该数据库里的登记库",
+                         "the transfer file holds the key of another store, not of the one in this database",
+                         code="store.join_wrong_key")
     home.mkdir(parents=True, exist_ok=True)
+    keystore = _open_keystore(home, config, prompt)
     try:
-        keystore, _backend = open_keystore(home, config.keystore, prompt)
         keystore.set(MASTER_KEY_NAME, master_key)
     except KeystoreError as exc:
-        raise StoreError(str(exc)) from None
+        raise StoreError.from_problem(exc.problem) from None
     config.database_url = url
     save_config(home, config)
     return open_store(home, config, prompt=prompt)
+
+
+def _open_keystore(home: Path, config: Config, prompt: Callable[[], str] | None) -> Keystore:
+    """The home's key store; a key store that cannot be opened means the store cannot be (`StoreError`)."""
+    try:
+        keystore, _backend = open_keystore(home, config.keystore, prompt)
+    except KeystoreError as exc:
+        raise StoreError.from_problem(exc.problem) from None
+    return keystore
 
 
 def connect(url: str) -> Engine:
@@ -166,10 +163,9 @@ def connect(url: str) -> Engine:
     try:
         return make_engine(url)
     except (ModuleNotFoundError, NoSuchModuleError):
-        raise StoreError(
-            "要使用 PostgreSQL，请安装 psycopg: pip install 'dengji[postgres]' (PostgreSQL needs the psycopg "
-            "package: pip install 'dengji[postgres]')"
-        ) from None
+        raise StoreError("要使用 PostgreSQL，请安装 psycopg: pip install 'dengji[postgres]'",
+                         "PostgreSQL needs the psycopg package: pip install 'dengji[postgres]'",
+                         code="store.no_driver") from None
 
 
 def _unusable(exc: DatabaseError, url: str, path: str | None) -> StoreError:
@@ -180,11 +176,11 @@ def _unusable(exc: DatabaseError, url: str, path: str | None) -> StoreError:
     reason = str(exc.orig).strip().splitlines()[0]  # the database's own words; parameters are hidden
     if path is None:
         where = make_url(engine_url(url)).render_as_string(hide_password=True)
-        return StoreError(f"无法打开数据库 {where}: {reason} (cannot open the database {where}: {reason})")
-    return StoreError(
-        f"登记库无法打开: {path} ({reason})。请运行 dengji doctor 检查，必要时用 dengji restore 从备份恢复 "
-        f"(the store cannot be opened: {reason}; run `dengji doctor`, and restore a backup if it is damaged)"
-    )
+        return StoreError(f"无法打开数据库 {where}: {reason}", f"cannot open the database {where}: {reason}",
+                          code="store.unopenable")
+    return StoreError(f"登记库无法打开: {path} ({reason})。请运行 dengji doctor 检查，必要时用 dengji restore 从备份恢复",
+                      f"the store cannot be opened: {path} ({reason}); run `dengji doctor`, and restore a backup "
+                      "if it is damaged", code="store.unopenable")
 
 
 def _revision(engine: Engine, url: str) -> str | None:
@@ -195,11 +191,11 @@ def _revision(engine: Engine, url: str) -> str | None:
             return migrate.current_revision(conn)
     except OperationalError as exc:
         where = make_url(engine_url(url))
-        raise StoreError(
-            f"连不上数据库 {where.host}:{where.port or 5432}/{where.database}，请检查服务器是否运行、地址和密码 "
-            f"(cannot connect to the database {where.host}:{where.port or 5432}/{where.database}: check that the "
-            f"server runs, the address and the password) - {str(exc.orig).strip().splitlines()[0]}"
-        ) from None
+        server = f"{where.host}:{where.port or 5432}/{where.database}"
+        reason = str(exc.orig).strip().splitlines()[0]
+        raise StoreError(f"连不上数据库 {server}，请检查服务器是否运行、地址和密码 - {reason}",
+                         f"cannot connect to the database {server}: check that the server runs, the address and "
+                         f"the password - {reason}", code="store.unreachable") from None
 
 
 def _vault_check(engine: Engine) -> Meta | None:

@@ -18,11 +18,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from agent.domain.errors import VaultError
+
 _VERSION = b"\x01"
-
-
-class VaultError(Exception):
-    """A stored ciphertext does not open with this key: the database and the key do not belong together."""
 
 
 def new_master_key() -> bytes:
@@ -54,13 +52,14 @@ class Vault:
         if blob is None:
             return None
         if blob[:1] != _VERSION:
-            raise VaultError(f"unknown ciphertext version in {column}")
+            raise VaultError(f"{column} 的密文版本未知：这个登记库来自更新的 dengji",
+                             f"unknown ciphertext version in {column}: this store comes from a newer dengji",
+                             code="store.ciphertext_version")
         try:
             return self._aead.decrypt(blob[1:13], blob[13:], column.encode()).decode("utf-8")
         except InvalidTag:
-            raise VaultError(
-                f"{column} 无法解密：数据库与密钥不匹配 (cannot decrypt {column}: the database does not match this key)"
-            ) from None
+            raise VaultError(f"{column} 无法解密：数据库与密钥不匹配",
+                             f"cannot decrypt {column}: the database does not match this key") from None
 
     def blind_index(self, kind: str, value: str) -> str:
         """A keyed hash of `value` for equality look-ups (e.g. kind `resident_id`, value the number)."""

@@ -18,7 +18,7 @@ under a known authority is only a warning, as is an office code that no GB/T 226
 >>> validate('9111 0000 6000 3734 1N')  # doctest: +ELLIPSIS
 Traceback (most recent call last):
     ...
-agent.validation.problems.InvalidChecksum: 统一社会信用代码校验位错误，最后一位应为 L...
+agent.domain.problems.InvalidChecksum: 统一社会信用代码校验位错误，最后一位应为 L...
 >>> calc_check_character('91110000600037341')
 'L'
 """
@@ -27,17 +27,10 @@ from __future__ import annotations
 
 import re
 
+from agent.domain.errors import InvalidChecksum, InvalidComponent, InvalidDocument, InvalidFormat, InvalidLength
+from agent.domain.problems import Problem, Severity
 from agent.validation import regions
 from agent.validation.normalise import compact_number
-from agent.validation.problems import (
-    InvalidChecksum,
-    InvalidComponent,
-    InvalidDocument,
-    InvalidFormat,
-    InvalidLength,
-    Problem,
-    Severity,
-)
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _WEIGHTS = tuple(3**i % 31 for i in range(17))

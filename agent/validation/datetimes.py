@@ -20,8 +20,9 @@ import re
 from datetime import date, datetime
 
 from agent.domain import CHINA_TIME
+from agent.domain.errors import InvalidFormat
+from agent.domain.problems import Problem
 from agent.validation.normalise import halfwidth
-from agent.validation.problems import InvalidFormat, Problem
 
 _LOOSE = re.compile(
     r"([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})"

@@ -22,6 +22,8 @@ from types import ModuleType
 from typing import NamedTuple
 
 from agent.domain import DocType, Sex
+from agent.domain.errors import InvalidComponent, InvalidFormat
+from agent.domain.problems import Problem
 from agent.validation import (
     foreign_permanent_id,
     hk_macau_permit,
@@ -31,7 +33,6 @@ from agent.validation import (
     taiwan_permit,
 )
 from agent.validation.normalise import compact_number
-from agent.validation.problems import InvalidComponent, InvalidFormat, Problem
 
 VALIDATORS: dict[DocType, ModuleType] = {
     DocType.RESIDENT_ID: resident_id,

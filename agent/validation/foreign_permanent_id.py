@@ -34,17 +34,10 @@ from datetime import date
 from functools import cache
 from importlib import resources
 
+from agent.domain.errors import InvalidChecksum, InvalidComponent, InvalidDocument, InvalidFormat, InvalidLength
+from agent.domain.problems import Problem, Severity
 from agent.validation import mrz, regions, resident_id
 from agent.validation.normalise import compact_number, mask_middle
-from agent.validation.problems import (
-    InvalidChecksum,
-    InvalidComponent,
-    InvalidDocument,
-    InvalidFormat,
-    InvalidLength,
-    Problem,
-    Severity,
-)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 
+from agent.domain.errors import InvalidDocument, InvalidFormat, InvalidLength
+from agent.domain.problems import Problem
 from agent.validation.normalise import compact_number, mask_middle
-from agent.validation.problems import InvalidDocument, InvalidFormat, InvalidLength, Problem
 
 
 def compact(number: str) -> str:

@@ -19,16 +19,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from agent.domain import Sex
+from agent.domain.errors import InvalidChecksum, InvalidComponent, InvalidDocument, InvalidFormat, InvalidLength
+from agent.domain.problems import Problem
 from agent.validation import resident_id
 from agent.validation.normalise import compact_number, mask_middle
-from agent.validation.problems import (
-    InvalidChecksum,
-    InvalidComponent,
-    InvalidDocument,
-    InvalidFormat,
-    InvalidLength,
-    Problem,
-)
 
 PREFIXES = {"810000": "HK", "820000": "MO", "830000": "TW"}
 

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from agent.domain import CHINA_TIME, Sex
+from agent.domain.errors import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from agent.domain.problems import Problem
 from agent.validation.normalise import halfwidth
-from agent.validation.problems import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, Problem
 
 LINE_LENGTH = 44
 # ICAO writes Germany as the single letter D padded with fillers; everywhere else it is ISO alpha-3.

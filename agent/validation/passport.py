@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 
+from agent.domain.errors import InvalidDocument, InvalidFormat, InvalidLength
+from agent.domain.problems import Problem, Severity
 from agent.validation.normalise import compact_number, mask_middle
-from agent.validation.problems import InvalidDocument, InvalidFormat, InvalidLength, Problem, Severity
 
 MIN_LENGTH = 5
 MAX_LENGTH = 20

@@ -41,13 +41,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from agent.domain import codes
-from agent.domain import CHINA_TIME, DocType, RegistrationKind, Sex
+from agent.domain import CHINA_TIME, DocType, RegistrationKind, Sex, codes
+from agent.domain.errors import InvalidDocument
+from agent.domain.problems import Problem, Severity
 from agent.validation import phone as mobile
 from agent.validation.datetimes import parse_date, parse_datetime, to_iso
 from agent.validation.documents import DocumentFacts, check_document, check_nationality, parse_doc_type
 from agent.validation.normalise import compact_number, forbidden_characters, halfwidth
-from agent.validation.problems import InvalidDocument, Problem, Severity
 
 LIMITS = {"name": 100, "unit": 32, "address": 200, "position": 64, "reason": 32,
           "residence_permit_number": 32, "doc_number": 64, "phone": 32}

@@ -18,7 +18,7 @@ table is complete. An unknown province is an error.
 >>> validate('110105194912310021')  # doctest: +ELLIPSIS
 Traceback (most recent call last):
     ...
-agent.validation.problems.InvalidChecksum: 身份证号校验位错误，最后一位应为 X...
+agent.domain.problems.InvalidChecksum: 身份证号校验位错误，最后一位应为 X...
 >>> parse('11010519491231002X')
 ResidentIdInfo(region_code='110105', birth_date=datetime.date(1949, 12, 31), sex=<Sex.FEMALE: 'F'>)
 >>> mask('11010519491231002X')
@@ -33,17 +33,10 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from agent.domain import CHINA_TIME, Sex
+from agent.domain.errors import InvalidChecksum, InvalidComponent, InvalidDocument, InvalidFormat, InvalidLength
+from agent.domain.problems import Problem, Severity
 from agent.validation import regions
 from agent.validation.normalise import compact_number, mask_middle
-from agent.validation.problems import (
-    InvalidChecksum,
-    InvalidComponent,
-    InvalidDocument,
-    InvalidFormat,
-    InvalidLength,
-    Problem,
-    Severity,
-)
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # 2**(17-i) mod 11
 _CHECK_CHARACTERS = "10X98765432"

@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agent.home.config import load_config
-from agent.domain import CHINA_TIME
-from agent.register.registry import Outcome, Registry
 from agent.cli.demo_people import resident_id_for, sample_registration
+from agent.domain import CHINA_TIME
+from agent.home.config import load_config
+from agent.register.registry import Outcome, Registry
 from agent.store.opening import open_store
 
 

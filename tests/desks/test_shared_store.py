@@ -22,14 +22,16 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, select
 
-from agent.secrets.keytransfer import TransferError, read_transfer, write_transfer
+from agent.domain.errors import StoreError, TransferError
 from agent.register.registry import Registry
-from agent.store import migrate
-from agent.store.database import Store, StoreError, make_engine
-from agent.store.models import Meta, Venue
-from agent.store.opening import join_site, open_store
 from agent.secrets.keystore import MASTER_KEY_NAME
+from agent.secrets.keytransfer import read_transfer, write_transfer
+from agent.store import migrate
+from agent.store.database import Store, make_engine
+from agent.store.models import Meta
+from agent.store.opening import join_site, open_store
 from agent.store.vault import Vault, new_master_key
+from agent.validation.venue import VenueDetails
 from uploader import lease
 
 T = TypeVar("T")
@@ -54,7 +56,7 @@ def first_desk(home: Path, url: str) -> Store:
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text(f'database_url = "{url}"\n', encoding="utf-8")
     store = open_store(home, create=True)
-    Registry(store).set_venue(Venue(kind="hotel", name="双台宾馆"))  # type: ignore[call-arg]
+    Registry(store).set_venue(VenueDetails(kind="hotel", name="双台宾馆"))
     return store
 
 

@@ -23,9 +23,9 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from agent.register.delivery import outbox_counts
-from agent.domain import EventType
 from agent.cli.demo_people import sample_registration
+from agent.domain import EventType
+from agent.register.delivery import outbox_counts
 from agent.store.models import Event
 from agent.store.opening import open_store
 from tests.desks.conftest import Desk, Site

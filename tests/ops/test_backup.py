@@ -179,7 +179,6 @@ def test_a_backup_from_an_older_schema_is_upgraded(hotel_backup: Path, tmp_path:
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from alembic import command
     from alembic.config import Config
-
     from sqlalchemy import create_engine
 
     from agent.store import migrate

@@ -8,7 +8,8 @@ import struct
 
 import pytest
 
-from agent.ops.backup_file import CHUNK, BackupError, seal, unseal
+from agent.domain.errors import BackupError
+from agent.ops.backup_file import CHUNK, seal, unseal
 
 PASSPHRASE = "a backup passphrase"
 

@@ -145,8 +145,8 @@ def test_a_file_that_is_not_a_database_fails_without_a_traceback(private_home: P
 
 
 def test_an_old_backlog_without_an_uploader_warns(private_home: Path) -> None:
-    from agent.register.registry import Registry
     from agent.cli.demo_people import sample_registration
+    from agent.register.registry import Registry
 
     dengji("init", "--kind", "hotel", "--name", "测试宾馆")
     store = open_store(private_home)

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from agent import __version__, service
+from agent import __version__
+from agent.ops import os_service as service
 from agent.cli import main
 from tests.conftest import TEST_PASSPHRASE
 from tests.uploader.processes import BIN
@@ -165,7 +166,7 @@ def test_a_passphrase_that_does_not_open_the_key_file_is_refused(private_home: P
 
 
 def test_a_live_system_install_refuses_a_program_the_hardened_unit_cannot_see(private_home: Path) -> None:
-    target = service.Target(service.Platform.LINUX, service.Scope.SYSTEM, "/home/landlord/dengji/dengji", private_home)
+    target = service.Target(service.OperatingSystem.LINUX, service.Scope.SYSTEM, "/home/landlord/dengji/dengji", private_home)
     with pytest.raises(service.ServiceError, match="/opt/dengji"):
         service.install_plan(target, TEST_PASSPHRASE)
 

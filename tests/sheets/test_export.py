@@ -10,9 +10,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from agent.sheets.export import COLUMNS, ExportError, write_register
-from agent.register.registry import Registry
 from agent.cli.demo_people import resident_id_for, sample_registration
+from agent.domain.errors import ExportError
+from agent.register.registry import Registry
+from agent.sheets.export import COLUMNS, write_register
 from agent.store.opening import open_store
 from tests.sheets.conftest import days_ago, run
 

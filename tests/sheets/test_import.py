@@ -11,10 +11,10 @@ from pathlib import Path
 
 import openpyxl
 
-from agent.domain import RegistrationKind
-from agent.sheets.importer import import_file, payload_of_row
-from agent.register.registry import Registry
 from agent.cli.demo_people import resident_id_for, sample_person
+from agent.domain import RegistrationKind
+from agent.register.registry import Registry
+from agent.sheets.importer import import_file, payload_of_row
 from agent.sheets.spreadsheet import read_sheet
 from agent.store.opening import open_store
 from agent.validation.registration import check_registration

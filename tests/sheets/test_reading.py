@@ -10,7 +10,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from agent.sheets.spreadsheet import SheetError, read_sheet
+from agent.domain.errors import SheetError
+from agent.sheets.spreadsheet import read_sheet
 from tests.sheets.conftest import TENANT_HEADERS, csv_bytes, tenant_row
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from agent.store import audit
+from agent.cli.demo_people import sample_registration
 from agent.domain import CHINA_TIME
 from agent.register.registry import Registry
-from agent.cli.demo_people import sample_registration
+from agent.store import audit
 from agent.store.models import AuditEntry, Event
 
 NOW = datetime.now(CHINA_TIME).replace(second=0, microsecond=0)

@@ -10,8 +10,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from agent.cli import main
-from agent.register.registry import Registry
 from agent.cli.demo_people import sample_registration
+from agent.register.registry import Registry
 from agent.store.opening import open_store
 
 PER_PROCESS = 40

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from agent.domain import CHINA_TIME
-from agent.register.registry import Registry
-from agent.duties.reminders import due_reminders, summary
 from agent.cli.demo_people import sample_registration
-from agent.store.models import OutboxEntry, Venue
+from agent.domain import CHINA_TIME
+from agent.duties.reminders import due_reminders, summary
+from agent.register.registry import Registry
+from agent.store.models import OutboxEntry
 from agent.store.opening import open_store
-
+from agent.validation.venue import VenueDetails
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def venue_registry(private_home: Path) -> Iterator[callable]:  # type: ignore[va
         store = open_store(private_home, create=True)
         stores.append(store)
         registry = Registry(store)
-        registry.set_venue(Venue(kind=kind, name="测试场所", created_at=None))  # type: ignore[arg-type]
+        registry.set_venue(VenueDetails(kind=kind, name="测试场所"))
         return registry
 
     yield make

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.register.registry import Registry
 from agent.cli.demo_people import sample_registration
-from agent.store.database import StoreError
+from agent.domain.errors import StoreError
+from agent.register.registry import Registry
 from agent.store.opening import open_store
 
 

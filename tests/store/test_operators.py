@@ -10,19 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from agent.store import audit
-from agent.duties.operators import (
-    OperatorError,
-    add_operator,
-    adopt_pin_hash,
-    authenticate,
-    has_operators,
-    list_operators,
-    remove_operator,
-    set_pin,
-)
-from agent.duties.pin import hash_pin
+from agent.domain.errors import OperatorError
+from agent.duties.operators import add_operator, authenticate, has_operators, list_operators, remove_operator, set_pin
 from agent.register.registry import Registry
+from agent.store import audit
 from agent.store.models import OperatorAccount
 
 T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
@@ -123,11 +114,3 @@ def test_an_unknown_name_is_refused_and_audited_without_the_name(staffed: Regist
     last = audit.entries(staffed.store)[-1]
     assert (last.action, last.operator) == ("login_failed", "?")
     assert "张三" not in repr(audit.entries(staffed.store))
-
-
-def test_a_pin_kept_by_an_older_tui_becomes_the_owners(hotel_registry: Registry) -> None:
-    store = hotel_registry.store
-    assert adopt_pin_hash(store, hash_pin("1357"))
-    assert [(o.name, o.role) for o in list_operators(store)] == [("owner", "owner")]
-    assert authenticate(store, "owner", "1357").ok
-    assert not adopt_pin_hash(store, hash_pin("2468"))  # once accounts exist it does nothing

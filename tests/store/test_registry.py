@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import func, select
 
+from agent.cli.demo_people import sample_registration
 from agent.domain import CHINA_TIME
 from agent.register.registry import Registry
-from agent.cli.demo_people import sample_registration
 from agent.store.models import Event, OutboxEntry, Person, Registration
+from agent.validation.venue import VenueDetails
 
 NOW = datetime.now(CHINA_TIME).replace(second=0, microsecond=0)
 EARLIER = (NOW - timedelta(hours=3)).isoformat()
@@ -135,11 +136,10 @@ def test_a_child_without_a_document_is_registered_under_the_guardian(hotel_regis
 
 
 def test_the_venue_kind_form_says_what_must_be_recorded(private_home) -> None:  # type: ignore[no-untyped-def]
-    from agent.store.models import Venue
     from agent.store.opening import open_store
 
     registry = Registry(open_store(private_home, create=True))
-    registry.set_venue(Venue(kind="rental", name="幸福公寓"))  # type: ignore[call-arg]
+    registry.set_venue(VenueDetails(kind="rental", name="幸福公寓"))
     bare = sample_registration(31, "tenancy", EARLIER)
     for key in ("expected_departure", "reason"):
         del bare[key]

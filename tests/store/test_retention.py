@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from agent.store import audit
-from agent.domain import CHINA_TIME
-from agent.register.registry import PURGED_NAME, Registry
-from agent.duties.retention import DEFAULT_DAYS, RetentionError, plan, purge, retention_days, set_retention_days
 from agent.cli.demo_people import sample_registration
+from agent.domain import CHINA_TIME
+from agent.domain.errors import RetentionError
+from agent.duties.retention import DEFAULT_DAYS, plan, purge, retention_days, set_retention_days
+from agent.register.registry import PURGED_NAME, Registry
+from agent.store import audit
 from agent.store.models import Event, Person, Registration
 from agent.store.opening import open_store
 from tests.uploader.processes import Receiver, dengji

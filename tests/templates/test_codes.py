@@ -12,8 +12,7 @@ from types import MappingProxyType
 
 import pytest
 
-from agent.domain import codes
-from agent.domain import DocType, Sex
+from agent.domain import DocType, Sex, codes
 
 # GB 3304-91 Table 1: name, romanised spelling, letter code, numeric code, in the table's order.
 TABLE_1_STROKE_ORDER = [

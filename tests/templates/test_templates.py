@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.forms import templates
 from agent.domain import DocType, RegistrationKind, VenueKind
-from agent.forms.templates import FieldType, TemplateError, load_template_file
+from agent.domain.errors import TemplateError
+from agent.forms import templates
+from agent.forms.templates import FieldType, load_template_file
 
-SHIPPED = Path(templates.__file__).resolve().parent.parent / "templates"
+SHIPPED = Path(templates.__file__).resolve().parents[2] / "templates"
 
 
 # --- the shipped templates ---------------------------------------------------------------------

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from agent.cli.demo_people import sample_registration
 from agent.domain import CHINA_TIME
 from agent.register.registry import Registry
-from agent.cli.demo_people import sample_registration
 from tui.app import DengjiApp
 from tui.clock import fixed_clock
 from tui.preferences import Preferences

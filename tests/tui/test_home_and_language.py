@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from agent.home.config import load_config
 from agent.domain import CHINA_TIME
+from agent.home.config import load_config
 from tui.preferences import load_preferences
 from tui.screens.help_modal import HelpModal
 from tui.screens.home_screen import HomeScreen

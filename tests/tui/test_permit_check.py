@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from agent.register.registry import Registry
 from agent.cli.demo_people import sample_registration
+from agent.register.registry import Registry
 from agent.store.opening import open_store
 from tests.tui.conftest import ARRIVED
 from tests.tui.test_rejected import _app

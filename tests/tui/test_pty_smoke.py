@@ -1,9 +1,8 @@
 """Smoke test in a real pseudo-terminal: the installed entry point, real keys, a real store.
 
 tmux gives the app a terminal of 80x24 and lets the test read the screen as a person would see it.
-The test sets up a hotel with `dengji init`, starts the TUI (`dengji tui` once the CLI offers it,
-until then `python -m tui`), registers a guest by typing, quits, and finds the registration and its
-outbox event through `dengji list` and `dengji status`.
+The test sets up a hotel with `dengji init`, starts the TUI (`dengji tui`), registers a guest by typing,
+quits, and finds the registration and its outbox event through `dengji list` and `dengji status`.
 """
 
 from __future__ import annotations
@@ -66,12 +65,8 @@ class Terminal:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, env=self.env)
 
 
-def _tui_command(home: Path, env: dict[str, str]) -> list[str]:
-    dengji = str(BIN / "dengji")
-    help_text = subprocess.run([dengji, "--help"], capture_output=True, text=True, env=env).stdout
-    if "\n  tui" in help_text:
-        return [dengji, "--home", str(home), "tui"]
-    return [sys.executable, "-m", "tui", "--home", str(home)]
+def _tui_command(home: Path) -> list[str]:
+    return [str(BIN / "dengji"), "--home", str(home), "tui"]
 
 
 def test_register_a_guest_by_typing_in_a_real_terminal(private_home: Path, tmp_path: Path) -> None:
@@ -84,7 +79,7 @@ def test_register_a_guest_by_typing_in_a_real_terminal(private_home: Path, tmp_p
     number, born, _ = resident_id_for(42)
     term = Terminal(f"dengji-smoke-{os.getpid()}", env)
     try:
-        term.start(_tui_command(private_home, {**env}))
+        term.start(_tui_command(private_home))
         term.wait_for("现在在住 0 人")
         term.keys("F2")
         term.wait_for("刷卡/扫描")

@@ -7,6 +7,7 @@ its outbox event are there (or, for a refused form, nothing is).
 from __future__ import annotations
 
 from agent.cli.demo_people import resident_id_for
+from agent.validation.venue import VenueDetails
 from tui.messages import Registered
 from tui.screens.home_screen import HomeScreen
 from tui.screens.register_screen import RegisterScreen
@@ -226,11 +227,10 @@ async def test_esc_leaves_an_untouched_form_at_once_and_asks_before_discarding_t
 
 def _venue_registry(private_home, kind: str):  # type: ignore[no-untyped-def]
     from agent.register.registry import Registry
-    from agent.store.models import Venue
     from agent.store.opening import open_store
 
     registry = Registry(open_store(private_home, create=True))
-    registry.set_venue(Venue(kind=kind, name="测试场所", created_at=None))  # type: ignore[arg-type]
+    registry.set_venue(VenueDetails(kind=kind, name="测试场所"))
     return registry
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input
 
-from agent.register.registry import Registry
 from agent.cli.demo_people import sample_registration
+from agent.register.registry import Registry
 from agent.store.opening import open_store
 from tests.tui.conftest import ARRIVED
 from tests.uploader.processes import Receiver, dengji

@@ -6,16 +6,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from agent.store import audit
+from agent.cli.demo_people import sample_registration
+from agent.duties.operators import add_operator, authenticate, list_operators
 from agent.home.config import load_config
 from agent.register.delivery import DeliveryState
-from agent.duties.operators import add_operator, authenticate, list_operators
-from agent.duties.pin import hash_pin
 from agent.register.registry import Registry
-from agent.cli.demo_people import sample_registration
+from agent.store import audit
 from agent.store.opening import open_store
 from agent.validation import Problem
-from tui.preferences import Preferences, load_preferences, save_preferences
+from tui.preferences import Preferences, load_preferences
 from tui.screens.home_screen import HomeScreen
 from tui.screens.lock_modal import LockModal
 from tui.screens.setup_screen import SetupScreen
@@ -172,20 +171,6 @@ async def test_wrong_pins_make_the_lock_screen_wait(hotel_registry, make_app, sc
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, LockModal) and "too many wrong PINs" in screen_text(app)
-
-
-async def test_a_pin_kept_by_an_older_tui_still_unlocks(hotel_registry, make_app, private_home):
-    save_preferences(private_home, Preferences(legacy_pin_hash=hash_pin("1357")))
-    app = make_app(hotel_registry, preferences=load_preferences(private_home))
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        assert isinstance(app.screen, LockModal)
-        await pilot.press(*"1357", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert isinstance(app.screen, HomeScreen) and app.session.registry.operator == "owner"
-    assert "pin_hash" not in (private_home / "tui.toml").read_text()
-    assert [o.name for o in list_operators(hotel_registry.store)] == ["owner"]
 
 
 async def test_idle_time_locks_only_when_there_are_accounts(hotel_registry, make_app):

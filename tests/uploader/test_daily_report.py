@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from agent.register.delivery import delivery_state
 from agent.domain import CHINA_TIME
+from agent.register.delivery import delivery_state
 from agent.store.models import Venue
 from agent.store.opening import open_store
 from tests.uploader.processes import Receiver

@@ -18,9 +18,16 @@ import pytest
 
 from agent.register.delivery import outbox_counts
 from agent.store.opening import open_store
-from tests.uploader.processes import (BIN, Receiver, assert_delivered_exactly_once,
-                                      daemon_sends_a_registration_made_while_idle, dengji, register_guests,
-                                      sent_count, status)
+from tests.uploader.processes import (
+    BIN,
+    Receiver,
+    assert_delivered_exactly_once,
+    daemon_sends_a_registration_made_while_idle,
+    dengji,
+    register_guests,
+    sent_count,
+    status,
+)
 from uploader import lease
 from uploader.device import load_device
 from uploader.sender import Sender

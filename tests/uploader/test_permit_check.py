@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agent.store import audit
-from agent.duties.permit_checks import permit_checks
 from agent.cli.demo_people import sample_registration
+from agent.duties.permit_checks import permit_checks
+from agent.store import audit
 from agent.store.opening import open_store
 from tests.uploader.processes import Receiver, dengji
 

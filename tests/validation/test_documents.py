@@ -8,6 +8,7 @@ from importlib import resources
 import pytest
 
 from agent.domain import DocType, Sex
+from agent.domain.errors import InvalidComponent, InvalidDocument, InvalidFormat
 from agent.validation import regions
 from agent.validation.documents import (
     DocumentFacts,
@@ -16,7 +17,6 @@ from agent.validation.documents import (
     mask_document,
     validate_document,
 )
-from agent.validation.problems import InvalidComponent, InvalidDocument, InvalidFormat
 
 HMT_PERMIT = "810000199408230021"
 

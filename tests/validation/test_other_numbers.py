@@ -6,15 +6,9 @@ from datetime import date
 
 import pytest
 
+from agent.domain.errors import InvalidChecksum, InvalidComponent, InvalidDocument, InvalidFormat, InvalidLength
+from agent.domain.problems import Severity
 from agent.validation import credit_code, foreign_permanent_id, mrz, phone, resident_id
-from agent.validation.problems import (
-    InvalidChecksum,
-    InvalidComponent,
-    InvalidDocument,
-    InvalidFormat,
-    InvalidLength,
-    Severity,
-)
 
 
 def fpid_2023(province: str, country: str, born: str, sequence: str) -> str:

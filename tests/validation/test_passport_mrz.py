@@ -6,15 +6,10 @@ from datetime import date
 
 import pytest
 
-from agent.domain import DocType, Sex
-from agent.validation import mrz, passport, scan
-from agent.validation.problems import (
-    InvalidChecksum,
-    InvalidComponent,
-    InvalidFormat,
-    InvalidLength,
-    Severity,
-)
+from agent.domain import Sex
+from agent.domain.errors import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from agent.domain.problems import Severity
+from agent.validation import mrz, passport
 
 # The specimen of ICAO Doc 9303 Part 4 (TD3), as printed in the standard.
 LINE1 = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<"
@@ -91,29 +86,6 @@ def test_two_digit_birth_year_is_never_in_the_future() -> None:
     line2 += mrz.check_digit(line2[0:10] + line2[13:20] + line2[21:43])
     assert mrz.parse(LINE1 + "\n" + line2, today=date(2024, 1, 1)).birth_date == date(2015, 1, 1)
     assert mrz.parse(LINE1 + "\n" + line2, today=date(2014, 1, 1)).birth_date == date(1915, 1, 1)
-
-
-def test_scan_reads_a_passport() -> None:
-    scanned = scan.read(LINE1 + "\r\n" + LINE2 + "\r\n")
-    assert scanned.doc_type is DocType.PASSPORT
-    assert (scanned.number, scanned.nationality, scanned.name) == ("L898902C3", "UTO", "ERIKSSON ANNA MARIA")
-    assert scanned.expiry_date == date(2012, 4, 15)
-
-
-def test_scan_reads_a_resident_id_card_reader_typing_the_number() -> None:
-    scanned = scan.read("11010519491231002x\r\n")
-    assert scanned.doc_type is DocType.RESIDENT_ID
-    assert (scanned.number, scanned.nationality, scanned.sex) == ("11010519491231002X", "CHN", Sex.FEMALE)
-    assert scanned.birth_date == date(1949, 12, 31)
-    assert scanned.name is None
-
-
-def test_scan_of_garbage_says_so() -> None:
-    with pytest.raises(InvalidFormat) as caught:
-        scan.read("hello\n")
-    assert caught.value.problem.code == "scan.unreadable"
-    with pytest.raises(InvalidChecksum):
-        scan.read("110105194912310021\n")
 
 
 @pytest.mark.parametrize("typed, nationality, stored", [

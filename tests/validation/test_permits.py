@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from agent.domain import Sex
+from agent.domain.errors import InvalidChecksum, InvalidComponent, InvalidDocument, InvalidFormat, InvalidLength
 from agent.validation import hk_macau_permit, hmt_residence_permit, resident_id, taiwan_permit
-from agent.validation.problems import InvalidChecksum, InvalidComponent, InvalidDocument, InvalidFormat, InvalidLength
 
 
 def permit(prefix: str, born: str, sequence: str) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from agent.domain import CHINA_TIME
 from agent.cli.demo_people import sample_registration
+from agent.domain import CHINA_TIME
 from agent.validation.registration import check_departure, check_registration
 
 NOW = datetime(2024, 5, 1, 15, 0, tzinfo=CHINA_TIME)

@@ -7,15 +7,9 @@ from datetime import date
 import pytest
 
 from agent.domain import Sex
+from agent.domain.errors import InvalidChecksum, InvalidComponent, InvalidDocument, InvalidFormat, InvalidLength
+from agent.domain.problems import Severity
 from agent.validation import resident_id
-from agent.validation.problems import (
-    InvalidChecksum,
-    InvalidComponent,
-    InvalidDocument,
-    InvalidFormat,
-    InvalidLength,
-    Severity,
-)
 
 
 def make(region: str, born: str, sequence: str) -> str:

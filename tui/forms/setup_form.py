@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent.domain import VenueKind
-from agent.validation.venue import VenueDetails, check_venue
 from agent.validation import Problem
+from agent.validation.venue import VenueDetails, check_venue
 
 KINDS = (
     (VenueKind.RENTAL, "出租房屋（房东、中介）", "Rental housing (landlord, agent)"),

@@ -21,7 +21,7 @@ from tui.screens.base import DengjiModal
 from tui.widgets.choice_select import ChoiceSelect
 
 if TYPE_CHECKING:
-    from agent.duties.operators import Login
+    from agent.register.accounts import Login
 
 
 class LockModal(DengjiModal):
@@ -70,11 +70,9 @@ class LockModal(DengjiModal):
 
     @work(thread=True, exclusive=True)
     def _check(self, name: str, pin: str) -> None:
-        from agent.duties.operators import authenticate
-
         registry = self.session.registry
         assert registry is not None
-        login = authenticate(registry.store, name, pin)
+        login = registry.accounts.log_in(name, pin)
         self.app.call_from_thread(self._checked, login)
 
     def _checked(self, login: Login) -> None:

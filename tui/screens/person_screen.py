@@ -18,12 +18,12 @@ from textual.widgets import Input, Label, Static
 
 from agent.domain.codes import doc_types, label, sexes
 from tui.keys import Key
+from tui.messages import PersonInspected
 from tui.screens.base import BACK, DengjiModal, DengjiScreen
 from tui.widgets.people_table import PeopleTable, short_time
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.duties.permit_checks import PermitCheckResult
-    from agent.register.registry import RegistrationView
+    from agent.register.registry import PermitCheckResult, RegistrationView
 
 _KINDS = {"tenancy": ("租住", "Tenancy"), "stay": ("住宿", "Stay"), "employment": ("从业", "Employment")}
 
@@ -76,7 +76,7 @@ class PersonScreen(DengjiScreen):
     def on_mount(self) -> None:
         self.after_relabel()
         self.load_checks()
-        self.dengji.record_action("inspect", registration_id=self.view.id)  # agent.store.audit.INSPECT
+        self.post_message(PersonInspected(self.view.id))
 
     def after_relabel(self) -> None:
         self.query_one("#history", PeopleTable).show(self.history)

@@ -23,8 +23,15 @@ from tui.forms.live_checks import premature
 from tui.forms.registration_form import RegistrationForm, is_large_choice
 from tui.keys import Key
 from tui.messages import Registered
-from tui.scanner import (AwaitingSecondLine, IdCardScan, PassportScan, ScanFailed, ScanReader, ScanResult,
-                         looks_like_id_number)
+from tui.scanner import (
+    AwaitingSecondLine,
+    IdCardScan,
+    PassportScan,
+    ScanFailed,
+    ScanReader,
+    ScanResult,
+    looks_like_id_number,
+)
 from tui.screens.base import BACK, DengjiScreen
 from tui.widgets.choice_select import ChoiceSelect
 from tui.widgets.field_row import FieldRow, key_of, widget_id

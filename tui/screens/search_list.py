@@ -18,7 +18,7 @@ from tui.screens.base import DengjiScreen
 from tui.widgets.people_table import PeopleTable
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.register.registry import Registry, RegistrationView
+    from agent.register.registry import RegistrationView, Registry
 
 
 class SearchListScreen(DengjiScreen):

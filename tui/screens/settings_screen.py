@@ -7,14 +7,11 @@ venue's duties (the idle lock, the platform, PINs) are entered in the audit trai
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from textual import on, work
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, Static
 
-from agent.home.config import load_config, save_config
-from tui.messages import Enrolled, PinChosen
+from tui.messages import Enrolled, PinChosen, SettingChanged
 from tui.preferences import Preferences, save_preferences
 from tui.screens.base import BACK, DengjiScreen
 from tui.widgets.choice_select import ChoiceSelect
@@ -55,7 +52,7 @@ class SettingsScreen(DengjiScreen):
                            name=None if accounts and operator else self.say("店主", "owner"), id="pin-panel")
             yield Static(self.say("平台", "Platform"), classes="section")
             yield EnrollPanel(self.session.delivery, self.session.lang,
-                              load_config(self.session.home).platform_url, id="enroll-panel")
+                              self.session.settings.platform_url(), id="enroll-panel")
 
     def on_mount(self) -> None:
         self.query_one("#lang", Button).focus()
@@ -80,7 +77,7 @@ class SettingsScreen(DengjiScreen):
     def _idle(self, event: ChoiceSelect.Changed) -> None:
         if isinstance(event.value, str) and int(event.value) != self.session.preferences.idle_minutes:
             self._save(self.session.preferences.but(idle_minutes=int(event.value)))
-            self.dengji.record_setting("idle_minutes", int(event.value))
+            self.post_message(SettingChanged("idle_minutes", int(event.value)))
 
     @on(PinChosen)
     def _pin(self, event: PinChosen) -> None:
@@ -90,18 +87,15 @@ class SettingsScreen(DengjiScreen):
     @work(thread=True, exclusive=True, group="pin")
     def _set_pin(self, new_owner: str | None, pin: str) -> None:
         """Change the logged-in operator's PIN, or (no accounts yet) create the owner with it."""
-        from agent.duties.operators import OperatorError, add_operator, set_pin
-
         registry = self.session.registry
         assert registry is not None
         operator = self.session.operator
-        try:
-            if new_owner is None and operator:
-                set_pin(registry.store, operator, pin, actor=operator)
-            else:
-                add_operator(registry.store, new_owner or "", "owner", pin, actor=None)
-        except OperatorError as exc:
-            self.app.call_from_thread(self.query_one(PinPanel).show_problem, exc.problem.text(self.session.lang))
+        if new_owner is None and operator:
+            problem = registry.accounts.change_pin(operator, pin)
+        else:
+            problem = registry.accounts.add_owner(new_owner or "", pin)
+        if problem is not None:
+            self.app.call_from_thread(self.query_one(PinPanel).show_problem, problem.text(self.session.lang))
             return
         self.app.call_from_thread(self._pin_saved, new_owner)
 
@@ -115,9 +109,8 @@ class SettingsScreen(DengjiScreen):
     @on(Enrolled)
     def _enrolled(self) -> None:
         url = self.query_one(EnrollPanel).url
-        home = self.session.home
-        save_config(home, replace(load_config(home), platform_url=url))
-        self.dengji.record_setting("platform_url", url)
+        self.session.settings.set_platform_url(url)
+        self.post_message(SettingChanged("platform_url", url))
 
     def _save(self, prefs: Preferences) -> None:
         self.session.preferences = prefs

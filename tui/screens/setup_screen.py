@@ -1,26 +1,24 @@
 """First run: the setup wizard. Venue kind, venue details, platform enrollment, the owner's account.
 
-Each step is checked as it is typed, by the agent's own checks. The store is created (encrypted,
-through `open_store(create=True)`) when the venue's details are accepted, so a wizard abandoned
-after that step still leaves a usable register; enrollment and the owner's account can be done later
-in Settings. The last step creates the first operator account, an owner with a PIN (`agent.duties.operators`):
+Each step is checked as it is typed, by the agent's own checks. The register is created (encrypted,
+through the API's `open_register(create=True)`) when the venue's details are accepted, so a wizard
+abandoned after that step still leaves a usable register; enrollment and the owner's account can be done
+later in Settings. The last step creates the first operator account, an owner with a PIN:
 from then on the screen locks after idle time and every action is attributed to whoever logged in.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from textual import on, work
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
-from agent.home.config import load_config, save_config
+from agent.domain.errors import DengjiError
 from agent.validation import Problem
 from agent.validation.venue import VenueDetails
 from tui.forms.setup_form import KINDS, SetupForm
 from tui.keys import Key
-from tui.messages import Enrolled, PinChosen, VenueReady
+from tui.messages import Enrolled, PinChosen, SettingChanged, VenueReady
 from tui.screens.base import DengjiScreen
 from tui.widgets.choice_select import ChoiceSelect
 from tui.widgets.enroll_panel import EnrollPanel
@@ -68,7 +66,7 @@ class SetupScreen(DengjiScreen):
             elif step == 2:
                 yield Static(self.say("连接公安机关的平台（可以以后在“设置”中再做）：",
                                       "Connect to the police platform (you can do this later in Settings):"))
-                yield EnrollPanel(self.session.delivery, self.session.lang, load_config(self.session.home).platform_url,
+                yield EnrollPanel(self.session.delivery, self.session.lang, self.session.settings.platform_url(),
                                   id="enroll-panel")
             else:
                 yield Static(self.say("建立店主账号：离开电脑一段时间后屏幕会锁定，输入密码解锁；每项操作都记下操作员。",
@@ -177,22 +175,14 @@ class SetupScreen(DengjiScreen):
     @work(thread=True, exclusive=True)
     def _create_store(self, details: VenueDetails) -> None:
         """Create the store (or open it, if an earlier run got this far) and record the venue."""
-        from agent.register.registry import Registry
-        from agent.store.database import StoreError
-        from agent.store.models import Venue
-        from agent.store.opening import open_store
-
-        home = self.session.home
         try:
-            registry = self.session.registry or Registry(open_store(home, create=True))
-            venue = registry.set_venue(Venue(
-                kind=details.kind.value, name=details.name, address=details.address,
-                police_station=details.police_station, agreement_no=details.agreement_no,
-                rental_filing_no=details.rental_filing_no, credit_code=details.credit_code))
-            if not (home / "config.toml").exists():
-                save_config(home, load_config(home))
-        except (StoreError, OSError) as exc:
-            self.app.call_from_thread(self._store_failed, str(exc))
+            registry = self.session.registry or self.session.open_register(create=True)
+            assert registry is not None
+            venue = registry.set_venue(details)
+            self.session.settings.ensure_saved()
+        except (DengjiError, OSError) as exc:
+            text = exc.text(self.session.lang) if isinstance(exc, DengjiError) else str(exc)
+            self.app.call_from_thread(self._store_failed, text)
             return
         self.app.call_from_thread(self._store_made, registry, venue)
 
@@ -209,9 +199,8 @@ class SetupScreen(DengjiScreen):
     @on(Enrolled)
     async def _enrolled(self) -> None:
         url = self.query_one(EnrollPanel).url
-        home = self.session.home
-        save_config(home, replace(load_config(home), platform_url=url))
-        self.dengji.record_setting("platform_url", url)
+        self.session.settings.set_platform_url(url)
+        self.post_message(SettingChanged("platform_url", url))
         await self._go(3)
 
     @on(PinChosen)
@@ -223,14 +212,11 @@ class SetupScreen(DengjiScreen):
 
     @work(thread=True, exclusive=True, group="owner")
     def _make_owner(self, name: str, pin: str) -> None:
-        from agent.duties.operators import OperatorError, add_operator
-
         registry = self.session.registry
         assert registry is not None
-        try:
-            add_operator(registry.store, name, "owner", pin, actor=None)
-        except OperatorError as exc:
-            self.app.call_from_thread(self.query_one(PinPanel).show_problem, exc.problem.text(self.session.lang))
+        problem = registry.accounts.add_owner(name, pin)
+        if problem is not None:
+            self.app.call_from_thread(self.query_one(PinPanel).show_problem, problem.text(self.session.lang))
             return
         self.app.call_from_thread(self._owner_made, name)
 

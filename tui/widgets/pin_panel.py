@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
-from agent.duties.pin import check_new_pin
+from agent.validation.pin import check_new_pin
 from tui.messages import PinChosen
 
 

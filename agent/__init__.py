@@ -1,7 +1,9 @@
-"""dengji's venue agent: the domain, validation, the encrypted store with its outbox, config and the CLI.
+"""dengji's venue agent, in layers (docs/architecture.md draws them; import-linter checks them).
 
-Nothing in this package imports the terminal UI or the uploader; `agent.cli`, the composition root, wires
-them in lazily so that `dengji --help` stays fast.
+From the bottom: `domain` (the words, codes, errors), `validation`, `forms`, `home` (config), `secrets`,
+`store`, `duties`, `register` (the agent's API: what the TUI and the command line call), then `sheets`
+and `ops`, and `cli` on top, the composition root: the only place that wires the TUI and the uploader in,
+lazily, so that `dengji --help` stays fast.
 """
 
 __version__ = "0.1.0"

@@ -6,7 +6,8 @@ One asyncio loop. APScheduler (3.x, in memory: the durable state is the outbox) 
 seconds, so real time does not wait for the next tick), `heartbeat` (renew the sender lease, log a
 line), `duties` (every few minutes, by the lease holder only: queue the daily no-arrivals report that
 hotels owe, and log the reminders due - codes and counts, never names) and `purge` (the retention purge,
-`agent.duties.retention`: daily, first a minute after start, in a worker thread). On a site with several desks
+`agent.duties.retention`: daily, first a minute after start, in a worker thread). What is due comes from
+the agent's side (`agent.register.scheduled_duties`) through the small `Duties` interface. On a site with several desks
 every desk may run a daemon: one holds the lease and sends, the others wait; when the sender dies,
 another takes over once its lease has expired. The send
 loop itself runs in the foreground: it sends while there is something to send, waits out backoff, and
@@ -29,7 +30,7 @@ import logging
 import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -37,8 +38,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from agent.domain import OutboxState, VenueKind
-from agent.duties import retention
-from agent.duties.operators import SYSTEM
+from agent.register.scheduled_duties import DutiesDone, VenueDuties
 from agent.store.database import Store
 from agent.store.models import Event, OutboxEntry, Venue
 from uploader import lease
@@ -46,9 +46,6 @@ from uploader.device import load_device
 from uploader.outbox import MAX_EVENTS
 from uploader.sender import Sender
 from uploader.transport import Transport
-
-if TYPE_CHECKING:
-    from agent.register.registry import Registry
 
 log = logging.getLogger("dengji.uploader.daemon")
 
@@ -80,10 +77,19 @@ class DaemonSettings:
         return min(self.heartbeat_interval, self.lease_ttl.total_seconds() / 3)
 
 
+class Duties(Protocol):
+    """What the daemon asks of the agent's side on a schedule (`agent.register.scheduled_duties`)."""
+
+    def run_due(self, now: datetime) -> DutiesDone: ...
+
+    def purge(self) -> None: ...
+
+
 class Daemon:
-    def __init__(self, store: Store, settings: DaemonSettings | None = None) -> None:
+    def __init__(self, store: Store, settings: DaemonSettings | None = None, duties: Duties | None = None) -> None:
         self.store = store
         self.settings = settings or DaemonSettings()
+        self.duties = duties or VenueDuties(store)
         self.holder = lease.holder_id(self.settings.role)
         self.stop = asyncio.Event()
         self.wake = asyncio.Event()
@@ -91,7 +97,6 @@ class Daemon:
         self._last_seq: int | None = None
         self._idle = False  # the last step found nothing to send
         self._holding = False
-        self._registry: Registry | None = None  # made at the first duties run, by the desk that sends
         self._reminders = ""
 
     def _send_interval(self) -> float:
@@ -134,26 +139,19 @@ class Daemon:
         """The venue's scheduled duties; only the sender does them, so two desks never both do."""
         if not self._holding:
             return
-        from agent.duties.reminders import due_reminders, summary
-        from agent.register.registry import Registry
-
-        if self._registry is None:
-            self._registry = Registry(self.store, operator=SYSTEM)
-        now = datetime.now(UTC)
-        reported = self._registry.report_no_arrivals(now)
-        if reported:
-            log.info("no-arrivals report queued for %s", ", ".join(day.isoformat() for day in reported))
+        done = self.duties.run_due(datetime.now(UTC))
+        if done.reported_days:
+            log.info("no-arrivals report queued for %s", ", ".join(day.isoformat() for day in done.reported_days))
             self.wake.set()
-        reminders = summary(due_reminders(self._registry.store, now))
-        if reminders != self._reminders:
-            log.info("reminders due: %s", reminders)
-            self._reminders = reminders
+        if done.reminders != self._reminders:
+            log.info("reminders due: %s", done.reminders)
+            self._reminders = done.reminders
 
     async def _purge(self) -> None:
         """The retention purge, off the event loop (it is ordinary database work). A daemon and a TUI
         may both run it: it is one write transaction that finds nothing left the second time."""
         try:
-            await asyncio.to_thread(retention.purge, self.store, operator=SYSTEM)
+            await asyncio.to_thread(self.duties.purge)
         except Exception:  # noqa: BLE001 - a failed purge is retried at the next interval; sending goes on
             log.exception("retention purge failed; it runs again at the next interval")
         self.purged.set()

@@ -22,7 +22,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlmodel import Session
 
 from agent.domain.errors import NotEnrolled
-from agent.secrets.keystore import DEVICE_KEY_NAME  # where the key was kept before it moved into the store
+from agent.secrets.keystore import (
+    DEVICE_KEY_NAME,  # where the key was kept before it moved into the store
+)
 from agent.store.database import Store
 from agent.store.models import DEVICE_KEY_META_KEY, DEVICE_META_KEY, Meta
 from protocol.keys import PlatformKey, device_key_from_bytes

@@ -11,10 +11,19 @@ import json
 from datetime import UTC, datetime
 
 from agent.domain.errors import NotEnrolled
-from agent.duties.permit_checks import PermitCheckResult, permit_query_numbers, record_permit_check
+from agent.duties.permit_checks import (
+    PermitCheckResult,
+    permit_query_numbers,
+    record_permit_check,
+)
 from agent.store.database import Store
 from agent.validation import Problem
-from protocol.permits import PERMIT_CHECKS_PATH, permit_check_query, read_permit_answer, seal_permit_check
+from protocol.permits import (
+    PERMIT_CHECKS_PATH,
+    permit_check_query,
+    read_permit_answer,
+    seal_permit_check,
+)
 from protocol.receipts import UnverifiedAnswer
 from protocol.signatures import sign_request
 from uploader.device import load_device

@@ -15,7 +15,7 @@ import click
 
 from agent.domain import CHINA_TIME
 from agent.domain.errors import ConfigError, DengjiError
-from agent.domain.language import Say
+from agent.domain.language import Say, detect_lang
 
 if TYPE_CHECKING:
     from agent.duties.operators import Operator
@@ -67,7 +67,7 @@ class Context:
 
             try:
                 registry = open_register(self.home, create=create,
-                                         prompt=_prompt_passphrase if sys.stdin.isatty() else None)
+                                         prompt=prompt_passphrase if sys.stdin.isatty() else None)
             except (TemplateError, StoreError, ConfigError) as exc:
                 self.fail(exc)
             self._store = registry.store
@@ -93,7 +93,7 @@ class Context:
 
             try:
                 self._store = open_store(self.home, create=create,
-                                         prompt=_prompt_passphrase if sys.stdin.isatty() else None)
+                                         prompt=prompt_passphrase if sys.stdin.isatty() else None)
             except (StoreError, ConfigError) as exc:
                 self.fail(exc)
         return self._store
@@ -127,20 +127,31 @@ class Context:
         return where + problem.text(self.say.lang)
 
 
-def _prompt_passphrase() -> str:
-    return click.prompt("请输入密钥口令 (passphrase for the key file)", hide_input=True, err=True)
+def current_say() -> Say:
+    """The running command's language, for what is said before or outside a command's own code (a value
+    that cannot be parsed, a prompt)."""
+    context = click.get_current_context(silent=True)
+    obj = context.find_object(Context) if context is not None else None
+    return obj.say if obj is not None else Say(detect_lang())
 
 
-def _parse_time(value: str) -> datetime:
+def prompt_passphrase() -> str:
+    say = current_say()
+    return click.prompt(say("请输入密钥口令", "Passphrase for the key file"), hide_input=True, err=True)
+
+
+def parse_time(value: str) -> datetime:
     """`YYYY-MM-DD HH:MM` or ISO 8601; a time without an offset is China time."""
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise click.BadParameter(f"时间格式应为 YYYY-MM-DD HH:MM (time must look like 2026-11-25 14:30): {value!r}")
+        say = current_say()
+        raise click.BadParameter(say(f"时间格式应为 YYYY-MM-DD HH:MM，例如 2026-11-25 14:30: {value!r}",
+                                     f"the time must look like 2026-11-25 14:30: {value!r}")) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA_TIME)
 
 
-def _local_time(iso: str) -> str:
+def local_time(iso: str) -> str:
     """An ISO 8601 moment as China time, `2026-11-25 14:30`; what cannot be read is shown as it is."""
     try:
         return datetime.fromisoformat(iso).astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
@@ -148,10 +159,13 @@ def _local_time(iso: str) -> str:
         return iso
 
 
-def _parse_day(value: str | None) -> date | None:
+def parse_day(value: str | None) -> date | None:
+    """`YYYY-MM-DD`, or None when no day was given."""
     if value is None:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"日期格式应为 YYYY-MM-DD (date must look like 2026-11-25): {value!r}")
+        say = current_say()
+        raise click.BadParameter(say(f"日期格式应为 YYYY-MM-DD，例如 2026-11-25: {value!r}",
+                                     f"the date must look like 2026-11-25: {value!r}")) from None

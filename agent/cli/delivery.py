@@ -1,20 +1,14 @@
-"""Reporting to the platform: `status`, `send` now, and `agent run`, the unattended uploader.
-"""
+"""Reporting to the platform: `status`, `send` now, and `agent run`, the unattended uploader."""
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING
 
 import click
 
-from agent.domain import CHINA_TIME
-
-if TYPE_CHECKING:
-    pass
-
 from agent.cli.context import EXIT_REFUSED, Context
+from agent.domain import CHINA_TIME
 
 
 @click.command()

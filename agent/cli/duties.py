@@ -7,16 +7,11 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import click
 
+from agent.cli.context import EXIT_REFUSED, Context, current_say
 from agent.domain import CHINA_TIME
-
-if TYPE_CHECKING:
-    pass
-
-from agent.cli.context import EXIT_REFUSED, Context
 
 
 @click.command()
@@ -166,7 +161,9 @@ def _anchor(value: str | None) -> tuple[int, str] | None:
         return None
     seq, _, digest = value.partition(":")
     if not seq.isdigit() or len(digest) != 64:
-        raise click.BadParameter(f"应为 序号:哈希，如 1234:9f2c…（64位） (expected SEQ:HASH as printed by verify): {value!r}")
+        say = current_say()
+        raise click.BadParameter(say(f"应为 序号:哈希，如 1234:9f2c…（64位）: {value!r}",
+                                     f"expected SEQ:HASH as printed by verify: {value!r}"))
     return int(seq), digest.lower()
 
 

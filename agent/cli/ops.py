@@ -7,16 +7,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
+from agent.cli.context import EXIT_REFUSED, Context, local_time, prompt_passphrase
 from agent.domain.language import Say
-
-if TYPE_CHECKING:
-    pass
-
-from agent.cli.context import EXIT_REFUSED, Context, _local_time, _prompt_passphrase
 
 
 @click.command()
@@ -32,7 +28,7 @@ def doctor(obj: Context, as_json: bool) -> None:
     from uploader.probe import look_at_platform
 
     checks = diagnose(obj.home, look_at_platform=look_at_platform,
-                      keystore_prompt=_prompt_passphrase if sys.stdin.isatty() else None)
+                      keystore_prompt=prompt_passphrase if sys.stdin.isatty() else None)
     code = exit_status(checks)
     lang, say = obj.say.lang, obj.say
     if as_json:
@@ -115,7 +111,7 @@ def backup(obj: Context, target: Path | None) -> None:
     try:
         passphrase = _backup_passphrase(say, confirm=True)
         report = make_backup(obj.home, target, passphrase,
-                             keystore_prompt=_prompt_passphrase if sys.stdin.isatty() else None, progress=progress)
+                             keystore_prompt=prompt_passphrase if sys.stdin.isatty() else None, progress=progress)
     except BackupError as exc:
         progress.close()
         obj.fail(exc)
@@ -150,13 +146,13 @@ def restore(obj: Context, source: Path, force: bool) -> None:
     try:
         passphrase = _backup_passphrase(say, confirm=False)
         report = restore_backup(obj.home, source, passphrase, force=force,
-                                keystore_prompt=_prompt_passphrase if sys.stdin.isatty() else None, progress=progress)
+                                keystore_prompt=prompt_passphrase if sys.stdin.isatty() else None, progress=progress)
     except BackupError as exc:
         progress.close()
         obj.fail(exc)
     progress.close()
     figures = describe(report.inspection)
-    made = _local_time(report.created_at)
+    made = local_time(report.created_at)
     click.echo(say(f"已恢复 {made} 的备份到 {obj.home}", f"restored the backup of {made} into {obj.home}"))
     click.echo(say(f"登记 {figures['registrations']}，人员 {figures['people']}，事件 {figures['events']}",
                    f"registrations {figures['registrations']}, people {figures['people']}, events {figures['events']}"))

@@ -7,23 +7,20 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
+from agent.cli.context import EXIT_REFUSED, Context, current_say, parse_time
 from agent.domain import CHINA_TIME
-
-if TYPE_CHECKING:
-    pass
-
-from agent.cli.context import EXIT_REFUSED, Context, _parse_time
 
 
 def _read_json(source: str) -> Any:
     try:
         raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     except OSError as exc:
-        raise click.UsageError(f"无法读取 {source}: {exc.strerror} (cannot read {source})")
+        say = current_say()
+        raise click.UsageError(say(f"无法读取 {source}: {exc.strerror}", f"cannot read {source}: {exc.strerror}")) from None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = raw.decode(encoding)
@@ -89,7 +86,7 @@ def register(obj: Context, source: str, output_json: bool) -> None:
 @click.pass_obj
 def depart(obj: Context, registration_id: int, at: str | None) -> None:
     """Record a departure: check-out, move-out or end of employment."""
-    outcome = obj.registry().depart(registration_id, _parse_time(at) if at else None)
+    outcome = obj.registry().depart(registration_id, parse_time(at) if at else None)
     if not outcome.ok:
         click.echo("; ".join(obj.problem_text(p) for p in outcome.problems), err=True)
         sys.exit(EXIT_REFUSED)

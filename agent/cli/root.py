@@ -12,7 +12,14 @@ from agent import __version__
 from agent.cli.context import EXIT_UNUSABLE, Context
 from agent.cli.delivery import agent, send, status
 from agent.cli.demo import demo
-from agent.cli.duties import audit_group, operator, permit_check, purge, reminders, retention
+from agent.cli.duties import (
+    audit_group,
+    operator,
+    permit_check,
+    purge,
+    reminders,
+    retention,
+)
 from agent.cli.ops import backup, doctor, restore, service
 from agent.cli.registering import correct, depart, list_, register, rejected, resend
 from agent.cli.setup import enroll, init, join, keys

@@ -1,23 +1,17 @@
-"""Setting a venue up: `init`, `join` (another desk), `keys export`, `enroll` with the platform.
-"""
+"""Setting a venue up: `init`, `join` (another desk), `keys export`, `enroll` with the platform."""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from agent.cli.context import EXIT_REFUSED, Context, prompt_passphrase
 from agent.domain import VenueKind
 from agent.domain.errors import ConfigError
 from agent.home.config import ensure_config, load_config, save_config
-
-if TYPE_CHECKING:
-    pass
-
-from agent.cli.context import EXIT_REFUSED, Context, _prompt_passphrase
 
 
 @click.command()
@@ -141,7 +135,7 @@ def join(obj: Context, database_url: str, keys_file: str, desk_operator: str | N
     try:
         master_key = read_transfer(Path(keys_file), _transfer_passphrase(obj, confirm=False))
         store = join_site(obj.home, database_url, master_key,
-                          prompt=_prompt_passphrase if sys.stdin.isatty() else None)
+                          prompt=prompt_passphrase if sys.stdin.isatty() else None)
     except (TransferError, StoreError, ConfigError) as exc:
         obj.fail(exc)
     if name is not None:

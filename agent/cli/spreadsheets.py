@@ -1,19 +1,14 @@
-"""Spreadsheets: `import` a register kept in CSV or XLSX, `export` the register for an inspector.
-"""
+"""Spreadsheets: `import` a register kept in CSV or XLSX, `export` the register for an inspector."""
 
 from __future__ import annotations
 
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-if TYPE_CHECKING:
-    pass
-
-from agent.cli.context import EXIT_REFUSED, Context, _parse_day
+from agent.cli.context import EXIT_REFUSED, Context, parse_day
 
 
 @click.command("import")
@@ -59,7 +54,7 @@ def export(obj: Context, fmt: str, date_from: str | None, date_to: str | None, o
 
     target = Path(output or f"register-{date.today().isoformat()}.{fmt}")
     try:
-        count = write_register(obj.registry(), target, fmt, _parse_day(date_from), _parse_day(date_to))
+        count = write_register(obj.registry(), target, fmt, parse_day(date_from), parse_day(date_to))
     except ExportError as exc:
         obj.fail(exc)
     click.echo(obj.say(f"已导出 {count} 条登记到 {target}", f"exported {count} registrations to {target}"))

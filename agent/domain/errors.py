@@ -23,8 +23,8 @@
 
 Each layer raises its own kind; the command line and the TUI catch `DengjiError` and show
 `error.text(lang)` where the mistake is, in the user's language. A message is a whole sentence in one
-language that says what to do; it never holds a full personal number, so `str(error)` (the code and the
-English text, for logs and tracebacks) may be logged.
+language that says what to do; it never holds a full personal number, so `str(error)` (the English text,
+for logs and tracebacks) may be logged.
 """
 
 from __future__ import annotations
@@ -42,22 +42,30 @@ class DengjiError(Exception):
 
     def __init__(self, zh: str, en: str, *, code: str | None = None, field: str | None = None) -> None:
         self.problem = Problem(code or self.code, zh, en, field)
-        super().__init__(str(self.problem))
+        super().__init__(en)
 
     @classmethod
     def from_problem(cls, problem: Problem) -> Self:
         """The error that `problem` (a value from a check) makes when it stops the work."""
         error = cls.__new__(cls)
         error.problem = problem
-        Exception.__init__(error, str(problem))
+        Exception.__init__(error, problem.en)
         return error
+
+    @property
+    def zh(self) -> str:
+        return self.problem.zh
+
+    @property
+    def en(self) -> str:
+        return self.problem.en
 
     def text(self, lang: str) -> str:
         """The message in one language (`zh` or `en`)."""
         return self.problem.text(lang)
 
     def __str__(self) -> str:
-        return str(self.problem)
+        return self.problem.en  # for logs and tracebacks; a person is shown `text(lang)`
 
 
 class ConfigError(DengjiError):
@@ -93,7 +101,7 @@ class InvalidDocument(DengjiError, ValueError):
         # Raised on the platform's hot path for every refused number: no Problem is built twice.
         self.problem = problem
         self.warnings = warnings if warnings is not None else []
-        Exception.__init__(self, problem)
+        Exception.__init__(self, problem.en)
 
 
 class InvalidLength(InvalidDocument):

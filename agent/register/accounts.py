@@ -10,7 +10,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from agent.domain.errors import OperatorError
-from agent.duties.operators import OWNER, Login, add_operator, authenticate, has_operators, list_operators, set_pin
+from agent.duties.operators import (
+    OWNER,
+    Login,
+    add_operator,
+    authenticate,
+    has_operators,
+    list_operators,
+    set_pin,
+)
 from agent.validation import Problem
 
 if TYPE_CHECKING:

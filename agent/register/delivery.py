@@ -17,7 +17,13 @@ from sqlmodel import Session, select
 
 from agent.domain import OutboxState
 from agent.store.database import Store, database_now
-from agent.store.models import DEVICE_META_KEY, SENDER_LEASE_NAME, Meta, OutboxEntry, SenderLease
+from agent.store.models import (
+    DEVICE_META_KEY,
+    SENDER_LEASE_NAME,
+    Meta,
+    OutboxEntry,
+    SenderLease,
+)
 from agent.validation import Problem
 
 if TYPE_CHECKING:

@@ -18,12 +18,18 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert, update
 from sqlmodel import Session, SQLModel, col, select
 
-from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, EventType, OutboxState, VenueKind
+from agent.domain import (
+    CHINA_TIME,
+    REGISTRATION_KIND_OF_VENUE,
+    EventType,
+    OutboxState,
+    VenueKind,
+)
 from agent.domain.errors import DiskFull
 from agent.domain.event_ids import new_event_id
 from agent.duties.permit_checks import PermitCheckResult, permit_checks
@@ -31,14 +37,23 @@ from agent.duties.reminders import Reminder, due_reminders
 from agent.forms.templates import load_template
 from agent.register.accounts import Accounts
 from agent.register.delivery import DeliveryState, delivery_state, outbox_counts
+from agent.register.search import find
 from agent.store import audit
 from agent.store.database import Store, lock
-from agent.store.models import Event, Meta, OutboxEntry, Person, Registration, Unit, Venue
+from agent.store.models import (
+    Event,
+    Meta,
+    OutboxEntry,
+    Person,
+    Registration,
+    Unit,
+    Venue,
+)
 from agent.validation import InvalidDocument, Problem
 from agent.validation.datetimes import parse_datetime
 from agent.validation.documents import mask_document
 from agent.validation.phone import mask as mask_phone
-from agent.validation.registration import check_departure, check_registration
+from agent.validation.registration import CheckedRegistration, check_departure, check_registration
 from agent.validation.venue import VenueDetails
 
 PURGED_NAME = "已清除 purged"  # what lists show for a person whose data the retention purge erased
@@ -171,6 +186,15 @@ class _DryRun(Exception):
         self.registration_id = registration_id
 
 
+class _Candidate(NamedTuple):
+    """A registration as the search rule sees it."""
+
+    id: int
+    name: str
+    unit: str
+    doc_masked: str
+
+
 class Registry:
     """Register arrivals and departures at the store's venue and answer who is here."""
 
@@ -224,9 +248,11 @@ class Registry:
 
     # -- arrivals and departures -------------------------------------------------------------------
 
-    def register(self, payload: Mapping[str, Any], *, dry_run: bool = False) -> Outcome:
+    def register(self, payload: Mapping[str, Any] | CheckedRegistration, *, dry_run: bool = False) -> Outcome:
         """Register one arrival; a refused record writes nothing.
 
+        `payload` is what was typed (checked here), or the shared validator's result for it when the
+        caller has just checked it (the TUI's form): then it is not checked a second time.
         With `dry_run`, every check runs, the store's included, and the transaction is rolled back:
         the outcome's id is the one the record would have had.
         """
@@ -252,11 +278,18 @@ class Registry:
             reg_id = done.registration_id
         return Outcome(reg_id, warnings)
 
-    def _check(self, payload: Mapping[str, Any], now: datetime
+    def _check(self, payload: Mapping[str, Any] | CheckedRegistration, now: datetime
                ) -> Outcome | tuple[dict[str, Any], tuple[int, str], list[Problem]]:
-        """The checks that need no transaction: the shared validator, a venue, the venue kind's form.
-        A refusal as an Outcome; else the normalised data, the venue, and the warnings."""
-        checked = check_registration(payload, now=now)
+        """The checks that need no transaction: the shared validator (unless `payload` is its result
+        already), a venue, the venue kind's form. A refusal as an Outcome; else the normalised data, the
+        venue, and the warnings."""
+        if isinstance(payload, CheckedRegistration):
+            if not payload.genuine:
+                return Outcome(None, [_problem("registration.unchecked", "这条登记没有经过检查，不能保存",
+                                               "this registration was not checked: it cannot be saved")])
+            checked = payload
+        else:
+            checked = check_registration(payload, now=now)
         errors = [p for p in checked.problems if p.severity == "error"]
         if errors or checked.data is None:
             return Outcome(None, checked.problems)
@@ -344,15 +377,7 @@ class Registry:
                     f"登记 {registration_id} 已于 {_iso(reg.departed_at)} 离开",
                     f"registration {registration_id} already departed at {_iso(reg.departed_at)}",
                     "registration_id"))
-            problems = check_departure(reg.arrived_at, departed_at, now)
-            if problems:
-                raise _Refused(problems[0])
-            reg.departed_at = departed_at
-            reg.updated_at = now
-            session.add(reg)
-            self._record_event(session, EventType.DEPARTED, registration_id,
-                               {"registration_id": str(registration_id),
-                                "departed_at": departed_at.astimezone(CHINA_TIME).isoformat()}, now)
+            self._write_departure(session, reg, departed_at, now)
             return registration_id
 
         return self._outcome(work)
@@ -438,7 +463,7 @@ class Registry:
             return None
         return self.event_payload(event)
 
-    def correct(self, seq: int, payload: Mapping[str, Any]) -> Outcome:
+    def correct(self, seq: int, payload: Mapping[str, Any] | CheckedRegistration) -> Outcome:
         """Correct a rejected event: one transaction changes the registration, writes a new event that
         says what it corrects, and retires the rejected one, which is never sent again.
 
@@ -455,6 +480,9 @@ class Registry:
             return Outcome(None, [_NOT_REJECTED])
         registration_id = event.registration_id
         if event.type == EventType.DEPARTED.value:
+            if isinstance(payload, CheckedRegistration):
+                return Outcome(None, [_problem("correction.not_a_departure", "被退回的是离开记录：请更正离开时间",
+                                               "what was rejected is a departure: correct its time")])
             try:
                 departed_at = parse_datetime(payload.get("departed_at") or "")
             except InvalidDocument as bad:
@@ -464,14 +492,7 @@ class Registry:
                 self._retire(session, seq, now)
                 reg = session.get(Registration, registration_id)
                 assert reg is not None
-                problems = check_departure(reg.arrived_at, departed_at, now)
-                if problems:
-                    raise _Refused(problems[0])
-                reg.departed_at, reg.updated_at = departed_at, now
-                session.add(reg)
-                self._record_event(session, EventType.DEPARTED, registration_id,
-                                   {"registration_id": str(registration_id),
-                                    "departed_at": departed_at.astimezone(CHINA_TIME).isoformat()}, now)
+                self._write_departure(session, reg, departed_at, now)
                 return registration_id
 
             return self._outcome(redepart)
@@ -556,28 +577,31 @@ class Registry:
         return self._views(query)
 
     def search(self, text: str, *, present_only: bool = True) -> list[RegistrationView]:
-        """Find by name (any part) or by the last digits of the document number.
+        """Find by name (any part), by unit, or by the last digits of the document number: the rule of
+        `agent.register.search`, which the TUI applies as the operator types.
 
-        Digits are matched in SQL against the masked number. Names are encrypted, so a name is matched
-        over the decrypted names of the candidates; each decrypted name is remembered by its
-        ciphertext (a changed name is a new ciphertext), so repeated searches - the TUI searches as the
-        operator types - decrypt each name once. Full views are built for the matches only.
+        Names are encrypted, so they are matched over the decrypted names of the candidates; each
+        decrypted name is remembered by its ciphertext (a changed name is a new ciphertext), so repeated
+        searches decrypt each name once. Full views are built for the matches only.
         """
-        needle = text.strip().upper()
-        if not needle:
+        if not text.strip():
             return self.registrations(present_only=present_only)
-        candidates = select(Registration.id, Person.name_sealed, Person.doc_masked).join(
-            Person, col(Person.id) == Registration.person_id).where(col(Registration.cancelled_at).is_(None))
+        candidates = (select(Registration.id, Person.name_sealed, Person.doc_masked, Unit.label)
+                      .join(Person, col(Person.id) == Registration.person_id)
+                      .join(Unit, col(Unit.id) == Registration.unit_id)
+                      .where(col(Registration.cancelled_at).is_(None))
+                      .order_by(col(Registration.arrived_at).desc(), col(Registration.id).desc()))  # as the lists
         if present_only:
             candidates = candidates.where(col(Registration.departed_at).is_(None))
-        by_digits = needle.isalnum() and any(c.isdigit() for c in needle)
         with self.store.read() as session:
             rows = session.exec(candidates).all()
-        ids = [reg_id for reg_id, name_sealed, masked in rows
-               if (by_digits and masked.upper().endswith(needle)) or needle in self.name_of(name_sealed).upper()]
-        if not ids:
+        found = find([_Candidate(reg_id, self.name_of(name_sealed), unit, masked)
+                      for reg_id, name_sealed, masked, unit in rows], text)
+        if not found:
             return []
-        return self._views(self._view_query().where(col(Registration.id).in_(ids)))
+        ids = [c.id for c in found]
+        views = {v.id: v for v in self._views(self._view_query().where(col(Registration.id).in_(ids)))}
+        return [views[i] for i in ids]
 
     def name_of(self, sealed: bytes) -> str:
         """A sealed name in clear, each ciphertext decrypted once (lists and searches repeat them)."""
@@ -659,6 +683,19 @@ class Registry:
         return json.loads(plain)
 
     # -- inside transactions -----------------------------------------------------------------------
+
+    def _write_departure(self, session: Session, reg: Registration, departed_at: datetime, now: datetime) -> None:
+        """Check the departure against the arrival and the clock, then write it and its event (a new
+        departure, or the corrected time of a rejected one)."""
+        problems = check_departure(reg.arrived_at, departed_at, now)
+        if problems:
+            raise _Refused(problems[0])
+        reg.departed_at, reg.updated_at = departed_at, now
+        session.add(reg)
+        assert reg.id is not None
+        self._record_event(session, EventType.DEPARTED, reg.id,
+                           {"registration_id": str(reg.id),
+                            "departed_at": departed_at.astimezone(CHINA_TIME).isoformat()}, now)
 
     def _unit(self, session: Session, venue_id: int, label: str) -> int:
         unit_id = self._units.get(label)

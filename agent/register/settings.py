@@ -11,7 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from agent.domain.errors import ConfigError
-from agent.home.config import ensure_config, has_store, load_config, save_config, write_atomically
+from agent.home.config import (
+    ensure_config,
+    has_store,
+    load_config,
+    save_config,
+    write_atomically,
+)
 
 
 class HomeSettings:

@@ -17,17 +17,29 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, RegistrationKind, VenueKind
-from agent.domain.codes import countries, doc_types, ethnic_groups, reasons
+from agent.domain import (
+    CHINA_TIME,
+    REGISTRATION_KIND_OF_VENUE,
+    RegistrationKind,
+    VenueKind,
+)
+from agent.domain.codes import doc_types, reasons
 from agent.domain.errors import SheetError
 from agent.register.registry import Registry
 from agent.sheets.spreadsheet import Cell, Sheet, SheetRow, read_sheet
 from agent.validation import Problem
 from agent.validation.normalise import compact_number, halfwidth
+from agent.validation.words import (
+    country_code,
+    doc_type_code,
+    ethnicity_code,
+    reason_code,
+    sex_code,
+    yes_no,
+)
 
 __all__ = ["ImportReport", "RowResult", "SheetError", "import_file", "payload_of_row"]
 
@@ -47,24 +59,6 @@ _WRITTEN_DATE = re.compile(
     r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
     r"(?:\s*[T ]?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})\s*(?:[:：分]\s*(\d{1,2})\s*秒?|分)?)?")
 _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})(?:\s*(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
-
-_SEX = {"男": "M", "男性": "M", "m": "M", "male": "M", "1": "M", "女": "F", "女性": "F", "f": "F", "female": "F",
-        "2": "F"}
-_YES_NO = {"是": True, "住": True, "住宿": True, "y": True, "yes": True, "true": True, "1": True, "√": True,
-           "否": False, "不": False, "不住": False, "不住宿": False, "n": False, "no": False, "false": False,
-           "0": False, "×": False}
-# Names people write for documents beyond the tables' own labels.
-_DOC_TYPE_NAMES = {
-    "身份证": "resident_id", "二代身份证": "resident_id", "二代证": "resident_id", "护照": "passport",
-    "港澳通行证": "hk_macau_permit", "回乡证": "hk_macau_permit", "港澳居民来往内地通行证": "hk_macau_permit",
-    "台胞证": "taiwan_permit", "台湾居民来往大陆通行证": "taiwan_permit", "港澳台居民居住证": "hmt_residence_permit",
-    "港澳台居住证": "hmt_residence_permit", "永居证": "foreign_permanent_id", "外国人永久居留证": "foreign_permanent_id",
-    "外国人永久居留身份证": "foreign_permanent_id",
-}
-_REASON_NAMES = {"打工": "work", "上班": "work", "工作": "work", "做生意": "business", "上学": "study",
-                 "读书": "study", "学习": "study", "探亲": "visiting_family", "访友": "visiting_family",
-                 "看病": "medical", "出差": "official"}
-
 
 @dataclass
 class RowResult:
@@ -289,14 +283,8 @@ def _number_text(cell: Cell) -> str:
     return text
 
 
-def _key(cell: Cell) -> str:
-    if isinstance(cell, float) and cell.is_integer():
-        cell = int(cell)
-    return halfwidth(str(cell)).strip().lower().replace(" ", "")
-
-
 def _doc_type(cell: Cell) -> str:
-    found = _doc_type_names().get(_key(cell))
+    found = doc_type_code(cell)
     if found is None:
         labels = "、".join(entry.zh for entry in doc_types().values() if entry.code)
         raise _CellProblem("doc_type", f"不认识的证件类型，可填: {labels}（或 GA/T 517 代码如 111）",
@@ -305,14 +293,14 @@ def _doc_type(cell: Cell) -> str:
 
 
 def _sex(cell: Cell) -> str:
-    found = _SEX.get(_key(cell))
+    found = sex_code(cell)
     if found is None:
         raise _CellProblem("sex", "性别应填 男 或 女", "sex must be 男/M or 女/F")
     return found
 
 
 def _ethnicity(cell: Cell) -> str:
-    found = _ethnicity_names().get(_key(cell))
+    found = ethnicity_code(cell)
     if found is None:
         raise _CellProblem("ethnicity", "不认识的民族，请填民族名称（如 汉族）或两位代码（如 01）",
                            "unknown ethnic group: give its Chinese name (汉族) or two-digit code (01)")
@@ -320,7 +308,7 @@ def _ethnicity(cell: Cell) -> str:
 
 
 def _nationality(cell: Cell) -> str:
-    found = _country_names().get(_key(cell))
+    found = country_code(cell)
     if found is None:
         raise _CellProblem("nationality", "不认识的国籍，请填国家名称（如 中国）或三位字母代码（如 CHN）",
                            "unknown nationality: give the country's name or its three-letter code (CHN)")
@@ -328,7 +316,7 @@ def _nationality(cell: Cell) -> str:
 
 
 def _reason(cell: Cell) -> str:
-    found = _reason_names().get(_key(cell))
+    found = reason_code(cell)
     if found is None:
         labels = "、".join(entry.zh for entry in reasons().values())
         raise _CellProblem("reason", f"不认识的事由，可填: {labels}",
@@ -337,9 +325,7 @@ def _reason(cell: Cell) -> str:
 
 
 def _yes_no(cell: Cell) -> bool:
-    if isinstance(cell, bool):
-        return cell
-    found = _YES_NO.get(_key(cell))
+    found = yes_no(cell)
     if found is None:
         raise _CellProblem("yes_no", "应填 是 或 否", "must be 是/yes or 否/no")
     return found
@@ -412,53 +398,3 @@ _READERS: Mapping[str, Callable[[Cell], Any]] = {
 
 
 # -- the code tables by the names people write ---------------------------------------------------------
-
-
-@cache
-def _doc_type_names() -> dict[str, str]:
-    names = {key: key for key in doc_types()}
-    for key, entry in doc_types().items():
-        if entry.code is None:
-            continue  # a child without a document is never a row of its own
-        names[entry.code] = key
-        names[entry.zh] = key
-        names[entry.en.lower().replace(" ", "")] = key
-    names.update(_DOC_TYPE_NAMES)
-    names.pop("none_with_guardian", None)
-    return names
-
-
-@cache
-def _ethnicity_names() -> dict[str, str]:
-    names: dict[str, str] = {}
-    for code, entry in ethnic_groups().items():
-        names[code] = code
-        names[str(int(code))] = code
-        names[entry.zh] = code
-        names[entry.zh.removesuffix("族")] = code
-        names[entry.en.lower().replace(" ", "")] = code
-    return names
-
-
-@cache
-def _country_names() -> dict[str, str]:
-    names: dict[str, str] = {}
-    for code, entry in countries().items():
-        names[code.lower()] = code
-        names[entry.zh] = code
-        names[entry.zh + "籍"] = code
-        names[entry.en.lower().replace(" ", "")] = code
-        if entry.zh.startswith("中国") and len(entry.zh) > 2:
-            names[entry.zh.removeprefix("中国")] = code  # 中国香港 is often written 香港
-    names["中华人民共和国"] = "CHN"
-    return names
-
-
-@cache
-def _reason_names() -> dict[str, str]:
-    names = dict(_REASON_NAMES)
-    for key, entry in reasons().items():
-        names[key] = key
-        names[entry.zh] = key
-        names[entry.en.lower().replace(" ", "")] = key
-    return names

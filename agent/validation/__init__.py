@@ -4,6 +4,10 @@ One module per document, each with the same small verbs (after python-stdnum): `
 `validate()` (returns the compact form or raises an `InvalidDocument` subclass), `is_valid()`,
 `format()`. Every error carries a machine code and a Chinese and English message that says how to fix
 it. Messages never repeat the full number: personal data stays out of logs and exceptions.
+
+Holds also: a venue's details (`venue`), a new PIN (`pin`), times (`datetimes`), and the vocabulary
+(`words`: how the words people type become codes, for JSON, spreadsheets and forms alike).
+May import: `agent.domain` only. The platform (`receiver`) runs the same checks.
 """
 
 from __future__ import annotations

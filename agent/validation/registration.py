@@ -46,8 +46,21 @@ from agent.domain.errors import InvalidDocument
 from agent.domain.problems import Problem, Severity
 from agent.validation import phone as mobile
 from agent.validation.datetimes import parse_date, parse_datetime, to_iso
-from agent.validation.documents import DocumentFacts, check_document, check_nationality, parse_doc_type
+from agent.validation.documents import (
+    DocumentFacts,
+    check_document,
+    check_nationality,
+    parse_doc_type,
+)
 from agent.validation.normalise import compact_number, forbidden_characters, halfwidth
+from agent.validation.words import (
+    country_code,
+    doc_type_code,
+    ethnicity_code,
+    reason_code,
+    sex_code,
+    yes_no,
+)
 
 LIMITS = {"name": 100, "unit": 32, "address": 200, "position": 64, "reason": 32,
           "residence_permit_number": 32, "doc_number": 64, "phone": 32}
@@ -64,10 +77,7 @@ GUARDIAN_KEYS = ("doc_type", "doc_number", "name", "nationality")
 
 _KEY_SETS = {keys: frozenset(keys) for keys in (TOP_KEYS, PERSON_KEYS, GUARDIAN_KEYS)}
 
-_SEXES = {"M": Sex.MALE, "F": Sex.FEMALE, "MALE": Sex.MALE, "FEMALE": Sex.FEMALE, "男": Sex.MALE,
-          "女": Sex.FEMALE, "1": Sex.MALE, "2": Sex.FEMALE}
-_TRUE = {"true", "yes", "y", "1", "是"}
-_FALSE = {"false", "no", "n", "0", "否"}
+_SEXES = {"M": Sex.MALE, "F": Sex.FEMALE}
 _NEEDS_NATIONALITY = (DocType.PASSPORT, DocType.FOREIGN_PERMANENT_ID)
 _NUMBER_LIKE = frozenset({"doc_number", "phone", "unit", "residence_permit_number"})
 _KINDS = {kind.value: kind for kind in RegistrationKind}
@@ -78,16 +88,28 @@ _FOREIGN_PHONE = re.compile(r"(?:\+|00)([1-9][0-9]{6,14})")
 _PERMIT_NUMBER = re.compile(r"[0-9A-Z]+")
 
 
+_CHECKED_HERE = object()  # what only `check_registration` puts in a CheckedRegistration
+
+
 @dataclass
 class CheckedRegistration:
-    """The outcome: the normalised registration (None when any problem is an error) and all problems."""
+    """The outcome: the normalised registration (None when any problem is an error) and all problems.
+
+    The register takes one in place of a payload (the TUI's form has just checked it) and does not
+    check it again; one that `check_registration` did not make is refused (`genuine`)."""
 
     data: dict[str, Any] | None
     problems: list[Problem] = field(default_factory=list)
+    _made_by: object = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return self.data is not None
+
+    @property
+    def genuine(self) -> bool:
+        """Made by `check_registration` itself, not assembled elsewhere."""
+        return self._made_by is _CHECKED_HERE
 
     @property
     def errors(self) -> list[Problem]:
@@ -103,8 +125,8 @@ def check_registration(payload: Mapping[str, Any], *, now: datetime | None = Non
     check = _Check(_now(now))
     data = check.registration(payload)
     if check.problems and any(p.severity is Severity.ERROR for p in check.problems):
-        return CheckedRegistration(None, check.problems)
-    return CheckedRegistration(data, check.problems)
+        return CheckedRegistration(None, check.problems, _CHECKED_HERE)
+    return CheckedRegistration(data, check.problems, _CHECKED_HERE)
 
 
 def check_departure(arrived_at: datetime | str, departed_at: datetime | str,
@@ -216,9 +238,9 @@ class _Check:
         if value is None:
             return None
         reasons = codes.reasons()
-        for key, entry in reasons.items():
-            if value in (key, entry.zh) or value.casefold() == entry.en.casefold():
-                return key
+        key = reason_code(value)
+        if key is not None:
+            return key
         listed = ", ".join(reasons)
         self.error("registration.reason", f"暂住事由应为以下之一：{'、'.join(e.zh for e in reasons.values())}",
                    f"the reason for stay must be one of: {listed}", "reason")
@@ -331,6 +353,9 @@ class _Check:
         known = _DOC_TYPES.get(value)
         if known is not None:
             return known
+        word = doc_type_code(value)  # 身份证, 111, Passport: the vocabulary's words for a document type
+        if word is not None:
+            return DocType(word)
         try:
             return parse_doc_type(value.strip())
         except InvalidDocument as invalid:
@@ -378,8 +403,7 @@ class _Check:
             return None
         code = compact_number(value)
         if code not in countries:
-            by_name = {e.zh: c for c, e in countries.items()} | {e.en.casefold(): c for c, e in countries.items()}
-            code = by_name.get(value, by_name.get(value.casefold(), ""))
+            code = country_code(value) or ""
         if not code:
             self.error("registration.nationality", "国籍应为 ISO 3166-1 三位字母代码（如 USA、JPN、CHN）：请按证件填写",
                        "nationality is an ISO 3166-1 three-letter code (such as USA, JPN, CHN): use the "
@@ -395,9 +419,10 @@ class _Check:
             if required:
                 self.error("registration.required", "缺少性别 sex（M 男 / F 女）", "sex is missing (M or F)", path)
             return None
-        entered = _SEXES.get(value) if value.__class__ is str else None  # "M", "F", "男" as typed
-        if entered is None and isinstance(value, str | int):
-            entered = _SEXES.get(halfwidth(str(value)).strip().upper())
+        entered = _SEXES.get(value) if value.__class__ is str else None  # "M" or "F" as stored
+        if entered is None and isinstance(value, str | int) and not isinstance(value, bool):
+            code = sex_code(value)  # 男, 女性, female, 2: the vocabulary's words for a sex
+            entered = Sex(code) if code is not None else None
         if entered is None:
             self.error("registration.sex", "性别应为 M（男）或 F（女）", "sex must be M (male) or F (female)", path)
             return None
@@ -425,9 +450,9 @@ class _Check:
             text = text.zfill(2)
         if text in groups:
             return text
-        for code, entry in groups.items():
-            if text in (entry.zh, entry.zh.removesuffix("族")) or text.casefold() == entry.en.casefold():
-                return code
+        code = ethnicity_code(text)  # 汉族, 汉, Han: the vocabulary's words for an ethnic group
+        if code is not None:
+            return code
         self.error("registration.ethnicity", "民族应为 GB/T 3304 的两位代码（01 汉族 至 56 基诺族，97、98）或民族名称",
                    "ethnicity is a GB/T 3304 two-digit code (01 Han to 56 Jino, 97, 98) or the group's name", path)
         return None
@@ -590,13 +615,7 @@ def _absent(value: Any) -> bool:
 def _boolean(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str):
-        text = value.strip().casefold()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-    return None
+    return yes_no(value) if isinstance(value, str) else None
 
 
 def _show_key(key: Any) -> str:

@@ -243,7 +243,7 @@ def test_each_breakage_names_file_field_and_problem(tmp_path: Path, broken: str,
     assert matching, [(p.field, p.code) for p in error.problems]
     problem = matching[0]
     assert zh_part in problem.zh and en_part in problem.en
-    assert f"[{field}]" in str(error) and problem.zh in str(error) and problem.en in str(error)
+    assert f"[{field}]" in error.text("zh") and problem.zh in error.text("zh") and problem.en in error.text("en")
 
 
 def test_several_problems_are_reported_together(tmp_path: Path) -> None:

@@ -286,3 +286,54 @@ async def test_an_employer_form_asks_for_the_position_and_lodging(private_home, 
         row = session.exec(select(Registration)).one()
     assert (row.kind, row.position, row.lodges_on_site) == ("employment", "厨师", True)
     registry.store.dispose()
+
+
+async def test_a_save_checks_the_registration_once_and_the_register_trusts_that_check(hotel_registry, make_app,
+                                                                                      monkeypatch):
+    """The last field typed, then Enter on the focused Save button: the entries are checked once (when
+    typed; the marks, the message and the save read that check) and the register takes the checked
+    result without checking it again. Before, the same entries were checked three times."""
+    import agent.register.registry
+    import tui.forms.registration_form
+    from agent.validation.registration import check_registration
+
+    number, _, _ = resident_id_for(11)
+    calls: list[str] = []
+
+    def counted(where: str):  # the real check, counted where it is called from
+        def check(payload, **kwargs):  # type: ignore[no-untyped-def]
+            calls.append(where)
+            return check_registration(payload, **kwargs)
+        return check
+
+    monkeypatch.setattr(tui.forms.registration_form, "check_registration", counted("form"))
+    monkeypatch.setattr(agent.register.registry, "check_registration", counted("register"))
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_form(app, pilot)
+        await _fill(app, pilot, "person.doc_number", number)
+        await _fill(app, pilot, "person.name", "赵敏")
+        calls.clear()  # from here: the last field typed, Tab to the Save button, Enter on it
+        await _fill(app, pilot, "unit", "306")
+        app.screen.query_one("#save").focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+    assert calls == ["form"]
+    [view] = hotel_registry.registrations()
+    assert (view.name, view.unit) == ("赵敏", "306")
+
+
+def test_the_register_refuses_a_checked_result_the_validator_did_not_make(hotel_registry):
+    from agent.validation.registration import CheckedRegistration, check_registration
+
+    number, _, _ = resident_id_for(12)
+    payload = {"kind": "stay", "unit": "307", "arrived_at": "2025-05-01 10:00",
+               "person": {"doc_type": "resident_id", "doc_number": number, "name": "钱进"}}
+    forged = CheckedRegistration(dict(check_registration(payload).data or {}))
+    outcome = hotel_registry.register(forged)
+    assert not outcome.ok and [p.code for p in outcome.problems] == ["registration.unchecked"]
+    assert hotel_registry.registrations() == []
+    assert hotel_registry.register(check_registration(payload)).ok

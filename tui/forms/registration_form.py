@@ -17,8 +17,9 @@ from agent.forms.templates import FieldType, FormField, Template
 from agent.validation import InvalidDocument, Problem, Severity
 from agent.validation.documents import document_facts, validate_document
 from agent.validation.mrz import MrzPassport
-from agent.validation.registration import check_registration
+from agent.validation.registration import CheckedRegistration, check_registration
 from agent.validation.resident_id import region_name
+from agent.validation.words import code_in_table
 
 LARGE_TABLES = frozenset({"ethnicity", "countries"})
 """Code tables too long to pick from a list: typed, with suggestions (`汉` -> 汉族, `US` -> USA)."""
@@ -43,6 +44,7 @@ class RegistrationForm:
         self.template = template
         self.values: dict[str, str] = {}
         self.autofilled: set[str] = set()
+        self._checked: tuple[str, CheckedRegistration] | None = None  # the entries last checked, and how
         self.reset(now)
 
     def reset(self, now: datetime) -> None:
@@ -67,7 +69,12 @@ class RegistrationForm:
         return self.template.shown_fields(self.values)
 
     def set(self, key: str, text: str) -> set[str]:
-        """Record what the clerk typed or picked; returns the other fields this filled in or cleared."""
+        """Record what the clerk typed or picked; returns the other fields this filled in or cleared.
+
+        A choice picked from a list holds its code: a word for it (护照, 414) is read by the vocabulary."""
+        form_field = next((f for f in self.template.fields if f.key == key), None)
+        if form_field is not None and form_field.choices is not None and not is_large_choice(form_field):
+            text = code_in_table(form_field.choices, text) or text
         if self.values.get(key) == text:
             return set()
         self.values[key] = text
@@ -184,10 +191,19 @@ class RegistrationForm:
             target[leaf] = value
         return payload
 
+    def check(self, now: datetime) -> CheckedRegistration:
+        """The shared validator's verdict on what is entered, made once for the same entries: the marks,
+        the message and the save all read this one, and the register takes it without checking again."""
+        payload = self.payload()
+        key = repr(payload)  # text and flags in form order: equal entries, equal text
+        if self._checked is None or self._checked[0] != key:
+            self._checked = (key, check_registration(payload, now=now))
+        return self._checked[1]
+
     def problems(self, now: datetime) -> dict[str, Problem]:
         """The first problem of each field (errors before warnings); key "" for ones no field owns."""
         found: dict[str, Problem] = {}
-        checked = check_registration(self.payload(), now=now)
+        checked = self.check(now)
         shown = {f.key for f in self.shown()}
         candidates = list(self.template.missing(self.values)) + checked.problems
         candidates.sort(key=lambda p: p.severity is not Severity.ERROR)

@@ -19,6 +19,8 @@ from textual.widgets import Button, Input, Label, Select, Static
 from agent.domain.codes import label as code_label
 from agent.forms.templates import Template, load_template
 from agent.validation import Problem, Severity
+from agent.validation.registration import CheckedRegistration
+from agent.validation.words import code_in_table
 from tui.forms.live_checks import premature
 from tui.forms.registration_form import RegistrationForm, is_large_choice
 from tui.keys import Key
@@ -207,8 +209,8 @@ class RegisterScreen(DengjiScreen):
             return
         lang = self.session.lang
         options = form_field.options()
-        if text.upper() in options or any(text in (e.zh, e.en) for e in options.values()):
-            return
+        if form_field.choices is None or code_in_table(form_field.choices, text) in options:
+            return  # already a whole word of the table (汉族, 汉, 01, Han): the register reads it the same way
         fits = [entry for code, entry in options.items()
                 if code_label(entry, lang).casefold().startswith(text.casefold())]
         if len(fits) == 1:
@@ -367,14 +369,15 @@ class RegisterScreen(DengjiScreen):
         self._take_widget_values()
         self.left |= {f.key for f in form.shown()}
         self._refresh_marks()
-        errors = {k: p for k, p in form.problems(self.session.clock()).items() if p.severity is Severity.ERROR}
+        now = self.session.clock()
+        errors = {k: p for k, p in form.problems(now).items() if p.severity is Severity.ERROR}
         if errors:
             self._point_at(errors)
             return
         self.saving = True
         self.store_problems = {}
         self._message(self.say("正在保存……", "Saving..."))
-        self._register(form.payload())
+        self._register(form.check(now))  # the check the marks were drawn from: the register trusts it
 
     def _take_widget_values(self) -> None:
         """Read every field's widget into the form: keys typed just before Ctrl+S may not have
@@ -404,13 +407,13 @@ class RegisterScreen(DengjiScreen):
         self._message(self._summary + problem.text(lang), error=True)
 
     @work(thread=True, exclusive=True, group="save")
-    def _register(self, payload: dict) -> None:  # type: ignore[type-arg]
+    def _register(self, checked: CheckedRegistration) -> None:
         registry = self.session.registry
         assert registry is not None
         if self.correcting is not None:
-            outcome = registry.correct(self.correcting.seq, payload)
+            outcome = registry.correct(self.correcting.seq, checked)
         else:
-            outcome = registry.register(payload)
+            outcome = registry.register(checked)
         self.app.call_from_thread(self._saved, outcome)
 
     def _saved(self, outcome: Outcome) -> None:

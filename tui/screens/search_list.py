@@ -13,7 +13,7 @@ from textual import on, work
 from textual.containers import Horizontal
 from textual.widgets import Input, Label, Static
 
-from tui.finding import find
+from agent.register.search import find
 from tui.screens.base import DengjiScreen
 from tui.widgets.people_table import PeopleTable
 

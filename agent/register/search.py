@@ -1,6 +1,7 @@
-"""Finding a person among the registrations on screen: by name, by unit, or by the document's last digits.
+"""Finding a person: by name, by unit, or by the document's last digits. One rule for the command
+line's `list --search` (`Registry.search`) and the TUI's search as you type, so both find the same people.
 
-The names are decrypted once when a screen loads its list (in a worker thread); each keystroke then
+The TUI decrypts the names once when a screen loads its list (in a worker thread); each keystroke then
 filters in memory, so typing stays quick with thousands of people present.
 
 >>> from types import SimpleNamespace as P
@@ -27,7 +28,8 @@ F = TypeVar("F", bound=Findable)
 
 def find(people: Sequence[F], text: str) -> list[F]:
     """Those whose name contains the text, whose unit is it (or starts with it), or whose document
-    number ends with it; an empty text finds everyone. Exact unit matches come first."""
+    number ends with it (three characters or more: one digit would find half the register); an empty
+    text finds everyone. Exact unit matches come first, then the others in their order."""
     needle = text.strip().upper()
     if not needle:
         return list(people)

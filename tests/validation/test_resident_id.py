@@ -76,13 +76,11 @@ def test_an_unknown_county_only_warns() -> None:
     assert warning.severity is Severity.WARNING
 
 
-def test_wrong_check_digit_names_the_expected_one() -> None:
+def test_wrong_check_digit_is_a_checksum_error() -> None:
+    # What its message may say, for every document, is in test_check_digits.py.
     with pytest.raises(InvalidChecksum) as caught:
         resident_id.validate("110105194912310021")
-    problem = caught.value.problem
-    assert problem.code == "resident_id.checksum"
-    assert "最后一位应为 X" in problem.zh
-    assert "should be X" in problem.en
+    assert caught.value.problem.code == "resident_id.checksum"
 
 
 @pytest.mark.parametrize("number, error, code", [

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from agent.domain import Sex
-from agent.validation import resident_id
+from agent.validation import regions, resident_id
 from agent.validation.problems import (
     InvalidChecksum,
     InvalidComponent,
@@ -74,6 +74,16 @@ def test_an_unknown_county_only_warns() -> None:
     [warning] = resident_id.warnings(number)
     assert warning.code == "resident_id.county_unknown"
     assert warning.severity is Severity.WARNING
+
+
+@pytest.mark.parametrize("county", ["230834", "370719", "370819"])
+def test_the_codes_issue_18_found_missing_are_in_no_table_and_only_warn(county: str) -> None:
+    # No yearly table since 1980 lists them (see the note at the top of data/regions.txt): a holder is
+    # still registered, and the clerk is asked to look at the first six digits.
+    assert not regions.is_known(county) and regions.full_name(county) is None
+    number = make(county, "19850615", "031")
+    assert resident_id.validate(number) == number
+    assert [w.code for w in resident_id.warnings(number)] == ["resident_id.county_unknown"]
 
 
 def test_wrong_check_digit_is_a_checksum_error() -> None:

@@ -116,8 +116,8 @@ def validate(number: str) -> str:
         raise InvalidChecksum(Problem(
             "credit_code.checksum",
             "统一社会信用代码校验位错误：最后一位与前 17 位不符，说明有一位输错了：请对照营业执照逐位核对整个代码",
-            "the check character does not match the first 17 characters, so one is wrong somewhere: compare "
-            "the whole code with the business licence character by character",
+            "check character is wrong: the last character does not match the first 17, so one is wrong "
+            "somewhere: compare the whole code with the business licence character by character",
         ))
     if number[0] not in AUTHORITIES:
         raise InvalidComponent(Problem(

@@ -101,8 +101,8 @@ def _validate_2023(number: str, today: date | None) -> str:
         raise InvalidChecksum(Problem(
             "foreign_permanent_id.checksum",
             "永居证号码校验位错误：最后一位与前 17 位不符，说明号码中有一位输错了：请对照证件逐位核对整个号码",
-            "the check digit does not match the first 17 digits, so a digit is wrong somewhere: compare "
-            "the whole number with the card digit by digit",
+            "check digit is wrong: the last character does not match the first 17 digits, so a digit is "
+            "wrong somewhere: compare the whole number with the card digit by digit",
         ))
     if not regions.is_province(number[1:3]):
         raise InvalidComponent(Problem(

@@ -74,8 +74,8 @@ def validate(number: str, *, today: date | None = None) -> str:
         raise InvalidChecksum(Problem(
             "hmt_residence_permit.checksum",
             "居住证号码校验位错误：最后一位与前 17 位不符，说明号码中有一位输错了：请对照证件逐位核对整个号码",
-            "the check digit does not match the first 17 digits, so a digit is wrong somewhere: compare "
-            "the whole number with the card digit by digit",
+            "check digit is wrong: the last character does not match the first 17 digits, so a digit is "
+            "wrong somewhere: compare the whole number with the card digit by digit",
         ))
     resident_id.check_birth_date(number[6:14], today=today, code="hmt_residence_permit")
     return number

@@ -130,8 +130,8 @@ def _checked(number: str, today: date | None) -> tuple[str, date]:
         raise InvalidChecksum(Problem(
             "resident_id.checksum",
             "身份证号校验位错误：最后一位与前 17 位不符，说明号码中有一位输错了：请对照证件逐位核对整个号码",
-            "the check digit does not match the first 17 digits, so a digit is wrong somewhere: compare "
-            "the whole number with the card digit by digit",
+            "check digit is wrong: the last character does not match the first 17 digits, so a digit is "
+            "wrong somewhere: compare the whole number with the card digit by digit",
         ))
     check_province(number[:2])
     return number, check_birth_date(number[6:14], today=today)

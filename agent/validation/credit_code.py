@@ -103,13 +103,14 @@ def validate(number: str) -> str:
             "统一社会信用代码第 3 至 8 位是登记机关的行政区划代码，只含数字：请核对",
             "characters 3 to 8 are the registering office's region code and have only digits: check them",
         ))
-    expected = calc_check_character(number)
-    if number[17] != expected:
+    if number[17] != calc_check_character(number):
+        # Never naming the right character: the wrong one is as often among the other 17, and a code
+        # "fixed" at its end is a valid code of another organisation.
         raise InvalidChecksum(Problem(
             "credit_code.checksum",
-            f"统一社会信用代码校验位错误，最后一位应为 {expected}：请对照营业执照逐位核对",
-            f"check character is wrong: the last character should be {expected}; compare the code with "
-            "the business licence character by character",
+            "统一社会信用代码校验位错误：最后一位与前 17 位不符，说明有一位输错了：请对照营业执照逐位核对整个代码",
+            "check character is wrong: the last character does not match the first 17, so one is wrong "
+            "somewhere: compare the whole code with the business licence character by character",
         ))
     if number[0] not in AUTHORITIES:
         raise InvalidComponent(Problem(
@@ -117,13 +118,12 @@ def validate(number: str) -> str:
             f"统一社会信用代码第 1 位 {number[0]} 不是登记管理部门代码（企业和个体工商户为 9）：请核对",
             f"the first character {number[0]} is not a registration authority code (9 for businesses): check it",
         ))
-    org_expected = calc_org_code_check(number[8:16])
-    if number[16] != org_expected:
+    if number[16] != calc_org_code_check(number[8:16]):
         raise InvalidChecksum(Problem(
             "credit_code.org_code_checksum",
-            f"统一社会信用代码第 9 至 17 位（组织机构代码）的校验位应为 {org_expected}：请对照营业执照核对",
-            f"characters 9 to 17 (the organisation code) have a wrong check character, it should be "
-            f"{org_expected}: check them against the business licence",
+            "统一社会信用代码第 9 至 17 位（组织机构代码）的校验位与第 9 至 16 位不符：请对照营业执照逐位核对这 9 位",
+            "characters 9 to 17 (the organisation code) have a check character that does not match "
+            "characters 9 to 16: compare those 9 characters with the business licence",
         ))
     return number
 

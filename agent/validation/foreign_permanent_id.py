@@ -90,13 +90,12 @@ def _validate_2023(number: str, today: date | None) -> str:
             "an 18-character permanent residence ID starts with 9; if this is a Chinese resident ID, "
             "choose that document type",
         ))
-    expected = resident_id.calc_check_digit(number)
-    if number[17] != expected:
+    if number[17] != resident_id.calc_check_digit(number):  # never naming the right one: see resident_id
         raise InvalidChecksum(Problem(
             "foreign_permanent_id.checksum",
-            f"永居证号码校验位错误，最后一位应为 {expected}：请逐位核对证件上的号码",
-            f"check digit is wrong: the last character should be {expected}; "
-            "compare the number with the card digit by digit",
+            "永居证号码校验位错误：最后一位与前 17 位不符，说明号码中有一位输错了：请对照证件逐位核对整个号码",
+            "check digit is wrong: the last character does not match the first 17 digits, so a digit is "
+            "wrong somewhere: compare the whole number with the card digit by digit",
         ))
     if not regions.is_province(number[1:3]):
         raise InvalidComponent(Problem(
@@ -121,13 +120,12 @@ def warnings(number: str, *, today: date | None = None) -> list[Problem]:
             severity=Severity.WARNING,
         )]
     found = []
-    expected = mrz.check_digit(number[:14])
-    if number[14] != expected:
+    if number[14] != mrz.check_digit(number[:14]):  # never naming the right one: see resident_id
         found.append(Problem(
             "foreign_permanent_id.checksum_unconfirmed",
-            f"按公开实现的规则，最后一位应为 {expected}：请核对号码（该规则未经官方公布，仅作提醒）",
-            f"by the rule public implementations use, the last digit should be {expected}: check the "
-            "number (the rule is not officially published, so this is only a warning)",
+            "按公开实现的规则，最后一位与前 14 位不符：请逐位核对整个号码（该规则未经官方公布，仅作提醒）",
+            "by the rule public implementations use, the last digit does not match the first 14: check the "
+            "whole number (the rule is not officially published, so this is only a warning)",
             severity=Severity.WARNING,
         ))
     if _yymmdd(number[7:13]) is None:

@@ -64,13 +64,12 @@ def validate(number: str, *, today: date | None = None) -> str:
             "the permit number starts with 810000 (Hong Kong), 820000 (Macau) or 830000 (Taiwan); "
             "if this is a mainland resident ID, choose that document type",
         ))
-    expected = resident_id.calc_check_digit(number)
-    if number[17] != expected:
+    if number[17] != resident_id.calc_check_digit(number):  # never naming the right one: see resident_id
         raise InvalidChecksum(Problem(
             "hmt_residence_permit.checksum",
-            f"居住证号码校验位错误，最后一位应为 {expected}：请逐位核对证件上的号码",
-            f"check digit is wrong: the last character should be {expected}; "
-            "compare the number with the card digit by digit",
+            "居住证号码校验位错误：最后一位与前 17 位不符，说明号码中有一位输错了：请对照证件逐位核对整个号码",
+            "check digit is wrong: the last character does not match the first 17 digits, so a digit is "
+            "wrong somewhere: compare the whole number with the card digit by digit",
         ))
     resident_id.check_birth_date(number[6:14], today=today, code="hmt_residence_permit")
     return number

@@ -131,13 +131,13 @@ def parse(text: str, *, today: date | None = None) -> MrzPassport:
 
 
 def _check(field: str, digit: str, code: str, zh: str, en: str) -> None:
-    expected = check_digit(field)
-    if digit != expected:
+    if digit != check_digit(field):
+        # Neither the digit read nor the right one is named: a misread is as often in the field itself.
         raise InvalidChecksum(Problem(
             f"mrz.checksum.{code}",
-            f"机读码中{zh}的校验位不符（读到 {digit}，应为 {expected}）：扫描可能读错，请重新扫描或手工核对",
-            f"the {en} check digit in the machine readable zone does not match (read {digit}, expected "
-            f"{expected}): the scan may have misread, scan again or check by hand",
+            f"机读码中{zh}的校验位与该栏不符：扫描可能读错，请重新扫描或手工核对",
+            f"the {en} check digit in the machine readable zone does not match its field: the scan may "
+            "have misread, scan again or check by hand",
         ))
 
 

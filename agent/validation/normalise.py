@@ -17,7 +17,10 @@ import unicodedata
 
 _FULLWIDTH_OFFSET = 0xFEE0  # U+FF01..U+FF5E are the full-width forms of U+0021..U+007E
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Unicode's Bidi_Control characters: the embeddings and overrides (U+202A-202E), the isolates (U+2066-2069)
+# and the marks (U+200E LRM, U+200F RLM, U+061C ALM). Each is invisible, and each can make a name or an
+# address display as other text than it holds: "陈\u202e文大" shows as 陈大文 but is not the same record.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 _SEPARATORS = frozenset(" -_.\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc")  # dashes, 长音符 ー
 # str.translate and a regex do in C what a character loop does in Python: this runs on every field of
 # every registration, on the agent and on the platform.
@@ -55,8 +58,9 @@ def mask_middle(number: str, head: int, tail: int) -> str:
 
 
 def forbidden_characters(text: str) -> list[str]:
-    """Characters that must not be stored in a text field: control codes, line breaks, lone surrogates,
-    and the bidirectional overrides that make a name display differently from what it is.
+    """Characters that must not be stored in a text field: control codes (C0, DEL and C1), line breaks,
+    lone surrogates, and the bidirectional controls (overrides, embeddings, isolates and the LRM, RLM and
+    ALM marks) that make a name display differently from what it is.
 
     Private-use and unassigned code points are allowed: rare characters in names (生僻字) live there
     in older systems and in Unicode versions newer than this Python's table. Returned as `U+XXXX`

@@ -86,6 +86,9 @@ _KINDS_ACCEPTED = "、".join(_KINDS)
 _NO_FACTS = DocumentFacts()
 _FOREIGN_PHONE = re.compile(r"(?:\+|00)([1-9][0-9]{6,14})")
 _PERMIT_NUMBER = re.compile(r"[0-9A-Z]+")
+# Line layout a pasted address or a spreadsheet cell brings: it becomes a space in free text, and is
+# stripped around a code. Every other character `forbidden_characters` names is refused.
+_LAYOUT_CHARACTERS = frozenset({"U+0009", "U+000A", "U+000D"})
 
 
 _CHECKED_HERE = object()  # what only `check_registration` puts in a CheckedRegistration
@@ -203,7 +206,7 @@ class _Check:
                        f"kind is missing (one of {accepted.replace('、', ', ')})", "kind")
             return None
         kind = _KINDS.get(value) if isinstance(value, str) else None  # only text can name a kind
-        if kind is None:
+        if kind is None and not self.hidden_characters(value, "kind"):
             self.error("registration.kind", f"登记类型 kind 应为 {accepted} 之一",
                        f"kind must be one of {accepted.replace('、', ', ')}", "kind")
         return kind
@@ -218,7 +221,7 @@ class _Check:
                            f"{key} belongs to employment registrations only: remove it", key)
         self.put(data, "position", self.text(payload, "position", "position"))
         lodges = payload.get("lodges_on_site")
-        if not _absent(lodges):
+        if not _absent(lodges) and not self.hidden_characters(lodges, "lodges_on_site"):
             flag = _boolean(lodges)
             if flag is None:
                 self.error("registration.type", "lodges_on_site 应为 true 或 false（是/否）",
@@ -353,6 +356,8 @@ class _Check:
         known = _DOC_TYPES.get(value)
         if known is not None:
             return known
+        if self.hidden_characters(value, path):
+            return None
         word = doc_type_code(value)  # 身份证, 111, Passport: the vocabulary's words for a document type
         if word is not None:
             return DocType(word)
@@ -420,6 +425,8 @@ class _Check:
                 self.error("registration.required", "缺少性别 sex（M 男 / F 女）", "sex is missing (M or F)", path)
             return None
         entered = _SEXES.get(value) if value.__class__ is str else None  # "M" or "F" as stored
+        if entered is None and self.hidden_characters(value, path):
+            return None
         if entered is None and isinstance(value, str | int) and not isinstance(value, bool):
             code = sex_code(value)  # 男, 女性, female, 2: the vocabulary's words for a sex
             entered = Sex(code) if code is not None else None
@@ -445,6 +452,8 @@ class _Check:
         groups = codes.ethnic_groups()
         if value.__class__ is str and value in groups:
             return value  # a code as stored ("01"): what the general way returns for it
+        if self.hidden_characters(value, path):
+            return None
         text = halfwidth(str(value)).strip()
         if text.isascii() and text.isdigit() and len(text) <= 2:
             text = text.zfill(2)
@@ -464,6 +473,8 @@ class _Check:
         if (from_document is not None and value.__class__ is str and value == from_document.isoformat()
                 and EARLIEST_BIRTH <= from_document <= self.now.date()):
             return value  # the normalised form, agreeing with a plausible document: nothing to read or say
+        if self.hidden_characters(value, path):
+            return None
         try:
             entered = parse_date(value)
         except InvalidDocument as invalid:
@@ -508,6 +519,8 @@ class _Check:
         if _absent(value):
             if required:
                 self.error("registration.required", f"缺少时间 {path}", f"{path} is missing", path)
+            return None
+        if self.hidden_characters(value, path):
             return None
         try:
             return parse_datetime(value)
@@ -573,18 +586,34 @@ class _Check:
             self.too_long(path, limit, len(value))
             return None
         # Tabs and line breaks (a pasted multi-line address) become single spaces; other controls are refused.
-        bad = [name for name in forbidden_characters(value) if name not in ("U+0009", "U+000A", "U+000D")]
-        text = " ".join(unicodedata.normalize("NFC", value).split())
-        if bad:
-            self.error("registration.control_characters",
-                       f"{path} 含有不可见的控制字符（{', '.join(bad[:3])}）：请删除后重新输入",
-                       f"{path} contains invisible control characters ({', '.join(bad[:3])}): delete them "
-                       "and type the text again", path)
+        if self.hidden_characters(value, path):
             return None
+        text = " ".join(unicodedata.normalize("NFC", value).split())
         if len(text) > limit:
             self.too_long(path, limit, len(text))
             return None
         return text
+
+    def hidden_characters(self, value: Any, path: str) -> bool:
+        """True, with the problem recorded at `path`, when text holds a character that must not be stored
+        (`forbidden_characters`: control codes, bidirectional controls) other than tabs and line breaks.
+
+        Every text of a payload passes here before it is read, free text and codes alike: a code with a
+        control character in it would otherwise be refused as an unknown code, or read after strip()
+        took the character away, and the clerk would not learn what is wrong with what they see.
+        Printable text (nearly all of it) costs one C call.
+        """
+        if value.__class__ is not str or value.isprintable():
+            return False
+        bad = [name for name in forbidden_characters(value) if name not in _LAYOUT_CHARACTERS]
+        if not bad:
+            return False
+        shown = ", ".join(bad[:3])
+        self.error("registration.control_characters",
+                   f"{path} 含有不可见的控制字符（{shown}）：请删除后重新输入",
+                   f"{path} contains invisible control characters ({shown}): delete them and type the text again",
+                   path)
+        return True
 
     def too_long(self, path: str, limit: int, length: int) -> None:
         self.error("registration.too_long", f"{path} 最多 {limit} 个字，现在有 {length} 个：请缩短",

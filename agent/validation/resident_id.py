@@ -117,13 +117,14 @@ def _checked(number: str, today: date | None) -> tuple[str, date]:
         raise InvalidLength(_length_problem(len(number)))
     if not _EIGHTEEN.fullmatch(number):
         raise InvalidFormat(_format_problem())
-    expected = calc_check_digit(number)
-    if number[17] != expected:
+    if number[17] != calc_check_digit(number):
+        # The message never names the right check digit: the wrong digit is as often one of the other
+        # 17, and a clerk told "the last one should be X" types X and stores a valid but wrong number.
         raise InvalidChecksum(Problem(
             "resident_id.checksum",
-            f"身份证号校验位错误，最后一位应为 {expected}：请逐位核对证件上的号码",
-            f"check digit is wrong: the last character should be {expected}; "
-            "compare the number with the card digit by digit",
+            "身份证号校验位错误：最后一位与前 17 位不符，说明号码中有一位输错了：请对照证件逐位核对整个号码",
+            "check digit is wrong: the last character does not match the first 17 digits, so a digit is "
+            "wrong somewhere: compare the whole number with the card digit by digit",
         ))
     check_province(number[:2])
     return number, check_birth_date(number[6:14], today=today)

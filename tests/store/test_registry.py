@@ -41,7 +41,7 @@ def test_refused_record_writes_nothing(hotel_registry: Registry) -> None:
     outcome = hotel_registry.register(bad)
     assert not outcome.ok
     assert [p.code for p in outcome.problems] == ["resident_id.checksum"]
-    assert "应为" in outcome.problems[0].zh
+    assert "校验位" in outcome.problems[0].zh  # never which digit it should be: tests/validation/test_check_digits.py
     assert _counts(hotel_registry) == (0, 0, 0, 0)
 
 

@@ -116,6 +116,73 @@ def test_control_characters_are_refused(field: str, value: str) -> None:
     assert errors(stay(person={field: value})) == {f"person.{field}": "registration.control_characters"}
 
 
+# What issue 16 named (NUL, C0 and C1 controls, the bidirectional overrides, embeddings, isolates and
+# marks), and DEL, line and paragraph separators. Tab, LF and CR are layout: see the test below.
+HIDDEN = ([chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"] + ["\x7f"] + [chr(c) for c in range(0x80, 0xA0)]
+          + ["\u200e", "\u200f", "\u061c", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)),
+             "\u2028", "\u2029"])
+# Every text a registration carries, with a value that passes: free text and codes alike.
+EMPLOYMENT = {"kind": "employment", "unit": "302", "arrived_at": "2024-05-01 14:30",
+              "expected_departure": "2024-06-01 12:00", "departed_at": "2024-05-01 14:50", "position": "店员",
+              "lodges_on_site": "是", "reason": "work",
+              "person": {"doc_type": "resident_id", "doc_number": "11010519491231002X", "name": "张三", "sex": "F",
+                         "ethnicity": "汉族", "birth_date": "1949-12-31", "nationality": "CHN",
+                         "address": "北京市朝阳区", "phone": "13812345678", "residence_permit_number": "ABC123"}}
+WITH_GUARDIAN = {"kind": "stay", "unit": "302", "arrived_at": "2024-05-01 14:30",
+                 "person": {"doc_type": "none_with_guardian", "name": "小明", "sex": "M", "birth_date": "2020-01-01"},
+                 "guardian": {"doc_type": "resident_id", "doc_number": "11010519491231002X", "name": "张三",
+                              "nationality": "CHN"}}
+TEXT_FIELDS = ([(EMPLOYMENT, key) for key, value in EMPLOYMENT.items() if isinstance(value, str)]
+               + [(EMPLOYMENT, "person." + key) for key in EMPLOYMENT["person"]]
+               + [(WITH_GUARDIAN, "guardian." + key) for key in WITH_GUARDIAN["guardian"]])
+
+
+def with_value(payload: dict[str, Any], path: str, change: Any) -> dict[str, Any]:
+    copy = json.loads(json.dumps(payload))
+    *parents, key = path.split(".")
+    target = copy
+    for parent in parents:
+        target = target[parent]
+    target[key] = change(target[key])
+    return copy
+
+
+@pytest.mark.parametrize("payload, path", TEXT_FIELDS, ids=[path for _, path in TEXT_FIELDS])
+def test_a_hidden_character_is_refused_in_every_text_of_a_registration_naming_the_field(
+        payload: dict[str, Any], path: str) -> None:
+    assert check_registration(payload, now=NOW).ok
+    for char in HIDDEN:
+        name = f"U+{ord(char):04X}"
+        for change in (lambda v, c=char: c + v, lambda v, c=char: v[:1] + c + v[1:], lambda v, c=char: v + c):
+            checked = check_registration(with_value(payload, path, change), now=NOW)
+            [problem] = checked.problems
+            assert (problem.field, problem.code) == (path, "registration.control_characters"), (name, problem)
+            assert checked.data is None
+            assert path in problem.zh and path in problem.en  # which field: the import report puts its header there
+            assert name in problem.zh and name in problem.en  # which character, without echoing the text
+            assert char not in problem.zh + problem.en
+
+
+def test_a_name_that_displays_as_another_is_refused() -> None:
+    # "陈\u202e文大" shows as 陈大文; with a mark or an isolate it looks unchanged but is another record.
+    for name in ("陈\u202e文大", "陈大文\u200f", "\u2067陈大文\u2069", "\u200e陈大文"):
+        assert errors(stay(person={"name": name})) == {"person.name": "registration.control_characters"}
+
+
+def test_spreadsheet_formula_text_is_kept_as_typed() -> None:
+    # Not a character the store refuses: the exports neutralise it (agent/export.py), where it could run.
+    formula = '=HYPERLINK("http://example.com","张三")'
+    checked = check_registration(stay(person={"name": formula, "address": "+SUM(1,2)"}), now=NOW)
+    assert checked.ok, checked.problems
+    assert (checked.data["person"]["name"], checked.data["person"]["address"]) == (formula, "+SUM(1,2)")
+
+
+def test_rare_characters_in_private_use_and_unassigned_code_points_are_kept() -> None:
+    for name in ("张\ue000", "李\U000f0000", "王\U00031350"):  # 生僻字 of older systems and newer Unicode
+        checked = check_registration(stay(person={"name": name}), now=NOW)
+        assert checked.ok and checked.data["person"]["name"] == name
+
+
 def test_line_breaks_in_an_address_become_spaces() -> None:
     checked = check_registration(stay(person={"address": "北京市朝阳区\r\n某某路 1 号"}), now=NOW)
     assert checked.data["person"]["address"] == "北京市朝阳区 某某路 1 号"

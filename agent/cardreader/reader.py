@@ -98,9 +98,14 @@ class CardReader(ABC):
         if not self._select_card():
             return None
         # From here this placement has had its read, whatever happens: a card whose read failed is
-        # lifted and placed again, never read over and over while it lies there.
+        # lifted and placed again, never read over and over while it lies there. Except when the card
+        # went away during the read: whatever is found next is a new placement, however soon.
         self._placement_read = True
-        text = self._read_card_text()
+        try:
+            text = self._read_card_text()
+        except errors.CardRemoved:
+            self._placement_read = False
+            raise
         try:
             card = parse_card_text(text)
         finally:

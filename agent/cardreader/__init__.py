@@ -16,10 +16,10 @@ machines without one. Errors are `ReaderError` values with a code and zh/en mess
 
 from __future__ import annotations
 
+import importlib
 import os
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from agent.cardreader.card import CardLayout, IdentityCard
 from agent.cardreader.errors import (
     CardRejected,
     CardRemoved,
@@ -34,8 +34,26 @@ from agent.cardreader.errors import (
     ReaderGone,
     SamFault,
 )
-from agent.cardreader.reader import CardReader
 from agent.validation.problems import Problem
+
+if TYPE_CHECKING:
+    from agent.cardreader.card import CardLayout, IdentityCard
+    from agent.cardreader.reader import CardReader
+
+# The card, its parser and the validators load on first use: the command line registers `dengji reader`
+# at start-up, and `dengji --help` should not pay for them.
+_LAZY = {
+    "CardLayout": "agent.cardreader.card",
+    "IdentityCard": "agent.cardreader.card",
+    "CardReader": "agent.cardreader.reader",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DEFAULT_BAUD = 115200
 Backend = Literal["serial", "library"]

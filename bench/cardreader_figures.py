@@ -49,7 +49,12 @@ def placements(baud: int | None, trials: int, poll_interval: float, card_seconds
         with SerialCardReader(simulator.port, baud or 115200, poll_interval=poll_interval) as reader:
             for trial in range(trials):
                 returned: list[float] = []
-                waiter = threading.Thread(target=lambda: (reader.wait_for_card(10), returned.append(time.perf_counter())))
+
+                def wait(returned: list[float] = returned) -> None:
+                    reader.wait_for_card(10)
+                    returned.append(time.perf_counter())
+
+                waiter = threading.Thread(target=wait)
                 waiter.start()
                 # The driver is polling: place the card at a random moment between two polls.
                 simulator.wait_for_command(Command.FIND_CARD, simulator.count(Command.FIND_CARD) + 1)

@@ -97,6 +97,24 @@ class IdentityCard:
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
         }
 
+    def person_fields(self) -> dict[str, str]:
+        """The registration's `person` fields the card fills, in the payload's keys and forms (what
+        `check_registration` takes); the form adds the rest (phone, ...). The English name and the
+        card's issuer and validity are not person fields: the form reads them off the card itself."""
+        fields = {
+            "doc_type": self.doc_type.value,
+            "doc_number": self.doc_number,
+            "name": self.name,
+            "sex": self.sex.value,
+            "birth_date": self.birth_date.isoformat(),
+            "nationality": self.nationality,
+        }
+        if self.ethnicity:
+            fields["ethnicity"] = self.ethnicity
+        if self.address:
+            fields["address"] = self.address
+        return fields
+
     def __repr__(self) -> str:
         return f"IdentityCard({self.layout.value}, {self.masked_number})"
 

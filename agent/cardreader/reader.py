@@ -20,6 +20,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from types import TracebackType
+from typing import Self
 
 from agent.cardreader import errors
 from agent.cardreader.card import IdentityCard
@@ -27,6 +28,8 @@ from agent.cardreader.layouts import parse_card_text
 from agent.validation.problems import Problem
 
 log = logging.getLogger(__name__)
+
+_CLOSED = "reader.closed"
 
 
 def wipe(buffer: bytearray) -> None:
@@ -76,7 +79,7 @@ class CardReader(ABC):
                 raise errors.ReaderGone(self._gone.problem)
             if self._closed:
                 raise errors.ReaderGone(Problem(
-                    "reader.closed", "读卡器已关闭：请重新打开读卡器",
+                    _CLOSED, "读卡器已关闭：请重新打开读卡器",
                     "the reader has been closed: open it again"))
             try:
                 return self._round()
@@ -121,7 +124,8 @@ class CardReader(ABC):
 
         Transient problems (a card taken away mid-read, a garbled answer, an unreadable card) go to
         `on_problem` and the wait goes on, since the clerk only has to place the card again; without
-        `on_problem` they are raised. Problems with the reader itself are always raised.
+        `on_problem` they are raised. Problems with the reader itself are always raised, except that a
+        reader closed by another thread (the screen that waited went away) ends the wait with None.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         stop = stop if stop is not None else threading.Event()
@@ -129,6 +133,8 @@ class CardReader(ABC):
             try:
                 card = self.poll()
             except errors.ReaderError as problem:
+                if problem.code == _CLOSED:
+                    return None
                 if not problem.transient or on_problem is None:
                     raise
                 on_problem(problem)
@@ -161,7 +167,7 @@ class CardReader(ABC):
     def closed(self) -> bool:
         return self._closed
 
-    def __enter__(self) -> CardReader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,

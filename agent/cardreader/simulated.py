@@ -31,6 +31,7 @@ from enum import StrEnum
 from types import TracebackType
 
 from agent.cardreader.card import IdentityCard
+from agent.cardreader.errors import FrameError
 from agent.cardreader.frames import (
     STATUS_CARD_FOUND,
     STATUS_NO_CARD,
@@ -42,7 +43,6 @@ from agent.cardreader.frames import (
     encode_answer,
     encode_card_data,
 )
-from agent.cardreader.errors import FrameError
 from agent.cardreader.layouts import encode_card_text
 from agent.cardreader.samples import SAMPLE_CARDS, SAMPLE_EXTRAS, sample_text
 

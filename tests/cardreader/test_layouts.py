@@ -37,7 +37,8 @@ RESIDENT_NUMBER = "110105199003070025"
 
 def hmt_text(number: str) -> bytes:
     return b"".join([
-        field("陈大文", 30), field("1", 2), field("", 4), field("19850412", 16), field("广东省深圳市福田区示例路2号", 70),
+        field("陈大文", 30), field("1", 2), field("", 4), field("19850412", 16),
+        field("广东省深圳市福田区示例路2号", 70),
         field(number, 36), field("深圳市公安局", 30), field("20230501", 16), field("20280501", 16),
         field("H00000001", 18), field("01", 4), field("", 6), field("J", 2), field("", 6),
     ])
@@ -205,3 +206,20 @@ def test_the_encoder_refuses_a_field_that_does_not_fit() -> None:
                                   for f in dataclasses.fields(IdentityCard)}, "name": "名" * 16})
     with pytest.raises(ValueError):
         encode_card_text(too_long)
+
+
+def test_every_sample_fills_a_person_that_the_registration_check_accepts() -> None:
+    from datetime import datetime
+
+    from agent.domain import CHINA_TIME
+    from agent.validation.problems import Severity
+    from agent.validation.registration import check_registration
+
+    for key, card in SAMPLE_CARDS.items():
+        checked = check_registration({"kind": "stay", "unit": "302", "arrived_at": "2026-12-01 14:30",
+                                      "person": card.person_fields()},
+                                     now=datetime(2026, 12, 1, 15, 0, tzinfo=CHINA_TIME))
+        assert [p.code for p in checked.problems if p.severity is Severity.ERROR] == [], key
+        person = checked.data["person"]
+        assert (person["doc_number"], person["name"], person["sex"]) == (card.doc_number, card.name, card.sex.value)
+        assert person["birth_date"] == card.birth_date.isoformat() and person["nationality"] == card.nationality

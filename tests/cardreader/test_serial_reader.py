@@ -212,11 +212,10 @@ def test_the_reader_is_found_among_the_candidate_ports() -> None:
 
 
 def test_open_reader_opens_the_serial_backend_at_the_given_baud() -> None:
-    with SimulatedReader(baud=9600).start() as simulator:
-        with open_reader(simulator.port, baud=9600) as reader:
-            assert reader.description == f"{simulator.port} @ 9600"
-            simulator.place_card("resident_id")
-            assert reader.wait_for_card(10) == SAMPLE_CARDS["resident_id"]
+    with SimulatedReader(baud=9600).start() as simulator, open_reader(simulator.port, baud=9600) as reader:
+        assert reader.description == f"{simulator.port} @ 9600"
+        simulator.place_card("resident_id")
+        assert reader.wait_for_card(10) == SAMPLE_CARDS["resident_id"]
     with pytest.raises(ValueError):
         open_reader("x", backend="bluetooth")
 
@@ -224,12 +223,11 @@ def test_open_reader_opens_the_serial_backend_at_the_given_baud() -> None:
 def test_a_read_at_115200_baud_takes_at_least_its_wire_time() -> None:
     # find (10 out, 15 back) + select (10, 19) + read (10, 1295): 1,359 bytes at 11,520 bytes/s.
     wire_seconds = 1359 * 10 / 115200
-    with SimulatedReader(baud=115200).start() as simulator:
-        with SerialCardReader(simulator.port) as reader:
-            simulator.place_card("resident_id")
-            started = time.monotonic()
-            assert reader.poll() == SAMPLE_CARDS["resident_id"]
-            assert time.monotonic() - started >= wire_seconds
+    with SimulatedReader(baud=115200).start() as simulator, SerialCardReader(simulator.port) as reader:
+        simulator.place_card("resident_id")
+        started = time.monotonic()
+        assert reader.poll() == SAMPLE_CARDS["resident_id"]
+        assert time.monotonic() - started >= wire_seconds
 
 
 def test_nothing_personal_reaches_the_logs(simulator: SimulatedReader, serial_reader: SerialCardReader,
@@ -248,3 +246,17 @@ def test_nothing_personal_reaches_the_logs(simulator: SimulatedReader, serial_re
     logged = caplog.text
     assert card.doc_number not in logged and card.name not in logged and card.address not in logged
     assert card.masked_number in logged
+
+
+def test_closing_the_reader_from_another_thread_ends_a_wait_quietly(simulator: SimulatedReader,
+                                                                    serial_reader: SerialCardReader) -> None:
+    result: list[IdentityCard | None] = []
+    waiter = threading.Thread(target=lambda: result.append(serial_reader.wait_for_card(30)))
+    waiter.start()
+    assert simulator.wait_for_command(Command.FIND_CARD, 2)
+    serial_reader.close()
+    waiter.join(5)
+    assert result == [None]
+    with pytest.raises(errors.ReaderGone) as raised:
+        serial_reader.poll()
+    assert raised.value.code == "reader.closed"

@@ -12,8 +12,8 @@ Commands that act for the system (`status`, `send`, `agent run`) or reveal nothi
 `purge --dry-run`, `doctor`) need none.
 
 Holds: `root` (the group and its shared options), `context` (what every command gets), one module per
-group of commands (`setup`, `registering`, `spreadsheets`, `delivery`, `duties`, `ops`, `terminal_ui`,
-`demo`).
+group of commands (`setup`, `registering`, `spreadsheets`, `delivery`, `duties`, `ops`, `card_reader`,
+`terminal_ui`, `demo`).
 May import: everything (the top layer).
 """
 

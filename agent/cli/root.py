@@ -9,6 +9,7 @@ import sys
 import click
 
 from agent import __version__
+from agent.cli.card_reader import reader
 from agent.cli.context import EXIT_UNUSABLE, Context
 from agent.cli.delivery import agent, send, status
 from agent.cli.demo import demo
@@ -84,3 +85,4 @@ main.add_command(purge)
 main.add_command(import_)
 main.add_command(export)
 main.add_command(demo)
+main.add_command(reader)

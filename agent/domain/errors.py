@@ -20,6 +20,7 @@
      +-- BackupError                a backup cannot be written, read or restored (agent.ops)
      +-- ServiceError               the uploader's service cannot be installed or looked at (agent.ops)
      +-- NotEnrolled                the device has not been enrolled with a platform (uploader)
+     +-- ReaderError                an ID card reader's problem (agent.cardreader: its own tree)
 
 Each layer raises its own kind; the command line and the TUI catch `DengjiError` and show
 `error.text(lang)` where the mistake is, in the user's language. A message is a whole sentence in one
@@ -38,10 +39,10 @@ from agent.domain.problems import Problem
 class DengjiError(Exception):
     """Something the agent could not do, with a stable `code` and a message in each language."""
 
-    code: ClassVar[str] = "error"  # each kind's default; a raise may name a finer one
+    default_code: ClassVar[str] = "error"  # each kind's own; a raise may name a finer one
 
     def __init__(self, zh: str, en: str, *, code: str | None = None, field: str | None = None) -> None:
-        self.problem = Problem(code or self.code, zh, en, field)
+        self.problem = Problem(code or self.default_code, zh, en, field)
         super().__init__(en)
 
     @classmethod
@@ -51,6 +52,11 @@ class DengjiError(Exception):
         error.problem = problem
         Exception.__init__(error, problem.en)
         return error
+
+    @property
+    def code(self) -> str:
+        """What went wrong, stable and machine-readable (`store.missing`, `reader.card_removed`)."""
+        return self.problem.code
 
     @property
     def zh(self) -> str:
@@ -69,13 +75,13 @@ class DengjiError(Exception):
 
 
 class ConfigError(DengjiError):
-    code = "config.unusable"
+    default_code = "config.unusable"
 
 
 class TemplateError(DengjiError):
     """A form file that cannot be used; every problem names its field (None: the whole file)."""
 
-    code = "template.invalid"
+    default_code = "template.invalid"
 
     def __init__(self, file: str, problems: Iterable[Problem]) -> None:
         self.file = file
@@ -95,7 +101,7 @@ class TemplateError(DengjiError):
 class InvalidDocument(DengjiError, ValueError):
     """A number that is not valid; `problem` says what and how to fix it, `warnings` what else was seen."""
 
-    code = "document.invalid"
+    default_code = "document.invalid"
 
     def __init__(self, problem: Problem, warnings: list[Problem] | None = None) -> None:
         # Raised on the platform's hot path for every refused number: no Problem is built twice.
@@ -121,21 +127,21 @@ class InvalidComponent(InvalidDocument):
 
 
 class KeystoreError(DengjiError):
-    code = "keys.unavailable"
+    default_code = "keys.unavailable"
 
 
 class TransferError(KeystoreError):
-    code = "keys.transfer"
+    default_code = "keys.transfer"
 
 
 class StoreError(DengjiError):
-    code = "store.unusable"
+    default_code = "store.unusable"
 
 
 class DiskFull(StoreError):
     """The disk (or the database's size cap) is full: the write was rolled back, nothing was saved."""
 
-    code = "store.disk_full"
+    default_code = "store.disk_full"
 
     def __init__(self) -> None:
         super().__init__("磁盘已满，本次操作没有保存。请清理磁盘空间后重试",
@@ -143,35 +149,35 @@ class DiskFull(StoreError):
 
 
 class VaultError(DengjiError):
-    code = "store.key_mismatch"
+    default_code = "store.key_mismatch"
 
 
 class OperatorError(DengjiError):
-    code = "operator.refused"
+    default_code = "operator.refused"
 
 
 class RetentionError(DengjiError):
-    code = "retention.refused"
+    default_code = "retention.refused"
 
 
 class SheetError(DengjiError):
-    code = "sheet.unusable"
+    default_code = "sheet.unusable"
 
 
 class ExportError(DengjiError):
-    code = "export.failed"
+    default_code = "export.failed"
 
 
 class BackupError(DengjiError):
-    code = "backup.failed"
+    default_code = "backup.failed"
 
 
 class ServiceError(DengjiError):
-    code = "service.failed"
+    default_code = "service.failed"
 
 
 class NotEnrolled(DengjiError):
-    code = "device.not_enrolled"
+    default_code = "device.not_enrolled"
 
     def __init__(self) -> None:
         super().__init__("本设备还没有在平台登记：请运行 dengji enroll 登记码 --platform 地址",

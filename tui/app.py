@@ -125,20 +125,18 @@ class DengjiApp(App[None]):
         self.push_screen(LockModal(registry.accounts.names(first=self.session.operator)))
 
     @on(SettingChanged)
+    @work(thread=True, group="audit")
     def _setting_changed(self, event: SettingChanged) -> None:
-        self._audit("setting", detail={"name": event.name, "value": event.value})  # agent.store.audit.SETTING
+        """Enter a setting changed here in the audit trail, attributed to whoever is logged in."""
+        if self.session.registry is not None:
+            self.session.registry.record_setting(event.name, event.value)
 
     @on(PersonInspected)
-    def _person_inspected(self, event: PersonInspected) -> None:
-        self._audit("inspect", registration_id=event.registration_id)  # agent.store.audit.INSPECT
-
     @work(thread=True, group="audit")
-    def _audit(self, action: str, registration_id: int | None = None,
-               detail: dict[str, str | int | None] | None = None) -> None:
-        """Enter an action that writes nothing else (a setting, a look at one person) in the audit trail,
-        attributed to whoever is logged in."""
+    def _person_inspected(self, event: PersonInspected) -> None:
+        """Enter the look at one person's record in the audit trail, attributed to whoever is logged in."""
         if self.session.registry is not None:
-            self.session.registry.record_action(action, registration_id=registration_id, detail=detail)
+            self.session.registry.record_inspection(event.registration_id)
 
     # -- keys that work everywhere -----------------------------------------------------------------
 

@@ -44,7 +44,7 @@ from agent.store.models import Event, OutboxEntry, Venue
 from uploader import lease
 from uploader.device import load_device
 from uploader.outbox import MAX_EVENTS
-from uploader.sender import Sender
+from uploader.sender import Sender, Step
 from uploader.transport import Transport
 
 log = logging.getLogger("dengji.uploader.daemon")
@@ -166,16 +166,8 @@ class Daemon:
                 waiter.cancel()
         self.wake.clear()
 
-    async def run(self) -> int:
-        """Run until stopped; returns the exit status."""
-        device = load_device(self.store)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT) if self.settings.handle_signals else ():
-            try:
-                loop.add_signal_handler(sig, self.stop.set)
-            except (NotImplementedError, RuntimeError):  # Windows: only SIGINT via KeyboardInterrupt
-                pass
-        send_interval = self._send_interval()
+    def _scheduler(self, send_interval: float) -> AsyncIOScheduler:
+        """The schedules: send, watch for others' events, renew the lease, the duties, the purge."""
         scheduler = AsyncIOScheduler(job_defaults={"misfire_grace_time": 300, "coalesce": True, "max_instances": 1})
         scheduler.add_job(self.wake.set, IntervalTrigger(seconds=send_interval), id="send",
                           replace_existing=True)
@@ -191,6 +183,36 @@ class Daemon:
         scheduler.add_job(self._purge, IntervalTrigger(seconds=self.settings.purge_interval), id="purge",
                           replace_existing=True,
                           next_run_time=datetime.now(UTC) + timedelta(seconds=self.settings.purge_delay))
+        return scheduler
+
+    async def _step_unless_stopped(self, sender: Sender) -> Step | None:
+        """One sending step; on a stop, the request in flight gets STOP_GRACE seconds, else it is
+        abandoned (None): safe, since its sealed batch is stored and will be resent identically."""
+        step_task = asyncio.ensure_future(sender.step())
+        stop_task = asyncio.ensure_future(self.stop.wait())
+        await asyncio.wait([step_task, stop_task], return_when=asyncio.FIRST_COMPLETED)
+        stop_task.cancel()
+        if not step_task.done():
+            await asyncio.wait([step_task], timeout=STOP_GRACE)
+            if not step_task.done():
+                step_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await step_task
+                log.info("stopping: abandoned the request in flight (its batch is kept and will be resent)")
+                return None
+        return step_task.result()
+
+    async def run(self) -> int:
+        """Run until stopped; returns the exit status."""
+        device = load_device(self.store)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT) if self.settings.handle_signals else ():
+            try:
+                loop.add_signal_handler(sig, self.stop.set)
+            except (NotImplementedError, RuntimeError):  # Windows: only SIGINT via KeyboardInterrupt
+                pass
+        send_interval = self._send_interval()
+        scheduler = self._scheduler(send_interval)
         scheduler.start()
         log.info("uploader started as %s (device %s, platform %s)", self.holder, device.device_id, device.platform_url)
         transport = Transport(device.platform_url, device.ca_file)
@@ -206,19 +228,9 @@ class Daemon:
                     log.info("another sender holds the lease (%s); waiting", lease.current_holder(self.store))
                     await self._nap(self.settings.lease_ttl.total_seconds() / 2)
                     continue
-                step_task = asyncio.ensure_future(sender.step())
-                stop_task = asyncio.ensure_future(self.stop.wait())
-                await asyncio.wait([step_task, stop_task], return_when=asyncio.FIRST_COMPLETED)
-                stop_task.cancel()
-                if not step_task.done():
-                    await asyncio.wait([step_task], timeout=STOP_GRACE)
-                    if not step_task.done():
-                        step_task.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await step_task
-                        log.info("stopping: abandoned the request in flight (its batch is kept and will be resent)")
-                        break
-                step = step_task.result()
+                step = await self._step_unless_stopped(sender)
+                if step is None:
+                    break
                 self._idle = step.kind == "idle"
                 if step.kind == "idle":
                     await self._nap(send_interval)

@@ -193,7 +193,6 @@ def enroll(obj: Context, code: str, platform_url: str, ca_file: str | None) -> N
     """Enroll this device with the platform, using the one-time code from the police station."""
     import asyncio
 
-    from agent.store.audit import SETTING
     from agent.validation import Problem
     from uploader.enrollment import enroll as enroll_device
 
@@ -205,5 +204,5 @@ def enroll(obj: Context, code: str, platform_url: str, ca_file: str | None) -> N
     if isinstance(result, Problem):
         click.echo(obj.problem_text(result), err=True)
         sys.exit(EXIT_REFUSED)
-    registry.record_action(SETTING, detail={"name": "platform_url", "value": platform_url})
+    registry.record_setting("platform_url", platform_url)
     click.echo(obj.say(f"设备已登记，设备号 {result.device_id}", f"device enrolled as {result.device_id}"))

@@ -161,18 +161,13 @@ class Template:
 
 
 def value_at(payload: Mapping[str, Any], key: str) -> Any:
-    """The value at a dotted key of a payload, nested (as the CLI's JSON) or flat (as a form's
-    state keyed by field), or None.
+    """The value at a dotted key of a registration payload (nested, as the agent's API takes it), or None.
 
     >>> value_at({"person": {"name": "x"}}, "person.name")
     'x'
-    >>> value_at({"person.name": "y"}, "person.name")
-    'y'
     >>> value_at({}, "person.name") is None
     True
     """
-    if key in payload:
-        return payload[key]
     value: Any = payload
     for part in key.split("."):
         if not isinstance(value, Mapping):

@@ -357,19 +357,9 @@ def restore_backup(home: Path, source: Path, passphrase: str, *, force: bool = F
                    progress: StageProgress | None = None) -> RestoreReport:
     """Restore a backup into `home`: verify it, keep what it replaces, put the keys and the database in
     place, and open the store (which runs the migrations when the backup is older)."""
-    from agent.domain.errors import StoreError
-    from agent.store.opening import open_store
-
     config, database = _sqlite_store(home)
     replacing = database.exists()
-    if replacing and not force:
-        raise _error("restore.store_exists",
-                     f"{home} 中已经有登记库，恢复会替换它。确认要替换请加 --force（原有的会先备份到 backups/）",
-                     f"{home} already has a store and a restore would replace it: add --force to replace it "
-                     "(the current one is kept in backups/ first)")
-    if replacing and (holder := _sender_running(database)):
-        raise _error("restore.in_use", f"登记库正在使用中（{holder}）：请先停止上传服务和终端界面",
-                     f"the store is in use ({holder}): stop the uploader service and the TUI first")
+    _check_restorable(home, database, replacing, force)
     home.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".restore-", dir=home))
     try:
@@ -381,51 +371,18 @@ def restore_backup(home: Path, source: Path, passphrase: str, *, force: bool = F
                          f"this backup comes from a newer dengji (schema {inspection.schema}): update this "
                          "program, then restore")
         backend = _keys_backend(config)
-        key_passphrase = None
-        if backend == "file":
-            key_passphrase = passphrase_from_environment() or (keystore_prompt() if keystore_prompt else None)
-            if not key_passphrase:
-                raise _error("restore.no_key_passphrase",
-                             f"本机没有系统密钥环：请设置 {PASSPHRASE_ENV}（本机密钥文件的口令）后再恢复",
-                             f"no OS keyring on this machine: set {PASSPHRASE_ENV} (the passphrase of this "
-                             "machine's key file) and restore again")
-            staged = PassphraseFile(work / KEY_FILE, key_passphrase)
-            for name, value in secrets.items():
-                staged.set(name, value)
-
+        key_passphrase = _stage_key_file(work, secrets, keystore_prompt) if backend == "file" else None
         # Verified; from here on the home changes.
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         safety = _safety_copy(home, database, passphrase, keystore_prompt, stamp) if replacing else None
-        old_keys = home / KEY_FILE
-        if old_keys.exists():  # never deleted: the restored secrets take its place, it goes to backups/
-            (home / "backups").mkdir(exist_ok=True)
-            old_keys.rename(home / "backups" / f"{KEY_FILE}.before-restore-{stamp}")
-        if backend == "file":
-            os.replace(work / KEY_FILE, old_keys)
-        else:
-            keyring: Keystore = SystemKeyring(home)
-            for name, value in secrets.items():
-                keyring.set(name, value)
-        for suffix in ("-wal", "-shm", "-journal"):  # an old WAL applied to the restored file would corrupt it
-            Path(f"{database}{suffix}").unlink(missing_ok=True)
-        with open(restored, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(restored, database)
-        _fsync_dir(home)
+        _put_keys_in_place(home, work, backend, secrets, stamp)
+        _put_database_in_place(home, database, restored)
         if not (home / CONFIG_FILE).exists():
             kept = opened.manifest.get("config") or {}
             save_config(home, Config(lang=str(kept.get("lang") or ""), platform_url=str(kept.get("platform_url") or "")))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    try:
-        store = open_store(home, prompt=(lambda: key_passphrase) if key_passphrase else keystore_prompt)
-    except (StoreError, KeystoreError) as exc:
-        raise _from(exc, "restore.open") from None
-    try:
-        with store.engine.connect() as conn:
-            schema_to = migrate.current_revision(conn)
-    finally:
-        store.dispose()
+    schema_to = _open_and_migrate(home, (lambda: key_passphrase) if key_passphrase else keystore_prompt)
     notes = []
     if inspection.waiting:
         notes.append(Problem(
@@ -435,6 +392,73 @@ def restore_backup(home: Path, source: Path, passphrase: str, *, force: bool = F
             "platform has received since are deduplicated by their event id, never recorded twice"))
     return RestoreReport(str(opened.header.get("created_at", "")), inspection.schema, schema_to, inspection, safety,
                          notes)
+
+
+def _check_restorable(home: Path, database: Path, replacing: bool, force: bool) -> None:
+    """Refuse to replace a store without --force, or one the uploader or the TUI is using."""
+    if replacing and not force:
+        raise _error("restore.store_exists",
+                     f"{home} 中已经有登记库，恢复会替换它。确认要替换请加 --force（原有的会先备份到 backups/）",
+                     f"{home} already has a store and a restore would replace it: add --force to replace it "
+                     "(the current one is kept in backups/ first)")
+    if replacing and (holder := _sender_running(database)):
+        raise _error("restore.in_use", f"登记库正在使用中（{holder}）：请先停止上传服务和终端界面",
+                     f"the store is in use ({holder}): stop the uploader service and the TUI first")
+
+
+def _stage_key_file(work: Path, secrets: dict[str, bytes], keystore_prompt: Callable[[], str] | None) -> str:
+    """Write the backup's secrets into a new key file beside the restored database (not yet in place);
+    return the passphrase that opens it: this machine's, from the environment or the prompt."""
+    key_passphrase = passphrase_from_environment() or (keystore_prompt() if keystore_prompt else None)
+    if not key_passphrase:
+        raise _error("restore.no_key_passphrase",
+                     f"本机没有系统密钥环：请设置 {PASSPHRASE_ENV}（本机密钥文件的口令）后再恢复",
+                     f"no OS keyring on this machine: set {PASSPHRASE_ENV} (the passphrase of this "
+                     "machine's key file) and restore again")
+    staged = PassphraseFile(work / KEY_FILE, key_passphrase)
+    for name, value in secrets.items():
+        staged.set(name, value)
+    return key_passphrase
+
+
+def _put_keys_in_place(home: Path, work: Path, backend: str, secrets: dict[str, bytes], stamp: str) -> None:
+    """The restored secrets take the key store's place; an old key file is kept in backups/, never deleted."""
+    old_keys = home / KEY_FILE
+    if old_keys.exists():
+        (home / "backups").mkdir(exist_ok=True)
+        old_keys.rename(home / "backups" / f"{KEY_FILE}.before-restore-{stamp}")
+    if backend == "file":
+        os.replace(work / KEY_FILE, old_keys)
+    else:
+        keyring: Keystore = SystemKeyring(home)
+        for name, value in secrets.items():
+            keyring.set(name, value)
+
+
+def _put_database_in_place(home: Path, database: Path, restored: Path) -> None:
+    """Replace the database file by the restored one, durably (fsync the file, then the folder)."""
+    for suffix in ("-wal", "-shm", "-journal"):  # an old WAL applied to the restored file would corrupt it
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    with open(restored, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(restored, database)
+    _fsync_dir(home)
+
+
+def _open_and_migrate(home: Path, prompt: Callable[[], str] | None) -> str | None:
+    """Open the restored store (the migrations run) and return its schema revision now."""
+    from agent.domain.errors import StoreError
+    from agent.store.opening import open_store
+
+    try:
+        store = open_store(home, prompt=prompt)
+    except (StoreError, KeystoreError) as exc:
+        raise _from(exc, "restore.open") from None
+    try:
+        with store.engine.connect() as conn:
+            return migrate.current_revision(conn)
+    finally:
+        store.dispose()
 
 
 def default_name(now: datetime | None = None) -> str:

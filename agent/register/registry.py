@@ -676,6 +676,14 @@ class Registry:
         return audit.record(self.store, action=action, operator=self.operator, at=self._clock(),
                             registration_id=registration_id, digest=digest, detail=detail)
 
+    def record_inspection(self, registration_id: int) -> int:
+        """Enter a look at one person's full record in the audit trail (the TUI's person screen)."""
+        return self.record_action(audit.INSPECT, registration_id=registration_id)
+
+    def record_setting(self, name: str, value: str | int | None) -> int:
+        """Enter a setting kept outside the store (the platform's address, the idle lock) in the audit trail."""
+        return self.record_action(audit.SETTING, detail={"name": name, "value": value})
+
     def event_payload(self, event: Event) -> dict[str, Any]:
         """The decrypted wire `data` of an event."""
         plain = self.store.vault.open(event.payload_sealed, "event.payload")

@@ -230,7 +230,7 @@ class _Check:
                 data["lodges_on_site"] = flag
 
     def reason(self, payload: Mapping[str, Any], person: Any) -> str | None:
-        # The CLI contract of the foundation issue carries the reason inside `person`; accept both.
+        # A reason may also come inside `person` (where some callers group it); given twice, it must agree.
         value = self.text(payload, "reason", "reason")
         if isinstance(person, Mapping) and not _absent(person.get("reason")):
             in_person = self.text(person, "reason", "person.reason")

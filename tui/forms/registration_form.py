@@ -66,7 +66,19 @@ class RegistrationForm:
 
     def shown(self) -> list[FormField]:
         """The fields that apply to what has been entered (a passport asks the nationality...)."""
-        return self.template.shown_fields(self.values)
+        return self.template.shown_fields(self._nested())
+
+    def _nested(self) -> dict[str, Any]:
+        """Every field's text, shaped as the agent's API takes a registration (`person.name` under
+        `person`): the shape the template's rules read."""
+        nested: dict[str, Any] = {}
+        for key, text in self.values.items():
+            *parents, leaf = key.split(".")
+            target = nested
+            for part in parents:
+                target = target.setdefault(part, {})
+            target[leaf] = text
+        return nested
 
     def set(self, key: str, text: str) -> set[str]:
         """Record what the clerk typed or picked; returns the other fields this filled in or cleared.
@@ -205,7 +217,7 @@ class RegistrationForm:
         found: dict[str, Problem] = {}
         checked = self.check(now)
         shown = {f.key for f in self.shown()}
-        candidates = list(self.template.missing(self.values)) + checked.problems
+        candidates = list(self.template.missing(self._nested())) + checked.problems
         candidates.sort(key=lambda p: p.severity is not Severity.ERROR)
         for problem in candidates:
             key = self.field_of(problem, shown)

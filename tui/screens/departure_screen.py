@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.widgets import DataTable, Input, Static
+from textual.widgets.data_table import RowDoesNotExist
 
 from tui.keys import Key
 from tui.messages import Departed
@@ -59,7 +60,7 @@ class DepartureScreen(SearchListScreen):
         table = self.query_one("#present", PeopleTable)
         try:
             row = table.get_row_index(str(registration_id))
-        except Exception:  # noqa: BLE001 - the row is not on screen (filtered out or gone)
+        except RowDoesNotExist:  # not on screen: filtered out, or gone
             return
         table.move_cursor(row=row)
         table.focus()

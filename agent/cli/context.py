@@ -114,13 +114,19 @@ class Context:
     def pin(self, label: str, *, new: bool = False) -> str:
         """A PIN from `DENGJI_PIN` (`DENGJI_NEW_PIN` for one being set) or, at a terminal, a prompt."""
         variable = "DENGJI_NEW_PIN" if new else "DENGJI_PIN"
+        return self.secret(variable, label, confirm=new,
+                           without_terminal=(f"请在环境变量 {variable} 中给出密码（没有终端可以输入）",
+                                             f"give the PIN in {variable}: there is no terminal to type it at"))
+
+    def secret(self, variable: str, label: str, *, confirm: bool, without_terminal: tuple[str, str]) -> str:
+        """A secret from the environment `variable` (scripts, services) or typed at the terminal, hidden
+        (twice when `confirm`); with neither, the command fails saying `without_terminal`."""
         value = os.environ.get(variable)
         if value:
             return value
         if not sys.stdin.isatty():
-            self.fail(self.say(f"请在环境变量 {variable} 中给出密码（没有终端可以输入）",
-                               f"give the PIN in {variable}: there is no terminal to type it at"))
-        return click.prompt(label, hide_input=True, confirmation_prompt=new, err=True)
+            self.fail(self.say(*without_terminal))
+        return click.prompt(label, hide_input=True, confirmation_prompt=confirm, err=True)
 
     def problem_text(self, problem: Problem) -> str:
         where = f"{problem.field}: " if problem.field else ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -101,14 +100,9 @@ def _transfer_passphrase(obj: Context, *, confirm: bool) -> str:
 
     from agent.secrets.keytransfer import PASSPHRASE_ENV
 
-    value = os.environ.get(PASSPHRASE_ENV)
-    if value:
-        return value
-    if not sys.stdin.isatty():
-        obj.fail(obj.say(f"请设置环境变量 {PASSPHRASE_ENV}（密钥转移口令），或在终端中运行",
-                         f"set {PASSPHRASE_ENV} (the transfer passphrase), or run this at a terminal"))
-    return click.prompt(obj.say("密钥转移口令", "transfer passphrase"), hide_input=True,
-                        confirmation_prompt=confirm, err=True)
+    return obj.secret(PASSPHRASE_ENV, obj.say("密钥转移口令", "transfer passphrase"), confirm=confirm,
+                      without_terminal=(f"请设置环境变量 {PASSPHRASE_ENV}（密钥转移口令），或在终端中运行",
+                                        f"set {PASSPHRASE_ENV} (the transfer passphrase), or run this at a terminal"))
 
 
 @click.command()

@@ -182,8 +182,9 @@ class DengjiApp(App[None]):
 
 
 def run_tui(registry: Registry | None, home: Path, lang: str, delivery: Delivery | None, *,
-            lazy_open: bool = False, make_delivery: Callable[[Registry], Delivery] | None = None) -> None:
-    """Open the terminal UI on `home`'s register (None: first run, the setup wizard creates it).
+            lazy_open: bool = False, make_delivery: Callable[[Registry], Delivery] | None = None) -> int:
+    """Open the terminal UI on `home`'s register (None: first run, the setup wizard creates it); return
+    the exit status (2: the register could not be opened, and the app said why as it closed).
 
     With `lazy_open` instead of a registry, the home screen paints first and the register is opened in
     a worker thread (none there: first run, the wizard): the way to start in well under a second.
@@ -192,4 +193,6 @@ def run_tui(registry: Registry | None, home: Path, lang: str, delivery: Delivery
                          preferences=load_preferences(home), make_delivery=make_delivery)
     session.lazy_open = lazy_open
     session.venue = registry.venue() if registry is not None else None
-    DengjiApp(session).run()
+    app = DengjiApp(session)
+    app.run()
+    return app.return_code or 0

@@ -22,11 +22,14 @@ def tui(obj: Context) -> None:
     if not sys.stdin.isatty() or not sys.stdout.isatty():
         obj.fail(obj.say("终端界面需要在终端中运行；命令行用法见 dengji --help",
                          "the terminal UI needs a terminal; see `dengji --help` for the commands"))
-    launch_tui(obj.home, obj.say.lang)
+    code = launch_tui(obj.home, obj.say.lang)
+    if code:
+        sys.exit(code)
 
 
-def launch_tui(home: Path, lang: str) -> None:
-    """Wire the TUI to the register and to an in-process uploader (the composition root's one job).
+def launch_tui(home: Path, lang: str) -> int:
+    """Wire the TUI to the register and to an in-process uploader (the composition root's one job); return
+    the TUI's exit status.
 
     The TUI paints its first frame, then opens the register in a worker (the API's `open_register`; no
     register yet: the setup wizard); the uploader's delivery is made for the register's store."""
@@ -37,4 +40,4 @@ def launch_tui(home: Path, lang: str) -> None:
 
         return UploaderDelivery(registry.store)
 
-    run_tui(None, home, lang, None, lazy_open=True, make_delivery=make_delivery)
+    return run_tui(None, home, lang, None, lazy_open=True, make_delivery=make_delivery)

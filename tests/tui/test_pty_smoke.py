@@ -102,3 +102,27 @@ def test_register_a_guest_by_typing_in_a_real_terminal(private_home: Path, tmp_p
     status = json.loads(subprocess.run([dengji, "status", "--json"], check=True, env=env, capture_output=True,
                                        text=True).stdout)
     assert status["pending"] == 1
+
+
+def test_a_register_that_cannot_be_opened_ends_the_tui_with_status_2_and_says_why(private_home: Path,
+                                                                                   tmp_path: Path) -> None:
+    env = {**os.environ, "TERM": "xterm-256color", "LANG": "C.UTF-8", "DENGJI_HOME": str(private_home),
+           "TMUX_TMPDIR": str(tmp_path)}
+    env.pop("TMUX", None)
+    subprocess.run([str(BIN / "dengji"), "init", "--kind", "hotel", "--name", "烟测宾馆"], check=True, env=env,
+                   capture_output=True)
+    env["DENGJI_PASSPHRASE"] = "not the passphrase of this key file"
+    status = tmp_path / "status"
+    term = Terminal(f"dengji-smoke-{os.getpid()}-2", env)
+    try:  # the shell around dengji keeps the window open with what dengji said and its exit status
+        term.start(["sh", "-c", " ".join(_tui_command(private_home)) + f"; echo $? > {status}; sleep 60"])
+        screen = term.wait_for("口令不对")
+        assert "Traceback" not in screen
+        pause = threading.Event()
+        for _ in range(int(DEADLINE * 10)):  # poll for the status the shell writes (a deadline, not a timing)
+            if status.exists() and status.read_text().strip():
+                break
+            pause.wait(0.1)
+        assert status.read_text().strip() == "2"
+    finally:
+        term.close()

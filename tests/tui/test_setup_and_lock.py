@@ -101,6 +101,24 @@ async def test_the_wizard_creates_the_store_venue_and_owner(make_app, private_ho
     assert (private_home / "config.toml").exists()
 
 
+async def test_enter_on_the_focused_next_button_moves_the_wizard_on(make_app, private_home, screen_text):
+    """What a landlord does: Tab to 下一步 and press Enter (it did nothing: the press never ran the step)."""
+    app = make_app(None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space", "enter")  # open the list, keep the first: 出租房屋 (a landlord)
+        app.screen.query_one("#next").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.form.step == 1 and app.screen.form.kind == "rental"
+        await _type_into(app, pilot, "s-name", "幸福公寓")
+        app.screen.query_one("#next").focus()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.form.step == 2, screen_text(app)
+    assert (private_home / "dengji.sqlite3").exists()
+
+
 async def test_the_enrollment_step_uses_the_injected_delivery(make_app, private_home, screen_text):
     delivery = RecordingDelivery(refuse=True)
     app = make_app(None)

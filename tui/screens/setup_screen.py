@@ -143,8 +143,8 @@ class SetupScreen(DengjiScreen):
     # -- steps -----------------------------------------------------------------------------------------
 
     @on(Button.Pressed, "#next")
-    def _next_pressed(self) -> None:
-        self.action_next()
+    async def _next_pressed(self) -> None:
+        await self.action_next()
 
     @on(Button.Pressed, "#skip")
     async def _skip(self) -> None:

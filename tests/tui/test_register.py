@@ -219,7 +219,19 @@ async def test_esc_leaves_an_untouched_form_at_once_and_asks_before_discarding_t
         assert isinstance(app.screen, RegisterScreen) and _field(app, "person.name").value == "王伟"
         await pilot.press("escape")
         await pilot.pause()
-        await pilot.press("enter")  # discard
+        await pilot.press("enter")  # the key pressed most: keeps the work (Keep editing has the focus)
+        await pilot.pause()
+        assert isinstance(app.screen, RegisterScreen) and _field(app, "person.name").value == "王伟"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("tab", "enter")  # Enter on the focused Discard button
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        await _open_form(app, pilot)
+        await _fill(app, pilot, "person.name", "李娜")
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")  # or Y
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
     assert hotel_registry.registrations() == []

@@ -118,3 +118,10 @@ def test_rejected(snap_compare, hotel_registry, make_app, seed_guests, lang):
         state="rejected", reject_code="unit.not_filed", reject_zh="这个房间/单元没有在公安机关备案，请核对房间号，或先到派出所办理备案。",
         reject_en="This unit is not on file with the police station: check the unit, or file it at the station first.")))
     assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=SIZE, run_before=_keys("f5"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_discard_question(snap_compare, hotel_registry, make_app, lang):
+    """Esc on a form with a name typed: the question, Keep editing focused (what Enter does)."""
+    assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=SIZE,
+                        run_before=_keys("f2", "enter", "enter", "enter", *"wang", "escape"))

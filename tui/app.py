@@ -164,6 +164,14 @@ class DengjiApp(App[None]):
         if self.session.registry is not None:  # first run before the store exists: the wizard writes it
             self.session.settings.set_language(lang)  # if it cannot be kept, it still holds for this session
 
+    async def action_quit(self) -> None:
+        """Ctrl+Q: quit, after asking when the screen holds typed work that is not saved."""
+        screen = self.screen
+        if isinstance(screen, DengjiScreen) and screen.has_unsaved_work():
+            screen.ask_before_discarding(self.exit)
+        else:
+            self.exit()
+
     def action_toggle_theme(self) -> None:
         prefs = self.session.preferences
         theme = THEMES[(THEMES.index(prefs.theme) + 1) % len(THEMES)] if prefs.theme in THEMES else THEMES[0]

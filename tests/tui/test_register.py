@@ -349,3 +349,33 @@ def test_the_register_refuses_a_checked_result_the_validator_did_not_make(hotel_
     assert not outcome.ok and [p.code for p in outcome.problems] == ["registration.unchecked"]
     assert hotel_registry.registrations() == []
     assert hotel_registry.register(check_registration(payload)).ok
+
+
+async def test_ctrl_q_and_ctrl_r_ask_before_losing_what_was_typed(hotel_registry, make_app):
+    from tui.screens.discard_modal import DiscardModal
+
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_form(app, pilot)
+        await _fill(app, pilot, "person.name", "王伟")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, DiscardModal)
+        await pilot.press("enter")  # keep: the app goes on, the name is still there
+        await pilot.pause()
+        assert isinstance(app.screen, RegisterScreen) and _field(app, "person.name").value == "王伟"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, DiscardModal)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert _field(app, "person.name").value == "王伟"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.press("y")  # a deliberate yes: the form is empty for the next person
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, RegisterScreen) and _field(app, "person.name").value == ""
+        await pilot.press("ctrl+q")  # nothing typed now: quits at once
+        await pilot.pause()
+    assert app.return_code == 0 and hotel_registry.registrations() == []

@@ -7,13 +7,14 @@ the screen from the session's state, which is why no screen keeps anything that 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 
 from tui.keys import Key, bindings
+from tui.screens.discard_modal import DiscardModal
 from tui.session import TuiSession
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.title_bar import TitleBar
@@ -37,6 +38,18 @@ class DengjiScreen(Screen[None]):
     def __init_subclass__(cls, **kwargs: object) -> None:
         cls.BINDINGS = bindings(cls.KEYS)  # before Textual reads them in its own __init_subclass__
         super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
+
+    def has_unsaved_work(self) -> bool:
+        """Whether leaving this screen would lose something typed (a form says so; most screens hold none)."""
+        return False
+
+    def ask_before_discarding(self, then: Callable[[], object]) -> None:
+        """Ask whether to throw away what was typed; `then` runs only on a deliberate yes."""
+        def answered(discard: object) -> None:
+            if discard:
+                then()
+
+        self.app.push_screen(DiscardModal(), answered)
 
     @property
     def dengji(self) -> DengjiApp:
@@ -90,14 +103,3 @@ class DengjiScreen(Screen[None]):
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()
-
-
-class DengjiModal(ModalScreen[object]):
-    """A modal with the session at hand (help, lock, confirmations)."""
-
-    @property
-    def session(self) -> TuiSession:
-        return cast("DengjiApp", self.app).session
-
-    def say(self, zh: str, en: str) -> str:
-        return self.session.say(zh, en)

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
-from tui.screens.base import DengjiModal
+from tui.screens.modal import DengjiModal
 
 
 class DiscardModal(DengjiModal):

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tui.keys import Key
-from tui.screens.base import DengjiModal
+from tui.screens.modal import DengjiModal
 
 
 class HelpModal(DengjiModal):

@@ -16,7 +16,14 @@ from textual.widgets.option_list import Option
 
 from tui.home_facts import HomeFacts, delivery_line, gather
 from tui.keys import Key
-from tui.scanner import AwaitingSecondLine, IdCardScan, PassportScan, ScanFailed, ScanReader, ScanResult
+from tui.scanner import (
+    AwaitingSecondLine,
+    IdCardScan,
+    PassportScan,
+    ScanFailed,
+    ScanReader,
+    ScanResult,
+)
 from tui.screens.base import DengjiScreen
 from tui.widgets.people_table import PeopleTable
 

@@ -17,7 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from tui.messages import Unlocked
-from tui.screens.base import DengjiModal
+from tui.screens.modal import DengjiModal
 from tui.widgets.choice_select import ChoiceSelect
 
 if TYPE_CHECKING:

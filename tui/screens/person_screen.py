@@ -19,7 +19,8 @@ from textual.widgets import Input, Label, Static
 from agent.domain.codes import doc_types, label, sexes
 from tui.keys import Key
 from tui.messages import PersonInspected
-from tui.screens.base import BACK, DengjiModal, DengjiScreen
+from tui.screens.base import BACK, DengjiScreen
+from tui.screens.modal import DengjiModal
 from tui.widgets.people_table import PeopleTable, short_time
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame

@@ -441,24 +441,30 @@ class RegisterScreen(DengjiScreen):
         self.app.post_message(Registered(outcome.registration_id))
         self.app.pop_screen()
 
+    def has_unsaved_work(self) -> bool:
+        """Something typed that is not saved (Esc, Ctrl+R and Ctrl+Q ask before losing it)."""
+        if self.form is None or self.saving:
+            return False
+        self._take_widget_values()
+        return self.form.values != self._untouched
+
     def action_back(self) -> None:
         """Esc: leave at once when nothing was typed; else ask first, so a stray key loses no work."""
         if self.form is None or self.saving:
             return
-        self._take_widget_values()
-        if self.form.values == self._untouched:
+        if self.has_unsaved_work():
+            self.ask_before_discarding(self.app.pop_screen)
+        else:
             self.app.pop_screen()
-            return
-
-        def answered(discard: object) -> None:
-            if discard:
-                self.app.pop_screen()
-
-        from tui.screens.discard_modal import DiscardModal
-
-        self.app.push_screen(DiscardModal(), answered)
 
     def action_clear(self) -> None:
+        """Ctrl+R: an empty form for the next person, after asking when something typed would be lost."""
+        if self.has_unsaved_work():
+            self.ask_before_discarding(self._clear)
+        else:
+            self._clear()
+
+    def _clear(self) -> None:
         assert self.form is not None
         self.form.reset(self.session.clock())
         self._untouched = dict(self.form.values)

@@ -15,7 +15,8 @@ from textual import on, work
 from textual.widgets import DataTable, Input, Label, Static
 
 from tui.keys import Key
-from tui.screens.base import BACK, DengjiModal, DengjiScreen
+from tui.screens.base import BACK, DengjiScreen
+from tui.screens.modal import DengjiModal
 from tui.widgets.people_table import short_time
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame

@@ -31,6 +31,7 @@ from agent.domain.errors import SheetError
 from agent.register.registry import Registry
 from agent.sheets.spreadsheet import Cell, Sheet, SheetRow, read_sheet
 from agent.validation import Problem
+from agent.validation.datetimes import COMPACT_DATE, WRITTEN_DATE
 from agent.validation.normalise import compact_number, halfwidth
 from agent.validation.words import (
     country_code,
@@ -55,10 +56,6 @@ _VENUE_LABELS = {VenueKind.RENTAL: ("出租房屋", "a rental"), VenueKind.HOTEL
                  VenueKind.OVERNIGHT: ("留宿场所", "an overnight venue"), VenueKind.EMPLOYER: ("用工单位", "an employer")}
 
 _SCIENTIFIC = re.compile(r"\d(\.\d+)?e\+?\d+", re.IGNORECASE)
-_WRITTEN_DATE = re.compile(
-    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-    r"(?:\s*[T ]?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})\s*(?:[:：分]\s*(\d{1,2})\s*秒?|分)?)?")
-_COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})(?:\s*(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
 
 @dataclass
 class RowResult:
@@ -373,7 +370,7 @@ def _when(cell: Cell) -> datetime:
 
 
 def _written_date(text: str, not_a_date: _CellProblem) -> datetime:
-    match = _WRITTEN_DATE.fullmatch(text) or _COMPACT_DATE.fullmatch(text)
+    match = WRITTEN_DATE.fullmatch(text) or COMPACT_DATE.fullmatch(text)
     if match is None:
         try:
             return datetime.fromisoformat(text)

@@ -15,12 +15,27 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from agent.domain.errors import InvalidChecksum, InvalidComponent, InvalidDocument, InvalidFormat, InvalidLength
+from agent.domain.errors import (
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidDocument,
+    InvalidFormat,
+    InvalidLength,
+)
 from agent.domain.problems import Problem, Severity
 
 if TYPE_CHECKING:
-    from agent.validation.documents import DocumentFacts, document_facts, mask_document, validate_document
-    from agent.validation.registration import CheckedRegistration, check_departure, check_registration
+    from agent.validation.documents import (
+        DocumentFacts,
+        document_facts,
+        mask_document,
+        validate_document,
+    )
+    from agent.validation.registration import (
+        CheckedRegistration,
+        check_departure,
+        check_registration,
+    )
 
 # The validators load on first use: `agent.domain.problems` is imported by modules that only carry
 # problems (the uploader daemon, the protocol), and loading every document module with it cost the idle

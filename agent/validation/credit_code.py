@@ -27,7 +27,13 @@ from __future__ import annotations
 
 import re
 
-from agent.domain.errors import InvalidChecksum, InvalidComponent, InvalidDocument, InvalidFormat, InvalidLength
+from agent.domain.errors import (
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidDocument,
+    InvalidFormat,
+    InvalidLength,
+)
 from agent.domain.problems import Problem, Severity
 from agent.validation import regions
 from agent.validation.normalise import compact_number

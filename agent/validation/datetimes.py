@@ -10,8 +10,12 @@ registrations compare and sort correctly whatever offset the input used.
 '2024-05-01T14:30:00+08:00'
 >>> parse_datetime('2024/5/1 9:05').isoformat()
 '2024-05-01T09:05:00+08:00'
->>> parse_date('1990-1-31')
-datetime.date(1990, 1, 31)
+>>> parse_date('1990-1-31'), parse_date('2027年6月5日'), parse_date('20270605')
+(datetime.date(1990, 1, 31), datetime.date(2027, 6, 5), datetime.date(2027, 6, 5))
+>>> parse_datetime('2024年5月1日 14时30分').isoformat()
+'2024-05-01T14:30:00+08:00'
+
+The same forms are read wherever a date is typed: JSON, a spreadsheet's cell, the TUI's form.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from agent.domain.errors import InvalidFormat
 from agent.domain.problems import Problem
 from agent.validation.normalise import halfwidth
 
-_LOOSE = re.compile(
-    r"([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})"
-    r"(?:[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?"
-)
+# 2027-6-5, 2027/6/5, 2027.6.5, 2027年6月5日, each with an optional time: 14:30, 14：30, 14时30分.
+WRITTEN_DATE = re.compile(
+    r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?"
+    r"(?:\s*[T ]?\s*([0-9]{1,2})\s*[:：时]\s*([0-9]{1,2})\s*(?:[:：分]\s*([0-9]{1,2})\s*秒?|分)?)?")
+# 20270605, with an optional time: 20270605 14:30.
+COMPACT_DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})(?:\s*([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?")
 
 
 def parse_datetime(value: str | datetime | date) -> datetime:
@@ -53,13 +59,15 @@ def parse_datetime(value: str | datetime | date) -> datetime:
 
 
 def parse_date(value: str | date) -> date:
-    """A calendar date from 'YYYY-MM-DD' (or slashes, dots, unpadded parts); raises `InvalidFormat`."""
+    """A calendar date from 'YYYY-MM-DD' (or slashes, dots, 年月日, unpadded parts, YYYYMMDD); raises
+    `InvalidFormat`."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
     if isinstance(value, str):
-        match = _LOOSE.fullmatch(halfwidth(value).strip())
+        text = halfwidth(value).strip()
+        match = WRITTEN_DATE.fullmatch(text) or COMPACT_DATE.fullmatch(text)
         if match and match.group(4) is None:
             try:
                 return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
@@ -82,7 +90,7 @@ def _read(text: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError:
         pass
-    match = _LOOSE.fullmatch(text)
+    match = WRITTEN_DATE.fullmatch(text) or COMPACT_DATE.fullmatch(text)
     if match:
         year, month, day, hour, minute, second = (int(part) if part else 0 for part in match.groups())
         try:
@@ -95,6 +103,7 @@ def _read(text: str) -> datetime:
 def _datetime_problem() -> Problem:
     return Problem(
         "datetime.format",
-        "时间应写作 YYYY-MM-DD HH:MM（例如 2024-05-01 14:30），并且是真实存在的时间",
-        "a time is written YYYY-MM-DD HH:MM (for example 2024-05-01 14:30) and must exist",
+        "请写日期，例如 2027-06-05 或 2027年6月5日，需要时后面加时间如 14:30；并且是真实存在的日期",
+        "write the date, such as 2027-06-05, with a time such as 14:30 after it where one is needed; it must "
+        "exist",
     )

@@ -34,7 +34,13 @@ from datetime import date
 from functools import cache
 from importlib import resources
 
-from agent.domain.errors import InvalidChecksum, InvalidComponent, InvalidDocument, InvalidFormat, InvalidLength
+from agent.domain.errors import (
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidDocument,
+    InvalidFormat,
+    InvalidLength,
+)
 from agent.domain.problems import Problem, Severity
 from agent.validation import mrz, regions, resident_id
 from agent.validation.normalise import compact_number, mask_middle

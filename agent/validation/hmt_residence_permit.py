@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from agent.domain import Sex
-from agent.domain.errors import InvalidChecksum, InvalidComponent, InvalidDocument, InvalidFormat, InvalidLength
+from agent.domain.errors import (
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidDocument,
+    InvalidFormat,
+    InvalidLength,
+)
 from agent.domain.problems import Problem
 from agent.validation import resident_id
 from agent.validation.normalise import compact_number, mask_middle

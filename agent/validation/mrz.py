@@ -22,7 +22,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from agent.domain import CHINA_TIME, Sex
-from agent.domain.errors import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from agent.domain.errors import (
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidFormat,
+    InvalidLength,
+)
 from agent.domain.problems import Problem
 from agent.validation.normalise import halfwidth
 

@@ -33,7 +33,13 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from agent.domain import CHINA_TIME, Sex
-from agent.domain.errors import InvalidChecksum, InvalidComponent, InvalidDocument, InvalidFormat, InvalidLength
+from agent.domain.errors import (
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidDocument,
+    InvalidFormat,
+    InvalidLength,
+)
 from agent.domain.problems import Problem, Severity
 from agent.validation import regions
 from agent.validation.normalise import compact_number, mask_middle

@@ -24,6 +24,7 @@ from tui.screens.base import DengjiScreen
 from tui.screens.help_modal import HelpModal
 from tui.screens.home_screen import HomeScreen
 from tui.screens.lock_modal import LockModal
+from tui.screens.passphrase_modal import PassphraseModal
 from tui.screens.setup_screen import SetupScreen
 from tui.session import TuiSession
 
@@ -72,17 +73,37 @@ class DengjiApp(App[None]):
             self.run_worker(self.session.delivery.run(), group="delivery", exit_on_error=False)
 
     @work(thread=True, exclusive=True, group="open")
-    def _open_store(self) -> None:
+    def _open_store(self, passphrase: str | None = None) -> None:
         """Open the store off the UI thread: loading SQLModel and deriving keys take most of a second,
-        and the operator should see the home screen meanwhile, not a blank terminal."""
+        and the operator should see the home screen meanwhile, not a blank terminal. A register whose
+        keys are sealed by a passphrase is opened once the person has typed it."""
+        settings = self.session.settings
+        if (passphrase is None and self.session.open_registry is None and settings.has_register()
+                and settings.needs_passphrase()):
+            self.call_from_thread(self._ask_passphrase, None)
+            return
         try:
-            registry = self.session.open_register()
+            registry = self.session.open_register(passphrase=passphrase)
             venue = registry.venue() if registry is not None else None
             self.session.check_accounts(registry)  # the lock waits for it; nothing on screen reads it yet
         except DengjiError as exc:  # no store, a wrong key, a broken form file: said in the user's language
-            self.call_from_thread(self.exit, message=exc.text(self.session.lang), return_code=2)
+            if passphrase is not None and exc.code == "keys.wrong_passphrase":
+                self.call_from_thread(self._ask_passphrase, exc.text(self.session.lang))
+            else:
+                self.call_from_thread(self.exit, message=exc.text(self.session.lang), return_code=2)
             return
         self.call_from_thread(self._store_opened, registry, venue)
+
+    def _ask_passphrase(self, problem: str | None) -> None:
+        """The unlock question; Esc there quits (nothing was typed that could be lost)."""
+
+        def answered(passphrase: object) -> None:
+            if isinstance(passphrase, str):
+                self._open_store(passphrase)
+            else:
+                self.exit()
+
+        self.push_screen(PassphraseModal(new=False, problem=problem), answered)
 
     async def _store_opened(self, registry: Registry | None, venue: object) -> None:
         self.session.use_registry(registry)

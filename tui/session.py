@@ -48,16 +48,17 @@ class TuiSession:
         """The home's settings (`config.toml`) as the agent's API offers them."""
         return HomeSettings(self.home)
 
-    def open_register(self, *, create: bool = False) -> Registry | None:
+    def open_register(self, *, create: bool = False, passphrase: str | None = None) -> Registry | None:
         """The home's register (None: none here yet, unless `create`), through `open_registry` when one
-        was given. Loads SQLModel and derives keys: call it off the UI thread."""
+        was given; `passphrase` unlocks its key file (typed by the person: the TUI never prompts on a
+        terminal it owns). Loads SQLModel and derives keys: call it off the UI thread."""
         if self.open_registry is not None and not create:
             return self.open_registry()
         if not create and not self.settings.has_register():
             return None
         from agent.register.opening import open_register
 
-        return open_register(self.home, create=create)
+        return open_register(self.home, create=create, prompt=(lambda: passphrase) if passphrase else None)
 
     def check_accounts(self, registry: Registry | None) -> bool:
         """Note whether `registry`'s store has operator accounts. Database work: call it off the UI

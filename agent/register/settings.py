@@ -30,6 +30,19 @@ class HomeSettings:
         """Whether a register is kept here (False: the first run, the setup wizard makes one)."""
         return has_store(self.home, load_config(self.home))
 
+    def needs_passphrase(self) -> bool:
+        """Whether opening (or making) the register here needs a passphrase typed by a person: its keys are
+        in a passphrase-sealed file (no OS keyring) and neither the environment nor a service credential
+        gives the passphrase."""
+        from agent.secrets.keystore import KEY_FILE, os_keyring_usable, passphrase_from_environment
+
+        if passphrase_from_environment():
+            return False
+        choice = load_config(self.home).keystore
+        if choice == "auto":
+            return (self.home / KEY_FILE).exists() or not os_keyring_usable()
+        return choice == "file"
+
     def platform_url(self) -> str:
         """The platform's address this venue enrolled with ('' before enrolment)."""
         return load_config(self.home).platform_url

@@ -235,3 +235,72 @@ async def test_settings_create_the_owner_then_change_the_pin_and_the_idle_time(h
     settings = [e.as_dict()["detail"] for e in audit.entries(store) if e.action == "setting"]
     assert {"name": "idle_minutes", "value": 10} in settings
     assert [e.action for e in audit.entries(store)][-3:] == ["operator_added", "pin_changed", "login"]
+
+
+async def test_a_landlord_without_a_keyring_sets_the_passphrase_in_the_wizard_and_unlocks_with_it(
+        private_home, monkeypatch, screen_text):
+    """No OS keyring and no DENGJI_PASSPHRASE: the TUI asks for the passphrase itself (twice, with its
+    rule), makes the register with it, and asks for it at the next start; a wrong one is said and asked
+    again. Only Enter, Tab and typing, on the entry the CLI uses (lazy opening)."""
+    from agent.secrets.keystore import os_keyring_usable
+    from tui.app import DengjiApp
+    from tui.screens.passphrase_modal import PassphraseModal
+    from tui.session import TuiSession
+
+    if os_keyring_usable():
+        pytest.skip("this machine has an OS keyring: the key is kept there and no passphrase is asked")
+    monkeypatch.delenv("DENGJI_PASSPHRASE")
+    passphrase = "门前大桥下 2468"
+
+    def landlord_app() -> DengjiApp:
+        return DengjiApp(TuiSession(home=private_home, registry=None, lazy_open=True))
+
+    app = landlord_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, SetupScreen)
+        await pilot.press("space", "enter")  # 出租房屋
+        app.screen.query_one("#next").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        await _type_into(app, pilot, "s-name", "幸福公寓")
+        app.screen.query_one("#next").focus()
+        await pilot.press("enter")
+        for _ in range(3):  # the question's first frames lay its text out; then it shows whole
+            await pilot.pause()
+        assert isinstance(app.screen, PassphraseModal) and "至少 10" in screen_text(app)
+        await pilot.press(*"short", "enter")
+        await pilot.pause()
+        assert "口令至少 10 个字符" in screen_text(app)
+        app.screen.query_one("#passphrase-1").value = passphrase
+        await pilot.press("enter", *passphrase, "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, SetupScreen) and app.screen.form.step == 2, screen_text(app)
+        assert (private_home / "keys.enc").exists()
+        app.screen.query_one("#skip").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        app.screen.query_one("#pin-none").focus()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen) and "幸福公寓" in screen_text(app)
+
+    app = landlord_app()  # the next morning
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, PassphraseModal)
+        await pilot.press(*"a wrong passphrase", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, PassphraseModal) and "口令不对" in screen_text(app)
+        await pilot.press(*passphrase, "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen) and "幸福公寓" in screen_text(app)
+    assert "DENGJI_PASSPHRASE" not in (private_home / "config.toml").read_text()

@@ -20,6 +20,7 @@ from tui.forms.setup_form import KINDS, SetupForm
 from tui.keys import Key
 from tui.messages import Enrolled, PinChosen, SettingChanged, VenueReady
 from tui.screens.base import DengjiScreen
+from tui.screens.passphrase_modal import PassphraseModal
 from tui.widgets.choice_select import ChoiceSelect
 from tui.widgets.enroll_panel import EnrollPanel
 from tui.widgets.pin_panel import PinPanel
@@ -166,17 +167,30 @@ class SetupScreen(DengjiScreen):
                 if first:
                     self.query_one(f"#s-{first}", Input).focus()
                 return
-            self.busy = True
-            self._message(self.say("正在建立加密登记库……", "Creating the encrypted register..."))
-            self._create_store(details)
+            if self.session.registry is None and self.session.settings.needs_passphrase():
+                self.app.push_screen(PassphraseModal(new=True),
+                                     lambda chosen: self._passphrase_chosen(details, chosen))
+            else:
+                self._creating(details, None)
         elif step == 2:
             self.query_one(EnrollPanel).query_one("#enroll").press()
 
+    def _passphrase_chosen(self, details: VenueDetails, chosen: object) -> None:
+        if isinstance(chosen, str):
+            self._creating(details, chosen)
+        else:
+            self._message(self.say("没有设口令，登记库还没有建立", "No passphrase chosen: the register is not made yet"))
+
+    def _creating(self, details: VenueDetails, passphrase: str | None) -> None:
+        self.busy = True
+        self._message(self.say("正在建立加密登记库……", "Creating the encrypted register..."))
+        self._create_store(details, passphrase)
+
     @work(thread=True, exclusive=True)
-    def _create_store(self, details: VenueDetails) -> None:
+    def _create_store(self, details: VenueDetails, passphrase: str | None) -> None:
         """Create the store (or open it, if an earlier run got this far) and record the venue."""
         try:
-            registry = self.session.registry or self.session.open_register(create=True)
+            registry = self.session.registry or self.session.open_register(create=True, passphrase=passphrase)
             assert registry is not None
             venue = registry.set_venue(details)
             self.session.settings.ensure_saved()

@@ -68,6 +68,11 @@ class CardReader(ABC):
     def _close_link(self) -> None:
         """Release the port or the library's handle."""
 
+    def sam_id(self) -> str | None:
+        """The reader's security-module id, or None when this backend cannot ask for it (the vendor
+        library's calls bound here do not include it). `dengji doctor` shows it."""
+        return None
+
     def poll(self) -> IdentityCard | None:
         """One round: the card just placed on the reader, or None (no card, or the card already read).
 

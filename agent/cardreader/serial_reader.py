@@ -79,6 +79,15 @@ class SerialCardReader(CardReader):
         if answer.status != STATUS_SUCCESS:
             raise errors.status_error(answer.status)
 
+    def sam_id(self) -> str:
+        """The security module's id (command 12 FF), as vendors' tools print it: what a support call or a
+        police station asks for to tell one desk's reader from another. Raises a `ReaderError`."""
+        with self._lock:
+            answer = self._exchange(Command.SAM_ID, self.answer_timeout)
+            if answer.status != STATUS_SUCCESS:
+                raise errors.status_error(answer.status)
+            return format_sam_id(bytes(answer.data))
+
     def _find_card(self) -> bool:
         answer = self._exchange(Command.FIND_CARD, self.answer_timeout)
         if answer.status == STATUS_CARD_FOUND:
@@ -149,6 +158,18 @@ class SerialCardReader(CardReader):
 
     def _close_link(self) -> None:
         self._serial.close()
+
+
+def format_sam_id(data: bytes) -> str:
+    """A SAM id's 16 bytes as vendors' `SDT_GetSAMIDToStr` writes them: `05.01-20101012-0011223344-1234567890`
+    (two 2-byte numbers, then three 4-byte numbers, each little-endian). The byte order follows the
+    vendors' SDK samples and has not been checked against a physical reader; an answer of another length
+    is shown in hex rather than refused, since the id only names the reader."""
+    if len(data) != 16:
+        return data.hex().upper() or "?"
+    first, second = int.from_bytes(data[0:2], "little"), int.from_bytes(data[2:4], "little")
+    third, fourth, fifth = (int.from_bytes(data[i:i + 4], "little") for i in (4, 8, 12))
+    return f"{first:02d}.{second:02d}-{third:08d}-{fourth:010d}-{fifth:010d}"
 
 
 def _open_port(port: str, baud: int) -> serial.Serial:

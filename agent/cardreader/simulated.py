@@ -46,7 +46,7 @@ from agent.cardreader.frames import (
 from agent.cardreader.layouts import encode_card_text
 from agent.cardreader.samples import SAMPLE_CARDS, SAMPLE_EXTRAS, sample_text
 
-__all__ = ["SAMPLE_CARDS", "Fault", "SimulatedReader"]
+__all__ = ["SAMPLE_CARDS", "SAMPLE_SAM_ID", "Fault", "SimulatedReader"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,9 @@ _STATUS_UNKNOWN_COMMAND = 0x21
 _STATUS_BAD_CHECKSUM = 0x10
 # Stands in for the photo: the real one is a vendor-compressed image nobody here may keep.
 _PHOTO = bytes(range(256)) * 4
+# A made-up SAM id: 05.01-20240607-0000001234-0000005678 once formatted.
+SAMPLE_SAM_ID = (bytes([5, 0, 1, 0]) + (20240607).to_bytes(4, "little") + (1234).to_bytes(4, "little")
+                 + (5678).to_bytes(4, "little"))
 
 
 class Fault(StrEnum):
@@ -77,8 +80,9 @@ class SimulatedReader:
     """A reader on a pty, served by a thread; see the module's docstring."""
 
     def __init__(self, *, baud: int | None = 115200, enforce_lift: bool = True, card_seconds: float = 0.0,
-                 seed: int = 19) -> None:
+                 seed: int = 19, sam_id: bytes = SAMPLE_SAM_ID) -> None:
         self.baud = baud
+        self.sam_id = sam_id  # the 16 bytes answered to 12 FF
         self.enforce_lift = enforce_lift
         self.card_seconds = card_seconds
         self._random = random.Random(seed)
@@ -207,7 +211,7 @@ class SimulatedReader:
             if command in (Command.SAM_STATUS, Command.RESET_SAM):
                 return encode_answer(STATUS_SUCCESS)
             if command is Command.SAM_ID:
-                return encode_answer(STATUS_SUCCESS, bytes(16))
+                return encode_answer(STATUS_SUCCESS, self.sam_id)
             if command is Command.FIND_CARD:
                 if fault is Fault.NO_CARD and self._text is not None:
                     self._spend_fault()

@@ -17,7 +17,8 @@ from collections.abc import Callable
 import click
 
 from agent.cardreader.errors import ReaderError
-from agent.cli.context import current_say
+from agent.cli.context import Context, current_say
+from agent.home.config import Config, load_config
 
 EXIT_CARD = 0
 EXIT_READER_ERROR = 1
@@ -38,20 +39,22 @@ def reader() -> None:
 
 @reader.command("read")
 @click.option("--port", default=None, metavar="PATH",
-              help="The reader's serial port (/dev/ttyUSB0, COM3); found among USB serial ports when left out. "
-                   "With --backend library: the library's port number (1001 = first USB reader).")
-@click.option("--baud", type=click.IntRange(min=1), default=115200, show_default=True, help="Serial speed.")
+              help="The reader's serial port (/dev/ttyUSB0, COM3); default: config reader_port, else found among "
+                   "USB serial ports. With --backend library: the library's port number (1001 = first USB reader).")
+@click.option("--baud", type=click.IntRange(min=1), default=None,
+              help="Serial speed; default: config reader_baud, else 115200.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="S",
               help="Seconds to wait for a card.")
 @click.option("--json", "as_json", is_flag=True, help="Print the card as one JSON object (the number unmasked).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Language of messages.")
-@click.option("--backend", type=click.Choice(["serial", "library"]), default="serial", show_default=True,
-              help="GA/T 467 frames on a serial port, or the vendor's sdtapi library.")
+@click.option("--backend", type=click.Choice(["serial", "library"]), default=None,
+              help="GA/T 467 frames on a serial port, or the vendor's sdtapi library; default: config "
+                   "reader_backend, else serial.")
 @click.option("--library", "library_path", default=None, metavar="PATH",
-              help="The vendor's sdtapi library (with --backend library).")
+              help="The vendor's sdtapi library (with --backend library); default: config reader_library_path.")
 @click.pass_context
-def read(ctx: click.Context, port: str | None, baud: int, timeout: float, as_json: bool, lang: str | None,
-         backend: str, library_path: str | None) -> None:
+def read(ctx: click.Context, port: str | None, baud: int | None, timeout: float, as_json: bool, lang: str | None,
+         backend: str | None, library_path: str | None) -> None:
     """Wait for a card on the reader and print its fields."""
     from agent.cardreader import (
         open_reader,  # loads pyserial: only when a card is to be read
@@ -62,8 +65,11 @@ def read(ctx: click.Context, port: str | None, baud: int, timeout: float, as_jso
     def say(zh: str, en: str) -> str:
         return en if lang == "en" else zh
 
+    config = _config(ctx)
     try:
-        card_reader = open_reader(port, baud=baud, backend=backend, library_path=library_path)
+        card_reader = open_reader(port or config.reader_port or None, baud=baud or config.reader_baud_rate,
+                                  backend=backend or config.reader_backend or "serial",
+                                  library_path=library_path or config.reader_library_path or None)
     except ReaderError as problem:
         click.echo(problem.text(lang), err=True)
         ctx.exit(EXIT_READER_ERROR)
@@ -109,6 +115,13 @@ def read(ctx: click.Context, port: str | None, baud: int, timeout: float, as_jso
     for label, value in lines:
         if value:
             click.echo(f"{label}{say('：', ': ')}{value}")
+
+
+def _config(ctx: click.Context) -> Config:
+    """The home's settings when run as `dengji reader read` (the root has read them already, and a broken
+    file has been refused there); the defaults when the group runs on its own."""
+    obj = ctx.find_object(Context)
+    return load_config(obj.home) if obj is not None else Config()
 
 
 def _problem_printer(lang: str) -> Callable[[ReaderError], None]:

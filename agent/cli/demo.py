@@ -1,8 +1,8 @@
 """`dengji demo`: the whole system on one machine, in a throwaway home, so a newcomer sees it work at once.
 
 It starts a reference platform (`dengji-receiver`) on 127.0.0.1, sets up a small hotel, enrolls it with a
-one-time code, registers a few fictional guests (one with a mistyped ID number, to show a refusal) and
-checks one out. In a terminal it then opens the TUI, which uploads in the background; without one it
+one-time code, registers a few fictional guests (one read off a sample ID card by the real driver from a
+simulated reader on a pty, one with a mistyped ID number, to show a refusal) and checks one out. In a terminal it then opens the TUI, which uploads in the background; without one it
 uploads at once and prints what the platform holds. The operator's real data is never touched: home
 and platform live in a temporary directory, removed at the end unless `keep` is set.
 
@@ -35,6 +35,7 @@ from agent.home.config import Config, save_config
 from agent.validation.venue import VenueDetails
 
 if TYPE_CHECKING:
+    from agent.register.registry import Registry
     from agent.store.database import Store
     from uploader.device import Device
 
@@ -98,6 +99,7 @@ def run_demo(say: Say, *, open_tui: bool, keep: bool = False) -> Path:
                 outcome = registry.register(sample_registration(i, "stay", arrived, unit=f"20{i}"))
                 click.echo(say(f"3. 登记住客，房间 20{i}: 登记号 {outcome.registration_id}",
                                f"3. registered a guest in room 20{i}: registration {outcome.registration_id}"))
+            click.echo(_register_from_card(say, registry, now.isoformat(), unit="205"))
             mistyped = sample_registration(9, "stay", now.isoformat(), unit="209")
             number = mistyped["person"]["doc_number"]
             mistyped["person"]["doc_number"] = number[:-1] + ("0" if number[-1] != "0" else "1")
@@ -120,6 +122,36 @@ def run_demo(say: Say, *, open_tui: bool, keep: bool = False) -> Path:
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
     return home
+
+
+def _register_from_card(say: Say, registry: Registry, arrived_at: str, *, unit: str) -> str:
+    """Read a sample resident ID card through the real driver (serial frames, from the simulated reader on
+    a pty) and register that guest from the card's fields: the newcomer sees what a desk with a reader
+    does, on a machine without one. Returns the line to print; the number in it is masked. A reader that
+    fails says so in that line and the walk-through goes on, since the rest does not need it."""
+    from agent.cardreader import ReaderError, open_reader
+    from agent.cardreader.simulated import SimulatedReader
+
+    if os.name != "posix":  # the simulator lives on a pseudo-terminal
+        return say("3. 读卡器：模拟读卡器需要 Linux 或 macOS，此处跳过",
+                   "3. card reader: the simulated reader needs Linux or macOS, skipped here")
+    try:
+        with SimulatedReader().start() as simulator, open_reader(simulator.port) as reader:
+            simulator.place_card("resident_id")
+            card = reader.wait_for_card(5)
+    except ReaderError as problem:
+        return say("3. 读卡器：", "3. card reader: ") + problem.text(say.lang)
+    if card is None:
+        return say("3. 读卡器：5 秒内没有读到证件", "3. card reader: no card was read within 5 s")
+    outcome = registry.register({"kind": "stay", "unit": unit, "arrived_at": arrived_at,
+                                 "person": card.person_fields()})
+    if not outcome.ok:
+        return say("3. 读卡器：读到的证件未能登记：", "3. card reader: the card's guest was refused: ") + "; ".join(
+            p.text(say.lang) for p in outcome.problems)
+    return say(f"3. 读卡器：读到 {card.name} 的身份证（号码 {card.masked_number}），已登记，房间 {unit}: "
+               f"登记号 {outcome.registration_id}",
+               f"3. card reader: read {card.name}'s ID card (number {card.masked_number}), registered in room {unit}: "
+               f"registration {outcome.registration_id}")
 
 
 def _upload_and_show(say: Say, store: Store, device: Device, db: str) -> None:

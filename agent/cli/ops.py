@@ -19,7 +19,8 @@ from agent.domain.language import Say
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.pass_obj
 def doctor(obj: Context, as_json: bool) -> None:
-    """Check this installation and say what to do: config, keys, database, disk, platform, clock, backlog.
+    """Check this installation and say what to do: config, disk, card reader, keys, database, platform, clock,
+    backlog.
 
     Each check is OK, WARN or FAIL. Nothing is changed and nothing is sent. Exit status: 0 all OK,
     3 warnings only, 1 at least one check failed.

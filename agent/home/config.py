@@ -19,6 +19,8 @@ CONFIG_FILE = "config.toml"
 DATABASE_FILE = "dengji.sqlite3"
 DEFAULT_OPERATOR = "owner"
 OPERATOR_MAX = 64  # the width of `event.operator`
+DEFAULT_READER_BAUD = 115200  # agent.cardreader.DEFAULT_BAUD: most desk readers' serial speed
+READER_BACKENDS = ("serial", "library")
 
 
 def resolve_home(option: str | os.PathLike[str] | None = None) -> Path:
@@ -42,6 +44,12 @@ class Config:
     lang: str = ""  # zh | en; empty: from the locale
     platform_url: str = ""
     operator: str = ""  # who works at this desk: written into every event it makes; empty: "owner"
+    # The ID card reader (docs/cardreader.md). Empty: serial, the first USB serial port where a reader
+    # answers, 115200 baud, the system's sdtapi library. `dengji reader read` and `dengji doctor` use them.
+    reader_backend: str = ""  # serial | library
+    reader_port: str = ""  # /dev/ttyUSB0, COM3; with the library: its port number (1001 = first USB reader)
+    reader_baud: str = ""  # digits
+    reader_library_path: str = ""  # the vendor's sdtapi library (reader_backend = library)
 
     def database_url_for(self, home: Path) -> str:
         return self.database_url or f"sqlite:///{home / DATABASE_FILE}"
@@ -49,6 +57,17 @@ class Config:
     @property
     def operator_name(self) -> str:
         return self.operator or DEFAULT_OPERATOR
+
+    @property
+    def reader_configured(self) -> bool:
+        """Whether the operator said where the reader is: then a reader that does not answer is a
+        problem to report, where without a word it only means the numbers are typed by hand."""
+        return bool(self.reader_backend or self.reader_port or self.reader_library_path)
+
+    @property
+    def reader_baud_rate(self) -> int:
+        """`reader_baud` as a number (checked when the file is read), 115200 when empty."""
+        return int(self.reader_baud) if self.reader_baud else DEFAULT_READER_BAUD
 
 
 def has_store(home: Path, config: Config) -> bool:
@@ -81,7 +100,7 @@ def load_config(home: Path) -> Config:
                           f"these keys of the config file {path} must be text: {', '.join(wrong)}",
                           code="config.not_text")
     config = Config(**raw)
-    problem = operator_problem(config.operator)
+    problem = operator_problem(config.operator) or reader_problem(config)
     if problem:
         raise ConfigError(f"配置文件 {path}: {problem.zh}", f"the config file {path}: {problem.en}", code=problem.code)
     return config
@@ -95,6 +114,20 @@ def operator_problem(name: str) -> Problem | None:
     if any(not c.isprintable() for c in name):
         return Problem("config.operator.characters", "操作员名称不能含控制字符",
                        "the operator's name must not contain control characters", "operator")
+    return None
+
+
+def reader_problem(config: Config) -> Problem | None:
+    """Why the reader settings cannot be used, or None: caught when the file is read, so that `dengji
+    reader read` and `dengji doctor` never meet a baud rate that is not a number."""
+    if config.reader_backend and config.reader_backend not in READER_BACKENDS:
+        return Problem("config.reader_backend", f"reader_backend 应为 serial 或 library，现在是 {config.reader_backend}",
+                       f"reader_backend is serial or library, not {config.reader_backend}", "reader_backend")
+    if config.reader_baud and not (config.reader_baud.isascii() and config.reader_baud.isdigit()
+                                   and int(config.reader_baud) > 0):
+        return Problem("config.reader_baud", f"reader_baud 应为正整数（如 115200），现在是 {config.reader_baud}",
+                       f"reader_baud is a positive whole number (115200, say), not {config.reader_baud}",
+                       "reader_baud")
     return None
 
 

@@ -8,6 +8,7 @@ is opened read-only, no migration runs, no key is made, nothing is sent.
 | ------------ | ----------------------------------------------------------------- |
 | `config`     | `config.toml` can be read                                         |
 | `disk`       | free space where the home lives                                   |
+| `reader`     | the ID card reader: where it answers and its SAM id (a note when none) |
 | `store`      | the home has a store (`dengji init` was run) that can be opened   |
 | `integrity`  | SQLite's `PRAGMA integrity_check`                                 |
 | `schema`     | the schema revision against the one this program knows            |
@@ -91,7 +92,8 @@ class Check:
 
 
 TITLES = {
-    "config": ("配置文件", "config"), "disk": ("磁盘空间", "disk space"), "store": ("登记库", "store"),
+    "config": ("配置文件", "config"), "disk": ("磁盘空间", "disk space"),
+    "reader": ("身份证阅读器", "card reader"), "store": ("登记库", "store"),
     "integrity": ("数据库完整性", "database integrity"), "schema": ("数据结构版本", "schema version"),
     "keystore": ("密钥", "keys"), "enrollment": ("设备登记", "enrollment"), "platform": ("平台连接", "platform"),
     "clock": ("时钟", "clock"), "backlog": ("待上报", "backlog"), "rejected": ("退回记录", "rejected records"),
@@ -171,6 +173,41 @@ def check_disk(home: Path) -> Check:
     if free < DISK_WARN_BYTES:
         return Check("disk", Status.WARN, *found, *todo, figure=free)
     return Check("disk", Status.OK, *found, figure=free)
+
+
+def check_reader(config: Config) -> Check:
+    """Open the reader the config names (or look for one) and ask its security module for its id.
+
+    Many venues have no reader and type the numbers: when the config names none and none answers, that
+    is an OK note. When it names one (`reader_port`, `reader_backend` or `reader_library_path`) and
+    nothing answers there, it is a WARN with what to do: registering by hand still works meanwhile.
+    Never a FAIL. A reader held by an open dengji window answers "in use", also a WARN.
+    """
+    from agent.cardreader import ReaderError, open_reader
+
+    backend = config.reader_backend or "serial"
+    try:
+        with open_reader(config.reader_port or None, baud=config.reader_baud_rate, backend=backend,
+                         library_path=config.reader_library_path or None, answer_timeout=1.0) as reader:
+            sam = reader.sam_id()
+            where = reader.description
+    except ReaderError as problem:
+        if not config.reader_configured:
+            return Check("reader", Status.OK,
+                         f"没有找到身份证阅读器，证件号码需手工输入（{problem.text('zh')}）",
+                         f"no ID card reader found: numbers are typed by hand ({problem.text('en')})")
+        setting = f"reader_backend = {backend}" + (f", reader_port = {config.reader_port}" if config.reader_port else "")
+        return Check("reader", Status.WARN,
+                     f"配置的读卡器（{setting}）没有应答：{problem.text('zh')}",
+                     f"the reader in config.toml ({setting}) does not answer: {problem.text('en')}",
+                     "插好读卡器（USB 线、电源），关闭占用它的其他登记窗口，并检查 config.toml 中的 reader_port、"
+                     "reader_baud；不确定端口时删去 reader_port，让程序自动查找。读卡器修好之前可以手工输入证件号码",
+                     "plug the reader in (USB cable, power), close any other dengji window using it, and check "
+                     "reader_port and reader_baud in config.toml; if unsure of the port, remove reader_port to let it "
+                     "be found. Until then, type the numbers by hand")
+    sam_zh = f"，安全模块号（SAM）{sam}" if sam else ""
+    sam_en = f", SAM id {sam}" if sam else ""
+    return Check("reader", Status.OK, f"找到身份证阅读器：{where}{sam_zh}", f"ID card reader found at {where}{sam_en}")
 
 
 @contextmanager
@@ -421,7 +458,7 @@ def diagnose(home: Path, *, look_at_platform: LookAtPlatform | None = None,
 
     now = clock or (lambda: datetime.now(UTC))
     config_check, config = check_config(home)
-    checks = [config_check, check_disk(home)]
+    checks = [config_check, check_disk(home), check_reader(config)]
     store = check_store(home, config)
     checks.append(store)
     if store.status is Status.FAIL:

@@ -147,3 +147,29 @@ def test_registering_the_command_loads_neither_pyserial_nor_the_parser() -> None
              "print(sorted({'serial', 'agent.cardreader.layouts', 'agent.validation.documents'} & set(sys.modules)))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_port_and_baud_come_from_config_toml_when_not_given(simulator: SimulatedReader, private_home: Path) -> None:
+    """`dengji reader read` without --port reads the home's reader_port (and reader_baud)."""
+    from tests.uploader.processes import dengji
+
+    private_home.mkdir(parents=True, exist_ok=True)
+    (private_home / "config.toml").write_text(f'reader_port = "{simulator.port}"\nreader_baud = "9600"\n',
+                                              encoding="utf-8")
+    simulator.place_card("resident_id")
+    out = dengji("reader", "read", "--timeout", "5", "--json", check=False)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["doc_number"] == SAMPLE_CARDS["resident_id"].doc_number
+    assert f"{simulator.port} @ 9600" in out.stderr
+    given = dengji("reader", "read", "--port", "/dev/nonexistent", "--timeout", "1", check=False)
+    assert given.returncode == 1 and "there is no port /dev/nonexistent" in given.stderr  # the option wins
+
+
+def test_a_baud_rate_that_is_not_a_number_is_refused_when_the_config_is_read(private_home: Path) -> None:
+    from tests.uploader.processes import dengji
+
+    private_home.mkdir(parents=True, exist_ok=True)
+    (private_home / "config.toml").write_text('reader_baud = "fast"\n', encoding="utf-8")
+    out = dengji("reader", "read", "--timeout", "0", check=False)
+    assert out.returncode == 2 and "reader_baud is a positive whole number" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -260,3 +260,13 @@ def test_closing_the_reader_from_another_thread_ends_a_wait_quietly(simulator: S
     with pytest.raises(errors.ReaderGone) as raised:
         serial_reader.poll()
     assert raised.value.code == "reader.closed"
+
+
+def test_the_sam_id_is_read_and_printed_as_vendors_print_it(serial_reader: SerialCardReader) -> None:
+    assert serial_reader.sam_id() == "05.01-20240607-0000001234-0000005678"
+
+
+def test_a_sam_id_of_another_length_is_shown_in_hex_rather_than_refused() -> None:
+    from agent.cardreader.serial_reader import format_sam_id
+
+    assert format_sam_id(bytes.fromhex("0102ab")) == "0102AB"

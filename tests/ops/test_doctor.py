@@ -32,7 +32,7 @@ def test_a_healthy_enrolled_hotel_is_all_ok(enrolled_hotel: Receiver) -> None:
     register_guests(3)
     dengji("send")
     code, checks = doctor()
-    assert list(checks) == ["config", "disk", "store", "integrity", "schema", "keystore", "enrollment", "platform",
+    assert list(checks) == ["config", "disk", "reader", "store", "integrity", "schema", "keystore", "enrollment", "platform",
                             "clock", "backlog", "rejected"]
     not_ok = {name: c for name, c in checks.items() if c["status"] != "OK"}
     # The disk check depends on the machine running the tests; everything else must be OK.
@@ -194,3 +194,54 @@ def test_clock_ten_minutes_off_is_refused_and_doctor_reports_the_skew(enrolled_h
                                           clock=lambda: datetime.now(UTC) - timedelta(minutes=2))}["clock"]
     assert behind.status is Status.WARN and "behind the platform's" in behind.en
     assert behind.figure is not None and abs(behind.figure + 120) < 2
+
+
+# -- the ID card reader: the real simulated reader on a pty, at the port config.toml names ---------------
+
+
+def _reader_config(home: Path, **keys: str) -> None:
+    from agent.home.config import load_config, save_config
+
+    config = load_config(home)
+    for key, value in keys.items():
+        setattr(config, key, value)
+    save_config(home, config)
+
+
+def test_the_configured_reader_is_found_with_its_sam_id(private_home: Path) -> None:
+    from agent.cardreader.simulated import SimulatedReader
+
+    dengji("init", "--kind", "hotel", "--name", "测试宾馆")
+    with SimulatedReader(baud=None).start() as simulator:
+        _reader_config(private_home, reader_port=simulator.port)
+        code, checks = doctor()
+    reader = checks["reader"]
+    assert reader["status"] == "OK", reader
+    assert reader["found"] == f"ID card reader found at {simulator.port} @ 115200, SAM id 05.01-20240607-0000001234-0000005678"
+    assert code == (EXIT_WARN if checks["disk"]["status"] != "FAIL" else EXIT_FAIL)  # only enrollment warns
+
+
+def test_a_configured_port_where_nothing_answers_warns_and_says_what_to_do(private_home: Path) -> None:
+    from agent.cardreader.simulated import Fault, SimulatedReader
+
+    with SimulatedReader(baud=None).start() as simulator:
+        simulator.fault(Fault.SILENT)  # a port that exists, with nothing answering on it
+        _reader_config(private_home, reader_port=simulator.port)
+        code, checks = doctor()
+    reader = checks["reader"]
+    assert reader["status"] == "WARN", reader
+    assert f"the reader in config.toml (reader_backend = serial, reader_port = {simulator.port}) does not answer" \
+        in reader["found"]
+    assert "remove reader_port to let it be found" in reader["todo"]
+    _reader_config(private_home, reader_port="/dev/nonexistent")
+    code, checks = doctor()
+    assert checks["reader"]["status"] == "WARN" and "there is no port /dev/nonexistent" in checks["reader"]["found"]
+
+
+def test_no_reader_configured_and_none_found_is_an_ok_note(private_home: Path) -> None:
+    code, checks = doctor()
+    reader = checks["reader"]
+    # The machine running the tests has no reader: typing the numbers is how many venues work.
+    assert reader["status"] == "OK" and reader["found"].startswith("no ID card reader found: numbers are typed by hand")
+    assert reader["todo"] == ""
+    assert list(checks)[:4] == ["config", "disk", "reader", "store"]

@@ -66,7 +66,8 @@ def test_the_archive_holds_what_frozen_apps_lose_and_not_the_reference_platform(
                    "keyring.backends.chainer", "apscheduler.triggers.interval", "apscheduler.executors.asyncio",
                    "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql.psycopg",
                    "textual.widgets._tab_pane", "textual.widgets._data_table", "templates.codes",
-                   "agent.store.migrations.env", "tui.screens.home_screen", "uploader.daemon"]:
+                   "agent.store.migrations.env", "tui.screens.home_screen", "uploader.daemon",
+                   "agent.cardreader.serial_reader", "agent.cardreader.vendor_library", "serial.tools.list_ports"]:
         assert needed in modules, needed
     assert not [m for m in modules if m == "receiver" or m.startswith("receiver.")], "the platform is not shipped"
     inside = frozen.folder.parent / "_internal"
@@ -134,6 +135,16 @@ def test_the_postgresql_dialect_and_driver_are_inside(frozen: Build, private_hom
 def test_the_demo_says_the_platform_is_not_in_the_venue_binary(frozen: Build) -> None:
     out = dengji("demo", "--no-tui", program=frozen.one_file, check=False)
     assert out.returncode == 2 and "python3 dev.py start" in out.stderr
+
+
+def test_the_card_reader_driver_is_inside(frozen: Build) -> None:
+    """The driver and pyserial load lazily, when a card is to be read: a missing module would show only
+    here, as a traceback instead of the driver's own message."""
+    out = subprocess.run([str(frozen.one_file), "reader", "read", "--port", "/dev/nonexistent", "--lang", "en"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "there is no port /dev/nonexistent: plug the reader in" in out.stderr
+    assert "Traceback" not in out.stderr
 
 
 def test_service_install_runs_the_folder_build_and_refuses_the_one_file(frozen: Build) -> None:

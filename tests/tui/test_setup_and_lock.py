@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import pytest
+
 from agent.cli.demo_people import sample_registration
 from agent.duties.operators import add_operator, authenticate, list_operators
 from agent.home.config import load_config

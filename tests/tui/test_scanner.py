@@ -109,7 +109,9 @@ async def test_a_card_swiped_on_home_opens_check_out_for_someone_present(hotel_r
         assert isinstance(app.screen, DepartureScreen)
         table = app.screen.query_one("#present", PeopleTable)
         assert app.focused is table and table.selected().id == first_id
-        await pilot.press("enter")  # one key to check out
+        await pilot.press("enter")  # the person, then the time as offered, then 确认离开
+        await pilot.pause()
+        await pilot.press("enter", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
     assert len(hotel_registry.registrations(present_only=True)) == 1

@@ -125,3 +125,11 @@ def test_discard_question(snap_compare, hotel_registry, make_app, lang):
     """Esc on a form with a name typed: the question, Keep editing focused (what Enter does)."""
     assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=SIZE,
                         run_before=_keys("f2", "enter", "enter", "enter", *"wang", "escape"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_check_out_question(snap_compare, hotel_registry, make_app, seed_guests, lang):
+    """Enter on a person in Departure: who (name, room, masked number) and when, before anything is written."""
+    seed_guests(hotel_registry, 3)
+    assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=SIZE,
+                        run_before=_keys("f3", "enter", "enter"))

@@ -1,12 +1,13 @@
-"""Record a departure: find the person by name, unit or the document's last digits; Enter checks out.
+"""Record a departure: find the person by name, unit or the document's last digits, then confirm.
 
 The list holds only people present now. Typing filters it at once (in memory); Enter in the search
-box goes down to the list, and Enter on a person records the departure, now. Swiping the person's ID
-card here finds them directly.
+box goes down to the list, and Enter on a person asks (`DepartureModal`: who, and when, now unless
+changed) before anything is written. Swiping the person's ID card here finds them directly.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -17,6 +18,7 @@ from tui.keys import Key
 from tui.messages import Departed
 from tui.scanner import IdCardScan, PassportScan, ScanReader
 from tui.screens.base import BACK
+from tui.screens.departure_modal import DepartureModal
 from tui.screens.search_list import SearchListScreen
 from tui.widgets.people_table import PeopleTable
 
@@ -26,17 +28,18 @@ if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first fr
 
 class DepartureScreen(SearchListScreen):
     KEYS = (
-        Key("enter", "", "选中的人办理离开", "Check out the highlighted person"),
+        Key("enter", "", "办理离开（先确认）", "Check out (asks first)"),
         Key("down", "to_list", "到列表", "To the list", on_bar=False),
         Key("ctrl+f", "to_search", "查找", "Find", priority=True),
         BACK,
     )
     TITLE_ZH, TITLE_EN = "办理离开", "Departure"
     HELP_ZH = ("输入姓名、房号或证件号码的后几位查找在住的人（也可以直接刷身份证）。\n"
-               "按 ↓ 或 Enter 到列表，用 ↑↓ 选中要离开的人，按 Enter 立即登记离开（时间为现在）。")
+               "按 ↓ 或 Enter 到列表，用 ↑↓ 选中要离开的人，按 Enter：核对姓名、房号和离开时间（默认现在，可以改），"
+               "再在“确认离开”上按 Enter。")
     HELP_EN = ("Type a name, a unit or the last digits of the document to find someone present (or swipe the "
                "ID card).\nPress Down or Enter to go to the list, pick the person with the arrow keys and press "
-               "Enter: the departure is recorded at once, at the current time.")
+               "Enter: check the name, room and time (now unless you change it), then Enter on Check out.")
 
     COLUMNS = ("unit", "name", "doc", "arrived", "leaves")
     LIST_ID = "present"
@@ -105,14 +108,19 @@ class DepartureScreen(SearchListScreen):
         view = self.query_one("#present", PeopleTable).views.get(int(event.row_key.value or 0))
         if view is None or view.id in self._busy:
             return
-        self._busy.add(view.id)
-        self._depart(view)
+
+        def answered(left: object) -> None:
+            if isinstance(left, datetime) and view.id not in self._busy:
+                self._busy.add(view.id)
+                self._depart(view, left)
+
+        self.app.push_screen(DepartureModal(view, self.session.clock()), answered)
 
     @work(thread=True, group="depart")
-    def _depart(self, view: RegistrationView) -> None:
+    def _depart(self, view: RegistrationView, left: datetime) -> None:
         registry = self.session.registry
         assert registry is not None
-        outcome = registry.depart(view.id)  # the agent stamps the time
+        outcome = registry.depart(view.id, left)
         self.app.call_from_thread(self._departed, view, outcome)
 
     def _departed(self, view: RegistrationView, outcome: Outcome) -> None:

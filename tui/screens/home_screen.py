@@ -55,7 +55,7 @@ class HomeScreen(DengjiScreen):
         Key("f3", "depart", "离开", "Leave"),
         Key("f4", "people", "人员", "People"),
         Key("f5", "rejected", "退回", "Rejected"),
-        Key("f6", "settings", "设置", "Setup"),
+        Key("f6", "settings", "设置", "Settings"),
         Key("ctrl+q", "app.quit", "退出", "Quit"),
     )
     TITLE_ZH, TITLE_EN = "首页", "Home"

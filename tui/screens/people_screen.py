@@ -50,7 +50,8 @@ class PeopleScreen(SearchListScreen):
 
     def note(self, pool: int, found: int, shown: int) -> str:
         scope = self.say("在住", "present") if self.present_only else self.say("全部", "all")
-        note = self.say(f"{scope} {pool} 条，找到 {found} 条", f"{scope}: {pool}, found {found}")
+        unit = "人" if self.present_only else "条"  # who is here are people; the whole register, registrations
+        note = self.say(f"{scope} {pool} {unit}，找到 {found} {unit}", f"{scope}: {pool}, found {found}")
         if shown < found:
             note += self.say(f"（只显示前 {shown} 条）", f" (first {shown} shown)")
         return note

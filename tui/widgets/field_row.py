@@ -20,8 +20,8 @@ from tui.forms.registration_form import is_large_choice
 from tui.widgets.choice_select import ChoiceSelect
 
 _PLACEHOLDERS = {
-    FieldType.DATE: ("如 2024-05-01", "e.g. 2024-05-01"),
-    FieldType.DATETIME: ("如 2024-05-01 14:30", "e.g. 2024-05-01 14:30"),
+    FieldType.DATE: ("如 2026-12-01", "e.g. 2026-12-01"),
+    FieldType.DATETIME: ("如 2026-12-01 14:30", "e.g. 2026-12-01 14:30"),
     FieldType.PHONE: ("11位手机号", "11-digit mobile"),
 }
 

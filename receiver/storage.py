@@ -130,6 +130,25 @@ class FiledUnit(ReceiverModel, table=True):
     label: str = Field(primary_key=True, max_length=32)
 
 
+class RequestNonce(ReceiverModel, table=True):
+    """A signature the platform has accepted, by (key id, nonce): a second use is a replay. Kept while its
+    `created` is inside the date window, in the database so that every receiver on it sees it."""
+
+    __tablename__ = "request_nonce"
+    key_id: str = Field(primary_key=True, max_length=40)
+    nonce: str = Field(primary_key=True, max_length=128)
+    created: int = Field(index=True)  # Unix seconds, as signed
+
+
+class RateBucket(ReceiverModel, table=True):
+    """A token bucket (a device's requests, an address's enrollments), shared by every receiver."""
+
+    __tablename__ = "rate_bucket"
+    subject: str = Field(primary_key=True, max_length=80)
+    tokens: float
+    updated: float  # Unix seconds
+
+
 devices = Device.__table__
 codes = EnrollmentCode.__table__
 platform_keys = PlatformKeyRow.__table__
@@ -139,6 +158,8 @@ registrations = RegistrationRow.__table__
 answers = BatchAnswerRow.__table__
 permits = Permit.__table__
 filed_units = FiledUnit.__table__
+nonces = RequestNonce.__table__
+buckets = RateBucket.__table__
 
 
 # Built once: every request looks its device up and every batch its answer and filed units, and
@@ -334,6 +355,47 @@ class Storage:
         """Forget answers older than the idempotency window; events stay deduplicated by id forever."""
         with self.write() as conn:
             return conn.execute(delete(answers).where(answers.c.received_at < before)).rowcount
+
+    # --- replays and rates, shared by every receiver on this database ------------------------------
+
+    def use_nonce(self, conn: Connection, key_id: str, nonce: str, created: int) -> bool:
+        """Remember a signature by (key id, nonce); False if it was already used (a replay)."""
+        p = "?" if self.is_sqlite else "%s"
+        result = conn.exec_driver_sql(f"INSERT INTO request_nonce (key_id, nonce, created) VALUES ({p}, {p}, {p}) "
+                                      "ON CONFLICT (key_id, nonce) DO NOTHING", (key_id, nonce, created))
+        return result.rowcount == 1
+
+    def forget_nonces(self, before: int) -> int:
+        """Forget signatures created before `before` (Unix seconds): the date window refuses them anyway."""
+        with self.write() as conn:
+            return conn.execute(delete(nonces).where(nonces.c.created < before)).rowcount
+
+    def forget_buckets(self, before: float) -> int:
+        """Forget buckets untouched since `before` (Unix seconds): refilled by now, they are as good as new."""
+        with self.write() as conn:
+            return conn.execute(delete(buckets).where(buckets.c.updated < before)).rowcount
+
+    def count_nonces(self) -> int:
+        with self.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(nonces)).scalar_one())
+
+    def take_token(self, conn: Connection, subject: str, now: float, rate: float, burst: int) -> float:
+        """Take one token from `subject`'s bucket (`rate` a second, at most `burst`): 0.0 when taken, else
+        the seconds until one is there. The row is locked for the rest of the transaction, so receivers
+        on one database count together."""
+        p = "?" if self.is_sqlite else "%s"
+        conn.exec_driver_sql(f"INSERT INTO rate_bucket (subject, tokens, updated) VALUES ({p}, {p}, {p}) "
+                             "ON CONFLICT (subject) DO NOTHING", (subject, float(burst), now))
+        lock = "" if self.is_sqlite else " FOR UPDATE"  # SQLite's BEGIN IMMEDIATE already serialises writers
+        tokens, updated = conn.exec_driver_sql(f"SELECT tokens, updated FROM rate_bucket WHERE subject = {p}{lock}",
+                                               (subject,)).one()
+        tokens = min(float(burst), tokens + max(0.0, now - updated) * rate)
+        wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / rate
+        if not wait:
+            tokens -= 1.0
+        conn.exec_driver_sql(f"UPDATE rate_bucket SET tokens = {p}, updated = {p} WHERE subject = {p}",
+                             (tokens, max(now, updated), subject))
+        return wait
 
     # --- reading what the platform holds ------------------------------------------------------------
 

@@ -46,6 +46,10 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
                          "The batch is sealed to a retired platform key; seal it to the new key and resend."),
     "seal.unsupported_suite": (400, "平台不接受这种加密套件。",
                                "The platform does not accept this cipher suite."),
+    "seal.suite_required": (400, "这个平台只接受另一种加密套件（见 required_suite，通常是抗量子的 ML-KEM-768 + "
+                                 "X25519 混合套件）：请升级登记软件后重新登记设备。",
+                            "This platform accepts only another cipher suite (see required_suite, usually the "
+                            "post-quantum ML-KEM-768 + X25519 hybrid): update the agent and enroll again."),
     "signature.missing": (401, "请求没有签名（缺少 Signature 或 Signature-Input 请求头）。",
                           "The request is not signed (Signature or Signature-Input is missing)."),
     "signature.invalid": (401, "请求签名无效。", "The request signature is not valid."),

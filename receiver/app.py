@@ -66,6 +66,9 @@ class Settings:
     workers: int = 0  # processes that check and record batches; 0: threads of this process (`serve`: one per core)
     overloaded_retry_after: int = 2
     key_overlap: timedelta = DEFAULT_OVERLAP
+    required_suite: CipherSuite | None = None  # `serve --require-suite`: every other suite is refused
+    enroll_rate: float = 0.1  # enrollment attempts per second per client address, on average (one in 10 s)
+    enroll_burst: int = 10
     answer_window: timedelta = timedelta(days=30)  # how long the same batch id replays its answer
 
 
@@ -122,6 +125,12 @@ class Platform:
     async def forget_old_nonces(self) -> None:
         """Forget signatures whose `created` is past the window: they are refused as stale anyway."""
         await self.run(self.storage.forget_nonces, int((self.clock() - WINDOW).timestamp()) - 1)
+
+    @property
+    def suites(self) -> tuple[CipherSuite, ...]:
+        """The suites this platform accepts, best first."""
+        required = self.settings.required_suite
+        return (required,) if required is not None else SUITE_PREFERENCE
 
     def shutdown(self) -> None:
         self.executor.shutdown(wait=True)
@@ -219,7 +228,7 @@ async def _cut_off(request: web.Request, response: web.Response) -> web.StreamRe
 async def health(request: web.Request) -> web.Response:
     platform = request.app[PLATFORM]
     return answer({"status": "ok", "protocol": PROTOCOL, "time": iso(platform.clock()),
-                   "suites": [suite.value for suite in SUITE_PREFERENCE],
+                   "suites": [suite.value for suite in platform.suites],
                    "platform_key_id": platform.keys.current_key_id})
 
 
@@ -233,13 +242,19 @@ async def platform_key(request: web.Request) -> web.Response:
 
 
 async def post_enroll(request: web.Request) -> web.Response:
+    """Enrollment is the one unsigned request: codes are guessed at most `enroll_rate` times a second per
+    client address, counted in the database so that every receiver of the platform counts together."""
     platform = request.app[PLATFORM]
-    body = await read_body(request, platform.settings.max_small_body, platform.settings.limits)
+    settings = platform.settings
+    await platform.run(take_token, platform.storage, f"enroll:{request.remote or ''}", platform.clock(),
+                       settings.enroll_rate, settings.enroll_burst)
+    body = await read_body(request, settings.max_small_body, settings.limits)
     try:
         value = parse_json_object(body, "body.malformed")
     except MalformedMessage as exc:
         raise Refusal.of(exc.code) from None
-    return answer(await platform.run(enroll, platform.storage, platform.keys, value, platform.clock()))
+    return answer(await platform.run(enroll, platform.storage, platform.keys, value, platform.clock(),
+                                     platform.suites))
 
 
 def _sealing_headers(request: web.Request) -> tuple[str, CipherSuite]:
@@ -249,6 +264,9 @@ def _sealing_headers(request: web.Request) -> tuple[str, CipherSuite]:
     suite = request.headers.get("Dengji-Suite", "")
     if suite not in CipherSuite._value2member_map_:
         raise Refusal.of("seal.unsupported_suite")
+    required = request.app[PLATFORM].settings.required_suite
+    if required is not None and suite != required.value:
+        raise Refusal.of("seal.suite_required", extra={"required_suite": required.value})
     return key_id, CipherSuite(suite)
 
 

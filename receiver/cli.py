@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from agent.domain import CHINA_TIME, VenueKind
+from protocol.keys import CipherSuite
 from receiver.storage import Storage, default_url
 
 
@@ -53,13 +54,25 @@ def main() -> None:
 @click.option("--rate", default=10.0, show_default=True, type=float, help="Requests per second per device.")
 @click.option("--burst", default=60, show_default=True, type=int, help="Burst of requests per device.")
 @click.option("--max-in-flight", default=16, show_default=True, type=int,
-              help="Requests in processing before new ones get 503.")
+              help="Requests being opened and checked (signature verified) before new ones get 503.")
+@click.option("--max-per-address", default=16, show_default=True, type=click.IntRange(1, 100000),
+              help="Requests in progress at once from one client address before new ones get 429.")
+@click.option("--enroll-rate", default=0.1, show_default=True, type=click.FloatRange(min=0.001),
+              help="Enrollment attempts per second per client address (counted in the database).")
+@click.option("--enroll-burst", default=10, show_default=True, type=click.IntRange(1, 100000),
+              help="Burst of enrollment attempts per client address.")
+@click.option("--require-suite", default=None, metavar="SUITE",
+              type=click.Choice([suite.value for suite in CipherSuite], case_sensitive=False),
+              help="Accept only this cipher suite, e.g. the post-quantum hybrid "
+                   f"{CipherSuite.MLKEM768_X25519.value}; every other is refused (seal.suite_required).")
 @click.option("--workers", default=None, type=click.IntRange(0, 64),
               help="Processes that check and record batches (the validators' CPU work)  [default: one per core, "
                    "at most 8: each holds a database connection]; 0 runs them in threads of this process.")
 def serve(host: str, port: int, db: str | None, tls_cert: str | None, tls_key: str | None, faults: str | None,
-          rate: float, burst: int, max_in_flight: int, workers: int | None) -> None:
+          rate: float, burst: int, max_in_flight: int, max_per_address: int, enroll_rate: float, enroll_burst: int,
+          require_suite: str | None, workers: int | None) -> None:
     from receiver.app import Settings
+    from receiver.checks import Limits
     from receiver.faults import BadFaultPlan, FaultPlan
 
     if bool(tls_cert) != bool(tls_key):
@@ -74,7 +87,11 @@ def serve(host: str, port: int, db: str | None, tls_cert: str | None, tls_key: s
         context.load_cert_chain(tls_cert, tls_key)
     if workers is None:
         workers = min(os.cpu_count() or 1, 8)
-    settings = Settings(rate=rate, burst=burst, max_in_flight=max_in_flight, workers=workers)
+    required = next((suite for suite in CipherSuite if suite.value.lower() == require_suite.lower()), None) \
+        if require_suite else None
+    settings = Settings(rate=rate, burst=burst, max_in_flight=max_in_flight, workers=workers,
+                        limits=Limits(max_per_address=max_per_address), enroll_rate=enroll_rate,
+                        enroll_burst=enroll_burst, required_suite=required)
     storage = open_storage(db)
     try:
         asyncio.run(_serve(storage, host, port, context, settings, plan))

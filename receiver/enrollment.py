@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agent.domain import VenueKind
-from protocol.keys import SUITE_PREFERENCE, KeyFormatError, load_ed25519_public
+from protocol.keys import SUITE_PREFERENCE, CipherSuite, KeyFormatError, load_ed25519_public
 from protocol.messages import PROTOCOL
 from protocol.refusals import Refusal
 from receiver.keyring import KeyRing
@@ -58,9 +58,14 @@ def _read_request(value: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
     return code, venue, str(public_key)
 
 
-def enroll(storage: Storage, keys: KeyRing, value: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Redeem a code for a device id; the answer the device keeps (platform key, receipt key to pin)."""
+def enroll(storage: Storage, keys: KeyRing, value: dict[str, Any], now: datetime,
+           suites: tuple[CipherSuite, ...] = SUITE_PREFERENCE) -> dict[str, Any]:
+    """Redeem a code for a device id; the answer the device keeps (platform key, receipt key to pin).
+    A device that offers none of the platform's `suites` is refused before its code is used."""
     code, venue, public_key = _read_request(value)
+    offered = value.get("suites")
+    if isinstance(offered, list) and not any(suite.value in offered for suite in suites):
+        raise Refusal.of("seal.suite_required", extra={"required_suite": suites[0].value})
     digest = code_hash(code)
     device_id = f"dev_{secrets.token_hex(8)}"
     with storage.write() as conn:
@@ -80,4 +85,4 @@ def enroll(storage: Storage, keys: KeyRing, value: dict[str, Any], now: datetime
                            enrolled_at=iso(now), revoked_at=None)
     return {"protocol": PROTOCOL, "device_id": device_id, "venue_kind": venue["kind"],
             "receipt_key": keys.receipt_public(), "platform_key": keys.announcement,
-            "suites": [suite.value for suite in SUITE_PREFERENCE]}
+            "suites": [suite.value for suite in suites]}

@@ -16,7 +16,7 @@ from typing import Any
 
 from agent.domain import VenueKind
 from protocol.keys import SUITE_PREFERENCE, CipherSuite, KeyFormatError, load_ed25519_public
-from protocol.messages import PROTOCOL
+from protocol.messages import PROTOCOL, holds_lone_surrogate, nests_deeper_than
 from protocol.refusals import Refusal
 from receiver.keyring import KeyRing
 from receiver.storage import Storage, iso
@@ -43,10 +43,16 @@ def issue_code(storage: Storage, venue_name: str, venue_kind: VenueKind | None, 
     return code
 
 
+MAX_VENUE_DEPTH = 4  # the venue's details are flat; a little room for a platform's additions
+
+
 def _read_request(value: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
     code, venue, public_key = value.get("code"), value.get("venue"), value.get("device_public_key")
     if not isinstance(code, str) or not 0 < len(code) <= 64 or not isinstance(venue, dict):
         raise Refusal.of("enroll.bad_request")
+    # Kept as JSON text: a lone surrogate cannot be stored in UTF-8, nor a thousand levels written back.
+    if holds_lone_surrogate(value) or nests_deeper_than(venue, MAX_VENUE_DEPTH):
+        raise Refusal.of("enroll.bad_request", field="venue")
     kind, name = venue.get("kind"), venue.get("name")
     if not isinstance(kind, str) or kind not in VenueKind._value2member_map_ or not isinstance(name, str) \
             or not name.strip() or len(name) > 200:

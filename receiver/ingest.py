@@ -36,7 +36,6 @@ from sqlalchemy import Connection
 from agent.domain import EventType
 from agent.validation.problems import Problem
 from agent.validation.registration import FUTURE_TOLERANCE
-from protocol import json_text
 from protocol.keys import CipherSuite, PlatformSecret, ReceiptKey
 from protocol.messages import EVENT_TYPES, Event, MalformedMessage, Receipt, ReceiptStatus, parse_batch
 from protocol.receipts import receipts_statement, signed_json
@@ -185,7 +184,7 @@ def _item(event: Event, checked: Checked) -> tuple[Any, ...]:
         rid = data.get("registration_id") if isinstance(data, dict) else None
         return (event.event_id, event.type, checked.problem, rid if isinstance(rid, str) else None)
     arrived, departed = checked.arrived_at, checked.departed_at
-    return (event.event_id, event.type, None, data.get("registration_id"), event.occurred_at, json_text.compact(data),
+    return (event.event_id, event.type, None, data.get("registration_id"), event.occurred_at, checked.data,
             iso(arrived) if arrived is not None else None, iso(departed) if departed is not None else None,
             data.get("unit"))
 

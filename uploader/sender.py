@@ -17,6 +17,7 @@ What each end of a request leads to (nothing ever drops an event):
 | other refusals of the body (400, 422)            | reseal under a new batch id, retry with backoff   |
 | `signature.stale` (clock off by > 5 min)         | tell the operator to set the clock; keep retrying |
 | revoked / unknown device, bad signature (401/403)| tell the operator; keep retrying at the cap       |
+| a redirect (3xx): never followed                 | tell the operator; keep retrying at the cap       |
 """
 
 from __future__ import annotations

@@ -235,5 +235,29 @@ class ReceiptKey:
         return public_key_text(self.signer)
 
 
+_FINGERPRINT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32, as enrollment codes
+
+
+def key_fingerprint(public_key: str) -> str:
+    """A short fingerprint of an Ed25519 public key (base64): the first 80 bits of its SHA-256 in
+    Crockford base32, in four groups, e.g. `3F9A-QK2M-7TXC-0H5R`. The police station hands it over with
+    the enrollment code, so that the agent can check it enrolls with the platform the station meant;
+    matching 80 bits takes a forger 2^80 keys.
+
+    >>> len(key_fingerprint(public_key_text(generate_device_key())))
+    19
+    """
+    digest = int.from_bytes(hashlib.sha256(b64decode(public_key, "public key")).digest()[:10], "big")
+    text = "".join(_FINGERPRINT_ALPHABET[(digest >> shift) & 31] for shift in range(75, -1, -5))
+    return "-".join(text[i:i + 4] for i in range(0, 16, 4))
+
+
+def same_fingerprint(typed: str, fingerprint: str) -> bool:
+    """Whether a fingerprint as typed (any case, with or without dashes and spaces, O for 0, I or L for
+    1) is `fingerprint`."""
+    compact = typed.upper().translate(str.maketrans("OIL", "011", "- \t"))
+    return compact == fingerprint.replace("-", "")
+
+
 def generate_receipt_key(key_id: str) -> ReceiptKey:
     return ReceiptKey(key_id, ed25519.Ed25519PrivateKey.generate().private_bytes_raw())

@@ -124,20 +124,25 @@ async def _serve(storage: Storage, host: str, port: int, context: ssl.SSLContext
         await runner.cleanup()
 
 
-@main.command("issue-code", help="Issue a one-time enrollment code for a venue; the code is the last word.")
+@main.command("issue-code", help="Issue a one-time enrollment code for a venue; the code is the last word, after "
+                                 "the fingerprint of the platform's receipt key, which goes with it.")
 @click.option("--venue", required=True, help="The venue's name.")
 @click.option("--kind", type=click.Choice([k.value for k in VenueKind]), default=None,
               help="Restrict the code to one venue kind.")
 @click.option("--ttl-days", default=7, show_default=True, type=click.IntRange(1, 365))
 @db_option
 def issue_code_command(venue: str, kind: str | None, ttl_days: int, db: str | None) -> None:
+    from protocol.keys import key_fingerprint
     from receiver.app import utc_now
     from receiver.enrollment import issue_code
+    from receiver.keyring import KeyRing
 
     storage = open_storage(db)
     now = utc_now()
     code = issue_code(storage, venue, VenueKind(kind) if kind else None, now, timedelta(days=ttl_days))
+    fingerprint = key_fingerprint(KeyRing(storage).receipt_public()["public_key"])
     until = (now + timedelta(days=ttl_days)).astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+    click.echo(f"平台密钥指纹 platform key fingerprint (hand it over with the code): {fingerprint}")
     click.echo(f"登记码 enrollment code for {venue} (valid until {until}): {code}")
     storage.close()
 

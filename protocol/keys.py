@@ -146,11 +146,15 @@ class PlatformKey:
 
     key_id: str
     suites: Mapping[CipherSuite, bytes]
-    published_at: str = ""
+    published_at: str = ""  # when the platform published the key: a newer key has a later one
+    expires_at: str = ""  # until when its announcement may be adopted (`protocol.receipts.adopt_platform_key`)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key_id": self.key_id, "published_at": self.published_at,
-                "suites": {suite.value: b64encode(raw) for suite, raw in self.suites.items()}}
+        value = {"key_id": self.key_id, "published_at": self.published_at,
+                 "suites": {suite.value: b64encode(raw) for suite, raw in self.suites.items()}}
+        if self.expires_at:
+            value["expires_at"] = self.expires_at
+        return value
 
     @classmethod
     def from_dict(cls, value: object) -> PlatformKey:
@@ -167,8 +171,9 @@ class PlatformKey:
                 suites[suite] = raw
         if not suites:
             raise KeyFormatError("platform key offers no suite this side knows")
-        published_at = value.get("published_at", "")
-        return cls(value["key_id"], suites, published_at if isinstance(published_at, str) else "")
+        published_at, expires_at = value.get("published_at", ""), value.get("expires_at", "")
+        return cls(value["key_id"], suites, published_at if isinstance(published_at, str) else "",
+                   expires_at if isinstance(expires_at, str) else "")
 
     def choose_suite(self, supported: tuple[CipherSuite, ...] = SUITE_PREFERENCE) -> CipherSuite:
         """The best suite both sides have: the hybrid when both offer it, else the X25519 baseline."""

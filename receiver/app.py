@@ -37,7 +37,7 @@ from receiver.checks import (AddressGate, Claimed, Limits, LoadGate, check_claim
 from receiver.enrollment import enroll
 from receiver.faults import BadFaultPlan, FaultPlan, Faults
 from receiver.ingest import join_parts, open_and_record, open_batch, record_batch
-from receiver.keyring import DEFAULT_OVERLAP, KeyRing
+from receiver.keyring import DEFAULT_OVERLAP, KeyRing, erase_expired, renew_announcement
 from receiver.openapi import openapi_document
 from receiver.permits import permit_status
 from receiver.storage import Storage, iso
@@ -126,6 +126,17 @@ class Platform:
         """Forget signatures whose `created` is past the window: they are refused as stale anyway."""
         await self.run(self.storage.forget_nonces, int((self.clock() - WINDOW).timestamp()) - 1)
 
+    async def housekeep(self) -> None:
+        """Forget answers past the idempotency window and idle rate buckets, erase private keys past their
+        overlap window, renew the key announcement, pick up keys changed by an admin command."""
+        now = self.clock()
+        await self.run(self.storage.purge_answers, iso(now - self.settings.answer_window))
+        # A bucket refills in burst / rate seconds (a minute or two): after a day it is full for any setting.
+        await self.run(self.storage.forget_buckets, (now - timedelta(days=1)).timestamp())
+        await self.run(erase_expired, self.storage, now, self.settings.key_overlap)
+        await self.run(renew_announcement, self.storage, now)
+        await self.run(self.keys.reload)
+
     @property
     def suites(self) -> tuple[CipherSuite, ...]:
         """The suites this platform accepts, best first."""
@@ -146,8 +157,9 @@ def answer(value: Any, status: int = 200, headers: dict[str, str] | None = None)
 
 
 def with_announcement(platform: Platform, signed_answer: bytes) -> web.Response:
-    """A signed answer (a JSON object) with the current platform key announcement added to it."""
-    body = b'{"platform_key": ' + platform.keys.announcement_json + b", " + signed_answer[1:]
+    """A signed answer (a JSON object) with the current platform key announcement (and the receipt key
+    statements, after a rotation) added to it."""
+    body = b"{" + platform.keys.extra_json + b", " + signed_answer[1:]
     return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
@@ -238,7 +250,7 @@ async def openapi(request: web.Request) -> web.Response:
 
 async def platform_key(request: web.Request) -> web.Response:
     platform = request.app[PLATFORM]
-    return answer({"platform_key": platform.keys.announcement, "receipt_key_id": platform.keys.receipt_key.key_id})
+    return answer({**platform.keys.extra, "receipt_key_id": platform.keys.receipt_key.key_id})
 
 
 async def post_enroll(request: web.Request) -> web.Response:
@@ -260,7 +272,7 @@ async def post_enroll(request: web.Request) -> web.Response:
 def _sealing_headers(request: web.Request) -> tuple[str, CipherSuite]:
     key_id = request.headers.get("Dengji-Key-Id")
     if not key_id:
-        raise Refusal.of("seal.unknown_key", extra={"platform_key": request.app[PLATFORM].keys.announcement})
+        raise Refusal.of("seal.unknown_key", extra=request.app[PLATFORM].keys.extra)
     suite = request.headers.get("Dengji-Suite", "")
     if suite not in CipherSuite._value2member_map_:
         raise Refusal.of("seal.unsupported_suite")
@@ -298,7 +310,7 @@ async def _process_batch(platform: Platform, device_id: str, batch_id: str, key_
                                parts) for part in range(parts)))))
         elif workers > 0:
             opened = await platform.check(open_and_record, secret, suite, body, device_id, batch_id, now,
-                                          max_plaintext)
+                                          max_plaintext, platform.keys.receipt_key.key_id)
         else:
             opened = await platform.check(open_batch, secret, suite, body, device_id, batch_id, now, max_plaintext)
     finally:
@@ -346,7 +358,7 @@ async def post_permit_checks(request: web.Request) -> web.Response:
     with platform.gate.enter():
         signed_answer = await platform.run(_check_permit, platform, claimed.device.device_id, key_id, suite, body,
                                            platform.clock())
-    return answer({**signed_answer, "platform_key": platform.keys.announcement})
+    return answer({**signed_answer, **platform.keys.extra})
 
 
 async def put_faults(request: web.Request) -> web.Response:
@@ -372,18 +384,10 @@ async def _every(seconds: float, what: str, work: Callable[[], Awaitable[None]])
 
 
 async def _housekeeping(app: web.Application) -> Any:
-    """Every minute: forget signatures past the date window. Hourly: forget answers past the idempotency
-    window, pick up keys rotated by an admin command."""
+    """Every minute: forget signatures past the date window. Hourly: `Platform.housekeep`."""
     platform = app[PLATFORM]
-
-    async def hourly() -> None:
-        await platform.run(platform.storage.purge_answers, iso(platform.clock() - platform.settings.answer_window))
-        # A bucket refills in burst / rate seconds (a minute or two): after a day it is full for any setting.
-        await platform.run(platform.storage.forget_buckets, (platform.clock() - timedelta(days=1)).timestamp())
-        await platform.run(platform.keys.reload)
-
     tasks = [asyncio.create_task(_every(60, "replay memory", platform.forget_old_nonces)),
-             asyncio.create_task(_every(3600, "answers and keys", hourly))]
+             asyncio.create_task(_every(3600, "answers and keys", platform.housekeep))]
     yield
     for task in tasks:
         task.cancel()

@@ -228,13 +228,35 @@ def file_units(device_id: str, units_file: Path, db: str | None) -> None:
     click.echo(f"{count} units on file for {device_id} (已备案)")
 
 
-@main.command("rotate-key", help="Publish a new platform key; the old one is accepted for the overlap window.")
+@main.command("rotate-key", help="Publish a new platform key; the old one is accepted for the overlap window, "
+                                 "then its private half is erased.")
 @db_option
 def rotate_key(db: str | None) -> None:
     from receiver.app import utc_now
-    from receiver.keyring import rotate
+    from receiver.keyring import erase_expired, rotate
 
     storage = open_storage(db)
-    key_id = rotate(storage, utc_now())
-    storage.close()
-    click.echo(f"new platform key: {key_id}")
+    try:
+        key_id = rotate(storage, utc_now())
+        erased = erase_expired(storage, utc_now())
+    finally:
+        storage.close()
+    click.echo(f"new platform key: {key_id}" + (f" ({erased} expired private keys erased)" if erased else ""))
+
+
+@main.command("rotate-receipt-key", help="Replace the key that signs the platform's answers: the old key signs "
+                                         "the new one (agents follow), then its private half is erased. Hand "
+                                         "the new fingerprint out with new enrollment codes.")
+@db_option
+def rotate_receipt_key_command(db: str | None) -> None:
+    from protocol.keys import key_fingerprint
+    from receiver.app import utc_now
+    from receiver.keyring import KeyRing, rotate_receipt_key
+
+    storage = open_storage(db)
+    try:
+        key_id = rotate_receipt_key(storage, utc_now())
+        fingerprint = key_fingerprint(KeyRing(storage).receipt_public()["public_key"])
+    finally:
+        storage.close()
+    click.echo(f"new receipt key: {key_id}, fingerprint {fingerprint} (running servers use it within a minute)")

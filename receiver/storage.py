@@ -21,8 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, LargeBinary, Text, and_, bindparam, delete, func, select, update
+from sqlalchemy import Connection, LargeBinary, Text, and_, bindparam, delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import registry
 from sqlmodel import Column, Field, SQLModel
 
@@ -70,6 +71,16 @@ class ReceiptKeyRow(ReceiverModel, table=True):
     __tablename__ = "receipt_key"
     key_id: str = Field(primary_key=True, max_length=40)
     private: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: str = Field(max_length=40)
+
+
+class ReceiptKeyEndorsement(ReceiverModel, table=True):
+    """A receipt key's successor, named in a statement signed by the key it replaces: what an agent that
+    pins an older receipt key follows (`protocol.receipts.follow_receipt_keys`)."""
+
+    __tablename__ = "receipt_key_endorsement"
+    key_id: str = Field(primary_key=True, max_length=40)  # the new key
+    statement: str = Field(sa_column=Column(Text, nullable=False))  # signed by the key it replaces, JSON
     created_at: str = Field(max_length=40)
 
 
@@ -153,6 +164,7 @@ devices = Device.__table__
 codes = EnrollmentCode.__table__
 platform_keys = PlatformKeyRow.__table__
 receipt_keys = ReceiptKeyRow.__table__
+endorsements = ReceiptKeyEndorsement.__table__
 events = EventRow.__table__
 registrations = RegistrationRow.__table__
 answers = BatchAnswerRow.__table__
@@ -187,8 +199,23 @@ def default_url() -> str:
     from platformdirs import user_data_dir
 
     folder = Path(user_data_dir("dengji-receiver", appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.name != "nt":
+        os.chmod(folder, 0o700)  # our own folder: nobody else's business, whatever made it before
     return f"sqlite:///{folder / 'receiver.db'}"
+
+
+def keep_private(database: Path) -> None:
+    """The database file (and its WAL and shared-memory files) readable by this user only, 0600; a
+    missing folder is made 0700. It holds the platform's private keys and personal data. SQLite gives
+    the files it adds the database file's mode, so the file is made before SQLite opens it."""
+    if os.name == "nt":
+        return  # a user's profile folder is private by default there; modes do not apply
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(database, os.O_CREAT | os.O_RDWR, 0o600))
+    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        if path.exists():
+            os.chmod(path, 0o600)
 
 
 def normalise_url(url: str) -> str:
@@ -198,13 +225,25 @@ def normalise_url(url: str) -> str:
     return engine_url(url)
 
 
+def _overwrite_freed_space(dbapi_conn: Any, _record: Any) -> None:
+    """SQLite overwrites what a statement frees with zeros, instead of leaving it in the file's free space:
+    an erased private key, and every older copy of its row, must not stay readable in a stolen file. The
+    pages are written anyway; the zeros cost a memset (the write path deletes nothing: it inserts)."""
+    dbapi_conn.execute("PRAGMA secure_delete = ON")
+
+
 class Storage:
     """The receiver's database: one engine, short transactions, Core statements."""
 
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
+        database = make_url(self.url).database
+        if self.url.startswith("sqlite") and database and database != ":memory:":
+            keep_private(Path(database))
         self.engine = make_engine(self.url, pool_size=8)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _overwrite_freed_space)
         self._writer = writer(self.engine)
         ReceiverModel.metadata.create_all(self.engine)
 
@@ -259,12 +298,70 @@ class Storage:
     # --- keys ---------------------------------------------------------------------------------------
 
     def receipt_key(self) -> Any:
+        """The current receipt key: the only one whose private half is kept (`add_receipt_key` erases the
+        others in the transaction that adds a new one)."""
         with self.read() as conn:
-            return conn.execute(select(receipt_keys).order_by(receipt_keys.c.created_at.desc())).first()
+            return conn.execute(select(receipt_keys).where(receipt_keys.c.private != b"")
+                                .order_by(receipt_keys.c.created_at.desc())).first()
 
-    def add_receipt_key(self, key_id: str, private: bytes, created_at: str) -> None:
+    def add_receipt_key(self, key_id: str, private: bytes, created_at: str, endorsement: str | None = None,
+                        announcement: tuple[str, str] | None = None) -> None:
+        """A new receipt key: the first, or the successor of the current one with the `endorsement` the
+        latter signed - whose private half is then erased - and the current platform key's
+        `announcement` (key id, text) signed anew by the new key. One transaction."""
         with self.write() as conn:
+            conn.execute(update(receipt_keys).where(receipt_keys.c.private != b"").values(private=b""))
             conn.execute(receipt_keys.insert().values(key_id=key_id, private=private, created_at=created_at))
+            if endorsement is not None:
+                conn.execute(endorsements.insert().values(key_id=key_id, statement=endorsement,
+                                                          created_at=created_at))
+            if announcement is not None:
+                conn.execute(update(platform_keys).where(platform_keys.c.key_id == announcement[0])
+                             .values(announcement=announcement[1]))
+        if self.is_sqlite:
+            self.checkpoint()
+
+    def receipt_key_endorsements(self) -> list[str]:
+        """The statements naming each receipt key's successor, oldest first."""
+        with self.read() as conn:
+            return list(conn.execute(select(endorsements.c.statement).order_by(endorsements.c.created_at)).scalars())
+
+    def key_state(self) -> tuple[Any, ...]:
+        """What a receiver's keys in memory depend on: (current platform key id and announcement, current
+        receipt key id). Another process changed the keys when it changes."""
+        with self.read() as conn:
+            current = conn.execute(select(platform_keys.c.key_id, platform_keys.c.announcement)
+                                   .where(platform_keys.c.retired_at.is_(None))).first()
+            receipt = conn.execute(select(receipt_keys.c.key_id).where(receipt_keys.c.private != b"")).scalar()
+        return (tuple(current) if current else None, receipt)
+
+    def set_announcement(self, key_id: str, announcement: str) -> None:
+        with self.write() as conn:
+            conn.execute(update(platform_keys).where(platform_keys.c.key_id == key_id)
+                         .values(announcement=announcement))
+
+    def erase_private_keys(self, retired_before: str) -> int:
+        """Erase the private halves of platform keys retired before `retired_before`: what a stolen copy of
+        the database no longer gives away. On SQLite the
+        old bytes are overwritten in place (`_overwrite_freed_space`) and the write-ahead log is emptied; on
+        PostgreSQL the rows are rewritten, and old row versions stay on disk until vacuumed and reused.
+        The number of keys erased."""
+        with self.write() as conn:
+            erased = conn.execute(update(platform_keys).where(and_(platform_keys.c.retired_at < retired_before,
+                                                                   platform_keys.c.xwing_seed != b""))
+                                  .values(x25519_private=b"", xwing_seed=b"")).rowcount
+            # Receipt keys: `add_receipt_key` erases the old private half when it adds the new one.
+        if erased and self.is_sqlite:
+            self.checkpoint()
+        return erased
+
+    def checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database file and empty it (erased bytes with it)."""
+        raw = self.engine.raw_connection()
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
 
     def platform_keys(self) -> list[Any]:
         """All platform keys, newest first."""

@@ -16,7 +16,8 @@ from agent.validation import Problem
 from protocol.permits import PERMIT_CHECKS_PATH, permit_check_query, read_permit_answer, seal_permit_check
 from protocol.receipts import UnverifiedAnswer
 from protocol.signatures import sign_request
-from uploader.device import NotEnrolled, load_device
+from uploader.device import NotEnrolled, load_device, save_device
+from uploader.platform_keys import follow_receipt_key
 from uploader.transport import Answer, Transport, Unreachable
 
 
@@ -43,7 +44,11 @@ async def check_permit(store: Store, registration_id: int, permit_number: str | 
     if not isinstance(result, Answer):
         return result.problem
     try:
-        answer = read_permit_answer(json.loads(result.body), device.receipt_public_key, query["query_id"])
+        value = json.loads(result.body)
+        followed = follow_receipt_key(device, value) if isinstance(value, dict) else device
+        if followed is not device:
+            save_device(store, followed)
+        answer = read_permit_answer(value, followed.receipt_public_key, query["query_id"])
     except (UnverifiedAnswer, ValueError):
         return Problem("answer.unverified", "平台的回答无法验证，请稍后再查",
                        "the platform's answer could not be verified; try again later")

@@ -147,7 +147,7 @@ def remember(storage: Storage, verified: VerifiedRequest, now: datetime, rate: f
     """Refuse a replay (the same key id and nonce seen before), then take the device's rate token: one
     transaction of the platform's database, so every receiver on it refuses the same replay and counts
     the same requests. A refused request leaves no trace (its nonce is not kept, no token is taken)."""
-    with storage.write() as conn:
+    with storage.write_brief() as conn:
         if not storage.use_nonce(conn, verified.device_id, verified.nonce, verified.created):
             raise Refusal.of("signature.replayed")
         wait = storage.take_token(conn, f"device:{verified.device_id}", now.timestamp(), rate, burst)
@@ -157,7 +157,7 @@ def remember(storage: Storage, verified: VerifiedRequest, now: datetime, rate: f
 
 def take_token(storage: Storage, subject: str, now: datetime, rate: float, burst: int) -> None:
     """One token of `subject`'s bucket (shared in the database), or `rate.limited` with Retry-After."""
-    with storage.write() as conn:
+    with storage.write_brief() as conn:
         wait = storage.take_token(conn, subject, now.timestamp(), rate, burst)
     if wait:
         raise Refusal.of("rate.limited", retry_after=max(1, math.ceil(wait)))

@@ -54,8 +54,10 @@ def _read_request(value: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
     if holds_lone_surrogate(value) or nests_deeper_than(venue, MAX_VENUE_DEPTH):
         raise Refusal.of("enroll.bad_request", field="venue")
     kind, name = venue.get("kind"), venue.get("name")
+    # The name is stored as text of its own: PostgreSQL refuses a NUL in text, and no name needs a control
+    # character (found by the enrollment fuzzer).
     if not isinstance(kind, str) or kind not in VenueKind._value2member_map_ or not isinstance(name, str) \
-            or not name.strip() or len(name) > 200:
+            or not name.strip() or len(name) > 200 or not name.isprintable():
         raise Refusal.of("enroll.bad_request", field="venue")
     try:
         load_ed25519_public(public_key, "device public key")

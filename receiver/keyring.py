@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -110,30 +111,66 @@ class _Held:
     retired_at: datetime | None
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    """The keys as read at one moment: replaced whole, so that no reader sees half of two moments."""
+
+    state: tuple[Any, ...]
+    receipt_key: ReceiptKey
+    held: dict[str, _Held]
+    current_key_id: str
+    announcement: dict[str, Any]
+    extra: dict[str, Any]
+    extra_json: bytes
+
+
 class KeyRing:
-    """What the routes need of the keys, loaded once and reloaded when the database's keys change."""
+    """What the routes need of the keys, loaded once and reloaded when the database's keys change.
+
+    Reloads happen in the event loop and in database threads (a permit check, housekeeping): they hold
+    a lock while they read, so the last to finish read last, and each replaces everything at once."""
 
     def __init__(self, storage: Storage, overlap: timedelta = DEFAULT_OVERLAP) -> None:
         self.storage = storage
         self.overlap = overlap
+        self._lock = threading.Lock()
+        self._checked_at: datetime | None = None
         self.reload()
 
     def reload(self) -> None:
-        self._state = self.storage.key_state()
-        self.receipt_key = _receipt_key(self.storage)
-        rows = self.storage.platform_keys()
-        self._held = {r.key_id: _Held(PlatformSecret(r.key_id, r.x25519_private, r.xwing_seed, r.created_at),
-                                      datetime.fromisoformat(r.retired_at) if r.retired_at else None)
-                      for r in rows}
-        current = next(r for r in rows if r.retired_at is None)
-        self.current_key_id = current.key_id
-        self.announcement: dict[str, Any] = json.loads(current.announcement)
-        chain = [json.loads(text) for text in self.storage.receipt_key_endorsements()]
-        # What every answer carries beside its signed statement: the current key's announcement and, once
-        # the receipt key was rotated, the statements an agent pinning an older one follows.
-        self.extra: dict[str, Any] = {"platform_key": self.announcement, **({"receipt_keys": chain} if chain else {})}
-        self.extra_json = json.dumps(self.extra, ensure_ascii=False)[1:-1].encode("utf-8")
-        self._checked_at: datetime | None = None
+        with self._lock:
+            state = self.storage.key_state()
+            rows = self.storage.platform_keys()
+            held = {r.key_id: _Held(PlatformSecret(r.key_id, r.x25519_private, r.xwing_seed, r.created_at),
+                                    datetime.fromisoformat(r.retired_at) if r.retired_at else None) for r in rows}
+            current = next(r for r in rows if r.retired_at is None)
+            announcement = json.loads(current.announcement)
+            chain = [json.loads(text) for text in self.storage.receipt_key_endorsements()]
+            # What every answer carries beside its signed statement: the current key's announcement and,
+            # once the receipt key was rotated, the statements an agent pinning an older one follows.
+            extra = {"platform_key": announcement, **({"receipt_keys": chain} if chain else {})}
+            self._loaded = _Loaded(state, _receipt_key(self.storage), held, current.key_id, announcement, extra,
+                                   json.dumps(extra, ensure_ascii=False)[1:-1].encode("utf-8"))
+
+    @property
+    def receipt_key(self) -> ReceiptKey:
+        return self._loaded.receipt_key
+
+    @property
+    def current_key_id(self) -> str:
+        return self._loaded.current_key_id
+
+    @property
+    def announcement(self) -> dict[str, Any]:
+        return self._loaded.announcement
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return self._loaded.extra
+
+    @property
+    def extra_json(self) -> bytes:
+        return self._loaded.extra_json
 
     def refresh(self, now: datetime) -> None:
         """Reload if another process (an admin command, another receiver) changed the keys; checked once a
@@ -141,16 +178,15 @@ class KeyRing:
         if self._checked_at is not None and timedelta(0) <= now - self._checked_at < REFRESH:
             return
         self._checked_at = now
-        if self.storage.key_state() != self._state:
+        if self.storage.key_state() != self._loaded.state:
             self.reload()
-            self._checked_at = now
 
     def secret_for(self, key_id: str, now: datetime) -> PlatformSecret:
         """The private key for `key_id`, or a refusal that carries the current key's announcement."""
         self.refresh(now)
-        if key_id not in self._held:
+        if key_id not in self._loaded.held:
             self.reload()  # an admin may have rotated the key from another process
-        held = self._held.get(key_id)
+        held = self._loaded.held.get(key_id)
         if held is None:
             raise Refusal.of("seal.unknown_key", extra=self.extra)
         if (held.retired_at is not None and now - held.retired_at > self.overlap) or not held.secret.xwing_seed:

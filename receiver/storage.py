@@ -232,6 +232,10 @@ def _overwrite_freed_space(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.execute("PRAGMA secure_delete = ON")
 
 
+def _commit_without_flush(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.execute("PRAGMA synchronous = NORMAL")  # WAL: a commit is durable at the next checkpoint
+
+
 class Storage:
     """The receiver's database: one engine, short transactions, Core statements."""
 
@@ -245,6 +249,12 @@ class Storage:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _overwrite_freed_space)
         self._writer = writer(self.engine)
+        self._brief = self._writer
+        if self.is_sqlite:  # a second pool whose commits are not flushed to disk: see `write_brief`
+            brief = make_engine(self.url, pool_size=2)
+            event.listen(brief, "connect", _overwrite_freed_space)
+            event.listen(brief, "connect", _commit_without_flush)
+            self._brief = writer(brief)
         ReceiverModel.metadata.create_all(self.engine)
 
     @contextmanager
@@ -254,12 +264,26 @@ class Storage:
             yield conn
 
     @contextmanager
+    def write_brief(self) -> Iterator[Connection]:
+        """A write transaction for what the platform remembers for minutes only (signatures seen, rate
+        buckets), committed without waiting for the disk: one fsync per request held SQLite's write lock
+        for 5 ms, as long as recording a batch. A power cut may forget the last moments of it, which lets
+        a replay of those moments through once (a batch replayed gets its stored answer: nothing is
+        recorded twice). The next ordinary commit flushes it anyway."""
+        with self._brief.begin() as conn:
+            if not self.is_sqlite:
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            yield conn
+
+    @contextmanager
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
             yield conn
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._brief is not self._writer:
+            self._brief.engine.dispose()
 
     def _insert(self, table: Any) -> Any:
         return (sqlite.insert(table) if self.is_sqlite else postgresql.insert(table))

@@ -196,7 +196,7 @@ async def test_data_nested_32_deep_is_accepted(target, events) -> None:
     assert receipt.status.value == "accepted"
 
 
-@pytest.mark.parametrize("name", ["\ud800", "旅馆\udfff"])
+@pytest.mark.parametrize("name", ["\ud800", "旅馆\udfff", "旅馆\x00"])  # NUL: PostgreSQL refuses it in text
 async def test_a_lone_surrogate_in_an_enrollment_is_refused_with_a_code(receiver, name: str) -> None:
     code = issue_code(receiver.storage, "测试旅馆", None, receiver.clock())
     body = enroll_request(code, {"kind": "hotel", "name": name}, generate_device_key())

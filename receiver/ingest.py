@@ -184,9 +184,12 @@ def _item(event: Event, checked: Checked) -> tuple[Any, ...]:
         rid = data.get("registration_id") if isinstance(data, dict) else None
         return (event.event_id, event.type, checked.problem, rid if isinstance(rid, str) else None)
     arrived, departed = checked.arrived_at, checked.departed_at
-    return (event.event_id, event.type, None, data.get("registration_id"), event.occurred_at, checked.data,
-            iso(arrived) if arrived is not None else None, iso(departed) if departed is not None else None,
-            data.get("unit"))
+    # Text or nothing: a no-arrivals report's data may hold anything under these keys (the fuzzer sent a
+    # list, which cannot be looked up or stored in a text column).
+    rid, unit = data.get("registration_id"), data.get("unit")
+    return (event.event_id, event.type, None, rid if isinstance(rid, str) else None, event.occurred_at,
+            checked.data, iso(arrived) if arrived is not None else None,
+            iso(departed) if departed is not None else None, unit if isinstance(unit, str) else None)
 
 
 @dataclass(frozen=True)

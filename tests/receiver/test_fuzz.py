@@ -196,6 +196,18 @@ async def test_data_nested_32_deep_is_accepted(target, events) -> None:
     assert receipt.status.value == "accepted"
 
 
+async def test_a_no_arrivals_report_with_a_list_for_a_registration_id_is_recorded(target, events) -> None:
+    """Found by the sealed-batch fuzzer: the list reached the registrations look-up and made a 500."""
+    receiver = target
+    device = receiver.devices[0]
+    event = events.no_arrivals()
+    reply = await receiver.report(device, [event._replace(data={**event.data, "registration_id": [],
+                                                                "unit": {"a": 1}})])
+    assert reply.status == 200, reply.body
+    [receipt] = verify_receipts(reply.json(), device.enrollment.receipt_public_key)
+    assert receipt.status.value == "accepted"
+
+
 @pytest.mark.parametrize("name", ["\ud800", "旅馆\udfff", "旅馆\x00"])  # NUL: PostgreSQL refuses it in text
 async def test_a_lone_surrogate_in_an_enrollment_is_refused_with_a_code(receiver, name: str) -> None:
     code = issue_code(receiver.storage, "测试旅馆", None, receiver.clock())

@@ -146,11 +146,15 @@ class PlatformKey:
 
     key_id: str
     suites: Mapping[CipherSuite, bytes]
-    published_at: str = ""
+    published_at: str = ""  # when the platform published the key: a newer key has a later one
+    expires_at: str = ""  # until when its announcement may be adopted (`protocol.receipts.adopt_platform_key`)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key_id": self.key_id, "published_at": self.published_at,
-                "suites": {suite.value: b64encode(raw) for suite, raw in self.suites.items()}}
+        value = {"key_id": self.key_id, "published_at": self.published_at,
+                 "suites": {suite.value: b64encode(raw) for suite, raw in self.suites.items()}}
+        if self.expires_at:
+            value["expires_at"] = self.expires_at
+        return value
 
     @classmethod
     def from_dict(cls, value: object) -> PlatformKey:
@@ -167,8 +171,9 @@ class PlatformKey:
                 suites[suite] = raw
         if not suites:
             raise KeyFormatError("platform key offers no suite this side knows")
-        published_at = value.get("published_at", "")
-        return cls(value["key_id"], suites, published_at if isinstance(published_at, str) else "")
+        published_at, expires_at = value.get("published_at", ""), value.get("expires_at", "")
+        return cls(value["key_id"], suites, published_at if isinstance(published_at, str) else "",
+                   expires_at if isinstance(expires_at, str) else "")
 
     def choose_suite(self, supported: tuple[CipherSuite, ...] = SUITE_PREFERENCE) -> CipherSuite:
         """The best suite both sides have: the hybrid when both offer it, else the X25519 baseline."""
@@ -233,6 +238,30 @@ class ReceiptKey:
 
     def public_text(self) -> str:
         return public_key_text(self.signer)
+
+
+_FINGERPRINT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32, as enrollment codes
+
+
+def key_fingerprint(public_key: str) -> str:
+    """A short fingerprint of an Ed25519 public key (base64): the first 80 bits of its SHA-256 in
+    Crockford base32, in four groups, e.g. `3F9A-QK2M-7TXC-0H5R`. The police station hands it over with
+    the enrollment code, so that the agent can check it enrolls with the platform the station meant;
+    matching 80 bits takes a forger 2^80 keys.
+
+    >>> len(key_fingerprint(public_key_text(generate_device_key())))
+    19
+    """
+    digest = int.from_bytes(hashlib.sha256(b64decode(public_key, "public key")).digest()[:10], "big")
+    text = "".join(_FINGERPRINT_ALPHABET[(digest >> shift) & 31] for shift in range(75, -1, -5))
+    return "-".join(text[i:i + 4] for i in range(0, 16, 4))
+
+
+def same_fingerprint(typed: str, fingerprint: str) -> bool:
+    """Whether a fingerprint as typed (any case, with or without dashes and spaces, O for 0, I or L for
+    1) is `fingerprint`."""
+    compact = typed.upper().translate(str.maketrans("OIL", "011", "- \t"))
+    return compact == fingerprint.replace("-", "")
 
 
 def generate_receipt_key(key_id: str) -> ReceiptKey:

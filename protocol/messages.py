@@ -39,6 +39,7 @@ from protocol.keys import PlatformKey
 PROTOCOL = "dengji/1"
 MAX_EVENTS_PER_BATCH = 2000
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 EVENT_TYPES = {kind.value: kind for kind in EventType}  # a dict look-up: an enum call costs 5x more
@@ -63,6 +64,7 @@ class Event(NamedTuple):
     type: Any  # an `EventType` value when well formed; whatever arrived otherwise
     occurred_at: Any  # ISO 8601 text with an offset when well formed
     data: Any  # an object when well formed
+    problem: Problem | None = None  # what `parse_batch` found wrong with the event's text, if anything
 
     def as_dict(self) -> dict[str, Any]:
         return {"event_id": self.event_id, "type": self.type, "occurred_at": self.occurred_at,
@@ -118,9 +120,55 @@ def parse_json_object(raw: bytes, code: str) -> dict[str, Any]:
     return value
 
 
+MAX_DATA_DEPTH = 32  # containers nested in an event's data, the data object itself included
+
+LONE_SURROGATE = Problem("event.bad_text", "事件含有无效的文字（孤立的 UTF-16 代理码位），请检查后重新上报。",
+                         "The event holds text that is not valid Unicode (a lone surrogate); check it and send "
+                         "it again.")
+TOO_DEEP = Problem("event.too_deep", f"事件内容嵌套超过 {MAX_DATA_DEPTH} 层。",
+                   f"The event data is nested more than {MAX_DATA_DEPTH} levels deep.", "data")
+
+
+def holds_lone_surrogate(value: Any) -> bool:
+    """True when a string anywhere in `value` (a key included) holds a lone surrogate: JSON escapes can
+    write one (`"\\ud800"`), UTF-8 cannot carry it, so it could be neither stored nor answered. (A loop,
+    not a recursion: the value may be nested a thousand deep.)"""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii() and _SURROGATE.search(item) is not None:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def nests_deeper_than(value: Any, depth: int) -> bool:
+    """True when `value` nests objects and arrays more than `depth` deep (`value` itself counts one)."""
+    if not isinstance(value, dict | list):
+        return False
+    if depth <= 0:
+        return True
+    return any(nests_deeper_than(item, depth - 1) for item in (value.values() if isinstance(value, dict) else value))
+
+
+def _representable(text: str) -> str:
+    """`text` with each lone surrogate written out as `\\udxxx`: an id a receipt can carry in UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def parse_batch(plaintext: bytes) -> Batch:
     """The batch in an opened body. Only what makes the batch unreadable as a whole is refused here;
-    a bad event is left for `check_event_shape`, so that it gets its own receipt."""
+    a bad event is left for `check_event_shape`, so that it gets its own receipt.
+
+    An event holding a lone surrogate gets the `LONE_SURROGATE` problem (and its id, if it is the id,
+    written out so that the receipt can name it). Only a body with a `\\u` escape or a 0xED byte can
+    hold one, so the events of every other body are not searched: the common case costs two byte
+    searches for the whole batch."""
     value = parse_json_object(plaintext, "batch.malformed")
     device_id, batch_id, events = value.get("device_id"), value.get("batch_id"), value.get("events")
     dry_run = value.get("dry_run", False)
@@ -128,13 +176,17 @@ def parse_batch(plaintext: bytes) -> Batch:
         raise MalformedMessage("batch.malformed", "device_id and batch_id must be strings")
     if not isinstance(events, list) or not 0 < len(events) <= MAX_EVENTS_PER_BATCH:
         raise MalformedMessage("batch.malformed", f"events must be a list of 1..{MAX_EVENTS_PER_BATCH}")
+    may_hold_surrogates = b"\\u" in plaintext or b"\xed" in plaintext
     parsed = []
     for item in events:
         # Without a string event id no receipt could name the event: the batch as a whole is unreadable.
         if not isinstance(item, dict) or not isinstance(item.get("event_id"), str) \
                 or not 0 < len(item["event_id"]) <= 64:
             raise MalformedMessage("batch.malformed", "every event needs an event_id string")
-        parsed.append(Event(item["event_id"], item.get("type"), item.get("occurred_at"), item.get("data")))
+        event = Event(item["event_id"], item.get("type"), item.get("occurred_at"), item.get("data"))
+        if may_hold_surrogates and holds_lone_surrogate(item):
+            event = event._replace(event_id=_representable(event.event_id), problem=LONE_SURROGATE)
+        parsed.append(event)
     return Batch(device_id, batch_id, tuple(parsed), dry_run)
 
 
@@ -169,7 +221,10 @@ def _is_canonical_uuid(value: object) -> bool:
 
 
 def check_event_shape(event: Event) -> Problem | None:
-    """What is structurally wrong with one event, or None. Content rules are not checked here."""
+    """What is structurally wrong with one event, or None. Content rules are not checked here, nor the
+    data's depth (`nests_deeper_than`), which is checked on its stored form (`receiver.content`)."""
+    if event.problem is not None:
+        return event.problem
     if not _is_canonical_uuid(event.event_id):
         return _problem("event.bad_id", "事件编号必须是小写 UUID。", "The event id must be a lower-case UUID.",
                         "event_id")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -36,6 +37,7 @@ from protocol.messages import PROTOCOL, Receipt, ReceiptStatus
 BATCH_RECEIPTS = "batch-receipts"
 PERMIT_CHECK = "permit-check"
 PLATFORM_KEY = "platform-key"
+RECEIPT_KEY = "receipt-key"
 
 
 class UnverifiedAnswer(ValueError):
@@ -57,6 +59,12 @@ def signed_json(statement: Mapping[str, Any], key: ReceiptKey) -> bytes:
     body = canonical(statement)
     head = json.dumps({"signature": b64encode(key.signer.sign(body)), "signed_by": key.key_id})
     return head[:-1].encode() + b', "statement": ' + body + b"}"
+
+
+def signed_anew(answer: bytes, key: ReceiptKey) -> bytes:
+    """An answer `signed_json` wrote, signed by `key` instead, its statement unchanged: a stored answer
+    replayed after the receipt key was replaced (the agent trusts only the current key for new answers)."""
+    return signed_json(json_text.read(answer)["statement"], key)
 
 
 def verify_statement(answer: Mapping[str, Any] | bytes, receipt_public_key: str, kind: str) -> dict[str, Any]:
@@ -114,18 +122,93 @@ def verify_receipts(answer: Mapping[str, Any] | bytes, receipt_public_key: str,
 
 
 # --- platform key announcements -----------------------------------------------------------------------
+#
+# An announcement travels outside the signed statement of an answer (`platform_key`), so anyone who can
+# answer in the platform's place can hand the agent any announcement the receipt key ever signed,
+# including one of a retired key whose private half a stolen disk gave away. So the agent adopts an
+# announcement only if its key was published after the key it holds (no rollback) and the announcement
+# has not expired; the platform signs its current key's announcement anew well before it expires.
+
+ANNOUNCEMENT_LIFETIME = timedelta(days=14)
+
 
 def key_announcement(platform_key: PlatformKey, key: ReceiptKey) -> dict[str, Any]:
-    """A platform key signed by the receipt key, so that a venue can trust a rotated key it is told of."""
+    """A platform key signed by the receipt key, so that a venue can trust a rotated key it is told of.
+    `platform_key.expires_at` says until when (`ANNOUNCEMENT_LIFETIME` after signing, on the platform)."""
     return sign_statement({"protocol": PROTOCOL, "kind": PLATFORM_KEY, **platform_key.as_dict()}, key)
 
 
 def verify_platform_key(announcement: Mapping[str, Any], receipt_public_key: str) -> PlatformKey:
+    """The key of an announcement signed by the receipt key (its expiry and age are not looked at: that
+    is `adopt_platform_key`)."""
     statement = verify_statement(announcement, receipt_public_key, PLATFORM_KEY)
     try:
         return PlatformKey.from_dict(statement)
     except KeyFormatError as exc:
         raise UnverifiedAnswer(str(exc)) from None
+
+
+def _moment(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def adopt_platform_key(announcement: Mapping[str, Any], receipt_public_key: str, held: PlatformKey,
+                       now: datetime) -> PlatformKey | None:
+    """The key to seal to from now on, when `announcement` tells of a newer one than `held`; None when it
+    tells of `held` itself. `UnverifiedAnswer` when it is not signed by the receipt key, has no expiry or
+    has expired, or tells of a key published no later than the one held (a rollback)."""
+    key = verify_platform_key(announcement, receipt_public_key)
+    expires = _moment(key.expires_at)
+    if expires is None:
+        raise UnverifiedAnswer("the key announcement has no expiry")
+    if expires <= now:
+        raise UnverifiedAnswer("the key announcement has expired")
+    if key.key_id == held.key_id:
+        return None
+    published, held_published = _moment(key.published_at), _moment(held.published_at)
+    if published is None or (held_published is not None and published <= held_published):
+        raise UnverifiedAnswer("the announced key is not newer than the key held: refused (a rollback)")
+    return key
+
+
+# --- receipt key rotation -----------------------------------------------------------------------------
+#
+# The platform can replace its receipt key: the old key signs a statement naming the new one (kind
+# `receipt-key`, with `replaces`), and answers carry every such statement (`receipt_keys`, outside the
+# signed statement). An agent walks from the key it pins, each step verified by the key before, and
+# then pins the last; it keeps the old public keys only to verify the answers it kept.
+
+def receipt_key_endorsement(new: ReceiptKey, old: ReceiptKey, published_at: str) -> dict[str, Any]:
+    """`new` as the successor of `old`, signed by `old`."""
+    return sign_statement({"protocol": PROTOCOL, "kind": RECEIPT_KEY, "key_id": new.key_id,
+                           "public_key": new.public_text(), "replaces": old.key_id,
+                           "published_at": published_at}, old)
+
+
+def follow_receipt_keys(endorsements: object, key_id: str, public_key: str) -> list[tuple[str, str]]:
+    """The receipt keys that replaced (`key_id`, `public_key`), in order, as (key id, public key), each
+    verified with the one before; empty when none did. `UnverifiedAnswer` when a statement on the path
+    does not verify."""
+    if not isinstance(endorsements, list):
+        return []
+    by_signer = {item.get("signed_by"): item for item in endorsements if isinstance(item, dict)}
+    chain: list[tuple[str, str]] = []
+    while key_id in by_signer and len(chain) < len(endorsements):
+        statement = verify_statement(by_signer[key_id], public_key, RECEIPT_KEY)
+        successor, successor_public = statement.get("key_id"), statement.get("public_key")
+        if statement.get("replaces") != key_id or not isinstance(successor, str) or successor == key_id:
+            raise UnverifiedAnswer("the receipt key statement does not replace the key that signed it")
+        try:
+            load_ed25519_public(successor_public, "receipt key")
+        except KeyFormatError:
+            raise UnverifiedAnswer("the receipt key statement holds no key") from None
+        key_id, public_key = successor, str(successor_public)
+        chain.append((key_id, public_key))
+    return chain
 
 
 # --- permit checks ------------------------------------------------------------------------------------

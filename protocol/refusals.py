@@ -30,6 +30,8 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
                             "The opened body is not valid zlib-compressed data."),
     "body.too_large": (413, "请求内容超过平台的大小上限，请分成较小的批次上传。",
                        "The body is over the platform's size cap; send smaller batches."),
+    "body.too_slow": (408, "请求内容传输太慢，平台已停止等待，请稍后重试。",
+                      "The body came too slowly; the platform stopped waiting. Retry later."),
     "batch.malformed": (400, "批次格式不正确（需要 device_id、batch_id 和 events 列表）。",
                         "The batch is malformed (it needs device_id, batch_id and an events list)."),
     "batch.mismatch": (400, "批次中的设备号或批次号与请求头不一致。",
@@ -44,6 +46,10 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
                          "The batch is sealed to a retired platform key; seal it to the new key and resend."),
     "seal.unsupported_suite": (400, "平台不接受这种加密套件。",
                                "The platform does not accept this cipher suite."),
+    "seal.suite_required": (400, "这个平台只接受另一种加密套件（见 required_suite，通常是抗量子的 ML-KEM-768 + "
+                                 "X25519 混合套件）：请升级登记软件后重新登记设备。",
+                            "This platform accepts only another cipher suite (see required_suite, usually the "
+                            "post-quantum ML-KEM-768 + X25519 hybrid): update the agent and enroll again."),
     "signature.missing": (401, "请求没有签名（缺少 Signature 或 Signature-Input 请求头）。",
                           "The request is not signed (Signature or Signature-Input is missing)."),
     "signature.invalid": (401, "请求签名无效。", "The request signature is not valid."),
@@ -66,6 +72,8 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
                            "The enrollment request needs the code, the venue details and the device key."),
     "permit_check.malformed": (400, "居住证核验请求格式不正确。", "The permit check query is malformed."),
     "rate.limited": (429, "请求过于频繁，请稍后再试。", "Too many requests from this device; retry later."),
+    "rate.too_many_connections": (429, "来自这个网络地址的并发请求过多，请稍后再试。",
+                                  "Too many requests at once from this network address; retry later."),
     "platform.overloaded": (503, "平台繁忙，请稍后再试。", "The platform is overloaded; retry later."),
     "platform.error": (500, "平台内部错误，请稍后再试。", "The platform failed; retry later."),
     "fault.injected": (500, "测试用故障（平台以 --faults 启动）。",

@@ -11,8 +11,9 @@ Every signed request covers
 plus each of `idempotency-key`, `dengji-key-id`, `dengji-suite` that the request carries. The signature
 parameters are `created`, `keyid` (the device id), `alg="ed25519"`, a random `nonce` and
 `tag="dengji/1"`; the label is `dengji`. The platform refuses a `created` or `Date` more than 5 minutes
-from its clock, and a signature it has seen before: so every attempt, retries included, is signed anew
-(the sealed body stays the same).
+from its clock, and a (keyid, nonce) it has seen before: so every attempt, retries included, is signed
+anew (the sealed body stays the same). It reads the claim of a request (`read_claim`: who, when, which
+nonce) before its body, so that a request that cannot be good is refused before it costs a read.
 
 >>> from datetime import datetime, timezone
 >>> from protocol.keys import generate_device_key
@@ -21,6 +22,8 @@ from its clock, and a signature it has seen before: so every attempt, retries in
 >>> headers = sign_request("POST", "/v1/batches", b"body", key, "dev_1", now)
 >>> signer_of(headers)
 'dev_1'
+>>> read_claim(headers, now).created == int(now.timestamp())
+True
 >>> verify_request("POST", "/v1/batches", headers, b"body", key.public_key(), now).device_id
 'dev_1'
 """
@@ -40,6 +43,7 @@ from http_message_signatures import HTTPMessageSigner, HTTPMessageVerifier, algo
 LABEL = "dengji"
 TAG = "dengji/1"
 WINDOW = dt.timedelta(minutes=5)
+NONCE_LENGTHS = range(16, 129)  # 16 bytes of randomness as base64url are 22 characters
 BASE_COMPONENTS = ("@method", "@path", "date", "content-digest")
 SIGNED_IF_PRESENT = ("idempotency-key", "dengji-key-id", "dengji-suite")
 _SET_BY_SIGNING = {"date", "content-digest", "signature", "signature-input"}
@@ -118,34 +122,67 @@ def _field(headers: Mapping[str, str], name: str) -> str | None:
     return ", ".join(values) if values else None
 
 
-def signer_of(headers: Mapping[str, str]) -> str:
-    """The device id (`keyid`) a request claims to be signed by, before any check of the signature.
-
-    Raises `SignatureRefused("signature.missing")` without signature fields and `signature.invalid` when
-    they cannot be read.
-    """
+def _parameters(headers: Mapping[str, str]) -> dict[str, object]:
+    """The parameters of the `dengji` signature, before any check of the signature itself."""
     signature_input, signature = _field(headers, "signature-input"), _field(headers, "signature")
     if not signature_input or not signature:
         raise SignatureRefused("signature.missing")
     try:
         members = http_sf.parse(signature_input.encode("latin-1"), tltype="dictionary")
         _inner, params = members[LABEL]
-        key_id = params["keyid"]
+        return dict(params)
     except Exception:  # any parse failure of a hostile header is the same refusal
         raise SignatureRefused("signature.invalid", "Signature-Input cannot be read") from None
+
+
+def signer_of(headers: Mapping[str, str]) -> str:
+    """The device id (`keyid`) a request claims to be signed by, before any check of the signature.
+
+    Raises `SignatureRefused("signature.missing")` without signature fields and `signature.invalid` when
+    they cannot be read.
+    """
+    key_id = _parameters(headers).get("keyid")
     if not isinstance(key_id, str) or not key_id:
         raise SignatureRefused("signature.invalid", "keyid is missing")
     return key_id
 
 
 @dataclass(frozen=True)
+class Claim:
+    """What a request's signature says of itself, read before its body: who signed it, when, with which
+    nonce. Nothing here is proven until `verify_request` checks the signature."""
+
+    key_id: str
+    created: int
+    nonce: str
+
+
+def read_claim(headers: Mapping[str, str], now: dt.datetime) -> Claim:
+    """The claim of a request, refused at once if it cannot be good whatever the body: no signature
+    (`signature.missing`), no key id, `created` or nonce (`signature.invalid`), `created` outside the
+    window (`signature.stale`)."""
+    params = _parameters(headers)
+    key_id, created, nonce = params.get("keyid"), params.get("created"), params.get("nonce")
+    if not isinstance(key_id, str) or not key_id:
+        raise SignatureRefused("signature.invalid", "keyid is missing")
+    if type(created) is not int:
+        raise SignatureRefused("signature.invalid", "created must be an integer")
+    if not isinstance(nonce, str) or len(nonce) not in NONCE_LENGTHS:
+        raise SignatureRefused("signature.invalid", "a nonce of 16 to 128 characters is required")
+    if abs(created - now.timestamp()) > WINDOW.total_seconds():
+        raise SignatureRefused("signature.stale", "created is outside the window")
+    return Claim(key_id, created, nonce)
+
+
+@dataclass(frozen=True)
 class VerifiedRequest:
-    """A request whose signature checked out: who signed it, when, and the signature (for replay checks)."""
+    """A request whose signature checked out: who signed it, when, and its nonce. (key id, nonce) names
+    the signature for replay checks: the text of the `Signature` field does not, since the same bytes
+    can be written several ways (padding, padding bits, parameters)."""
 
     device_id: str
     created: int
     nonce: str
-    signature: str
 
 
 def verify_request(method: str, path: str, headers: Mapping[str, str], body: bytes,
@@ -153,7 +190,8 @@ def verify_request(method: str, path: str, headers: Mapping[str, str], body: byt
     """Check the request's signature, its coverage, its body digest and its date window.
 
     `path` is the raw (percent-encoded) path the request was sent to. Raises `SignatureRefused` with
-    `signature.invalid` or `signature.stale`; replay detection is the caller's (it needs memory).
+    `signature.invalid` (a nonce is required) or `signature.stale`; replay detection is the caller's (it
+    needs memory shared by every receiver of the platform).
     """
     present = {key.lower() for key in headers}
     required = BASE_COMPONENTS + tuple(name for name in SIGNED_IF_PRESENT if name in present)
@@ -175,6 +213,7 @@ def verify_request(method: str, path: str, headers: Mapping[str, str], body: byt
         raise SignatureRefused("signature.stale", "Date cannot be read") from None
     if sent.tzinfo is None or abs(sent - now) > WINDOW:
         raise SignatureRefused("signature.stale", "Date is outside the window")
-    signature_text = _field(headers, "signature") or ""
-    return VerifiedRequest(str(result.parameters["keyid"]), int(result.parameters["created"]),
-                           str(result.nonce or ""), signature_text)
+    nonce = result.nonce
+    if not isinstance(nonce, str) or len(nonce) not in NONCE_LENGTHS:
+        raise SignatureRefused("signature.invalid", "a nonce of 16 to 128 characters is required")
+    return VerifiedRequest(str(result.parameters["keyid"]), int(result.parameters["created"]), nonce)

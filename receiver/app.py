@@ -30,12 +30,14 @@ from protocol.permits import parse_permit_query
 from protocol.receipts import permit_answer_statement, sign_statement
 from protocol.refusals import Refusal
 from protocol.sealing import PERMIT_CHECK, CannotOpen, open_sealed
+from protocol.signatures import WINDOW
 from receiver.checkers import checker_pool
-from receiver.checks import LoadGate, RateLimiter, ReplayGuard, authenticate, read_body
+from receiver.checks import (AddressGate, Claimed, Limits, LoadGate, check_claim, read_body, remember, take_token,
+                             verify)
 from receiver.enrollment import enroll
 from receiver.faults import BadFaultPlan, FaultPlan, Faults
 from receiver.ingest import join_parts, open_and_record, open_batch, record_batch
-from receiver.keyring import DEFAULT_OVERLAP, KeyRing
+from receiver.keyring import DEFAULT_OVERLAP, KeyRing, erase_expired, renew_announcement
 from receiver.openapi import openapi_document
 from receiver.permits import permit_status
 from receiver.storage import Storage, iso
@@ -58,10 +60,15 @@ class Settings:
     max_small_body: int = 64 * 1024  # enrollment and permit checks
     rate: float = 10.0  # requests per second per device, on average
     burst: int = 60
-    max_in_flight: int = 16  # requests being processed before new ones get 503
+    max_in_flight: int = 16  # requests being checked (body read, signature verified) before new ones get 503
+    limits: Limits = Limits()  # what one request may take before it has proven anything
+    idle_timeout: float = 30.0  # seconds a connection may stay without a whole request (headers included)
     workers: int = 0  # processes that check and record batches; 0: threads of this process (`serve`: one per core)
     overloaded_retry_after: int = 2
     key_overlap: timedelta = DEFAULT_OVERLAP
+    required_suite: CipherSuite | None = None  # `serve --require-suite`: every other suite is refused
+    enroll_rate: float = 0.1  # enrollment attempts per second per client address, on average (one in 10 s)
+    enroll_burst: int = 10
     answer_window: timedelta = timedelta(days=30)  # how long the same batch id replays its answer
 
 
@@ -74,16 +81,15 @@ class Platform:
     settings: Settings
     clock: Clock
     faults: Faults | None
-    replays: ReplayGuard = field(default_factory=ReplayGuard)
-    limiter: RateLimiter = field(init=False)
     gate: LoadGate = field(init=False)
+    addresses: AddressGate = field(init=False)
     executor: ThreadPoolExecutor = field(init=False)
     checkers: Executor = field(init=False)
     checking: int = 0  # batches being opened and checked now
 
     def __post_init__(self) -> None:
-        self.limiter = RateLimiter(self.settings.rate, self.settings.burst)
         self.gate = LoadGate(self.settings.max_in_flight, self.settings.overloaded_retry_after)
+        self.addresses = AddressGate(self.settings.limits.max_per_address)
         self.executor = ThreadPoolExecutor(max_workers=1 if self.storage.is_sqlite else 4,
                                            thread_name_prefix="receiver-db")
         self.checkers = self._new_checkers()
@@ -110,6 +116,33 @@ class Platform:
                 self.checkers = self._new_checkers()
             raise Refusal.of("platform.overloaded", retry_after=self.settings.overloaded_retry_after) from None
 
+    async def authenticate(self, request: web.Request, claimed: Claimed, body: bytes) -> None:
+        """The signature over the request as received; then, shared with every receiver on the database,
+        the replay check and the device's rate limit."""
+        verified = verify(claimed, request.method, request.raw_path, request.headers, body, self.clock())
+        await self.run(remember, self.storage, verified, self.clock(), self.settings.rate, self.settings.burst)
+
+    async def forget_old_nonces(self) -> None:
+        """Forget signatures whose `created` is past the window: they are refused as stale anyway."""
+        await self.run(self.storage.forget_nonces, int((self.clock() - WINDOW).timestamp()) - 1)
+
+    async def housekeep(self) -> None:
+        """Forget answers past the idempotency window and idle rate buckets, erase private keys past their
+        overlap window, renew the key announcement, pick up keys changed by an admin command."""
+        now = self.clock()
+        await self.run(self.storage.purge_answers, iso(now - self.settings.answer_window))
+        # A bucket refills in burst / rate seconds (a minute or two): after a day it is full for any setting.
+        await self.run(self.storage.forget_buckets, (now - timedelta(days=1)).timestamp())
+        await self.run(erase_expired, self.storage, now, self.settings.key_overlap)
+        await self.run(renew_announcement, self.storage, now)
+        await self.run(self.keys.reload)
+
+    @property
+    def suites(self) -> tuple[CipherSuite, ...]:
+        """The suites this platform accepts, best first."""
+        required = self.settings.required_suite
+        return (required,) if required is not None else SUITE_PREFERENCE
+
     def shutdown(self) -> None:
         self.executor.shutdown(wait=True)
         self.checkers.shutdown(wait=True)
@@ -124,8 +157,9 @@ def answer(value: Any, status: int = 200, headers: dict[str, str] | None = None)
 
 
 def with_announcement(platform: Platform, signed_answer: bytes) -> web.Response:
-    """A signed answer (a JSON object) with the current platform key announcement added to it."""
-    body = b'{"platform_key": ' + platform.keys.announcement_json + b", " + signed_answer[1:]
+    """A signed answer (a JSON object) with the current platform key announcement (and the receipt key
+    statements, after a rotation) added to it."""
+    body = b"{" + platform.keys.extra_json + b", " + signed_answer[1:]
     return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
@@ -143,7 +177,10 @@ async def answer_refusals(request: web.Request, handler: Callable[[web.Request],
     try:
         return await handler(request)
     except Refusal as refusal:
-        return refusal_response(refusal)
+        response = refusal_response(refusal)
+        if refusal.status == 408:  # the rest of a slow body is not waited for: the connection closes
+            response.force_close()
+        return response
     except web.HTTPException as exc:
         if exc.status in _HTTP_CODES:
             return refusal_response(Refusal.of(_HTTP_CODES[exc.status]))
@@ -155,6 +192,14 @@ async def answer_refusals(request: web.Request, handler: Callable[[web.Request],
     except Exception:
         log.exception("unexpected failure answering %s %s", request.method, request.path)
         return refusal_response(Refusal.of("platform.error"))
+
+
+@web.middleware
+async def limit_per_address(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                            ) -> web.StreamResponse:
+    """At most `Limits.max_per_address` requests in progress from one client address."""
+    with request.app[PLATFORM].addresses.enter(request.remote or ""):
+        return await handler(request)
 
 
 FAULTY_ROUTES = ("/v1/batches", "/v1/permit-checks", "/v1/enroll")
@@ -195,7 +240,7 @@ async def _cut_off(request: web.Request, response: web.Response) -> web.StreamRe
 async def health(request: web.Request) -> web.Response:
     platform = request.app[PLATFORM]
     return answer({"status": "ok", "protocol": PROTOCOL, "time": iso(platform.clock()),
-                   "suites": [suite.value for suite in SUITE_PREFERENCE],
+                   "suites": [suite.value for suite in platform.suites],
                    "platform_key_id": platform.keys.current_key_id})
 
 
@@ -205,26 +250,35 @@ async def openapi(request: web.Request) -> web.Response:
 
 async def platform_key(request: web.Request) -> web.Response:
     platform = request.app[PLATFORM]
-    return answer({"platform_key": platform.keys.announcement, "receipt_key_id": platform.keys.receipt_key.key_id})
+    return answer({**platform.keys.extra, "receipt_key_id": platform.keys.receipt_key.key_id})
 
 
 async def post_enroll(request: web.Request) -> web.Response:
+    """Enrollment is the one unsigned request: codes are guessed at most `enroll_rate` times a second per
+    client address, counted in the database so that every receiver of the platform counts together."""
     platform = request.app[PLATFORM]
-    body = await read_body(request, platform.settings.max_small_body)
+    settings = platform.settings
+    await platform.run(take_token, platform.storage, f"enroll:{request.remote or ''}", platform.clock(),
+                       settings.enroll_rate, settings.enroll_burst)
+    body = await read_body(request, settings.max_small_body, settings.limits)
     try:
         value = parse_json_object(body, "body.malformed")
     except MalformedMessage as exc:
         raise Refusal.of(exc.code) from None
-    return answer(await platform.run(enroll, platform.storage, platform.keys, value, platform.clock()))
+    return answer(await platform.run(enroll, platform.storage, platform.keys, value, platform.clock(),
+                                     platform.suites))
 
 
 def _sealing_headers(request: web.Request) -> tuple[str, CipherSuite]:
     key_id = request.headers.get("Dengji-Key-Id")
     if not key_id:
-        raise Refusal.of("seal.unknown_key", extra={"platform_key": request.app[PLATFORM].keys.announcement})
+        raise Refusal.of("seal.unknown_key", extra=request.app[PLATFORM].keys.extra)
     suite = request.headers.get("Dengji-Suite", "")
     if suite not in CipherSuite._value2member_map_:
         raise Refusal.of("seal.unsupported_suite")
+    required = request.app[PLATFORM].settings.required_suite
+    if required is not None and suite != required.value:
+        raise Refusal.of("seal.suite_required", extra={"required_suite": required.value})
     return key_id, CipherSuite(suite)
 
 
@@ -256,7 +310,7 @@ async def _process_batch(platform: Platform, device_id: str, batch_id: str, key_
                                parts) for part in range(parts)))))
         elif workers > 0:
             opened = await platform.check(open_and_record, secret, suite, body, device_id, batch_id, now,
-                                          max_plaintext)
+                                          max_plaintext, platform.keys.receipt_key.key_id)
         else:
             opened = await platform.check(open_batch, secret, suite, body, device_id, batch_id, now, max_plaintext)
     finally:
@@ -270,18 +324,17 @@ async def _process_batch(platform: Platform, device_id: str, batch_id: str, key_
 
 async def post_batches(request: web.Request) -> web.Response:
     platform = request.app[PLATFORM]
+    claimed = check_claim(platform.storage, request.headers, platform.clock())
+    batch_id = request.headers.get("Idempotency-Key", "")
+    if not batch_id or len(batch_id) > 64:
+        raise Refusal.of("batch.no_idempotency_key")
+    key_id, suite = _sealing_headers(request)
+    body = await read_body(request, platform.settings.max_body, platform.settings.limits)
+    await platform.authenticate(request, claimed, body)
     with platform.gate.enter():
-        body = await read_body(request, platform.settings.max_body)
-        now = platform.clock()
-        signed = authenticate(platform.storage, request.method, request.raw_path, request.headers, body, now,
-                              platform.replays, platform.limiter)
-        batch_id = request.headers.get("Idempotency-Key", "")
-        if not batch_id or len(batch_id) > 64:
-            raise Refusal.of("batch.no_idempotency_key")
-        key_id, suite = _sealing_headers(request)
-        signed_answer = await _process_batch(platform, signed.device.device_id, batch_id, key_id, suite, body,
-                                             now)
-        return with_announcement(platform, signed_answer)
+        signed_answer = await _process_batch(platform, claimed.device.device_id, batch_id, key_id, suite, body,
+                                             platform.clock())
+    return with_announcement(platform, signed_answer)
 
 
 def _check_permit(platform: Platform, device_id: str, key_id: str, suite: CipherSuite, body: bytes,
@@ -298,21 +351,20 @@ def _check_permit(platform: Platform, device_id: str, key_id: str, suite: Cipher
 
 async def post_permit_checks(request: web.Request) -> web.Response:
     platform = request.app[PLATFORM]
+    claimed = check_claim(platform.storage, request.headers, platform.clock())
+    key_id, suite = _sealing_headers(request)
+    body = await read_body(request, platform.settings.max_small_body, platform.settings.limits)
+    await platform.authenticate(request, claimed, body)
     with platform.gate.enter():
-        body = await read_body(request, platform.settings.max_small_body)
-        now = platform.clock()
-        signed = authenticate(platform.storage, request.method, request.raw_path, request.headers, body, now,
-                              platform.replays, platform.limiter)
-        key_id, suite = _sealing_headers(request)
-        signed_answer = await platform.run(_check_permit, platform, signed.device.device_id, key_id, suite, body,
-                                           now)
-        return answer({**signed_answer, "platform_key": platform.keys.announcement})
+        signed_answer = await platform.run(_check_permit, platform, claimed.device.device_id, key_id, suite, body,
+                                           platform.clock())
+    return answer({**signed_answer, **platform.keys.extra})
 
 
 async def put_faults(request: web.Request) -> web.Response:
     faults = request.app[PLATFORM].faults
     assert faults is not None  # the route exists only with --faults
-    body = await read_body(request, 4096)
+    body = await read_body(request, 4096, request.app[PLATFORM].settings.limits)
     try:
         plan = FaultPlan.from_dict(parse_json_object(body, "body.malformed"))
     except (MalformedMessage, BadFaultPlan):
@@ -321,23 +373,24 @@ async def put_faults(request: web.Request) -> web.Response:
     return answer({"faults": plan.as_dict()})
 
 
+async def _every(seconds: float, what: str, work: Callable[[], Awaitable[None]]) -> None:
+    """Run `work` now and then every `seconds`, for the life of the server; a failure is logged, not fatal."""
+    while True:
+        try:
+            await work()
+        except Exception:  # housekeeping must outlive a database hiccup: logged, tried again next round
+            log.exception("housekeeping (%s) failed", what)
+        await asyncio.sleep(seconds)
+
+
 async def _housekeeping(app: web.Application) -> Any:
-    """Hourly: forget answers past the idempotency window, pick up keys rotated by an admin command."""
+    """Every minute: forget signatures past the date window. Hourly: `Platform.housekeep`."""
     platform = app[PLATFORM]
-
-    async def loop() -> None:
-        while True:
-            try:
-                before = iso(platform.clock() - platform.settings.answer_window)
-                await platform.run(platform.storage.purge_answers, before)
-                await platform.run(platform.keys.reload)
-            except Exception:
-                log.exception("housekeeping failed")
-            await asyncio.sleep(3600)
-
-    task = asyncio.create_task(loop())
+    tasks = [asyncio.create_task(_every(60, "replay memory", platform.forget_old_nonces)),
+             asyncio.create_task(_every(3600, "answers and keys", platform.housekeep))]
     yield
-    task.cancel()
+    for task in tasks:
+        task.cancel()
     platform.shutdown()
 
 
@@ -347,7 +400,11 @@ def create_app(storage: Storage, settings: Settings | None = None, clock: Clock 
     settings = settings or Settings()
     platform = Platform(storage, KeyRing(storage, settings.key_overlap), settings, clock,
                         Faults(faults) if faults is not None else None)
-    app = web.Application(middlewares=[answer_refusals, inject_faults], client_max_size=settings.max_body + 1)
+    # A connection without a whole request after `idle_timeout` is closed (aiohttp's keep-alive timer runs
+    # from the connection's start); the unread rest of a refused body is drained for 2 s at most.
+    app = web.Application(middlewares=[answer_refusals, limit_per_address, inject_faults],
+                          client_max_size=settings.max_body + 1,
+                          handler_args={"keepalive_timeout": settings.idle_timeout, "lingering_time": 2.0})
     app[PLATFORM] = platform
     app.router.add_get("/v1/health", health)
     app.router.add_get("/v1/openapi.json", openapi)

@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from agent.domain import CHINA_TIME, VenueKind
+from protocol.keys import CipherSuite
 from receiver.storage import Storage, default_url
 
 
@@ -53,13 +54,25 @@ def main() -> None:
 @click.option("--rate", default=10.0, show_default=True, type=float, help="Requests per second per device.")
 @click.option("--burst", default=60, show_default=True, type=int, help="Burst of requests per device.")
 @click.option("--max-in-flight", default=16, show_default=True, type=int,
-              help="Requests in processing before new ones get 503.")
+              help="Requests being opened and checked (signature verified) before new ones get 503.")
+@click.option("--max-per-address", default=16, show_default=True, type=click.IntRange(1, 100000),
+              help="Requests in progress at once from one client address before new ones get 429.")
+@click.option("--enroll-rate", default=0.1, show_default=True, type=click.FloatRange(min=0.001),
+              help="Enrollment attempts per second per client address (counted in the database).")
+@click.option("--enroll-burst", default=10, show_default=True, type=click.IntRange(1, 100000),
+              help="Burst of enrollment attempts per client address.")
+@click.option("--require-suite", default=None, metavar="SUITE",
+              type=click.Choice([suite.value for suite in CipherSuite], case_sensitive=False),
+              help="Accept only this cipher suite, e.g. the post-quantum hybrid "
+                   f"{CipherSuite.MLKEM768_X25519.value}; every other is refused (seal.suite_required).")
 @click.option("--workers", default=None, type=click.IntRange(0, 64),
               help="Processes that check and record batches (the validators' CPU work)  [default: one per core, "
                    "at most 8: each holds a database connection]; 0 runs them in threads of this process.")
 def serve(host: str, port: int, db: str | None, tls_cert: str | None, tls_key: str | None, faults: str | None,
-          rate: float, burst: int, max_in_flight: int, workers: int | None) -> None:
+          rate: float, burst: int, max_in_flight: int, max_per_address: int, enroll_rate: float, enroll_burst: int,
+          require_suite: str | None, workers: int | None) -> None:
     from receiver.app import Settings
+    from receiver.checks import Limits
     from receiver.faults import BadFaultPlan, FaultPlan
 
     if bool(tls_cert) != bool(tls_key):
@@ -74,7 +87,11 @@ def serve(host: str, port: int, db: str | None, tls_cert: str | None, tls_key: s
         context.load_cert_chain(tls_cert, tls_key)
     if workers is None:
         workers = min(os.cpu_count() or 1, 8)
-    settings = Settings(rate=rate, burst=burst, max_in_flight=max_in_flight, workers=workers)
+    required = next((suite for suite in CipherSuite if suite.value.lower() == require_suite.lower()), None) \
+        if require_suite else None
+    settings = Settings(rate=rate, burst=burst, max_in_flight=max_in_flight, workers=workers,
+                        limits=Limits(max_per_address=max_per_address), enroll_rate=enroll_rate,
+                        enroll_burst=enroll_burst, required_suite=required)
     storage = open_storage(db)
     try:
         asyncio.run(_serve(storage, host, port, context, settings, plan))
@@ -107,20 +124,25 @@ async def _serve(storage: Storage, host: str, port: int, context: ssl.SSLContext
         await runner.cleanup()
 
 
-@main.command("issue-code", help="Issue a one-time enrollment code for a venue; the code is the last word.")
+@main.command("issue-code", help="Issue a one-time enrollment code for a venue; the code is the last word, after "
+                                 "the fingerprint of the platform's receipt key, which goes with it.")
 @click.option("--venue", required=True, help="The venue's name.")
 @click.option("--kind", type=click.Choice([k.value for k in VenueKind]), default=None,
               help="Restrict the code to one venue kind.")
 @click.option("--ttl-days", default=7, show_default=True, type=click.IntRange(1, 365))
 @db_option
 def issue_code_command(venue: str, kind: str | None, ttl_days: int, db: str | None) -> None:
+    from protocol.keys import key_fingerprint
     from receiver.app import utc_now
     from receiver.enrollment import issue_code
+    from receiver.keyring import KeyRing
 
     storage = open_storage(db)
     now = utc_now()
     code = issue_code(storage, venue, VenueKind(kind) if kind else None, now, timedelta(days=ttl_days))
+    fingerprint = key_fingerprint(KeyRing(storage).receipt_public()["public_key"])
     until = (now + timedelta(days=ttl_days)).astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+    click.echo(f"平台密钥指纹 platform key fingerprint (hand it over with the code): {fingerprint}")
     click.echo(f"登记码 enrollment code for {venue} (valid until {until}): {code}")
     storage.close()
 
@@ -206,13 +228,35 @@ def file_units(device_id: str, units_file: Path, db: str | None) -> None:
     click.echo(f"{count} units on file for {device_id} (已备案)")
 
 
-@main.command("rotate-key", help="Publish a new platform key; the old one is accepted for the overlap window.")
+@main.command("rotate-key", help="Publish a new platform key; the old one is accepted for the overlap window, "
+                                 "then its private half is erased.")
 @db_option
 def rotate_key(db: str | None) -> None:
     from receiver.app import utc_now
-    from receiver.keyring import rotate
+    from receiver.keyring import erase_expired, rotate
 
     storage = open_storage(db)
-    key_id = rotate(storage, utc_now())
-    storage.close()
-    click.echo(f"new platform key: {key_id}")
+    try:
+        key_id = rotate(storage, utc_now())
+        erased = erase_expired(storage, utc_now())
+    finally:
+        storage.close()
+    click.echo(f"new platform key: {key_id}" + (f" ({erased} expired private keys erased)" if erased else ""))
+
+
+@main.command("rotate-receipt-key", help="Replace the key that signs the platform's answers: the old key signs "
+                                         "the new one (agents follow), then its private half is erased. Hand "
+                                         "the new fingerprint out with new enrollment codes.")
+@db_option
+def rotate_receipt_key_command(db: str | None) -> None:
+    from protocol.keys import key_fingerprint
+    from receiver.app import utc_now
+    from receiver.keyring import KeyRing, rotate_receipt_key
+
+    storage = open_storage(db)
+    try:
+        key_id = rotate_receipt_key(storage, utc_now())
+        fingerprint = key_fingerprint(KeyRing(storage).receipt_public()["public_key"])
+    finally:
+        storage.close()
+    click.echo(f"new receipt key: {key_id}, fingerprint {fingerprint} (running servers use it within a minute)")

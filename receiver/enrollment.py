@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agent.domain import VenueKind
-from protocol.keys import SUITE_PREFERENCE, KeyFormatError, load_ed25519_public
-from protocol.messages import PROTOCOL
+from protocol.keys import SUITE_PREFERENCE, CipherSuite, KeyFormatError, load_ed25519_public
+from protocol.messages import PROTOCOL, holds_lone_surrogate, nests_deeper_than
 from protocol.refusals import Refusal
 from receiver.keyring import KeyRing
 from receiver.storage import Storage, iso
@@ -43,13 +43,21 @@ def issue_code(storage: Storage, venue_name: str, venue_kind: VenueKind | None, 
     return code
 
 
+MAX_VENUE_DEPTH = 4  # the venue's details are flat; a little room for a platform's additions
+
+
 def _read_request(value: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
     code, venue, public_key = value.get("code"), value.get("venue"), value.get("device_public_key")
     if not isinstance(code, str) or not 0 < len(code) <= 64 or not isinstance(venue, dict):
         raise Refusal.of("enroll.bad_request")
+    # Kept as JSON text: a lone surrogate cannot be stored in UTF-8, nor a thousand levels written back.
+    if holds_lone_surrogate(value) or nests_deeper_than(venue, MAX_VENUE_DEPTH):
+        raise Refusal.of("enroll.bad_request", field="venue")
     kind, name = venue.get("kind"), venue.get("name")
+    # The name is stored as text of its own: PostgreSQL refuses a NUL in text, and no name needs a control
+    # character (found by the enrollment fuzzer).
     if not isinstance(kind, str) or kind not in VenueKind._value2member_map_ or not isinstance(name, str) \
-            or not name.strip() or len(name) > 200:
+            or not name.strip() or len(name) > 200 or not name.isprintable():
         raise Refusal.of("enroll.bad_request", field="venue")
     try:
         load_ed25519_public(public_key, "device public key")
@@ -58,9 +66,14 @@ def _read_request(value: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
     return code, venue, str(public_key)
 
 
-def enroll(storage: Storage, keys: KeyRing, value: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Redeem a code for a device id; the answer the device keeps (platform key, receipt key to pin)."""
+def enroll(storage: Storage, keys: KeyRing, value: dict[str, Any], now: datetime,
+           suites: tuple[CipherSuite, ...] = SUITE_PREFERENCE) -> dict[str, Any]:
+    """Redeem a code for a device id; the answer the device keeps (platform key, receipt key to pin).
+    A device that offers none of the platform's `suites` is refused before its code is used."""
     code, venue, public_key = _read_request(value)
+    offered = value.get("suites")
+    if isinstance(offered, list) and not any(suite.value in offered for suite in suites):
+        raise Refusal.of("seal.suite_required", extra={"required_suite": suites[0].value})
     digest = code_hash(code)
     device_id = f"dev_{secrets.token_hex(8)}"
     with storage.write() as conn:
@@ -80,4 +93,4 @@ def enroll(storage: Storage, keys: KeyRing, value: dict[str, Any], now: datetime
                            enrolled_at=iso(now), revoked_at=None)
     return {"protocol": PROTOCOL, "device_id": device_id, "venue_kind": venue["kind"],
             "receipt_key": keys.receipt_public(), "platform_key": keys.announcement,
-            "suites": [suite.value for suite in SUITE_PREFERENCE]}
+            "suites": [suite.value for suite in suites]}

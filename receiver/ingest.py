@@ -36,10 +36,9 @@ from sqlalchemy import Connection
 from agent.domain import EventType
 from agent.domain.problems import Problem
 from agent.validation.registration import FUTURE_TOLERANCE
-from protocol import json_text
 from protocol.keys import CipherSuite, PlatformSecret, ReceiptKey
 from protocol.messages import EVENT_TYPES, Event, MalformedMessage, Receipt, ReceiptStatus, parse_batch
-from protocol.receipts import receipts_statement, signed_json
+from protocol.receipts import receipts_statement, signed_anew, signed_json
 from protocol.refusals import Refusal
 from protocol.sealing import BATCH, CannotOpen, open_sealed
 from receiver.content import Checked, check_departure_rule, check_event
@@ -185,9 +184,12 @@ def _item(event: Event, checked: Checked) -> tuple[Any, ...]:
         rid = data.get("registration_id") if isinstance(data, dict) else None
         return (event.event_id, event.type, checked.problem, rid if isinstance(rid, str) else None)
     arrived, departed = checked.arrived_at, checked.departed_at
-    return (event.event_id, event.type, None, data.get("registration_id"), event.occurred_at, json_text.compact(data),
-            iso(arrived) if arrived is not None else None, iso(departed) if departed is not None else None,
-            data.get("unit"))
+    # Text or nothing: a no-arrivals report's data may hold anything under these keys (the fuzzer sent a
+    # list, which cannot be looked up or stored in a text column).
+    rid, unit = data.get("registration_id"), data.get("unit")
+    return (event.event_id, event.type, None, rid if isinstance(rid, str) else None, event.occurred_at,
+            checked.data, iso(arrived) if arrived is not None else None,
+            iso(departed) if departed is not None else None, unit if isinstance(unit, str) else None)
 
 
 @dataclass(frozen=True)
@@ -240,14 +242,20 @@ def start_recorder(url: str) -> None:
 
 
 def open_and_record(secret: PlatformSecret, suite: CipherSuite, body: bytes, device_id: str, batch_id: str,
-                    now: datetime, max_plaintext: int) -> bytes | str:
+                    now: datetime, max_plaintext: int, receipt_key_id: str) -> bytes | str:
     """`open_batch` and `record_batch` in a checker process (after `start_recorder`): the signed answer,
-    or the refusal code (a plain value, so that it crosses the process boundary)."""
+    or the refusal code (a plain value, so that it crosses the process boundary). `receipt_key_id` is
+    the server's current receipt key: after a rotation the checker loads it (its private half does not
+    travel with every batch)."""
+    global _recorder
     assert _recorder is not None, "start_recorder runs first in every checker process"
     opened = open_batch(secret, suite, body, device_id, batch_id, now, max_plaintext)
     if isinstance(opened, str):
         return opened
     storage, receipt_key = _recorder
+    if receipt_key.key_id != receipt_key_id:
+        row = storage.receipt_key()
+        _recorder = storage, receipt_key = (storage, ReceiptKey(row.key_id, row.private))
     try:
         return record_batch(storage, receipt_key, device_id, opened, now)
     except Refusal as refusal:
@@ -282,7 +290,10 @@ def record_batch(storage: Storage, receipt_key: ReceiptKey, device_id: str, open
         if stored is not None:
             if stored.plaintext_digest != opened.digest:
                 raise Refusal.of("idempotency.key_reused")
-            return stored.answer.encode("utf-8")
+            kept = stored.answer.encode("utf-8")
+            if f'"signed_by": "{receipt_key.key_id}"'.encode() not in kept[:200]:
+                return signed_anew(kept, receipt_key)  # signed by a receipt key since replaced
+            return kept
         receipts, accepted, state = _decide(storage, conn, device_id, items, now)
         inserted = storage.insert_events(conn, [(item.event_id, device_id, opened.batch_id, item.type,
                                                  item.occurred_at, item.registration_id, item.data, received_at)

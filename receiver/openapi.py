@@ -14,22 +14,23 @@ from protocol.messages import MAX_EVENTS_PER_BATCH, PROTOCOL
 from protocol.refusals import CATALOGUE
 
 SIGNED = ["signature.missing", "signature.invalid", "signature.stale", "signature.replayed", "device.unknown",
-          "device.revoked", "rate.limited", "platform.overloaded", "body.too_large"]
-SEALED = ["seal.unknown_key", "seal.key_expired", "seal.unsupported_suite", "body.not_sealed",
-          "body.not_compressed"]
-ALWAYS = ["platform.error", "route.method_not_allowed"]
+          "device.revoked", "rate.limited", "platform.overloaded", "body.too_large", "body.too_slow"]
+SEALED = ["seal.unknown_key", "seal.key_expired", "seal.unsupported_suite", "seal.suite_required",
+          "body.not_sealed", "body.not_compressed"]
+ALWAYS = ["platform.error", "route.method_not_allowed", "rate.too_many_connections"]
 FAULTS = ["fault.injected"]
 
 ROUTE_CODES: dict[tuple[str, str], list[str]] = {
     ("get", "/v1/health"): [],
     ("get", "/v1/openapi.json"): [],
     ("get", "/v1/platform-key"): [],
-    ("post", "/v1/enroll"): ["body.malformed", "body.too_large", "enroll.bad_request", "enroll.code_invalid",
+    ("post", "/v1/enroll"): ["body.malformed", "body.too_large", "body.too_slow", "rate.limited",
+                             "seal.suite_required", "enroll.bad_request", "enroll.code_invalid",
                              "enroll.code_used", "enroll.code_expired", "enroll.kind_mismatch", *FAULTS],
     ("post", "/v1/batches"): [*SIGNED, *SEALED, "batch.no_idempotency_key", "batch.malformed", "batch.mismatch",
                               "idempotency.key_reused", *FAULTS],
     ("post", "/v1/permit-checks"): [*SIGNED, *SEALED, "permit_check.malformed", *FAULTS],
-    ("put", "/v1/test/faults"): ["body.malformed"],
+    ("put", "/v1/test/faults"): ["body.malformed", "body.too_slow"],
 }
 
 _ERROR = {"type": "object", "required": ["error"], "properties": {"error": {

@@ -15,6 +15,7 @@ finds it there and seals it into the store, so the other desks of a site get it 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from dataclasses import dataclass
 
@@ -43,10 +44,18 @@ class Device:
     receipt_public_key: str
     signing_key: ed25519.Ed25519PrivateKey
     ca_file: str | None = None
+    # Receipt keys the platform replaced, (key id, public key), oldest first: trusted only to verify the
+    # answers kept from before (`uploader.platform_keys.verify_kept_answer`), never a new answer.
+    previous_receipt_keys: tuple[tuple[str, str], ...] = ()
 
     def with_platform_key(self, key: PlatformKey) -> Device:
-        return Device(self.device_id, self.platform_url, key, self.receipt_key_id, self.receipt_public_key,
-                      self.signing_key, self.ca_file)
+        return dataclasses.replace(self, platform_key=key)
+
+    def with_receipt_key(self, key_id: str, public_key: str) -> Device:
+        """The device pinning a new receipt key; the one it pinned joins the previous ones."""
+        return dataclasses.replace(self, receipt_key_id=key_id, receipt_public_key=public_key,
+                                   previous_receipt_keys=(*self.previous_receipt_keys,
+                                                          (self.receipt_key_id, self.receipt_public_key)))
 
 
 def save_device(store: Store, device: Device) -> None:
@@ -55,6 +64,7 @@ def save_device(store: Store, device: Device) -> None:
         "device_id": device.device_id, "platform_url": device.platform_url,
         "platform_key": device.platform_key.as_dict(), "receipt_key_id": device.receipt_key_id,
         "receipt_public_key": device.receipt_public_key, "ca_file": device.ca_file,
+        "previous_receipt_keys": [list(pair) for pair in device.previous_receipt_keys],
     }).encode()
     sealed_key = _seal_key(store, device.signing_key.private_bytes_raw())
 
@@ -79,7 +89,8 @@ def load_device(store: Store) -> Device:
     record = json.loads(row.value)
     return Device(record["device_id"], record["platform_url"], PlatformKey.from_dict(record["platform_key"]),
                   record["receipt_key_id"], record["receipt_public_key"], device_key_from_bytes(raw_key),
-                  record.get("ca_file"))
+                  record.get("ca_file"), tuple((str(key_id), str(public)) for key_id, public
+                                               in record.get("previous_receipt_keys", [])))
 
 
 

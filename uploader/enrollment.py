@@ -9,7 +9,8 @@ from agent.store.database import Store
 from agent.store.models import Venue
 from agent.validation import Problem
 from protocol.enrollment import ENROLL_PATH, enroll_request, read_enrollment
-from protocol.keys import generate_device_key
+from protocol.keys import generate_device_key, key_fingerprint, same_fingerprint
+from protocol.platform_url import platform_url_problem
 from protocol.receipts import UnverifiedAnswer
 from uploader.device import Device, save_device
 from uploader.transport import Answer, Transport, Unreachable
@@ -23,11 +24,17 @@ def venue_details(venue: Venue) -> dict[str, str]:
     return {name: getattr(venue, name) for name in fields if getattr(venue, name)}
 
 
-async def enroll(store: Store, venue: Venue, code: str, platform_url: str, ca_file: str | None = None) -> Device | Problem:
-    """Enroll this device; the device, or the problem to show the operator. Nothing is saved on failure."""
-    if not platform_url.startswith(("https://", "http://")):
-        return Problem("enroll.bad_url", "平台地址应以 https:// 开头",
-                       "the platform address must start with https://", "platform")
+async def enroll(store: Store, venue: Venue, code: str, platform_url: str, ca_file: str | None = None,
+                 expected_fingerprint: str | None = None) -> Device | Problem:
+    """Enroll this device; the device, or the problem to show the operator. Nothing is saved on failure.
+
+    The address must be https, or http to this machine only (`platform_url_problem`, checked before any
+    network I/O). With `expected_fingerprint` (printed by `dengji-receiver issue-code` beside the code,
+    handed over by the police station), a platform whose receipt key has another fingerprint is refused:
+    the agent would otherwise pin whatever key answered at that address."""
+    problem = platform_url_problem(platform_url)
+    if problem is not None:
+        return problem
     key = generate_device_key()
     body = json.dumps(enroll_request(code.strip(), venue_details(venue), key), ensure_ascii=False).encode()
     async with Transport(platform_url, ca_file) as transport:
@@ -41,6 +48,15 @@ async def enroll(store: Store, venue: Venue, code: str, platform_url: str, ca_fi
         enrollment = read_enrollment(json.loads(result.body))
     except (UnverifiedAnswer, ValueError):
         return Problem("enroll.bad_answer", "平台的答复无法验证，没有登记", "the platform's answer did not verify; not enrolled")
+    if expected_fingerprint is not None:
+        found = key_fingerprint(enrollment.receipt_public_key)
+        if not same_fingerprint(expected_fingerprint, found):
+            log.warning("enrollment refused: the platform's key fingerprint %s is not the one expected", found)
+            return Problem("enroll.fingerprint_mismatch",
+                           f"平台密钥指纹 {found} 与派出所给出的指纹不符：这可能不是派出所的平台，没有登记。请核对平台地址和指纹。",
+                           f"The platform's key fingerprint {found} is not the one the police station gave: this "
+                           "may not be the station's platform; not enrolled. Check the address and the fingerprint.",
+                           "fingerprint")
     device = Device(enrollment.device_id, platform_url, enrollment.platform_key, enrollment.receipt_key_id,
                     enrollment.receipt_public_key, key, ca_file)
     save_device(store, device)

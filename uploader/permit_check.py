@@ -26,7 +26,8 @@ from protocol.permits import (
 )
 from protocol.receipts import UnverifiedAnswer
 from protocol.signatures import sign_request
-from uploader.device import load_device
+from uploader.device import load_device, save_device
+from uploader.platform_keys import follow_receipt_key
 from uploader.transport import Answer, Transport, Unreachable
 
 
@@ -53,7 +54,11 @@ async def check_permit(store: Store, registration_id: int, permit_number: str | 
     if not isinstance(result, Answer):
         return result.problem
     try:
-        answer = read_permit_answer(json.loads(result.body), device.receipt_public_key, query["query_id"])
+        value = json.loads(result.body)
+        followed = follow_receipt_key(device, value) if isinstance(value, dict) else device
+        if followed is not device:
+            save_device(store, followed)
+        answer = read_permit_answer(value, followed.receipt_public_key, query["query_id"])
     except (UnverifiedAnswer, ValueError):
         return Problem("answer.unverified", "平台的回答无法验证，请稍后再查",
                        "the platform's answer could not be verified; try again later")

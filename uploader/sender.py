@@ -17,6 +17,7 @@ What each end of a request leads to (nothing ever drops an event):
 | other refusals of the body (400, 422)            | reseal under a new batch id, retry with backoff   |
 | `signature.stale` (clock off by > 5 min)         | tell the operator to set the clock; keep retrying |
 | revoked / unknown device, bad signature (401/403)| tell the operator; keep retrying at the cap       |
+| a redirect (3xx): never followed                 | tell the operator; keep retrying at the cap       |
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from agent.store.database import Store
 from agent.validation import Problem
 from protocol import json_text
 from protocol.messages import Receipt
-from protocol.receipts import UnverifiedAnswer, verify_platform_key, verify_receipts
+from protocol.receipts import UnverifiedAnswer, verify_receipts
 from protocol.refusals import Refusal
 from protocol.signatures import sign_request
 from uploader.backoff import Backoff
@@ -47,6 +48,7 @@ from uploader.outbox import (
     receipt_counts,
     record_answer,
 )
+from uploader.platform_keys import adopt_announced_key, follow_receipt_key
 from uploader.transport import Answer, Transport, Unreachable
 
 log = logging.getLogger("dengji.uploader.sender")
@@ -158,6 +160,8 @@ class Sender:
         batch_id = pending.sealed.batch_id
         try:
             statement = json_text.read(answer.body)
+            if isinstance(statement, dict):
+                self._follow_receipt_key(statement)
             receipts: list[Receipt] = verify_receipts(statement, self.device.receipt_public_key,
                                                       self.device.device_id, batch_id)
         except (UnverifiedAnswer, ValueError, RecursionError) as exc:
@@ -189,6 +193,9 @@ class Sender:
             return self._retry(refusal.problem, reachable=True, retry_after=refusal.retry_after)
         if code in ("seal.key_expired", "seal.unknown_key"):
             announced = refusal.extra.get("platform_key")
+            if isinstance(announced, dict):  # signed by the receipt key now: follow a rotation first
+                self._follow_receipt_key({"signed_by": announced.get("signed_by"),
+                                          "receipt_keys": refusal.extra.get("receipt_keys")})
             if isinstance(announced, dict) and self._learn_key(announced):
                 abandon_batch(self.store, batch_id, self.clock())
                 return Step("retry", 0.0, problem=refusal.problem)
@@ -212,18 +219,23 @@ class Sender:
                                   self.clock() + timedelta(seconds=wait), reachable))
         return Step("blocked" if blocked else "retry", wait, problem=problem)
 
-    def _learn_key(self, announcement: dict) -> bool:  # type: ignore[type-arg]
-        """Adopt a platform key announced in an answer, if it is signed by the pinned receipt key."""
-        try:
-            key = verify_platform_key(announcement, self.device.receipt_public_key)
-        except UnverifiedAnswer:
-            log.warning("ignored a platform key announcement that does not verify")
+    def _learn_key(self, announcement: object) -> bool:
+        """Adopt a platform key announced in an answer, if it may be (`adopt_announced_key`): signed by
+        the pinned receipt key, not expired, newer than the key held. False when refused."""
+        device = adopt_announced_key(self.device, announcement, self.clock())
+        if device is None:
             return False
-        if key.key_id != self.device.platform_key.key_id:
-            log.info("platform key rotated: %s -> %s", self.device.platform_key.key_id, key.key_id)
-            self.device = self.device.with_platform_key(key)
-            save_device(self.store, self.device)
+        if device is not self.device:
+            self.device = device
+            save_device(self.store, device)
         return True
+
+    def _follow_receipt_key(self, answer: dict) -> None:  # type: ignore[type-arg]
+        """Pin the platform's new receipt key when the answer shows the way to it from the pinned one."""
+        device = follow_receipt_key(self.device, answer)
+        if device is not self.device:
+            self.device = device
+            save_device(self.store, device)
 
     def _report(self, report: SenderReport) -> None:
         # An idle sender reports the same thing every tick: written once, not a commit (an fsync) a tick.

@@ -5,6 +5,11 @@ on (after httpx's `map_exceptions`): an `Answer` (2xx with a body), a `Refusal` 
 (4xx/5xx with our error body, or a stranger's page), or an `Unreachable` (DNS, refused connection,
 reset, timeout, TLS failure). A custom CA file may be given for a platform with a private CA; certificate
 checks are never switched off.
+
+Redirects are never followed: the platform's address is the one the police station gave, and a 3xx
+answer (from a misconfigured proxy, or anyone who can answer in its place) must not send the sealed
+batch, the signature or an enrollment code anywhere else. It comes back as a `Refusal` with the code
+`platform.redirect`, which the operator sees.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from email.utils import parsedate_to_datetime
 
 import aiohttp
 
+from agent.domain.problems import Problem
 from protocol.refusals import Refusal, read_refusal
 
 log = logging.getLogger("dengji.uploader.transport")
@@ -94,11 +100,13 @@ class Transport:
                        headers: dict[str, str]) -> Answer | Refusal | Unreachable:
         try:
             async with self._client().request(method, self.base_url + path, data=body, headers=headers,
-                                              ssl=self._ssl) as resp:
+                                              ssl=self._ssl, allow_redirects=False) as resp:
                 payload = await resp.read()
                 date = _parse_date(resp.headers.get("Date"))
                 if 200 <= resp.status < 300:
                     return Answer(resp.status, payload, date)
+                if 300 <= resp.status < 400:
+                    return redirect_refusal(resp.status)
                 refusal = read_refusal(resp.status, payload)
                 refusal.retry_after = retry_after_seconds(resp.headers.get("Retry-After"), datetime.now(UTC))  # type: ignore[assignment]
                 return refusal
@@ -106,6 +114,15 @@ class Transport:
             return Unreachable(f"TLS: {type(exc).__name__}")
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             return Unreachable(type(exc).__name__)
+
+
+def redirect_refusal(status: int) -> Refusal:
+    """A 3xx answer, not followed: the operator is told to check the platform's address."""
+    return Refusal(status, Problem(
+        "platform.redirect",
+        f"平台地址返回了重定向（HTTP {status}），登记软件不会把数据发往其他地址：请向派出所核对平台地址。",
+        f"The platform's address answered with a redirect (HTTP {status}); data is never sent elsewhere: "
+        "check the platform's address with the police station.", "platform"))
 
 
 def _parse_date(value: str | None) -> datetime | None:

@@ -27,7 +27,7 @@ def refusal(headers: dict[str, str], body: bytes = b"body", path: str = "/v1/bat
 
 def test_a_signed_request_verifies_and_names_its_device() -> None:
     verified = verify_request("POST", "/v1/batches", signed(), b"body", KEY.public_key(), NOW)
-    assert verified.device_id == "dev_1" and verified.nonce and verified.signature
+    assert verified.device_id == "dev_1" and len(verified.nonce) >= 16
     assert 'keyid="dev_1"' in signed()["Signature-Input"]
     for covered in ('"@method"', '"@path"', '"date"', '"content-digest"', '"idempotency-key"',
                     '"dengji-key-id"', '"dengji-suite"'):

@@ -166,3 +166,19 @@ async def test_serve_speaks_tls_with_the_given_certificate(tmp_path: Path) -> No
     finally:
         server.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(server.wait(), 60) == 0
+
+
+async def test_serve_can_require_the_post_quantum_hybrid(tmp_path: Path) -> None:
+    from protocol.keys import CipherSuite
+
+    bad = CliRunner().invoke(main, ["serve", "--db", f"sqlite:///{tmp_path / 'r.db'}", "--require-suite", "rot13"])
+    assert bad.exit_code == 2 and "--require-suite" in bad.output
+    server, base = await _serve("--db", f"sqlite:///{tmp_path / 'r.db'}", "--require-suite",
+                                CipherSuite.MLKEM768_X25519.value.lower())
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(base + "/v1/health") as resp:
+                assert (await resp.json())["suites"] == [CipherSuite.MLKEM768_X25519.value]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(server.wait(), 60) == 0

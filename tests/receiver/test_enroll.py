@@ -65,3 +65,42 @@ def test_only_the_hash_of_a_code_is_stored(tmp_path) -> None:  # noqa: ANN001
     assert code.replace("-", "").encode() not in raw and code.encode() not in raw
     assert code_hash(code).encode() in raw
     storage.close()
+
+
+async def test_enrollment_attempts_are_limited_per_address_on_every_receiver(start_receiver) -> None:
+    """568 guesses a second were possible; now a burst, then one every 10 s, counted in the database."""
+    from receiver.app import Settings
+
+    settings = Settings(enroll_rate=0.1, enroll_burst=3)
+    first, second = await start_receiver(settings), await start_receiver(settings)  # one database
+    for receiver in (first, second, first):
+        reply = await redeem(receiver, "0000-0000-0000-0000")
+        assert (reply.status, reply.code) == (403, "enroll.code_invalid")
+    code = issue_code(first.storage, "测试旅馆", None, first.clock())
+    reply = await redeem(second, code)
+    assert (reply.status, reply.code) == (429, "rate.limited")
+    assert int(reply.headers["Retry-After"]) == 10
+    first.clock.advance(seconds=10)
+    assert (await redeem(second, code)).status == 200
+
+
+async def test_a_platform_that_requires_the_hybrid_refuses_every_other_suite(start_receiver, events) -> None:
+    from protocol.keys import SUITE_PREFERENCE
+    from receiver.app import Settings
+
+    receiver = await start_receiver(Settings(required_suite=CipherSuite.MLKEM768_X25519))
+    health = (await receiver.request("GET", "/v1/health")).json()
+    assert health["suites"] == [CipherSuite.MLKEM768_X25519.value]
+    code = issue_code(receiver.storage, "测试旅馆", None, receiver.clock())
+    body = enroll_request(code, {"kind": "hotel", "name": "测试旅馆"}, generate_device_key(), (CipherSuite.X25519,))
+    reply = await receiver.request("POST", ENROLL_PATH, json.dumps(body).encode())
+    assert (reply.status, reply.code) == (400, "seal.suite_required")
+    assert reply.json()["required_suite"] == CipherSuite.MLKEM768_X25519.value
+    device = await receiver.enroll()  # offers both suites: enrolled
+    device.supported = (CipherSuite.X25519,)  # then seals with the baseline all the same
+    classic = receiver.seal(device, [events.no_arrivals()])
+    assert classic.suite is CipherSuite.X25519
+    reply = await receiver.send(device, classic)
+    assert (reply.status, reply.code) == (400, "seal.suite_required")
+    device.supported = SUITE_PREFERENCE
+    assert (await receiver.report(device, [events.no_arrivals()])).status == 200

@@ -7,22 +7,25 @@ import json
 import uuid
 import zlib
 from datetime import datetime
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.domain import EventType
-from protocol.keys import CipherSuite
+from protocol.keys import CipherSuite, generate_device_key
 from protocol.messages import Batch, Event, new_event
 from protocol.receipts import verify_receipts
-from protocol.sealing import BATCH, SealedBatch, info, seal_batch
+from protocol.enrollment import ENROLL_PATH, enroll_request
+from protocol.sealing import BATCH, SealedBatch, info, seal, seal_batch
 from protocol.signatures import sign_request
 from receiver.app import Settings
+from receiver.enrollment import issue_code
 
 FUZZ = settings(max_examples=60, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-LOOSE = Settings(rate=1e6, burst=10**6)
+LOOSE = Settings(rate=1e6, burst=10**6, enroll_rate=1e6, enroll_burst=10**6)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
@@ -136,3 +139,141 @@ async def test_an_event_id_with_a_nul_gets_a_rejection_not_a_500(target) -> None
     receipts = verify_receipts(reply.json(), device.enrollment.receipt_public_key)
     assert [r.status.value for r in receipts] == ["rejected"]
     assert receiver.storage.count_events() == 0
+
+
+def _seal_plaintext(device, plaintext: bytes, batch_id: str) -> SealedBatch:  # noqa: ANN001
+    sealed = seal(plaintext, device.enrollment.platform_key, BATCH, device.device_id)
+    return SealedBatch(sealed.key_id, sealed.suite, sealed.body, batch_id)
+
+
+def _deep(depth: int) -> Any:
+    value: Any = "bottom"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+DEEP_990 = "deep 990"  # written into the plaintext as 990 nested arrays (too deep for json.dumps to write)
+
+
+HOSTILE_EVENTS = {
+    "a lone surrogate in the event id": lambda good: {**good, "event_id": "\ud800"},
+    "a lone surrogate in the data": lambda good: {**good, "data": {**good["data"], "note": "x\udfffy"}},
+    "a lone surrogate as a key of the data": lambda good: {**good, "data": {**good["data"], "\ud800": 1}},
+    "a lone surrogate in the type": lambda good: {**good, "type": "\udc00"},
+    "data nested 990 deep": lambda good: {**good, "data": {**good["data"], "note": DEEP_990}},
+    "data nested 33 deep": lambda good: {**good, "data": {**good["data"], "note": _deep(32)}},
+    "a lone surrogate in occurred_at": lambda good: {**good, "occurred_at": good["occurred_at"] + "\udbff"},
+}
+
+
+@pytest.mark.parametrize("how", sorted(HOSTILE_EVENTS))
+async def test_a_hostile_event_costs_itself_a_rejection_never_the_batch(target, events, how: str) -> None:
+    """Found in review: these made the platform answer 500, so the device retried forever."""
+    receiver = target
+    device = receiver.devices[0]
+    good, other = events.no_arrivals("2025-02-27"), events.no_arrivals()
+    hostile = HOSTILE_EVENTS[how](good.as_dict())
+    batch_id = uuid.uuid4().hex
+    plaintext = json.dumps({"device_id": device.device_id, "batch_id": batch_id,
+                            "events": [hostile, other.as_dict()]}).encode()  # ASCII: surrogates as escapes
+    plaintext = plaintext.replace(f'"{DEEP_990}"'.encode(), b"[" * 990 + b"1" + b"]" * 990)
+    reply = await receiver.send(device, _seal_plaintext(device, plaintext, batch_id))
+    assert reply.status == 200, reply.body
+    first, second = verify_receipts(reply.json(), device.enrollment.receipt_public_key)
+    assert first.status.value == "rejected" and first.problem.code.startswith("event."), first
+    assert (second.event_id, second.status.value) == (other.event_id, "accepted")
+    assert receiver.storage.count_events() == 1
+
+
+async def test_data_nested_32_deep_is_accepted(target, events) -> None:
+    receiver = target
+    device = receiver.devices[0]
+    event = events.no_arrivals()
+    nested = event._replace(data={**event.data, "note": _deep(31)})  # the data object and 31 lists in it
+    reply = await receiver.report(device, [nested])
+    [receipt] = verify_receipts(reply.json(), device.enrollment.receipt_public_key)
+    assert receipt.status.value == "accepted"
+
+
+async def test_a_no_arrivals_report_with_a_list_for_a_registration_id_is_recorded(target, events) -> None:
+    """Found by the sealed-batch fuzzer: the list reached the registrations look-up and made a 500."""
+    receiver = target
+    device = receiver.devices[0]
+    event = events.no_arrivals()
+    reply = await receiver.report(device, [event._replace(data={**event.data, "registration_id": [],
+                                                                "unit": {"a": 1}})])
+    assert reply.status == 200, reply.body
+    [receipt] = verify_receipts(reply.json(), device.enrollment.receipt_public_key)
+    assert receipt.status.value == "accepted"
+
+
+@pytest.mark.parametrize("name", ["\ud800", "旅馆\udfff", "旅馆\x00"])  # NUL: PostgreSQL refuses it in text
+async def test_a_lone_surrogate_in_an_enrollment_is_refused_with_a_code(receiver, name: str) -> None:
+    code = issue_code(receiver.storage, "测试旅馆", None, receiver.clock())
+    body = enroll_request(code, {"kind": "hotel", "name": name}, generate_device_key())
+    reply = await receiver.request("POST", ENROLL_PATH, json.dumps(body).encode())
+    assert (reply.status, reply.code) == (400, "enroll.bad_request"), reply.body
+
+
+# What a hostile device can write in JSON that the strategies above never do: lone surrogates (as
+# escapes) and nesting a thousand deep (written into the text, since json.dumps cannot write it).
+LONE = st.sampled_from(["\ud800", "\udbff", "\udc00", "\udfff"])
+hostile_text = st.text(max_size=12) | st.builds(lambda a, lone, b: a + lone + b, st.text(max_size=4), LONE,
+                                                st.text(max_size=4))
+DEEP_MARK = "deep:"
+hostile_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | hostile_text | st.integers(20, 1000).map(lambda n: f"{DEEP_MARK}{n}"),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(hostile_text, inner, max_size=3), max_leaves=8)
+
+
+def _hostile_json(value: Any) -> bytes:
+    """`value` as JSON in ASCII (lone surrogates as escapes), each deep marker as that many nested arrays."""
+    text = json.dumps(value).encode()
+    while (start := text.find(f'"{DEEP_MARK}'.encode())) >= 0:
+        end = text.index(b'"', start + 1)
+        depth = int(text[start + 1 + len(DEEP_MARK):end])
+        text = text[:start] + b"[" * depth + b"0" + b"]" * depth + text[end + 1:]
+    return text
+
+
+@FUZZ
+@given(hostile=st.lists(st.fixed_dictionaries(
+    {"event_id": st.uuids().map(str) | hostile_text.filter(bool),
+     "type": st.sampled_from([t.value for t in EventType]) | hostile_values,
+     "occurred_at": st.just("2025-03-01T09:00:00+08:00") | hostile_values,
+     "data": st.fixed_dictionaries({"date": st.just("2025-02-28") | hostile_values,
+                                    "registration_id": st.just("R1") | hostile_values},
+                                   optional={"note": hostile_values, "person": hostile_values})}),
+    min_size=1, max_size=4))
+async def test_hostile_sealed_batches_never_get_an_answer_of_500_or_more(target, hostile) -> None:
+    receiver = target
+    device = receiver.devices[0]
+    batch_id = uuid.uuid4().hex
+    plaintext = _hostile_json({"device_id": device.device_id, "batch_id": batch_id, "events": hostile})
+    reply = await receiver.send(device, _seal_plaintext(device, plaintext, batch_id))
+    assert reply.status < 500, reply.body
+    if reply.status == 200:
+        receipts = verify_receipts(reply.json(), device.enrollment.receipt_public_key)
+        assert len(receipts) == len(hostile)
+    else:
+        assert_refused_with_code(reply)
+
+
+@FUZZ
+@given(use_a_code=st.booleans(), code=hostile_text, kind=st.sampled_from(["hotel", "rental"]) | hostile_values,
+       name=st.just("旅馆") | hostile_text, extra=st.dictionaries(hostile_text, hostile_values, max_size=3),
+       key=st.booleans(), suites=hostile_values)
+async def test_hostile_enrollments_never_get_an_answer_of_500_or_more(target, use_a_code, code, kind, name, extra,
+                                                                     key, suites) -> None:
+    receiver = target
+    if use_a_code:
+        code = issue_code(receiver.storage, "测试旅馆", None, receiver.clock())
+    body = enroll_request(code, {"kind": kind, "name": name, **extra}, generate_device_key())
+    if not key:
+        body["device_public_key"] = name
+    body["suites"] = suites if not use_a_code else body["suites"]
+    reply = await receiver.request("POST", ENROLL_PATH, _hostile_json(body))
+    assert reply.status < 500, reply.body
+    if reply.status != 200:
+        assert_refused_with_code(reply)

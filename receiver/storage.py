@@ -523,21 +523,20 @@ class Storage:
 
     def take_token(self, conn: Connection, subject: str, now: float, rate: float, burst: int) -> float:
         """Take one token from `subject`'s bucket (`rate` a second, at most `burst`): 0.0 when taken, else
-        the seconds until one is there. The row is locked for the rest of the transaction, so receivers
-        on one database count together."""
+        the seconds until one is there. One statement refills and takes, so that receivers on one
+        database count together (the row is locked until the transaction ends); a token taken into debt
+        is given back at once (the rare path: two statements)."""
         p = "?" if self.is_sqlite else "%s"
-        conn.exec_driver_sql(f"INSERT INTO rate_bucket (subject, tokens, updated) VALUES ({p}, {p}, {p}) "
-                             "ON CONFLICT (subject) DO NOTHING", (subject, float(burst), now))
-        lock = "" if self.is_sqlite else " FOR UPDATE"  # SQLite's BEGIN IMMEDIATE already serialises writers
-        tokens, updated = conn.exec_driver_sql(f"SELECT tokens, updated FROM rate_bucket WHERE subject = {p}{lock}",
-                                               (subject,)).one()
-        tokens = min(float(burst), tokens + max(0.0, now - updated) * rate)
-        wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / rate
-        if not wait:
-            tokens -= 1.0
-        conn.exec_driver_sql(f"UPDATE rate_bucket SET tokens = {p}, updated = {p} WHERE subject = {p}",
-                             (tokens, max(now, updated), subject))
-        return wait
+        least, greatest = ("min", "max") if self.is_sqlite else ("LEAST", "GREATEST")
+        refilled = f"{least}({p}, rate_bucket.tokens + {greatest}(0, {p} - rate_bucket.updated) * {p})"
+        left = conn.exec_driver_sql(
+            f"INSERT INTO rate_bucket (subject, tokens, updated) VALUES ({p}, {p}, {p}) ON CONFLICT (subject) DO "
+            f"UPDATE SET tokens = {refilled} - 1, updated = {greatest}({p}, rate_bucket.updated) RETURNING tokens",
+            (subject, float(burst) - 1.0, now, float(burst), now, rate, now)).scalar_one()
+        if left >= 0.0:
+            return 0.0
+        conn.exec_driver_sql(f"UPDATE rate_bucket SET tokens = tokens + 1 WHERE subject = {p}", (subject,))
+        return -left / rate
 
     # --- reading what the platform holds ------------------------------------------------------------
 

@@ -13,7 +13,8 @@ from agent.domain import CHINA_TIME
 
 if TYPE_CHECKING:
     from agent.register.delivery import Delivery, DeliveryState
-    from agent.register.registry import RegistrationView, Registry, Reminder
+    from agent.register.records import RegistrationView
+    from agent.register.registry import Registry, Reminder
 
 
 def unit_order(unit: str) -> tuple[object, ...]:

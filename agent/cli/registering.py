@@ -121,7 +121,7 @@ def list_(obj: Context, present: bool, text: str | None, as_json: bool) -> None:
 @click.pass_obj
 def rejected(obj: Context, as_json: bool) -> None:
     """List what the platform rejected and why, until it is corrected (dengji correct) or resent (dengji resend)."""
-    rows = obj.registry().rejections()
+    rows = obj.registry().corrections.rejections()
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
         return
@@ -156,7 +156,7 @@ def correct(obj: Context, number: int, source: str | None, departed_at: str | No
     payload = {"departed_at": departed_at} if departed_at is not None else _read_json(source or "-")
     if not isinstance(payload, dict):
         obj.fail(obj.say("更正内容应为一个 JSON 对象", "the correction must be one JSON object"))
-    outcome = obj.registry().correct(number, payload)
+    outcome = obj.registry().corrections.correct(number, payload)
     _report_correction(obj, number, outcome)
 
 
@@ -165,7 +165,7 @@ def correct(obj: Context, number: int, source: str | None, departed_at: str | No
 @click.pass_obj
 def resend(obj: Context, number: int) -> None:
     """Send a rejected record again unchanged, once its cause was put right elsewhere (e.g. the unit filed)."""
-    _report_correction(obj, number, obj.registry().resend(number))
+    _report_correction(obj, number, obj.registry().corrections.resend(number))
 
 
 def _report_correction(obj: Context, number: int, outcome: Any) -> None:

@@ -19,7 +19,8 @@ from agent.cli.demo_people import sample_registration
 from agent.domain import CHINA_TIME
 from agent.domain.errors import RetentionError
 from agent.duties.retention import DEFAULT_DAYS, plan, purge, retention_days, set_retention_days
-from agent.register.registry import PURGED_NAME, Registry
+from agent.register.records import PURGED_NAME
+from agent.register.registry import Registry
 from agent.store import audit
 from agent.store.models import Event, Person, Registration
 from agent.store.opening import open_store

@@ -39,7 +39,7 @@ from tui.widgets.choice_select import ChoiceSelect
 from tui.widgets.field_row import FieldRow, key_of, widget_id
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.register.registry import Outcome, Rejection
+    from agent.register.records import Outcome, Rejection
 
 
 class RegisterScreen(DengjiScreen):
@@ -411,7 +411,7 @@ class RegisterScreen(DengjiScreen):
         registry = self.session.registry
         assert registry is not None
         if self.correcting is not None:
-            outcome = registry.correct(self.correcting.seq, checked)
+            outcome = registry.corrections.correct(self.correcting.seq, checked)
         else:
             outcome = registry.register(checked)
         self.app.call_from_thread(self._saved, outcome)

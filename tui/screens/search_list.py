@@ -18,7 +18,8 @@ from tui.screens.base import DengjiScreen
 from tui.widgets.people_table import PeopleTable
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.register.registry import RegistrationView, Registry
+    from agent.register.records import RegistrationView
+    from agent.register.registry import Registry
 
 
 class SearchListScreen(DengjiScreen):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.actions import SkipAction
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -21,7 +21,7 @@ from agent.forms.templates import Template, load_template
 from agent.validation import Problem, Severity
 from agent.validation.registration import CheckedRegistration
 from agent.validation.words import code_in_table
-from tui.forms.live_checks import premature
+from tui.forms.form_problems import FormProblems
 from tui.forms.registration_form import RegistrationForm, is_large_choice
 from tui.keys import Key
 from tui.messages import Registered
@@ -32,11 +32,11 @@ from tui.scanner import (
     ScanFailed,
     ScanReader,
     ScanResult,
-    looks_like_id_number,
 )
 from tui.screens.base import BACK, DengjiScreen
 from tui.widgets.choice_select import ChoiceSelect
-from tui.widgets.field_row import FieldRow, key_of, widget_id
+from tui.widgets.field_row import key_of
+from tui.widgets.registration_fields import RegistrationFields
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
     from agent.register.records import Outcome, Rejection
@@ -71,16 +71,12 @@ class RegisterScreen(DengjiScreen):
             self.TITLE_ZH, self.TITLE_EN = "更正登记", "Correct a registration"
         self.template: Template | None = None
         self.form: RegistrationForm | None = None
-        self.left: set[str] = set()  # fields the clerk has left: they show every problem
-        self.shown_problems: dict[str, Problem] = {}
-        self.store_problems: dict[str, Problem] = {}  # refusals by the store, until their field changes
-        self.general_problem: Problem | None = None
+        self.problems = FormProblems()
         self.saving = False
         self._scans = ScanReader()
         self._pending_scan = scan
         self._units: list[str] = []
         self._focus_after_compose: str | None = None
-        self._summary = ""  # "3 fields to fix." after a refused save, until the clerk types again
         self._untouched: dict[str, str] = {}  # the form's values before the clerk typed anything
 
     # -- building ----------------------------------------------------------------------------------
@@ -107,17 +103,12 @@ class RegisterScreen(DengjiScreen):
             yield Label(self.say("刷卡/扫描", "Scan"), id="scan-label")
             yield Input(placeholder=self.say("刷身份证或扫护照；手工录入按 Enter", "Swipe ID or scan passport; "
                                              "Enter to type by hand"), id="scan", compact=True)
-        shown = {f.key for f in form.shown()}
-        with VerticalScroll(id="form") as scroller:
-            scroller.can_focus = False  # Enter and Tab go from field to field, not to the container
-            yield Static(self.template.title.text(lang), id="form-title")
-            for form_field in self.template.fields:
-                row = FieldRow(form_field, form.value(form_field.key), lang,
-                               self._units if form_field.key == "unit" else ())
-                row.display = form_field.key in shown
-                yield row
-            yield Button(self.say("保存  Ctrl+S", "Save  Ctrl+S"), id="save", compact=True)
+        yield RegistrationFields(self.template, form, lang, self.say("保存  Ctrl+S", "Save  Ctrl+S"), self._units)
         yield Static("", id="form-message")
+
+    @property
+    def fields(self) -> RegistrationFields:
+        return self.query_one(RegistrationFields)
 
     def on_mount(self) -> None:
         self.query_one("#scan", Input).focus()
@@ -129,7 +120,7 @@ class RegisterScreen(DengjiScreen):
 
     def on_screen_resume(self) -> None:
         if self._focus_after_compose:
-            self._focus_key(self._focus_after_compose)
+            self.fields.focus_field(self._focus_after_compose)
             self._focus_after_compose = None
 
     @work(thread=True, exclusive=True, group="units")
@@ -142,11 +133,8 @@ class RegisterScreen(DengjiScreen):
         self.app.call_from_thread(self._set_units, units)
 
     def _set_units(self, units: list[str]) -> None:
-        from textual.suggester import SuggestFromList
-
         self._units = units
-        for unit_input in self.query("#f-unit").results(Input):
-            unit_input.suggester = SuggestFromList(units, case_sensitive=False)
+        self.fields.suggest_units(units)
 
     # -- typing ------------------------------------------------------------------------------------
 
@@ -155,12 +143,11 @@ class RegisterScreen(DengjiScreen):
         form = self.form
         if key is None or form is None:
             return
-        self._summary = ""
-        self.store_problems.pop(key, None)
+        self.problems.typed(key)
         for other in form.set(key, value):
-            self._show_value(other)
+            self.fields.show_value(other)
         if key in ("person.doc_type", "person.doc_number"):
-            self._update_shown()
+            self.fields.show_applicable()
         self._refresh_marks(typing=key)
 
     @on(Input.Changed)
@@ -172,29 +159,12 @@ class RegisterScreen(DengjiScreen):
         value = event.value if isinstance(event.value, str) else ""
         self._changed(event.select, value)
 
-    def _show_value(self, key: str) -> None:
-        """Put the form's value of `key` into its widget (after a scan or an automatic fill)."""
-        assert self.form is not None
-        value = self.form.value(key)
-        for widget in self.query(f"#{widget_id(key)}"):
-            if isinstance(widget, Input):
-                widget.value = value
-            elif isinstance(widget, ChoiceSelect):
-                known = {v for _, v in widget._options}  # noqa: SLF001 - Select keeps no public list
-                widget.value = value if value in known else ChoiceSelect.NULL
-
-    def _update_shown(self) -> None:
-        assert self.form is not None and self.template is not None
-        shown = {f.key for f in self.form.shown()}
-        for form_field in self.template.fields:
-            self.query_one(f"#row-{widget_id(form_field.key)[2:]}", FieldRow).display = form_field.key in shown
-
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         key = key_of(event.widget.id)
         if key is None or self.form is None:
             return
         self._resolve_choice(key)
-        self.left.add(key)
+        self.problems.leave([key])
         self._refresh_marks()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
@@ -215,7 +185,7 @@ class RegisterScreen(DengjiScreen):
                 if code_label(entry, lang).casefold().startswith(text.casefold())]
         if len(fits) == 1:
             self.form.set(key, code_label(fits[0], lang))
-            self._show_value(key)
+            self.fields.show_value(key)
 
     def action_enter_key(self) -> None:
         """Enter moves on, decided as the key arrives (a priority binding), not when the Input's
@@ -244,18 +214,12 @@ class RegisterScreen(DengjiScreen):
 
     def _swiped_into(self, field_input: Input, key: str) -> bool:
         """An ID card swiped while the cursor was in another text field: take the number out of it."""
-        value = field_input.value
-        if len(value) < 15:
+        swiped = self._scans.swiped_into(field_input.value)
+        if swiped is None:
             return False
-        for length in (18, 15):
-            head, tail = value[:-length], value[-length:]
-            if looks_like_id_number(tail):
-                result = self._scans.feed(tail)
-                if isinstance(result, IdCardScan | ScanFailed):
-                    field_input.value = head
-                    self._apply_scan(result)
-                    return True
-        return False
+        field_input.value = swiped.field_text
+        self._apply_scan(swiped.scan)
+        return True
 
     def _scan_box(self, text: str) -> None:
         scan_input = self.query_one("#scan", Input)
@@ -286,10 +250,10 @@ class RegisterScreen(DengjiScreen):
             changed = form.fill_from_passport(scan.passport)
         else:
             return
-        self._update_shown()
+        self.fields.show_applicable()
         for key in changed:
-            self._show_value(key)
-        self.left |= {k for k in changed if form.value(k)}
+            self.fields.show_value(key)
+        self.problems.leave(k for k in changed if form.value(k))
         self._refresh_marks()
         self._focus_first_empty()
 
@@ -298,13 +262,9 @@ class RegisterScreen(DengjiScreen):
         assert self.form is not None
         for form_field in self.form.shown():
             if form_field.required and not self.form.value(form_field.key).strip():
-                self._focus_key(form_field.key)
+                self.fields.focus_field(form_field.key)
                 return
         self.query_one("#save", Button).focus()
-
-    def _focus_key(self, key: str) -> None:
-        for widget in self.query(f"#{widget_id(key)}"):
-            widget.focus()
 
     # -- problems ----------------------------------------------------------------------------------
 
@@ -313,19 +273,7 @@ class RegisterScreen(DengjiScreen):
         form = self.form
         if form is None:
             return
-        problems = form.problems(self.session.clock())
-        self.general_problem = problems.pop("", None)
-        visible: dict[str, Problem] = {}
-        for key, problem in problems.items():
-            if key in self.left or (key == typing and not premature(problem, form.value(key))):
-                visible[key] = problem
-        for key, problem in self.store_problems.items():
-            visible.setdefault(key, problem)
-        self.shown_problems = visible
-        for row in self.query(FieldRow):
-            problem = visible.get(row.form_field.key)
-            row.set_class(problem is not None and problem.severity is Severity.ERROR, "-invalid")
-            row.set_class(problem is not None and problem.severity is Severity.WARNING, "-warning")
+        self.fields.mark(self.problems.refresh(form, self.session.clock(), typing))
         self._show_message()
 
     def _focused_key(self) -> str | None:
@@ -336,9 +284,9 @@ class RegisterScreen(DengjiScreen):
             return
         lang = self.session.lang
         key = self._focused_key()
-        if key is not None and key in self.shown_problems:
-            problem = self.shown_problems[key]
-            self._message(self._summary + problem.text(lang), error=problem.severity is Severity.ERROR,
+        if key is not None and key in self.problems.shown:
+            problem = self.problems.shown[key]
+            self._message(self.problems.summary + problem.text(lang), error=problem.severity is Severity.ERROR,
                           warning=problem.severity is Severity.WARNING)
             return
         if key is not None and self.template is not None:
@@ -367,7 +315,7 @@ class RegisterScreen(DengjiScreen):
         if form is None or self.saving:
             return
         self._take_widget_values()
-        self.left |= {f.key for f in form.shown()}
+        self.problems.leave(f.key for f in form.shown())
         self._refresh_marks()
         now = self.session.clock()
         errors = {k: p for k, p in form.problems(now).items() if p.severity is Severity.ERROR}
@@ -375,36 +323,28 @@ class RegisterScreen(DengjiScreen):
             self._point_at(errors)
             return
         self.saving = True
-        self.store_problems = {}
+        self.problems.store = {}
         self._message(self.say("正在保存……", "Saving..."))
         self._register(form.check(now))  # the check the marks were drawn from: the register trusts it
 
     def _take_widget_values(self) -> None:
-        """Read every field's widget into the form: keys typed just before Ctrl+S may not have
-        reached the form through their Changed messages yet."""
+        """Read every field's widget into the form (keys typed just before Ctrl+S)."""
         assert self.form is not None
-        for form_field in self.form.shown():
-            for widget in self.query(f"#{widget_id(form_field.key)}"):
-                value = widget.value if isinstance(widget, Input) else getattr(widget, "value", None)
-                text = value if isinstance(value, str) else ""
-                if text != self.form.value(form_field.key):
-                    for other in self.form.set(form_field.key, text):
-                        self._show_value(other)
+        typed = self.fields.widget_values(f.key for f in self.form.shown())
+        for key, text in typed.items():
+            if text != self.form.value(key):
+                for other in self.form.set(key, text):
+                    self.fields.show_value(other)
 
     def _point_at(self, errors: dict[str, Problem]) -> None:
         """Focus the first field in form order that has an error, and say how many remain."""
         assert self.form is not None
-        lang = self.session.lang
-        order = [f.key for f in self.form.shown()]
-        first = next((key for key in order if key in errors), None)
+        first, text = self.problems.first_error(errors, [f.key for f in self.form.shown()],
+                                                ("还有 {count} 项需要修改。", "{count} field(s) to fix. "),
+                                                self.session.lang)
         if first is not None:
-            self._focus_key(first)
-            problem = errors[first]
-        else:
-            problem = errors.get("") or next(iter(errors.values()))
-        count = len(errors)
-        self._summary = self.say(f"还有 {count} 项需要修改。", f"{count} field(s) to fix. ") if count > 1 else ""
-        self._message(self._summary + problem.text(lang), error=True)
+            self.fields.focus_field(first)
+        self._message(text, error=True)
 
     @work(thread=True, exclusive=True, group="save")
     def _register(self, checked: CheckedRegistration) -> None:
@@ -420,10 +360,7 @@ class RegisterScreen(DengjiScreen):
         self.saving = False
         assert self.form is not None
         if not outcome.ok:
-            shown = {f.key for f in self.form.shown()}
-            errors = {RegistrationForm.field_of(p, shown): p for p in reversed(outcome.problems)
-                      if p.severity is Severity.ERROR}
-            self.store_problems = {key: problem for key, problem in errors.items() if key}
+            errors = self.problems.refused(outcome.problems, {f.key for f in self.form.shown()})
             self._refresh_marks()
             self._point_at(errors)
             return
@@ -468,12 +405,12 @@ class RegisterScreen(DengjiScreen):
         assert self.form is not None
         self.form.reset(self.session.clock())
         self._untouched = dict(self.form.values)
-        self.left = set()
+        self.problems.reset()
         self._scans.reset()
         self.refresh(recompose=True)
         self._focus_after_compose = "scan"
         self.call_after_refresh(lambda: self.query_one("#scan", Input).focus())
 
     def after_relabel(self) -> None:
-        self._update_shown()
+        self.fields.show_applicable()
         self._refresh_marks()

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.home_facts import HomeFacts, delivery_line, gather
+from tui.home_facts import HomeFacts, delivery_line, gather, not_reporting
 from tui.keys import Key
 from tui.scanner import (
     AwaitingSecondLine,
@@ -75,6 +75,7 @@ class HomeScreen(DengjiScreen):
 
     def compose_body(self):  # type: ignore[no-untyped-def]
         yield Static(delivery_line(self.facts, self.session.lang), id="delivery")
+        yield Static("", id="not-reporting")
         with Horizontal(id="home-body"):
             with Vertical(id="home-side"):
                 yield OptionList(*(Option(f"{self.say(zh, en)}  {key}", id=action)
@@ -129,17 +130,25 @@ class HomeScreen(DengjiScreen):
     def _show_delivery(self, facts: HomeFacts) -> None:
         self.facts = facts
         if not self.relabelling:
-            self.query_one("#delivery", Static).update(delivery_line(facts, self.session.lang))
+            self._show_reporting(facts)
 
     def _show(self, facts: HomeFacts) -> None:
         self.facts = facts
         if self.relabelling:
             return
-        self.query_one("#delivery", Static).update(delivery_line(facts, self.session.lang))
+        self._show_reporting(facts)
         self.query_one("#today", Static).update(self._today_text())
         self.query_one("#reminders", Static).update(self._reminder_text())
         self.query_one("#present-title", Static).update(self._present_title())
         self.query_one("#present", PeopleTable).show(facts.present)
+
+    def _show_reporting(self, facts: HomeFacts) -> None:
+        """The delivery line, and the banner when nothing reaches the platform."""
+        self.query_one("#delivery", Static).update(delivery_line(facts, self.session.lang))
+        warning = not_reporting(facts, self.session.clock(), self.session.lang)
+        banner = self.query_one("#not-reporting", Static)
+        banner.update(warning or "")
+        banner.display = warning is not None
 
     def after_relabel(self) -> None:
         self._show(self.facts)

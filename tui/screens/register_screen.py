@@ -35,7 +35,8 @@ from tui.scanner import (
 )
 from tui.screens.base import BACK, DengjiScreen
 from tui.widgets.choice_select import ChoiceSelect
-from tui.widgets.field_row import key_of
+from tui.widgets.field_row import key_of, widget_id
+from tui.caught_up import caught_up
 from tui.widgets.registration_fields import RegistrationFields
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
@@ -187,15 +188,22 @@ class RegisterScreen(DengjiScreen):
             self.form.set(key, code_label(fits[0], lang))
             self.fields.show_value(key)
 
-    def action_enter_key(self) -> None:
+    async def action_enter_key(self) -> None:
         """Enter moves on, decided as the key arrives (a priority binding), not when the Input's
         Submitted message is handled later. Textual hands each key to the widget focused when the key
-        arrives, so after "Enter" the next keys must already find the cursor in the next field. What
-        depends on the text (a scan, a card swiped into a field) runs in the Input's own queue, after
-        the characters typed before the Enter."""
+        arrives, so after "Enter" the next keys must already find the cursor in the next field.
+
+        In the scan box the next field depends on the text (a first MRZ line keeps the cursor there for
+        the second; an ID card goes to the name, a passport to the room), and the characters typed just
+        before the Enter may still wait in the box's queue. So the binding waits for the box to take
+        them, then decides: the app hands on no further key meanwhile, and the keys of a burst typed
+        after the Enter land where the scan put the cursor (#17 item 10). Elsewhere, what depends on the
+        text (a card swiped into a field) runs in the Input's own queue after the move."""
         focused = self.focused
         if isinstance(focused, Input) and focused.id == "scan":
-            focused.call_later(self._scan_box_entered, focused)  # the cursor stays for a second MRZ line
+            await caught_up(focused)
+            if self.focused is focused and not self.saving:
+                self._scan_box(focused.value)
         elif isinstance(focused, Input):
             self.focus_next()
             focused.call_later(self._field_entered, focused)
@@ -203,9 +211,6 @@ class RegisterScreen(DengjiScreen):
             self.focus_next()
         else:
             raise SkipAction()  # a button presses itself; an open list picks its item
-
-    def _scan_box_entered(self, scan_input: Input) -> None:
-        self._scan_box(scan_input.value)
 
     def _field_entered(self, field_input: Input) -> None:
         key = key_of(field_input.id)
@@ -258,13 +263,16 @@ class RegisterScreen(DengjiScreen):
         self._focus_first_empty()
 
     def _focus_first_empty(self) -> None:
-        """After a scan: the first field still to fill (usually the name, or the room)."""
+        """After a scan: the first field still to fill (usually the name, or the room). The focus moves
+        now, not after the app's queue (as `Widget.focus` would): the keys of a burst still waiting
+        there go to the new field."""
         assert self.form is not None
+        target: Widget = self.query_one("#save", Button)
         for form_field in self.form.shown():
             if form_field.required and not self.form.value(form_field.key).strip():
-                self.fields.focus_field(form_field.key)
-                return
-        self.query_one("#save", Button).focus()
+                target = self.query_one(f"#{widget_id(form_field.key)}")
+                break
+        self.set_focus(target)
 
     # -- problems ----------------------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """Register an arrival: the venue kind's form, rendered from its template, checked as it is typed.
 
 Focus starts in the scan box: a swiped ID card or a scanned passport fills the form, and Enter on an
-empty scan box goes to the fields for typing by hand. Enter moves on, Ctrl+S saves. Saving is one
+empty scan box goes to the fields for typing by hand. A card laid on the desk's reader fills it too,
+wherever the cursor is (`card_placed`; the reader is watched off the UI thread, tui/card_reading.py),
+and the reader's state shows beside the scan box. Enter moves on, Ctrl+S saves. Saving is one
 transaction in the agent (the registration and its outbox event) run in a worker thread; the upload
 happens in the background afterwards, so the clerk is never kept waiting for the network.
 """
@@ -16,6 +18,7 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
+from agent.domain import RegistrationKind
 from agent.domain.codes import label as code_label
 from agent.forms.templates import Template, load_template
 from agent.validation import Problem, Severity
@@ -36,14 +39,17 @@ from tui.scanner import (
 from tui.screens.base import BACK, DengjiScreen
 from tui.widgets.choice_select import ChoiceSelect
 from tui.widgets.field_row import key_of, widget_id
+from tui.widgets.reader_status import ReaderStatus
+from tui.card_reading import TakesCards
 from tui.caught_up import caught_up
 from tui.widgets.registration_fields import RegistrationFields
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
+    from agent.cardreader import IdentityCard, ReaderError
     from agent.register.records import Outcome, Rejection
 
 
-class RegisterScreen(DengjiScreen):
+class RegisterScreen(TakesCards, DengjiScreen):
     KEYS = (
         Key("ctrl+s", "save", "保存", "Save"),
         Key("enter", "enter_key", "下一项", "Next field", priority=True),
@@ -53,10 +59,14 @@ class RegisterScreen(DengjiScreen):
         Key("space", "", "在选择框中打开列表", "Open the list of a choice", on_bar=False),
     )
     TITLE_ZH, TITLE_EN = "登记", "Register"
-    HELP_ZH = ("先刷身份证或扫描护照（光标在“刷卡/扫描”框）；手工录入请在该框按 Enter。\n"
+    HELP_ZH = ("把身份证放在读卡器上，证件上的各项自动填好，光标跳到还要填的项（如房号）；“刷卡/扫描”框旁边显示读卡器"
+               "是否已连接。\n"
+               "也可以刷身份证或扫描护照（光标在“刷卡/扫描”框）；手工录入请在该框按 Enter。\n"
                "每填一项按 Enter 到下一项；选择框按空格键打开列表。带 * 的是必填项。\n"
                "标签变红表示这一项有问题，屏幕下方说明怎样改。填好后按 Ctrl+S 保存，资料会在后台上传。")
-    HELP_EN = ("Swipe the ID card or scan the passport first (the cursor starts in the scan box); to type by "
+    HELP_EN = ("Lay the ID card on the reader: the card's fields fill in and the cursor goes to what is left (the "
+               "room); beside the scan box it says whether a reader is connected.\n"
+               "Or swipe the ID card or scan the passport (the cursor starts in the scan box); to type by "
                "hand, press Enter there.\nEnter moves to the next field; Space opens a choice's list. Fields "
                "marked * are required.\nA red label means the field needs fixing: the line under the form says "
                "how. Ctrl+S saves; the upload happens in the background.")
@@ -104,6 +114,7 @@ class RegisterScreen(DengjiScreen):
             yield Label(self.say("刷卡/扫描", "Scan"), id="scan-label")
             yield Input(placeholder=self.say("刷身份证或扫护照；手工录入按 Enter", "Swipe ID or scan passport; "
                                              "Enter to type by hand"), id="scan", compact=True)
+            yield ReaderStatus(self.dengji.card_reading, lang)
         yield RegistrationFields(self.template, form, lang, self.say("保存  Ctrl+S", "Save  Ctrl+S"), self._units)
         yield Static("", id="form-message")
 
@@ -261,6 +272,43 @@ class RegisterScreen(DengjiScreen):
         self.problems.leave(k for k in changed if form.value(k))
         self._refresh_marks()
         self._focus_first_empty()
+
+    # -- the card reader ---------------------------------------------------------------------------
+
+    def card_placed(self, card: IdentityCard) -> None:
+        """A card read by the desk's reader fills every field it holds (document, number, name, sex,
+        ethnic group, birth date, address, nationality) and the cursor goes to the first required field
+        left, usually the room. An expired card is refused for a stay: it is not a valid document."""
+        if self.saving:
+            return
+        form = self._ensure_form()
+        assert self.template is not None
+        lang = self.session.lang
+        expired = card.valid_until is not None and card.expired_on(self.session.clock().date())
+        if expired and self.template.registration is RegistrationKind.STAY:
+            until = card.valid_until.isoformat() if card.valid_until else ""
+            self._message(self.say(f"这张证件已过期（有效期至 {until}），不能用于住宿登记：请客人出示有效证件",
+                                   f"This card expired on {until}: a stay cannot be registered with it. Ask "
+                                   "for a valid document"), error=True)
+            return
+        self._scans.reset()
+        self.query_one("#scan", Input).value = ""
+        changed = form.fill_from_card(card.person_fields(), lang)
+        self.fields.show_applicable()
+        for key in changed:
+            self.fields.show_value(key)
+        self.problems.leave(k for k in changed if form.value(k))
+        self._refresh_marks()
+        self._focus_first_empty()
+        notes = [warning.text(lang) for warning in card.warnings]
+        if expired:
+            notes.append(self.say(f"证件已过期（有效期至 {card.valid_until}）", f"the card expired on {card.valid_until}"))
+        if notes:
+            self.app.notify("\n".join(notes), title=self.say("读卡器", "Card reader"), severity="warning", timeout=8)
+
+    def card_problem(self, problem: ReaderError) -> None:
+        """A reading that failed while the reader works (the card lifted too soon...): what to do."""
+        self._message(problem.text(self.session.lang), error=True)
 
     def _focus_first_empty(self) -> None:
         """After a scan: the first field still to fill (usually the name, or the room). The focus moves

@@ -284,3 +284,57 @@ async def test_a_card_on_the_reader_at_check_out_finds_the_guest(hotel_registry,
         await pilot.pause()
     present = [v.id for v in hotel_registry.registrations(present_only=True)]
     assert present == [other.registration_id]
+
+
+async def test_a_reader_plugged_back_in_is_opened_again(hotel_registry, make_app, private_home, reader_port,
+                                                        simulator, screen_text):
+    """After an unplug the reader is looked for again: here it comes back at another port, which the
+    operator names in config.toml (a pty cannot come back at the same path), and is opened by itself."""
+    app = make_app(hotel_registry, lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_form(app, pilot)
+        simulator.unplug()
+        assert await app.card_reading.wait_for(lambda: app.card_reading.state is ReaderState.GONE)
+        with SimulatedReader().start() as plugged_in:
+            save_config(private_home, replace(load_config(private_home), reader_port=plugged_in.port))
+            assert await app.card_reading.wait_for(lambda: app.card_reading.state is ReaderState.CONNECTED)
+            await pilot.pause()
+            assert WORDS["connected"]["en"] in screen_text(app)
+            assert "The card reader is back" in list(app._notifications)[-1].message  # noqa: SLF001
+            plugged_in.place_card("resident_id")
+            await _card_read(app, pilot)
+            assert screen.form.value("person.name") == "韩梅梅"
+
+
+async def test_the_status_follows_a_language_switch(hotel_registry, make_app, reader_port, simulator, screen_text):
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_form(app, pilot)
+        assert WORDS["connected"]["zh"] in screen_text(app)
+        await pilot.press("f9")
+        await pilot.pause()
+        assert WORDS["connected"]["en"] in screen_text(app)
+        simulator.place_card("resident_id")  # the rebuilt screen still gets the cards
+        await _card_read(app, pilot)
+        assert screen.form.value("person.ethnicity") == "Han"
+        assert len(app.card_reading._listeners) == 1  # noqa: SLF001 - the old status widget let go
+
+
+async def test_a_question_over_the_form_holds_the_card_until_it_is_answered(hotel_registry, make_app, reader_port,
+                                                                          simulator):
+    """While a question covers the form (Esc's "discard?"), a card laid on the reader is not read into the
+    form behind it; once the question is answered with "keep editing", the card is read."""
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_form(app, pilot)
+        await pilot.press("enter", "enter", "enter", *"li")  # something typed: Esc asks first
+        await pilot.press("escape")
+        assert app.screen is not screen
+        simulator.place_card("resident_id")
+        finds = simulator.count(Command.FIND_CARD)
+        assert not await asyncio.to_thread(simulator.wait_for_command, Command.FIND_CARD, finds + 1, 0.5)
+        assert app.card_reading.state is ReaderState.CONNECTED  # the reader stays open meanwhile
+        await pilot.press("enter")  # Enter on the focused 继续填写
+        assert app.screen is screen
+        await _card_read(app, pilot)
+        assert screen.form.value("person.name") == "韩梅梅"

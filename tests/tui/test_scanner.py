@@ -159,3 +159,20 @@ async def test_a_passport_scanned_in_one_burst_with_the_room_typed_after_it(hote
         assert screen.form.value("person.doc_number") == "X1234567"
         assert screen.query_one("#scan").value == ""
         assert _field(app, "unit").value == "501"
+
+
+async def test_keys_typed_right_after_a_swipe_into_the_name_field_land_in_the_name(hotel_registry, make_app, burst):
+    """A card swiped while the cursor is in the name field, and the name typed at once after it: the
+    number leaves the name field, the name stays there."""
+    number, _, _ = resident_id_for(14)
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2")
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        await pilot.press("enter", "enter", "enter")  # from the empty scan box to the name
+        assert app.focused is _field(app, "person.name")
+        await burst(app, pilot, number, then="韩梅梅")
+        assert screen.form.value("person.doc_number") == number
+        assert _field(app, "person.name").value == "韩梅梅"
+        assert app.focused is _field(app, "person.name")

@@ -204,29 +204,26 @@ class RegisterScreen(TakesCards, DengjiScreen):
         Submitted message is handled later. Textual hands each key to the widget focused when the key
         arrives, so after "Enter" the next keys must already find the cursor in the next field.
 
-        In the scan box the next field depends on the text (a first MRZ line keeps the cursor there for
-        the second; an ID card goes to the name, a passport to the room), and the characters typed just
-        before the Enter may still wait in the box's queue. So the binding waits for the box to take
-        them, then decides: the app hands on no further key meanwhile, and the keys of a burst typed
-        after the Enter land where the scan put the cursor (#17 item 10). Elsewhere, what depends on the
-        text (a card swiped into a field) runs in the Input's own queue after the move."""
+        Where the cursor goes may depend on the text: in the scan box a first MRZ line keeps it there for
+        the second, an ID card sends it to the name, a passport to the room; an ID card swiped into
+        another field sends it to the first field left empty. The characters typed just before the Enter
+        may still wait in the Input's queue, so the binding waits for the Input to take them, then
+        decides and moves the focus at once: the app hands on no key meanwhile, and the keys of a burst
+        typed after the Enter land where the cursor went (#17 item 10)."""
         focused = self.focused
-        if isinstance(focused, Input) and focused.id == "scan":
+        if isinstance(focused, Input):
             await caught_up(focused)
-            if self.focused is focused and not self.saving:
+            if self.focused is not focused or self.saving:  # the screen moved on meanwhile
+                return
+            key = key_of(focused.id)
+            if focused.id == "scan":
                 self._scan_box(focused.value)
-        elif isinstance(focused, Input):
-            self.focus_next()
-            focused.call_later(self._field_entered, focused)
+            elif key is None or key == "person.doc_number" or not self._swiped_into(focused, key):
+                self.focus_next()
         elif isinstance(focused, ChoiceSelect) and not focused.expanded:
             self.focus_next()
         else:
             raise SkipAction()  # a button presses itself; an open list picks its item
-
-    def _field_entered(self, field_input: Input) -> None:
-        key = key_of(field_input.id)
-        if key is not None and key != "person.doc_number":
-            self._swiped_into(field_input, key)
 
     def _swiped_into(self, field_input: Input, key: str) -> bool:
         """An ID card swiped while the cursor was in another text field: take the number out of it."""

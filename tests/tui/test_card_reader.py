@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,12 +21,14 @@ from agent.cardreader.frames import Command
 from agent.cardreader.samples import SAMPLE_CARDS
 from agent.cli.demo_people import sample_registration
 from agent.home.config import load_config, save_config
+from tests.tui.conftest import ARRIVED
 from tui.card_reading import ReaderState
 from tui.screens.departure_screen import DepartureScreen
 from tui.screens.register_screen import RegisterScreen
 from tui.widgets.people_table import PeopleTable
 
-from tests.tui.conftest import ARRIVED
+if TYPE_CHECKING:
+    from agent.register.registry import Registry
 
 if os.name != "posix":
     pytest.skip("the simulated reader needs a POSIX pseudo-terminal", allow_module_level=True)
@@ -338,3 +341,32 @@ async def test_a_question_over_the_form_holds_the_card_until_it_is_answered(hote
         assert app.screen is screen
         await _card_read(app, pilot)
         assert screen.form.value("person.name") == "韩梅梅"
+
+
+@pytest.fixture
+def rental_registry(private_home: Path) -> Iterator[Registry]:
+    """A landlord's store (a rental venue) and its register."""
+    from agent.register.registry import Registry
+    from agent.store.opening import open_store
+    from agent.validation.venue import VenueDetails
+
+    store = open_store(private_home, create=True)
+    registry = Registry(store)
+    registry.set_venue(VenueDetails(kind="rental", name="幸福小区"))
+    yield registry
+    store.dispose()
+
+
+@pytest.mark.parametrize(("lang", "size"), SIZES)
+async def test_at_a_rental_the_card_fills_the_form_the_phone_is_next_and_expiry_is_a_warning(
+        rental_registry, make_app, reader_port, simulator, lang, size):
+    app = make_app(rental_registry, lang=lang)
+    async with app.run_test(size=size) as pilot:
+        screen = await _open_form(app, pilot)
+        simulator.place_card("resident_id_expired")
+        await _card_read(app, pilot)
+        assert _field(app, "person.name").value == "李雷"
+        assert app.focused is _field(app, "person.phone")  # a tenant's phone is required: it comes next
+        [note] = app._notifications  # noqa: SLF001
+        assert ("expired on 2015-08-15" if lang == "en" else "已过期（有效期至 2015-08-15）") in note.message
+        assert screen.form.value("person.address") == SAMPLE_CARDS["resident_id_expired"].address

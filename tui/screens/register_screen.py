@@ -24,6 +24,8 @@ from agent.forms.templates import Template, load_template
 from agent.validation import Problem, Severity
 from agent.validation.registration import CheckedRegistration
 from agent.validation.words import code_in_table
+from tui.card_reading import TakesCards
+from tui.caught_up import caught_up
 from tui.forms.form_problems import FormProblems
 from tui.forms.registration_form import RegistrationForm, is_large_choice
 from tui.keys import Key
@@ -40,8 +42,6 @@ from tui.screens.base import BACK, DengjiScreen
 from tui.widgets.choice_select import ChoiceSelect
 from tui.widgets.field_row import key_of, widget_id
 from tui.widgets.reader_status import ReaderStatus
-from tui.card_reading import TakesCards
-from tui.caught_up import caught_up
 from tui.widgets.registration_fields import RegistrationFields
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
@@ -281,7 +281,7 @@ class RegisterScreen(TakesCards, DengjiScreen):
         form = self._ensure_form()
         assert self.template is not None
         lang = self.session.lang
-        expired = card.valid_until is not None and card.expired_on(self.session.clock().date())
+        expired = card.expired_on(self.session.clock().date())
         if expired and self.template.registration is RegistrationKind.STAY:
             until = card.valid_until.isoformat() if card.valid_until else ""
             self._message(self.say(f"这张证件已过期（有效期至 {until}），不能用于住宿登记：请客人出示有效证件",

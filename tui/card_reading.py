@@ -253,7 +253,7 @@ class CardReading:
         failure: ReaderError | None = None
         for port in candidates:
             try:
-                reader = await asyncio.to_thread(self._open_reader, settings, port)
+                reader = await self._opened(settings, port)
                 break
             except ReaderError as problem:
                 log.info("no card reader at %s: %s", port or "any USB serial port", problem.code)
@@ -277,6 +277,20 @@ class CardReading:
         self._told = None
         self._set_state(ReaderState.CONNECTED)
         return True
+
+    async def _opened(self, settings: ReaderSettings, port: str | None) -> CardReader:
+        """The reader opened in a thread. Should the watch end meanwhile (the app quits), the reader
+        is closed as soon as it is open, rather than left holding the port."""
+        opening = asyncio.ensure_future(asyncio.to_thread(self._open_reader, settings, port))
+        try:
+            return await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            def close_it(done: asyncio.Future[CardReader]) -> None:
+                if not done.cancelled() and done.exception() is None:
+                    done.result().close()
+
+            opening.add_done_callback(close_it)
+            raise
 
     async def _round(self) -> None:
         """Ask the reader once for a card; hand on what comes."""

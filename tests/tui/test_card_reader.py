@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from agent.cardreader.frames import Command
-from agent.cardreader.samples import SAMPLE_CARDS
+from agent.cardreader.samples import SAMPLE_CARDS, sample_text
 from agent.cli.demo_people import sample_registration
 from agent.home.config import load_config, save_config
 from tests.tui.conftest import ARRIVED
@@ -34,6 +34,7 @@ if os.name != "posix":
     pytest.skip("the simulated reader needs a POSIX pseudo-terminal", allow_module_level=True)
 
 from agent.cardreader.simulated import Fault, SimulatedReader  # noqa: E402 - POSIX only
+from tests.cardreader.conftest import stub, stub_library_path  # noqa: E402, F401 - the vendor library's stub
 
 SIZES = [("zh", (80, 24)), ("en", (60, 20))]
 WORDS = {  # what the status beside the scan box says
@@ -370,3 +371,26 @@ async def test_at_a_rental_the_card_fills_the_form_the_phone_is_next_and_expiry_
         [note] = app._notifications  # noqa: SLF001
         assert ("expired on 2015-08-15" if lang == "en" else "已过期（有效期至 2015-08-15）") in note.message
         assert screen.form.value("person.address") == SAMPLE_CARDS["resident_id_expired"].address
+
+
+async def test_a_card_read_through_the_vendors_library_fills_the_form(hotel_registry, make_app, private_home, stub,
+                                                                      stub_library_path, screen_text):
+    """The same screens with the other backend: the vendor's sdtapi library (a stub compiled from C for
+    this run, tests/cardreader/stub_sdtapi.c), chosen in config.toml."""
+    save_config(private_home, replace(load_config(private_home), reader_backend="library",
+                                      reader_library_path=str(stub_library_path)))
+    app = make_app(hotel_registry, lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_form(app, pilot)
+        assert WORDS["connected"]["en"] in screen_text(app)
+        stub.stub_place_card(sample_text("foreign_permanent_2023"))
+        await _card_read(app, pilot)
+        assert screen.form.value("person.doc_type") == "foreign_permanent_id"
+        assert _field(app, "person.name").value == "马丁"
+        assert _field(app, "person.nationality").value == "FRA"
+        await pilot.press("6", "0", "1", "ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, RegisterScreen)
+    [view] = hotel_registry.registrations()
+    assert (view.doc_type, view.name, view.unit) == ("foreign_permanent_id", "马丁", "601")

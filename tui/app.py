@@ -17,6 +17,7 @@ from textual.app import App
 
 from agent.domain.errors import DengjiError
 from agent.domain.language import LANGS
+from tui.card_reading import CardReading
 from tui.keys import Key, bindings
 from tui.messages import LanguageChanged, PersonInspected, SettingChanged, VenueReady
 from tui.preferences import THEMES, load_preferences, save_preferences
@@ -51,6 +52,20 @@ class DengjiApp(App[None]):
         self.session = session
         self.last_activity = time.monotonic()
         self._delivery_started = False
+        self._card_reading: CardReading | None = None
+
+    @property
+    def card_reading(self) -> CardReading:
+        """The desk's ID card reader, watched while a screen that takes cards is on top (started by
+        the first such screen; tui/card_reading.py)."""
+        if self._card_reading is None:
+            self._card_reading = CardReading(self, self.session)
+            self._card_reading.start()
+        return self._card_reading
+
+    async def on_unmount(self) -> None:
+        if self._card_reading is not None:
+            await self._card_reading.stop()  # the port is closed before the process ends
 
     def on_mount(self) -> None:
         self.theme = self.session.preferences.theme

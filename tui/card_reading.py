@@ -1,8 +1,8 @@
 """The desk's ID card reader as the screens that ask for a document meet it (issue 19, item 5).
 
 One `CardReading` per app (`DengjiApp.card_reading`) watches the reader while the screen on top takes
-cards (`TakesCards`: the register form, the departure search; a visitors' screen later only has to
-say so too). The blocking driver (`agent.cardreader`, pyserial or the vendor's library) runs in a
+cards (`TakesCards`: the home screen, the register form, the departure search; a visitors' screen
+later only has to say so too). The blocking driver (`agent.cardreader`, pyserial or the vendor's library) runs in a
 thread (`asyncio.to_thread`), driven by one asyncio task on the app's loop, so no reader, however
 slow or broken, can hold up typing. What it finds is handed to the screen on the loop: a card
 (`card_placed`), or a problem with one reading (`card_problem`: the card was taken away mid-read, an

@@ -394,3 +394,34 @@ async def test_a_card_read_through_the_vendors_library_fills_the_form(hotel_regi
         assert not isinstance(app.screen, RegisterScreen)
     [view] = hotel_registry.registrations()
     assert (view.doc_type, view.name, view.unit) == ("foreign_permanent_id", "马丁", "601")
+
+
+async def test_a_card_laid_on_the_reader_at_home_opens_the_form_or_the_check_out(hotel_registry, make_app,
+                                                                                reader_port, simulator):
+    """At the home screen a card does what a swipe does: the register form, filled, for someone new;
+    the check-out, with that person chosen, for someone present."""
+    card = SAMPLE_CARDS["resident_id"]
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        assert await app.card_reading.settled()
+        simulator.place_card("resident_id")
+        await _card_read(app, pilot)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, RegisterScreen)
+        assert _field(app, "person.name").value == "韩梅梅"
+        assert app.focused is _field(app, "unit")
+        await pilot.press("5", "0", "1", "ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, RegisterScreen)
+        await _lift(simulator)
+        simulator.place_card("resident_id")  # the same guest at the desk again, to leave
+        await _card_read(app, pilot, 2)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, DepartureScreen)
+        [view] = hotel_registry.find_by_document("resident_id", card.doc_number)
+        table = app.screen.query_one(PeopleTable)
+        assert table.selected() is not None and table.selected().id == view.id

@@ -71,7 +71,8 @@ class RegisterScreen(TakesCards, DengjiScreen):
                "marked * are required.\nA red label means the field needs fixing: the line under the form says "
                "how. Ctrl+S saves; the upload happens in the background.")
 
-    def __init__(self, scan: ScanResult | None = None, *, correcting: Rejection | None = None,
+    def __init__(self, scan: ScanResult | None = None, *, card: IdentityCard | None = None,
+                 correcting: Rejection | None = None,
                  data: dict | None = None) -> None:  # type: ignore[type-arg]
         """A new arrival (filled from `scan` if given), or the correction of a refused registration:
         `correcting` with `data`, what was sent."""
@@ -86,6 +87,7 @@ class RegisterScreen(TakesCards, DengjiScreen):
         self.saving = False
         self._scans = ScanReader()
         self._pending_scan = scan
+        self._pending_card = card  # a card laid on the reader at the home screen
         self._units: list[str] = []
         self._focus_after_compose: str | None = None
         self._untouched: dict[str, str] = {}  # the form's values before the clerk typed anything
@@ -128,6 +130,9 @@ class RegisterScreen(TakesCards, DengjiScreen):
         if self._pending_scan is not None:
             scan, self._pending_scan = self._pending_scan, None
             self._apply_scan(scan)
+        if self._pending_card is not None:
+            card, self._pending_card = self._pending_card, None
+            self.call_after_refresh(self.card_placed, card)  # after the scan box has taken the focus
         self._refresh_marks()
 
     def on_screen_resume(self) -> None:

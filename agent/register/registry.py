@@ -11,12 +11,13 @@ corrections (`corrections`), the daily report (`daily_report`), accounts, remind
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlmodel import Session, select
 
 from agent.domain import CHINA_TIME, VenueKind
+from agent.duties import visitors
 from agent.duties.permit_checks import PermitCheckResult, permit_checks
 from agent.duties.reminders import Reminder, due_reminders
 from agent.register import daily_report
@@ -177,6 +178,15 @@ class Registry:
     def visits(self, *, in_only: bool = False) -> list[VisitView]:
         """Visits newest first; `in_only` keeps the visitors still in."""
         return self._stay.visits(in_only=in_only)
+
+    def closing_time(self) -> time:
+        """The time visitors must be out by (default 23:00); later, reminders list those still in."""
+        return visitors.closing_time(self.store)
+
+    def set_closing_time(self, text: str) -> time:
+        """Set the visitors' closing time, `HH:MM` (owners only, audited); raises SettingError or
+        OperatorError."""
+        return visitors.set_closing_time(self.store, text, operator=self.operator, now=self._ledger.now())
 
     def report_no_arrivals(self, now: datetime | None = None) -> list[date]:
         """Queue the daily "nobody new arrived" report for each finished day owed (`daily_report`)."""

@@ -1,11 +1,13 @@
 """What the platform checks in each event before recording it: the same rules as the agent.
 
 The receiver does not trust the agent's checks: it runs the agent's own validators
-(`agent.validation.registration`) on every registration, update and correction, and the departure rule
-on every departure. A rejected event's receipt carries the validator's `Problem`: its code and its zh/en
-message, which never quote the personal number. Rules that need the platform's records (is this
-registration known, when did the person arrive) are applied in `receiver.ingest`, inside the write
-transaction.
+(`agent.validation.registration`) on every registration, update and correction, the departure rule on
+every departure (a `late_reason` when it is more than 72 hours back), and the visit's checks on every
+visit (`agent.validation.stay_events`). A rejected event's receipt carries the validator's `Problem`:
+its code and its zh/en message, which never quote the personal number. Rules that need the platform's
+records (is this registration known, when did the person arrive, is the visit open, when was the
+departure undone recorded) are applied in `receiver.ingest` and `receiver.stay_events`, inside the
+write transaction.
 """
 
 from __future__ import annotations

@@ -140,8 +140,14 @@ class Rejection:
     @property
     def editable(self) -> bool:
         """Whether a correction takes new content (a registration or a departure time), not only a resend."""
-        return self.registration_id is not None and (self.type in REGISTERING or self.type in STAY_EDITABLE
+        return self.registration_id is not None and (self.type in REGISTERING
                                                      or self.type == EventType.DEPARTED.value)
+
+    @property
+    def stay_event(self) -> bool:
+        """Whether it is a visit, a visitor leaving, a room change or an extension: a correction takes what
+        its command takes (`Corrections.correct`), e.g. `{"unit": ...}`, `{"left_at": ...}`."""
+        return self.registration_id is not None and self.type in STAY_EDITABLE
 
     def reason(self, lang: str) -> str:
         return self.en if lang == "en" else self.zh

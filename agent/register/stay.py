@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from agent.domain import CHINA_TIME, EventType
 from agent.register.ledger import Ledger, Refused, already_departed, not_found
 from agent.register.listing import Listing
-from agent.register.records import Outcome, RoomDeparture, VisitOutcome, VisitView
+from agent.register.records import PURGED_NAME, Outcome, RoomDeparture, VisitOutcome, VisitView
 from agent.store.models import Event, Person, Registration, Unit, Visit
 from agent.validation import Problem
 from agent.validation.datetimes import to_iso
@@ -236,7 +236,9 @@ class StayChanges:
             query = query.where(col(Visit.left_at).is_(None))
         with self._ledger.store.read() as session:
             rows = session.exec(query).all()
-        name = self._listing.name_of
+        def name(sealed: bytes) -> str:
+            return self._listing.name_of(sealed) if sealed else PURGED_NAME
+
         return [VisitView(id=vid, host_registration_id=rid, host_unit=unit, host_name=name(host_name),
                           name=name(visitor_name), doc_type=doc_type, doc_masked=masked, arrived_at=arrived,
                           left_at=left)

@@ -227,3 +227,109 @@ def test_bad_visits_are_refused_and_write_nothing(hotel: Registry, clock: Clock)
     with hotel.store.read() as session:
         assert session.exec(select(func.count()).select_from(Visit)).one() == 0
         assert session.exec(select(func.count()).select_from(Registration)).one() == 2
+
+
+def test_visitors_still_in_after_closing_time_are_reminded(hotel: Registry, clock: Clock) -> None:
+    from agent.domain.errors import SettingError
+    from agent.duties.visitors import late_since
+    from datetime import time
+
+    host = guest(hotel, 1)
+    early = hotel.visit({"visitor": visitor(7), "host": host, "arrived_at": "2026-11-20 19:00"}).visit_id
+    late = hotel.visit({"visitor": visitor(8), "host": host, "arrived_at": "2026-11-20 13:00"}).visit_id
+    assert early and late
+    assert hotel.end_visit(late, at=datetime(2026, 11, 20, 13, 30, tzinfo=CHINA_TIME)).ok
+    assert hotel.closing_time() == time(23, 0)
+    at_2259 = datetime(2026, 11, 20, 22, 59, tzinfo=CHINA_TIME)
+    at_2300 = datetime(2026, 11, 20, 23, 0, tzinfo=CHINA_TIME)
+    assert [r for r in hotel.reminders(at_2259) if r.code == "visit.after_closing"] == []
+    due = [r for r in hotel.reminders(at_2300) if r.code == "visit.after_closing"]
+    assert [(r.registration_id, r.since) for r in due] == [(host, at_2300)]
+    assert f"visit-end {early}" in due[0].en and "23:00" in due[0].zh and visitor(7)["name"] in due[0].zh
+    hotel.set_closing_time("22：00")
+    assert hotel.closing_time() == time(22, 0)
+    assert [r.code for r in hotel.reminders(at_2259)].count("visit.after_closing") == 1
+    with pytest.raises(SettingError):
+        hotel.set_closing_time("7pm")
+    assert hotel.end_visit(early, at=at_2259).ok
+    assert "visit.after_closing" not in [r.code for r in hotel.reminders(at_2300)]
+    # A visiting day runs from 06:00: one who came at 02:00 came after hours; a 01:00 closing is that night's.
+    closing = time(23, 0)
+    night = datetime(2026, 11, 21, 2, 0, tzinfo=CHINA_TIME)
+    assert late_since(night, closing) == night
+    assert late_since(datetime(2026, 11, 20, 20, 0, tzinfo=CHINA_TIME), time(1, 0)) == datetime(
+        2026, 11, 21, 1, 0, tzinfo=CHINA_TIME)
+
+
+def _reject(registry: Registry, kind: str) -> int:
+    """Mark the latest event of `kind` rejected, as the uploader does with a platform's refusal."""
+    from sqlalchemy import update
+
+    with registry.store.read() as session:
+        seq = session.exec(select(Event.seq).where(Event.type == kind).order_by(Event.seq.desc())).first()  # type: ignore[union-attr]
+    assert seq is not None
+
+    def work(session):  # type: ignore[no-untyped-def]
+        session.execute(update(OutboxEntry).where(OutboxEntry.event_seq == seq).values(
+            state="rejected", reject_code="x.test", reject_zh="退回", reject_en="refused"))
+
+    registry.store.write(work)
+    return seq
+
+
+def test_refused_visits_room_changes_and_extensions_are_corrected(hotel: Registry, clock: Clock) -> None:
+    host = guest(hotel, 1)
+    came = hotel.visit({"visitor": visitor(7), "host": host, "arrived_at": "2026-11-20 13:00"}).visit_id
+    assert came is not None
+    seq = _reject(hotel, "visit")
+    assert [r.type for r in hotel.corrections.rejections()] == ["visit"] and hotel.corrections.rejections()[0].stay_event
+    fixed = hotel.corrections.correct(seq, {"visitor": visitor(8), "arrived_at": "2026-11-20 13:10"})
+    assert fixed.ok, fixed.problems
+    kind, data = events_of(hotel, host)[-1]
+    assert kind == "visit" and data["visit_id"] == str(came) and data["visitor"]["name"] == visitor(8)["name"]
+    assert data["corrects"] and hotel.visits()[0].name == visitor(8)["name"]
+    assert codes(hotel.corrections.correct(seq, {"visitor": visitor(8), "arrived_at": "2026-11-20 13:10"})) == [
+        "correction.not_rejected"]
+
+    assert hotel.end_visit(came, at=START).ok
+    seq = _reject(hotel, "visit_end")
+    assert codes(hotel.corrections.correct(seq, {"left_at": "2026-11-20 12:00"})) == ["visit.end_before_arrival"]
+    assert hotel.corrections.correct(seq, {"left_at": "2026-11-20 13:50"}).ok
+    assert hotel.visits()[0].left_at == datetime(2026, 11, 20, 13, 50, tzinfo=CHINA_TIME)
+
+    assert hotel.move(host, "305").ok
+    seq = _reject(hotel, "unit_change")
+    assert hotel.corrections.correct(seq, {"unit": "306"}).ok
+    assert hotel.occupants("306")[0].id == host and events_of(hotel, host)[-1][1]["previous_unit"] == "305"
+
+    assert hotel.extend(host, "2026-11-25").ok
+    seq = _reject(hotel, "stay_extension")
+    assert hotel.corrections.correct(seq, {"expected_departure": "2026-11-24 12:00"}).ok
+    assert hotel.registrations()[0].expected_departure == datetime(2026, 11, 24, 12, 0, tzinfo=CHINA_TIME)
+    assert hotel.corrections.rejections() == []
+
+
+def test_a_visitor_is_erased_with_the_stay_they_visited(enrolled_hotel, private_home: Path) -> None:  # type: ignore[no-untyped-def]
+    from agent.duties.retention import purge
+    from agent.register.records import PURGED_NAME
+    from tests.uploader.processes import dengji
+
+    desk = Registry(open_store(private_home))
+    try:
+        gone = desk.register(sample_registration(1, "stay", "2025-01-01 10:00", unit="101")).registration_id
+        here = desk.register(sample_registration(2, "stay", "2025-01-01 10:00", unit="102")).registration_id
+        assert gone and here
+        only_gone = desk.visit({"visitor": visitor(7), "host": gone, "arrived_at": "2025-01-01 12:00"}).visit_id
+        both = desk.visit({"visitor": visitor(8), "host": gone, "arrived_at": "2025-01-01 12:00"}).visit_id
+        assert only_gone and both
+        left = datetime(2025, 1, 1, 13, 0, tzinfo=CHINA_TIME)
+        assert desk.end_visit(only_gone, left).ok and desk.end_visit(both, left).ok
+        assert desk.visit({"visitor": visitor(8), "host": here, "arrived_at": "2025-01-01 14:00"}).ok
+        assert desk.depart(gone, datetime(2025, 1, 2, 10, 0, tzinfo=CHINA_TIME), late_reason="历史数据补录").ok
+        dengji("send")
+        done = purge(desk.store, operator="system")
+        assert done.registrations == (gone,) and done.people == 2  # the guest and the visitor of them only
+        names = {v.id: v.name for v in desk.visits()}
+        assert names[only_gone] == PURGED_NAME and names[both] == visitor(8)["name"]
+    finally:
+        desk.store.dispose()

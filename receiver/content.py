@@ -12,7 +12,7 @@ write transaction.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from agent.domain import CHINA_TIME, EventType
@@ -52,7 +52,17 @@ def _stored(data: Any) -> str | Problem:
     return text
 
 
+OUT_OF_RANGE = Problem("event.bad_time", "事件中的时间超出可记录的范围，请核对年份。",
+                      "A time in the event is outside the range that can be recorded; check the year.")
+
+
 def _passed(data: Any, arrived_at: datetime | None = None, departed_at: datetime | None = None) -> Checked:
+    try:  # stored in UTC (`receiver.storage.iso`): year 1 at +08:00 has no UTC form
+        for moment in (arrived_at, departed_at):
+            if moment is not None:
+                moment.astimezone(timezone.utc)
+    except OverflowError:
+        return Checked(OUT_OF_RANGE)
     stored = _stored(data)
     if isinstance(stored, Problem):
         return Checked(stored)

@@ -148,3 +148,18 @@ async def test_a_departure_backdated_over_72_hours_needs_a_reason(receiver, even
     assert verdicts(device, reply) == ok(4) + [("rejected", "departure.late_without_reason"), ("accepted", None)]
     held = [e for e in receiver.storage.list_events(device.device_id) if e.registration_id == "R3" and e.type == "departure"]
     assert "客人未交房卡" in held[0].data
+
+
+async def test_a_time_out_of_range_costs_its_event_a_rejection_not_the_batch_an_error(receiver, events) -> None:
+    device = await receiver.enroll()
+    year_one = "0001-01-01T00:00:00+08:00"
+    reply = await receiver.report(device, [
+        events.registration("R1"), visit(),
+        visit_end(left_at=year_one),
+        visit("V2", arrived_at=year_one),
+        event(EventType.DEPARTED, {"registration_id": "R1", "departed_at": year_one, "late_reason": "测试"}),
+        event(EventType.UNIT_CHANGED, {"registration_id": "R1", "unit": "305", "moved_at": year_one}),
+        event(EventType.STAY_EXTENDED, {"registration_id": "R1", "expected_departure": "9999-12-31T23:59:59-12:00"}),
+    ])
+    codes = verdicts(device, reply)
+    assert codes[:2] == ok(2) and all(status == "rejected" for status, _ in codes[2:]), codes

@@ -333,3 +333,13 @@ def test_a_visitor_is_erased_with_the_stay_they_visited(enrolled_hotel, private_
         assert names[only_gone] == PURGED_NAME and names[both] == visitor(8)["name"]
     finally:
         desk.store.dispose()
+
+
+def test_a_refused_departure_corrected_over_72_hours_back_needs_the_reason_too(hotel: Registry, clock: Clock) -> None:
+    rid = guest(hotel, 1, arrived="2026-11-10 10:00")
+    assert hotel.depart(rid).ok
+    seq = _reject(hotel, "departure")
+    back = (START - timedelta(hours=80)).isoformat()
+    assert codes(hotel.corrections.correct(seq, {"departed_at": back})) == ["departure.late_without_reason"]
+    assert hotel.corrections.correct(seq, {"departed_at": back, "late_reason": "前台漏登"}).ok
+    assert events_of(hotel, rid)[-1][1]["late_reason"] == "前台漏登"

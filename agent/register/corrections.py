@@ -23,6 +23,7 @@ from agent.store.models import Event, OutboxEntry, Person, Registration, Unit
 from agent.validation import InvalidDocument, Problem
 from agent.validation.datetimes import parse_datetime
 from agent.validation.registration import CheckedRegistration
+from agent.validation.stay_events import registration_number
 
 
 class Corrections:
@@ -53,6 +54,8 @@ class Corrections:
 
     def rejected_data(self, seq: int) -> dict[str, Any] | None:
         """What a rejected event said (its wire `data`, decrypted), to fill the form that corrects it."""
+        if registration_number(seq) is None:
+            return None
         with self._ledger.store.read() as session:
             event = session.get(Event, seq)
             entry = session.get(OutboxEntry, seq)
@@ -73,6 +76,8 @@ class Corrections:
         """
         ledger = self._ledger
         now = ledger.now()
+        if registration_number(seq) is None:  # a number no key can hold names nothing
+            return Outcome(None, [NOT_REJECTED])
         with ledger.store.read() as session:
             event = session.get(Event, seq)
         if event is None or event.registration_id is None:
@@ -116,6 +121,8 @@ class Corrections:
         right elsewhere (the unit filed at the police station, the registration corrected)."""
         ledger = self._ledger
         now = ledger.now()
+        if registration_number(seq) is None:
+            return Outcome(None, [NOT_REJECTED])
 
         def again(session: Session) -> int:
             event = ledger.retire(session, seq, now)

@@ -90,6 +90,8 @@ def test_bad_input_is_refused_with_a_reason_and_writes_nothing(enrolled_hotel: R
         ("undo-depart", "1"): "no departure to undo",
         ("depart", "1", "--at", _ago(hours=73)): "--late-reason",  # a backdate of 73 h without a reason
         ("depart-room", "404"): "no one is registered",
+        ("correct", HUGE, "--departed-at", "2026-12-01 10:00"): "was not rejected",
+        ("resend", HUGE): "was not rejected",
         ("closing-time", "24:00"): "HH:MM",
     }
     for args, reason in refusals.items():

@@ -128,3 +128,24 @@ def test_a_room_change_the_platform_refuses_is_corrected_and_accepted(enrolled_h
     moves = [e["data"] for e in platform_events(enrolled_hotel) if e["type"] == "unit_change"]
     assert len(moves) == 1 and moves[0]["unit"] == "303" and moves[0]["corrects"] == rejected[0]["event_id"]
     assert json.loads(dengji("list", "--present", "--json").stdout)[0]["unit"] == "303"
+
+
+def test_a_visit_refused_for_its_refused_host_is_sent_again_with_the_hosts_correction(
+        enrolled_hotel: Receiver, private_home: Path, tmp_path: Path) -> None:
+    units = tmp_path / "units.txt"
+    units.write_text("301\n302\n", encoding="utf-8")
+    enrolled_hotel.admin("file-units", device_id(private_home), str(units))
+    host = sample_registration(1, "stay", _ago(hours=5), unit="3O1")  # a letter O typed for a zero
+    _register(host)
+    assert _visit(1).returncode == 0  # type: ignore[attr-defined]
+    dengji("extend", "1", "--until", (datetime.now(CHINA_TIME) + timedelta(days=3)).strftime("%Y-%m-%d"))
+    assert dengji("send", check=False).returncode == 1
+    rejected = json.loads(dengji("rejected", "--json").stdout)
+    assert [(r["type"], r["code"]) for r in rejected] == [
+        ("registration", "unit.not_filed"), ("visit", "registration.unknown"), ("stay_extension", "registration.unknown")]
+    dengji("correct", str(rejected[0]["seq"]), "--json", "-", input=json.dumps({**host, "unit": "301"}, ensure_ascii=False))
+    assert json.loads(dengji("rejected", "--json").stdout) == []  # the visit and the extension go again with it
+    dengji("send")
+    held = sorted(e["type"] for e in platform_events(enrolled_hotel))
+    assert held == ["correction", "stay_extension", "visit"]
+    assert len(local_event_ids(private_home)) == 6  # the 3 refused stay superseded, never sent twice

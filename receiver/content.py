@@ -1,26 +1,31 @@
 """What the platform checks in each event before recording it: the same rules as the agent.
 
 The receiver does not trust the agent's checks: it runs the agent's own validators
-(`agent.validation.registration`) on every registration, update and correction, and the departure rule
-on every departure. A rejected event's receipt carries the validator's `Problem`: its code and its zh/en
-message, which never quote the personal number. Rules that need the platform's records (is this
-registration known, when did the person arrive) are applied in `receiver.ingest`, inside the write
-transaction.
+(`agent.validation.registration`) on every registration, update and correction, the departure rule on
+every departure (a `late_reason` when it is more than 72 hours back), and the visit's checks on every
+visit (`agent.validation.stay_events`). A rejected event's receipt carries the validator's `Problem`:
+its code and its zh/en message, which never quote the personal number. Rules that need the platform's
+records (is this registration known, when did the person arrive, is the visit open, when was the
+departure undone recorded) are applied in `receiver.ingest` and `receiver.stay_events`, inside the
+write transaction.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from agent.domain import CHINA_TIME, EventType
 from agent.domain.problems import Problem, Severity
 from agent.validation.registration import check_departure, check_registration
+from agent.validation.stay_events import check_late_departure, check_visit
 from protocol import json_text
 from protocol.messages import (EVENT_TYPES, MAX_DATA_DEPTH, TOO_DEEP, Event, check_event_shape, nests_deeper_than,
                                parse_date, parse_time, registration_payload)
 
 REGISTERING = {EventType.REGISTERED, EventType.UPDATED, EventType.CORRECTED}
+# The protocol's keys of a visit's data; the rest is the visit the shared validator checks.
+VISIT_ENVELOPE = ("registration_id", "visit_id", "corrects")
 
 
 class Checked(NamedTuple):
@@ -47,7 +52,17 @@ def _stored(data: Any) -> str | Problem:
     return text
 
 
+OUT_OF_RANGE = Problem("event.bad_time", "事件中的时间超出可记录的范围，请核对年份。",
+                      "A time in the event is outside the range that can be recorded; check the year.")
+
+
 def _passed(data: Any, arrived_at: datetime | None = None, departed_at: datetime | None = None) -> Checked:
+    try:  # stored in UTC (`receiver.storage.iso`): year 1 at +08:00 has no UTC form
+        for moment in (arrived_at, departed_at):
+            if moment is not None:
+                moment.astimezone(timezone.utc)
+    except OverflowError:
+        return Checked(OUT_OF_RANGE)
     stored = _stored(data)
     if isinstance(stored, Problem):
         return Checked(stored)
@@ -81,7 +96,28 @@ def check_event(event: Event, now: datetime) -> Checked:
         data = checked.data or {}
         return _passed(event.data, _moment(data.get("arrived_at")), _moment(data.get("departed_at")))
     if kind is EventType.DEPARTED:
-        return _passed(event.data, departed_at=parse_time(event.data["departed_at"]))
+        departed = parse_time(event.data["departed_at"])
+        assert departed is not None  # the shape check passed
+        # Measured against the time the venue recorded the departure: a report delayed by an outage
+        # does not make a departure late.
+        recorded = parse_time(event.occurred_at)
+        assert recorded is not None
+        problem = _first_error(check_late_departure(departed, recorded, event.data.get("late_reason"))[1])
+        if problem is not None:
+            return Checked(problem)
+        return _passed(event.data, departed_at=departed)
+    if kind is EventType.VISIT:
+        try:
+            visit = check_visit({k: v for k, v in event.data.items() if k not in VISIT_ENVELOPE}, now=now)
+        except Exception:  # a validator bug must cost one event a rejection, never the batch a 500
+            return Checked(Problem("visit.unreadable", "访客登记内容无法校验，请检查后重新上报。",
+                                   "The visit could not be checked; review it and send it again."))
+        problem = _first_error(visit.problems)
+        if problem is not None:
+            return Checked(problem)
+        return _passed(event.data, arrived_at=_moment((visit.data or {}).get("arrived_at")))
+    if kind is EventType.VISIT_END:
+        return _passed(event.data, departed_at=parse_time(event.data["left_at"]))
     if kind is EventType.NO_ARRIVALS:
         day = parse_date(event.data["date"])
         if day is not None and day > now.astimezone(CHINA_TIME).date():

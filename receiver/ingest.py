@@ -42,6 +42,7 @@ from protocol.receipts import receipts_statement, signed_anew, signed_json
 from protocol.refusals import Refusal
 from protocol.sealing import BATCH, CannotOpen, open_sealed
 from receiver.content import Checked, check_departure_rule, check_event
+from receiver.stay_events import STAY_EVENTS, StayRecords
 from receiver.storage import Storage, iso
 
 UNKNOWN_REGISTRATION = Problem(
@@ -61,7 +62,8 @@ ID_CONFLICT = Problem(
     "Another device already used this event id; generate a new one.", "event_id")
 
 
-_NAMES_A_UNIT = frozenset({EventType.REGISTERED.value, EventType.UPDATED.value, EventType.CORRECTED.value})
+_NAMES_A_UNIT = frozenset({EventType.REGISTERED.value, EventType.UPDATED.value, EventType.CORRECTED.value,
+                           EventType.UNIT_CHANGED.value})
 
 
 @dataclass
@@ -75,10 +77,11 @@ class _Registration:
     changed: bool = False
 
 
-def _decide(storage: Storage, conn: Connection, device_id: str, items: list[Item],
-            now: datetime) -> tuple[list[dict[str, Any] | None], list[Item], dict[str, _Registration]]:
+def _decide(storage: Storage, conn: Connection, device_id: str, items: list[Item], now: datetime
+            ) -> tuple[list[dict[str, Any] | None], list[Item], dict[str, _Registration], StayRecords | None]:
     """Receipts (as `Receipt.as_dict()`) for the events that are not accepted (None where accepted),
-    the events to record, and the registrations as they stand after the batch."""
+    the events to record, the registrations as they stand after the batch, and the visits (when the
+    batch holds stay events: `receiver.stay_events`)."""
     # An id with control characters was never stored (its shape check refuses it), so it is not looked
     # up either: PostgreSQL refuses a NUL even inside a query.
     ids = [item.event_id for item in items if item.event_id.isprintable()]
@@ -89,6 +92,8 @@ def _decide(storage: Storage, conn: Connection, device_id: str, items: list[Item
              for rid, arrived_at, departed_at, cancelled, last_event_id
              in storage.registrations_of(conn, device_id, registration_ids)}
     filed = storage.filed_units_of(conn, device_id)
+    stay = StayRecords(storage, conn, device_id, items) \
+        if any(EVENT_TYPES.get(item.type) in STAY_EVENTS for item in items if isinstance(item.type, str)) else None
     latest = iso(now + FUTURE_TOLERANCE)
     receipts: list[dict[str, Any] | None] = []
     accepted: list[Item] = []
@@ -105,16 +110,17 @@ def _decide(storage: Storage, conn: Connection, device_id: str, items: list[Item
         if problem is None and filed and item.type in _NAMES_A_UNIT and item.unit not in filed:
             problem = UNIT_NOT_FILED
         if problem is None:
-            problem = _apply(item, state, now, latest)
+            problem = _apply(item, state, now, latest, stay)
         receipt = Receipt(event_id, ReceiptStatus.REJECTED, problem).as_dict() if problem is not None else None
         first[event_id] = receipt
         receipts.append(receipt)
         if receipt is None:
             accepted.append(item)
-    return receipts, accepted, state
+    return receipts, accepted, state, stay
 
 
-def _apply(item: Item, state: dict[str, _Registration], now: datetime, latest: str) -> Problem | None:
+def _apply(item: Item, state: dict[str, _Registration], now: datetime, latest: str,
+           stay: StayRecords | None) -> Problem | None:
     """Apply one valid event to the registrations it concerns; a problem if the records forbid it.
     `latest` is the latest departure time allowed now, as stored (`iso`)."""
     kind = EVENT_TYPES[item.type]
@@ -148,6 +154,15 @@ def _apply(item: Item, state: dict[str, _Registration], now: datetime, latest: s
             if problem is not None:
                 return problem
         current.departed_at = departed
+        if stay is not None:
+            stay.departed(item)
+    elif kind in STAY_EVENTS:
+        assert stay is not None  # made for every batch that holds one
+        problem = stay.apply(item, kind, current, now)
+        if problem is not None:
+            return problem
+        if kind in (EventType.VISIT, EventType.VISIT_END):
+            return None  # the visit changed, not the registration
     elif kind is EventType.UPDATED:
         current.arrived_at = arrived or current.arrived_at
         current.departed_at = departed or current.departed_at
@@ -280,7 +295,7 @@ def record_batch(storage: Storage, receipt_key: ReceiptKey, device_id: str, open
     received_at = iso(now)
     if opened.dry_run:
         with storage.read() as conn:
-            receipts, _, _ = _decide(storage, conn, device_id, items, now)
+            receipts, _, _, _ = _decide(storage, conn, device_id, items, now)
         final = [r or {"event_id": i.event_id, "status": ReceiptStatus.VALID.value} for r, i in zip(receipts, items)]
         return signed_json(receipts_statement(device_id, opened.batch_id, received_at, final, True),
                            receipt_key)
@@ -294,12 +309,14 @@ def record_batch(storage: Storage, receipt_key: ReceiptKey, device_id: str, open
             if f'"signed_by": "{receipt_key.key_id}"'.encode() not in kept[:200]:
                 return signed_anew(kept, receipt_key)  # signed by a receipt key since replaced
             return kept
-        receipts, accepted, state = _decide(storage, conn, device_id, items, now)
+        receipts, accepted, state, stay = _decide(storage, conn, device_id, items, now)
         inserted = storage.insert_events(conn, [(item.event_id, device_id, opened.batch_id, item.type,
                                                  item.occurred_at, item.registration_id, item.data, received_at)
                                                 for item in accepted])
         storage.upsert_registrations(conn, [(device_id, rid, r.arrived_at, r.departed_at, r.cancelled,
                                              r.last_event_id) for rid, r in state.items() if r.changed])
+        if stay is not None:
+            storage.upsert_visits(conn, stay.rows(device_id))
         # What `Receipt.as_dict()` gives, written out: 500 to 2000 receipts a batch, in the one writer.
         accepted_status, duplicate_status = ReceiptStatus.ACCEPTED.value, ReceiptStatus.DUPLICATE.value
         final = [r or {"event_id": i.event_id,

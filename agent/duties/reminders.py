@@ -8,6 +8,8 @@ puts on the venue that the store can see is not (yet) kept -
 - `lease.ended`: a tenancy whose lease end passed without a move-out;
 - `stay.overdue`: a hotel or overnight guest past the expected check-out;
 - `lodging.unregistered`: staff marked as lodging on site with no registration of where they lodge;
+- `visit.after_closing`: a visitor still in after the venue's closing time for visitors (a setting,
+  default 23:00: `agent.duties.visitors`); record their leaving (`dengji visit-end N`);
 - `rejected.uncorrected`: an event the platform rejected more than 24 hours ago, still not corrected;
 - `backlog.late`: an event waiting to be sent longer than the venue kind's deadline (hotels and overnight
   venues: 1 hour; others: 24 hours) - the report is late, which is the operator's compliance risk.
@@ -27,7 +29,8 @@ from sqlmodel import col, select
 
 from agent.domain import CHINA_TIME, DocType, OutboxState, VenueKind
 from agent.store.database import Store
-from agent.store.models import Event, OutboxEntry, Person, Registration, Unit, Venue
+from agent.duties.visitors import closing_time, late_since
+from agent.store.models import Event, OutboxEntry, Person, Registration, Unit, Venue, Visit
 
 PERMIT_AFTER = timedelta(days=30)
 REJECTED_FOR = timedelta(hours=24)
@@ -107,6 +110,7 @@ def due_reminders(store: Store, now: datetime) -> list[Reminder]:
                 "lodging.unregistered", f"{who}：在单位住宿，但没有住宿登记，请登记其住处",
                 f"{who}: lodges on site but has no registration of lodging; register where they sleep",
                 reg_id, arrived))
+    found.extend(_visitors_after_closing(store, now, names))
     count, since = rejected
     if count:
         found.append(Reminder(
@@ -127,3 +131,33 @@ def summary(reminders: list[Reminder]) -> str:
     """Codes and counts, for logs: `permit.missing=2 backlog.late=1` (no names, no numbers)."""
     counts = Counter(r.code for r in reminders)
     return " ".join(f"{code}={n}" for code, n in sorted(counts.items())) or "none"
+
+
+def _visitors_after_closing(store: Store, now: datetime, names: dict[bytes, str]) -> list[Reminder]:
+    """The visitors still in past the closing time of their visiting day, earliest first."""
+    open_visits = (select(Visit.id, Visit.registration_id, Visit.arrived_at, Person.name_sealed, Unit.label)
+                   .join(Person, col(Person.id) == Visit.person_id)
+                   .join(Registration, col(Registration.id) == Visit.registration_id)
+                   .join(Unit, col(Unit.id) == Registration.unit_id)
+                   .where(col(Visit.left_at).is_(None)).order_by(col(Visit.arrived_at)))
+    with store.read() as session:
+        rows = session.exec(open_visits).all()
+    if not rows:
+        return []
+    closing = closing_time(store)
+    shown = closing.strftime("%H:%M")
+    found = []
+    for visit_id, host, arrived, name_sealed, unit in rows:
+        since = late_since(arrived, closing)
+        if since > now:
+            continue
+        if name_sealed not in names:
+            names[name_sealed] = (store.vault.open(name_sealed, "person.name") or "") if name_sealed else ""
+        who = f"{unit} 的访客 {names[name_sealed]}"
+        found.append(Reminder(
+            "visit.after_closing",
+            f"{who}（访客登记号 {visit_id}）过了访客离开时间 {shown} 仍未登记离开：请其离开，或登记离开 "
+            f"(dengji visit-end {visit_id})",
+            f"{unit}: visitor {names[name_sealed]} (visit {visit_id}) is still in after the closing time {shown}: "
+            f"see them out, or record their leaving (dengji visit-end {visit_id})", host, since))
+    return found

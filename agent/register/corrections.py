@@ -17,19 +17,22 @@ from sqlmodel import Session, col, select
 from agent.domain import EventType, OutboxState
 from agent.register.ledger import NOT_REJECTED, Ledger, Refused
 from agent.register.listing import Listing
-from agent.register.records import REGISTERING, Outcome, Rejection
+from agent.register.records import REGISTERING, STAY_EDITABLE, Outcome, Rejection
+from agent.register.stay import StayChanges
 from agent.store.models import Event, OutboxEntry, Person, Registration, Unit
 from agent.validation import InvalidDocument, Problem
 from agent.validation.datetimes import parse_datetime
 from agent.validation.registration import CheckedRegistration
+from agent.validation.stay_events import registration_number
 
 
 class Corrections:
     """The refused events of a venue's register, and their corrections."""
 
-    def __init__(self, ledger: Ledger, listing: Listing) -> None:
+    def __init__(self, ledger: Ledger, listing: Listing, stay: StayChanges) -> None:
         self._ledger = ledger
         self._listing = listing
+        self._stay = stay
 
     def rejections(self) -> list[Rejection]:
         """Every event the platform refused and that has not been corrected or sent again, oldest first."""
@@ -51,6 +54,8 @@ class Corrections:
 
     def rejected_data(self, seq: int) -> dict[str, Any] | None:
         """What a rejected event said (its wire `data`, decrypted), to fill the form that corrects it."""
+        if registration_number(seq) is None:
+            return None
         with self._ledger.store.read() as session:
             event = session.get(Event, seq)
             entry = session.get(OutboxEntry, seq)
@@ -62,13 +67,17 @@ class Corrections:
         """Correct a rejected event.
 
         A rejected registration (or update, or correction) takes a registration payload, checked like a
-        new one, and becomes a `correction` event; a rejected departure takes `{"departed_at": ...}`.
+        new one, and becomes a `correction` event; a rejected departure takes `{"departed_at": ...,
+        "late_reason"?: ...}`; a rejected visit, visit end, room change or extension takes what its
+        command takes (`agent.register.stay.StayChanges.correct`) and is sent again with `corrects`.
         Events of the same registration that the platform refused only because it did not know the
         registration yet (`registration.unknown`, e.g. the departure of a stay it had refused) are sent
         again after the correction, in the same transaction.
         """
         ledger = self._ledger
         now = ledger.now()
+        if registration_number(seq) is None:  # a number no key can hold names nothing
+            return Outcome(None, [NOT_REJECTED])
         with ledger.store.read() as session:
             event = session.get(Event, seq)
         if event is None or event.registration_id is None:
@@ -76,6 +85,16 @@ class Corrections:
         registration_id = event.registration_id
         if event.type == EventType.DEPARTED.value:
             return self._correct_departure(seq, registration_id, payload, now)
+        if event.type in STAY_EDITABLE:
+            if isinstance(payload, CheckedRegistration):
+                return Outcome(None, [Problem("correction.not_a_registration", "被退回的不是登记：请按该事件的内容更正",
+                                              "what was rejected is not a registration: correct what it said")])
+
+            def redo(session: Session) -> int:
+                ledger.retire(session, seq, now)
+                return self._stay.correct(session, event, payload, now)
+
+            return ledger.outcome(redo)
         if event.type not in REGISTERING:
             return Outcome(None, [Problem("correction.not_editable", "这类事件不能修改，只能重新上报",
                                           "this kind of event cannot be edited, only sent again")])
@@ -102,6 +121,8 @@ class Corrections:
         right elsewhere (the unit filed at the police station, the registration corrected)."""
         ledger = self._ledger
         now = ledger.now()
+        if registration_number(seq) is None:
+            return Outcome(None, [NOT_REJECTED])
 
         def again(session: Session) -> int:
             event = ledger.retire(session, seq, now)
@@ -127,7 +148,7 @@ class Corrections:
             ledger.retire(session, seq, now)
             reg = session.get(Registration, registration_id)
             assert reg is not None
-            ledger.write_departure(session, reg, departed_at, now)
+            ledger.write_departure(session, reg, departed_at, now, payload.get("late_reason"))
             return registration_id
 
         return ledger.outcome(redepart)

@@ -40,6 +40,7 @@ from agent.validation.registration import (
     check_departure,
     check_registration,
 )
+from agent.validation.stay_events import check_late_departure
 
 # Optional personal fields of the payload and the sealed column that keeps each.
 _SEALED_PERSON_FIELDS = (
@@ -171,18 +172,22 @@ class Ledger:
                 "departed_at": _parse_time(data.get("departed_at")), "position": data.get("position"),
                 "lodges_on_site": data.get("lodges_on_site"), "reason": data.get("reason")}
 
-    def write_departure(self, session: Session, reg: Registration, departed_at: datetime, now: datetime) -> None:
-        """Check the departure against the arrival and the clock, then write it and its event (a new
-        departure, or the corrected time of a rejected one)."""
+    def write_departure(self, session: Session, reg: Registration, departed_at: datetime, now: datetime,
+                        late_reason: str | None = None) -> None:
+        """Check the departure against the arrival and the clock (one recorded more than 72 hours after
+        it happened needs `late_reason`), then write it and its event (a new departure, or the corrected
+        time of a rejected one)."""
         problems = check_departure(reg.arrived_at, departed_at, now)
-        if problems:
-            raise Refused(problems[0])
+        reason, late = check_late_departure(departed_at, now, late_reason)
+        if problems or late:
+            raise Refused((problems or late)[0])
         reg.departed_at, reg.updated_at = departed_at, now
         session.add(reg)
         assert reg.id is not None
-        self.record_event(session, EventType.DEPARTED, reg.id,
-                          {"registration_id": str(reg.id),
-                           "departed_at": departed_at.astimezone(CHINA_TIME).isoformat()}, now)
+        data = {"registration_id": str(reg.id), "departed_at": departed_at.astimezone(CHINA_TIME).isoformat()}
+        if reason is not None:
+            data["late_reason"] = reason
+        self.record_event(session, EventType.DEPARTED, reg.id, data, now)
 
     def retire(self, session: Session, seq: int, now: datetime) -> Event:
         """Mark a rejected event superseded, inside the transaction that writes its replacement; refuse
@@ -216,6 +221,16 @@ class Ledger:
         plain = self.store.vault.open(event.payload_sealed, "event.payload")
         assert plain is not None
         return json.loads(plain)
+
+    def upsert_person(self, session: Session, person: Mapping[str, Any], now: datetime) -> int:
+        """The person row for `person` (a visitor), created or brought up to date, holding its lock."""
+        lock(session, "person " + self.store.vault.blind_index(person["doc_type"], person["doc_number"]))
+        return self._upsert_person(session, person, None, now)
+
+    def unit_id(self, session: Session, venue_id: int, label: str) -> int:
+        """The unit's id (made on first use), holding its lock until the transaction ends."""
+        lock(session, f"unit {label}")
+        return self._unit(session, venue_id, label)
 
     def _lock_names(self, data: Mapping[str, Any]) -> list[str]:
         """What a registration must hold alone until it commits: the person (by blind index, never the

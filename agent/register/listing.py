@@ -47,6 +47,12 @@ class Listing:
             query = query.where(Registration.arrived_at < day_start(arrived_to, days=1))
         return self._views(query)
 
+    def occupants(self, unit: str) -> list[RegistrationView]:
+        """The registrations present in `unit` now, earliest arrival first."""
+        label = " ".join(str(unit).split())
+        query = _view_query().where(Unit.label == label, col(Registration.departed_at).is_(None))
+        return list(reversed(self._views(query)))
+
     def search(self, text: str, *, present_only: bool = True) -> list[RegistrationView]:
         """Find by name (any part), by unit, or by the last digits of the document number: the rule of
         `agent.register.search`, which the TUI applies as the operator types. Names are matched over the

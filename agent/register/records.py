@@ -16,6 +16,9 @@ PURGED_NAME = "已清除 purged"  # what lists show for a person whose data the 
 
 # The events whose content is a whole registration (a correction takes a registration again).
 REGISTERING = frozenset({EventType.REGISTERED.value, EventType.UPDATED.value, EventType.CORRECTED.value})
+# The events of a stay after its registration that a correction gives new content (`agent.register.stay`).
+STAY_EDITABLE = frozenset({EventType.VISIT.value, EventType.VISIT_END.value, EventType.UNIT_CHANGED.value,
+                           EventType.STAY_EXTENDED.value})
 
 
 def iso(value: datetime | None) -> str | None:
@@ -36,6 +39,56 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.registration_id is not None
+
+
+@dataclass
+class VisitOutcome:
+    """What became of a visit's record: the visit's number, or the problems that refused it."""
+
+    visit_id: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.visit_id is not None
+
+
+@dataclass
+class RoomDeparture:
+    """What became of checking a whole room out: the registrations departed (all or none), or why not."""
+
+    unit: str
+    registration_ids: list[int] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.registration_ids) and not self.problems
+
+
+@dataclass(frozen=True)
+class VisitView:
+    """A visit as lists show it: the visitor's name in full, the document masked, whom they visit."""
+
+    id: int
+    host_registration_id: int
+    host_unit: str
+    host_name: str
+    name: str
+    doc_type: str
+    doc_masked: str
+    arrived_at: datetime
+    left_at: datetime | None
+
+    @property
+    def in_now(self) -> bool:
+        return self.left_at is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "host": self.host_registration_id, "host_unit": self.host_unit,
+                "host_name": self.host_name, "name": self.name, "doc_type": self.doc_type,
+                "doc_number": self.doc_masked, "arrived_at": iso(self.arrived_at), "left_at": iso(self.left_at),
+                "in": self.in_now}
 
 
 @dataclass(frozen=True)
@@ -89,6 +142,12 @@ class Rejection:
         """Whether a correction takes new content (a registration or a departure time), not only a resend."""
         return self.registration_id is not None and (self.type in REGISTERING
                                                      or self.type == EventType.DEPARTED.value)
+
+    @property
+    def stay_event(self) -> bool:
+        """Whether it is a visit, a visitor leaving, a room change or an extension: a correction takes what
+        its command takes (`Corrections.correct`), e.g. `{"unit": ...}`, `{"left_at": ...}`."""
+        return self.registration_id is not None and self.type in STAY_EDITABLE
 
     def reason(self, lang: str) -> str:
         return self.en if lang == "en" else self.zh

@@ -11,12 +11,13 @@ corrections (`corrections`), the daily report (`daily_report`), accounts, remind
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlmodel import Session, select
 
 from agent.domain import CHINA_TIME, VenueKind
+from agent.duties import visitors
 from agent.duties.permit_checks import PermitCheckResult, permit_checks
 from agent.duties.reminders import Reminder, due_reminders
 from agent.register import daily_report
@@ -25,11 +26,13 @@ from agent.register.corrections import Corrections
 from agent.register.delivery import DeliveryState, delivery_state, outbox_counts
 from agent.register.ledger import Ledger, already_departed, not_found
 from agent.register.listing import Listing
-from agent.register.records import Outcome, RegistrationView
+from agent.register.records import Outcome, RegistrationView, RoomDeparture, VisitOutcome, VisitView
+from agent.register.stay import StayChanges
 from agent.store import audit
 from agent.store.database import Store
 from agent.store.models import Event, Registration, Venue
 from agent.validation.registration import CheckedRegistration
+from agent.validation.stay_events import registration_number
 from agent.validation.venue import VenueDetails
 
 
@@ -48,7 +51,8 @@ class Registry:
         self.store = store
         self._ledger = Ledger(store, operator, clock)
         self._listing = Listing(store)
-        self.corrections = Corrections(self._ledger, self._listing)
+        self._stay = StayChanges(self._ledger, self._listing)
+        self.corrections = Corrections(self._ledger, self._listing, self._stay)
 
     @property
     def operator(self) -> str:
@@ -115,8 +119,9 @@ class Registry:
             return Outcome(done.registration_id, admitted.warnings)
         return Outcome(outcome.registration_id, outcome.problems or admitted.warnings)
 
-    def depart(self, registration_id: int, at: datetime | None = None) -> Outcome:
-        """Record a departure (check-out, move-out, end of employment)."""
+    def depart(self, registration_id: int, at: datetime | None = None, late_reason: str | None = None) -> Outcome:
+        """Record a departure (check-out, move-out, end of employment) at `at` (default: now). One more than
+        72 hours back needs `late_reason`, which goes to the platform with it."""
         ledger = self._ledger
         now = ledger.now()
         departed_at = at or now
@@ -126,15 +131,62 @@ class Registry:
         def work(session: Session) -> int:
             # FOR UPDATE on PostgreSQL: two desks recording the same departure take turns, and the second
             # sees the first one's (SQLite ignores it: its write lock already serialises).
-            reg = session.get(Registration, registration_id, with_for_update=True)
+            number = registration_number(registration_id)
+            reg = session.get(Registration, number, with_for_update=True) if number is not None else None
             if reg is None or reg.cancelled_at is not None:
                 raise not_found(registration_id)
             if reg.departed_at is not None:
                 raise already_departed(reg)
-            ledger.write_departure(session, reg, departed_at, now)
+            ledger.write_departure(session, reg, departed_at, now, late_reason)
             return registration_id
 
         return ledger.outcome(work)
+
+    def depart_room(self, unit: str, at: datetime | None = None, late_reason: str | None = None) -> RoomDeparture:
+        """Check out everyone registered in `unit` now (a family, companions): one departure each, all in
+        one transaction - all of them or, when one is refused, none."""
+        return self._stay.depart_room(unit, at, late_reason)
+
+    def undo_departure(self, registration_id: int) -> Outcome:
+        """Undo a stay's last departure within 15 minutes of recording it (`departure_cancelled`): the stay
+        is open again. Later it is refused (`departure.undo_too_late`)."""
+        return self._stay.undo_departure(registration_id)
+
+    def move(self, registration_id: int, unit: str, at: datetime | None = None) -> Outcome:
+        """Move a present stay to another room or unit at `at` (default: now) (`unit_change`)."""
+        return self._stay.move(registration_id, unit, at)
+
+    def extend(self, registration_id: int, until: date | datetime | str) -> Outcome:
+        """A present stay's new expected departure - for a tenancy, the lease renewed until then
+        (`stay_extension`)."""
+        return self._stay.extend(registration_id, until)
+
+    def occupants(self, unit: str) -> list[RegistrationView]:
+        """Who is registered in `unit` now (the companions a new guest joins, the room `depart_room` empties)."""
+        return self._listing.occupants(unit)
+
+    # -- visitors ------------------------------------------------------------------------------------
+
+    def visit(self, payload: Mapping[str, Any]) -> VisitOutcome:
+        """Record a visitor: `{visitor: a person object, host: registration number, arrived_at}`."""
+        return self._stay.visit(payload)
+
+    def end_visit(self, visit_id: int, at: datetime | None = None) -> VisitOutcome:
+        """Record that a visitor left at `at` (default: now)."""
+        return self._stay.end_visit(visit_id, at)
+
+    def visits(self, *, in_only: bool = False) -> list[VisitView]:
+        """Visits newest first; `in_only` keeps the visitors still in."""
+        return self._stay.visits(in_only=in_only)
+
+    def closing_time(self) -> time:
+        """The time visitors must be out by (default 23:00); later, reminders list those still in."""
+        return visitors.closing_time(self.store)
+
+    def set_closing_time(self, text: str) -> time:
+        """Set the visitors' closing time, `HH:MM` (owners only, audited); raises SettingError or
+        OperatorError."""
+        return visitors.set_closing_time(self.store, text, operator=self.operator, now=self._ledger.now())
 
     def report_no_arrivals(self, now: datetime | None = None) -> list[date]:
         """Queue the daily "nobody new arrived" report for each finished day owed (`daily_report`)."""

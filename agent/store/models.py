@@ -109,6 +109,24 @@ class Registration(SQLModel, table=True):
     purged_at: datetime | None = None  # retention erased its events' payloads (agent.duties.retention)
 
 
+class Visit(SQLModel, table=True):
+    """A visitor (访客) to a registered person: who came, to whom, when they came and left.
+
+    The visitor is a `Person` like anyone registered (sealed fields, blind index); the visit's events
+    name the host's registration, and their data the visit's id."""
+
+    __table_args__ = (Index("ix_visit_in", "left_at"),)  # "who is still in" among years of visits
+
+    id: int | None = Field(default=None, primary_key=True)
+    venue_id: int = Field(foreign_key="venue.id")
+    registration_id: int = Field(foreign_key="registration.id", index=True)  # the host's
+    person_id: int = Field(foreign_key="person.id")  # the visitor
+    arrived_at: datetime
+    left_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
 class Event(SQLModel, table=True):
     """One thing that happened, append-only: what the platform is told, in the order it happened.
 

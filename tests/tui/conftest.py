@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -32,6 +32,21 @@ def _seed_guests(registry: Registry, count: int, start: int = 0) -> list[int]:
         assert outcome.registration_id is not None
         ids.append(outcome.registration_id)
     return ids
+
+
+@pytest.fixture
+def hotel_registry_at_now(private_home: Path) -> Iterator[Registry]:
+    """A hotel's register on the screens' clock (NOW), for tests that check out through a screen: the time
+    the screen offers as "now" is the register's now too, as in use. On the real clock that time is a
+    departure backdated over 72 hours, which needs a late reason (issue 18)."""
+    from agent.store.opening import open_store
+    from agent.validation.venue import VenueDetails
+
+    store = open_store(private_home, create=True)
+    registry = Registry(store, clock=fixed_clock(NOW))
+    registry.set_venue(VenueDetails(kind="hotel", name="测试宾馆"))
+    yield registry
+    store.dispose()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ NOW = datetime(2025, 5, 1, 14, 30, tzinfo=CHINA_TIME)  # the clock of `make_app`
 
 async def test_home_shows_who_is_here_and_the_delivery_line(hotel_registry, make_app, seed_guests, screen_text):
     seed_guests(hotel_registry, 3)
-    hotel_registry.depart(hotel_registry.registrations()[0].id, at=NOW)
+    hotel_registry.depart(hotel_registry.registrations()[0].id, at=NOW, late_reason="补录")  # far back: a reason
     app = make_app(hotel_registry)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()

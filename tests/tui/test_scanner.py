@@ -97,7 +97,9 @@ async def test_an_id_card_swiped_while_the_cursor_is_in_the_name_field_is_still_
         assert screen.form.value("person.name") == ""
 
 
-async def test_a_card_swiped_on_home_opens_check_out_for_someone_present(hotel_registry, make_app, seed_guests, burst):
+async def test_a_card_swiped_on_home_opens_check_out_for_someone_present(hotel_registry_at_now, make_app, seed_guests,
+                                                                        burst):
+    hotel_registry = hotel_registry_at_now  # the check-out time the screen offers is the register's now
     [first_id, _] = seed_guests(hotel_registry, 2)
     number, _, _ = resident_id_for(0)
     app = make_app(hotel_registry)

@@ -588,3 +588,34 @@ class Storage:
     def filed_units_of(self, conn: Connection, device_id: str) -> frozenset[str]:
         """The units the device's venue filed; empty when it filed none (then any unit is accepted)."""
         return frozenset(conn.execute(_FILED_UNITS, {"device_id": device_id}).scalars())
+
+    # --- who is present (issue 18: a minor's companions) -----------------------------------------------
+
+    def present_people(self, conn: Connection, device_id: str) -> dict[str, tuple[str | None, str | None, str | None]]:
+        """registration id -> (unit, document number, birth date) of the device's registrations that are
+        neither departed nor cancelled, as their latest events carrying those facts state them (a unit
+        change carries only the unit). Read only for a minor's registration that names companions."""
+        p = "?" if self.is_sqlite else "%s"
+        rows = conn.exec_driver_sql(
+            "SELECT e.registration_id, e.data FROM event e JOIN registration r "
+            "ON r.device_id = e.device_id AND r.registration_id = e.registration_id "
+            f"WHERE e.device_id = {p} AND r.departed_at IS NULL AND NOT r.cancelled "
+            "ORDER BY e.received_at, e.occurred_at", (device_id,)).all()
+        found: dict[str, tuple[str | None, str | None, str | None]] = {}
+        for registration_id, text in rows:
+            found[registration_id] = merge_presence(found.get(registration_id), json.loads(text))
+        return found
+
+
+def merge_presence(before: tuple[str | None, str | None, str | None] | None,
+                   data: Any) -> tuple[str | None, str | None, str | None]:
+    """(unit, document number, birth date) after one more event's data (what it does not say stays)."""
+    unit, number, born = before or (None, None, None)
+    if isinstance(data, dict):
+        if isinstance(data.get("unit"), str):
+            unit = data["unit"]
+        person = data.get("person")
+        if isinstance(person, dict):
+            number = person.get("doc_number") if isinstance(person.get("doc_number"), str) else number
+            born = person.get("birth_date") if isinstance(person.get("birth_date"), str) else born
+    return unit, number, born

@@ -12,7 +12,7 @@ datetime.timedelta(days=30)
 datetime.timedelta(days=183)
 >>> policy("national").duration("permit_after", date(2015, 5, 1)) is None  # before 居住证暂行条例
 True
->>> policy("zhengzhou").duration("register_within", date(2024, 5, 1), "stay")  # the national rule
+>>> policy("zhengzhou").duration("foreigner_report_within", date(2024, 5, 1), "stay")  # the national rule
 datetime.timedelta(days=1)
 >>> jurisdiction_of_region("410105"), jurisdiction_of_region("110105"), jurisdiction_of_region(None)
 ('zhengzhou', 'national', 'national')

@@ -28,8 +28,9 @@ The people rules of issue 18 (codes in docs/protocol.md), judged with the venue'
 - a foreigner (a passport of another nationality) at a hotel, overnight venue or rental: `person.visa`
   {type, number, stay_until, entry_date, entry_port} is required; a passport needs `person.doc_expiry`
   and is refused when expired on the arrival day; a stay past `stay_until` is flagged `visa_overstay`.
-- with `registered_at` (a new arrival), a registration later than the jurisdiction's deadline needs
-  `late_reason` and is flagged `late`.
+- with `registered_at` (a new arrival), a registration later than the jurisdiction's registration
+  deadline (`register_within`: 3 days for a tenancy or an employment) needs `late_reason` and is
+  flagged `late`. A hotel registers at check-in: its deadline is the report's (the backlog reminder).
 
 `flags` is the validator's: any given is replaced by the flags it computes.
 
@@ -413,15 +414,9 @@ class _Check(PersonChecks):
             rules = policy(self.venue.jurisdiction)
         except KeyError:
             rules = policy(NATIONAL)
-        day = arrived.date()
-        deadlines = [rules.duration("register_within", day, kind.value)]
-        person = data.get("person") or {}
-        if person.get("nationality") not in (None, *CHINESE_NATIONALITIES):
-            deadlines.append(rules.duration("foreigner_report_within", day, kind.value))
-        known = [d for d in deadlines if d is not None]
-        if not known or self.registered_at <= arrived + min(known):
+        limit = rules.duration("register_within", arrived.date(), kind.value)
+        if limit is None or self.registered_at <= arrived + limit:
             return
-        limit = min(known)
         shown_zh = f"{limit.days} 天" if limit.days and not limit.seconds else f"{int(limit.total_seconds() // 3600)} 小时"
         shown_en = f"{limit.days} days" if limit.days and not limit.seconds else f"{int(limit.total_seconds() // 3600)} hours"
         if reason is None:

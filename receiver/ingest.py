@@ -42,6 +42,7 @@ from protocol.messages import EVENT_TYPES, Event, MalformedMessage, Receipt, Rec
 from protocol.receipts import receipts_statement, signed_anew, signed_json
 from protocol.refusals import Refusal
 from protocol.sealing import BATCH, CannotOpen, open_sealed
+from agent.validation.normalise import compact_number
 from agent.validation.registration import ADULT_AGE, NO_VENUE, VenueRules, age_on
 from receiver.content import Checked, check_departure_rule, check_event
 from receiver.storage import Storage, iso, merge_presence
@@ -132,7 +133,7 @@ def _companions_problem(storage: Storage, conn: Connection, device_id: str, item
             present[earlier.registration_id] = merge_presence(present.get(earlier.registration_id),
                                                               json.loads(earlier.data))
     gone = {rid for rid, reg in state.items() if reg.cancelled or reg.departed_at}
-    here = {number: born for rid, (where, number, born) in present.items()
+    here = {compact_number(number): born for rid, (where, number, born) in present.items()
             if where == unit and number and rid not in gone and rid != item.registration_id}
     arrival = datetime.fromisoformat(item.arrived_at).astimezone(CHINA_TIME).date() if item.arrived_at else None
     for index, companion in enumerate(companions):

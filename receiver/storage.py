@@ -607,6 +607,18 @@ class Storage:
         return found
 
 
+def _birth_date_in_id(number: str) -> str | None:
+    """The birth date a valid 18-digit resident ID states (ISO), or None."""
+    from agent.domain.errors import InvalidDocument
+    from agent.validation.documents import document_facts
+
+    try:
+        facts = document_facts("resident_id", number)
+    except (InvalidDocument, ValueError):
+        return None
+    return facts.birth_date.isoformat() if facts.birth_date else None
+
+
 def merge_presence(before: tuple[str | None, str | None, str | None] | None,
                    data: Any) -> tuple[str | None, str | None, str | None]:
     """(unit, document number, birth date) after one more event's data (what it does not say stays)."""
@@ -616,6 +628,10 @@ def merge_presence(before: tuple[str | None, str | None, str | None] | None,
             unit = data["unit"]
         person = data.get("person")
         if isinstance(person, dict):
-            number = person.get("doc_number") if isinstance(person.get("doc_number"), str) else number
-            born = person.get("birth_date") if isinstance(person.get("birth_date"), str) else born
+            if isinstance(person.get("doc_number"), str):
+                number, born = person["doc_number"], None
+            if isinstance(person.get("birth_date"), str):
+                born = person["birth_date"]
+            elif born is None and person.get("doc_type") == "resident_id" and isinstance(number, str):
+                born = _birth_date_in_id(number)
     return unit, number, born

@@ -388,7 +388,7 @@ class _Check(PersonChecks):
                 self.error("registration.visa_required",
                            "境外人员住宿须登记签证或居留证件：种类、号码、停留有效期、入境日期和口岸（person.visa）",
                            "a foreign guest's visa or permit is required: type, number, permitted stay, date and "
-                           "port of entry (person.visa)", "person.visa")
+                           "port of entry (person.visa)", "person.visa.type")
             return
         until = visa.get("stay_until")
         entry = visa.get("entry_date")

@@ -171,8 +171,8 @@ def test_a_foreign_guest_with_a_visa_is_registered_with_its_codes() -> None:
 
 
 def test_a_foreign_guest_needs_a_visa_at_hotels_and_rentals_not_employers() -> None:
-    assert codes(foreigner()) == {"person.visa": "registration.visa_required"}
-    assert codes({**foreigner(), "kind": "tenancy"}) == {"person.visa": "registration.visa_required"}
+    assert codes(foreigner()) == {"person.visa.type": "registration.visa_required"}
+    assert codes({**foreigner(), "kind": "tenancy"}) == {"person.visa.type": "registration.visa_required"}
     employment = {**foreigner(), "kind": "employment"}
     del employment["expected_departure"]
     assert check_registration(employment, now=NOW).ok

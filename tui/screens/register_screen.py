@@ -19,7 +19,8 @@ from textual.widgets import Button, Input, Label, Select, Static
 from agent.domain.codes import label as code_label
 from agent.forms.templates import Template, load_template
 from agent.validation import Problem, Severity
-from agent.validation.registration import CheckedRegistration
+from agent.validation.registration import CheckedRegistration, VenueRules
+from agent.validation.venue import venue_rules_of
 from agent.validation.words import code_in_table
 from tui.forms.form_problems import FormProblems
 from tui.forms.registration_form import RegistrationForm, is_large_choice
@@ -86,7 +87,9 @@ class RegisterScreen(DengjiScreen):
             venue = self.session.venue
             assert venue is not None, "the register form needs a venue"
             self.template = load_template(venue.kind)
-            self.form = RegistrationForm(self.template, self.session.clock())
+            self.form = RegistrationForm(self.template, self.session.clock(),
+                                         venue=VenueRules(*venue_rules_of(venue.subtype, venue.jurisdiction)),
+                                         new_arrival=self.correcting is None)
             if self._sent_data is not None:
                 self.form.fill_from_payload(self._sent_data)
             self._untouched = dict(self.form.values)
@@ -258,10 +261,14 @@ class RegisterScreen(DengjiScreen):
         self._focus_first_empty()
 
     def _focus_first_empty(self) -> None:
-        """After a scan: the first field still to fill (usually the name, or the room)."""
+        """After a scan: the first field still to fill (usually the name, or the room; for a foreign
+        passport the visa, which the shared check requires)."""
         assert self.form is not None
+        problems = self.form.problems(self.session.clock())
         for form_field in self.form.shown():
-            if form_field.required and not self.form.value(form_field.key).strip():
+            problem = problems.get(form_field.key)
+            needed = form_field.required or (problem is not None and problem.severity is Severity.ERROR)
+            if needed and not self.form.value(form_field.key).strip():
                 self.fields.focus_field(form_field.key)
                 return
         self.query_one("#save", Button).focus()

@@ -57,6 +57,9 @@ _KIND_FIELDS: dict[RegistrationKind, tuple[str, ...]] = {
 _VENUE_LABELS = {VenueKind.RENTAL: ("出租房屋", "a rental"), VenueKind.HOTEL: ("旅馆", "a hotel"),
                  VenueKind.OVERNIGHT: ("留宿场所", "an overnight venue"), VenueKind.EMPLOYER: ("用工单位", "an employer")}
 
+IMPORT_LATE_REASON = "从场所已有登记簿导入(imported from the venue's existing register)"
+"""The `late_reason` of an imported row registered after the deadline, when its sheet gives none."""
+
 _SCIENTIFIC = re.compile(r"\d(\.\d+)?e\+?\d+", re.IGNORECASE)
 
 @dataclass
@@ -201,6 +204,11 @@ def _import_row(registry: Registry, row: SheetRow, kind: RegistrationKind, dry_r
         return RowResult(row.number, None, [], duplicate_of=seen[key])
     seen[key] = row.number
     outcome = registry.register(payload, dry_run=dry_run)
+    if not outcome.ok and "late_reason" not in payload \
+            and [p.code for p in outcome.problems] == ["registration.late_without_reason"]:
+        # A row of the venue's existing register, registered there before: that is the reason it is
+        # late, and the platform is told so.
+        outcome = registry.register({**payload, "late_reason": IMPORT_LATE_REASON}, dry_run=dry_run)
     return RowResult(row.number, outcome.registration_id, outcome.problems)
 
 

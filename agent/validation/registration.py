@@ -256,9 +256,10 @@ class _Check(PersonChecks):
                 self.error("registration.minor_only", f"{key} 只用于在旅馆、住宿场所登记的未成年人：请删除",
                            f"{key} is for a minor staying at a hotel or overnight venue only: remove it", key)
             return
-        if minor is None or kind is None:
-            return  # no arrival or no birth date to judge by (already a problem), or no kind
-        if self.venue.subtype == VenueSubtype.INTERNET_CAFE:
+        if kind is None:
+            return  # no kind (already a problem): nothing to judge by
+        # Unknown age (no birth date, or no arrival): what was given is read and kept, nothing required.
+        if minor and self.venue.subtype == VenueSubtype.INTERNET_CAFE:
             self.error("registration.minor_internet_cafe",
                        "营业性网吧不得接纳未成年人（未满18周岁）：不能登记，请劝其离开",
                        "an internet café may not admit a minor (under 18): this person cannot be registered",
@@ -268,7 +269,7 @@ class _Check(PersonChecks):
         contact = self.guardian_contact(payload.get("guardian_contact"))
         if contact is not None:
             data["guardian_contact"] = contact
-        elif not with_guardian and absent(payload.get("guardian_contact")):
+        elif minor and not with_guardian and absent(payload.get("guardian_contact")):
             self.error("registration.guardian_contact_required",
                        "未成年人入住须登记其监护人的姓名和联系电话（guardian_contact）",
                        "a minor's stay records a guardian's name and phone (guardian_contact)", "guardian_contact.name")
@@ -284,7 +285,7 @@ class _Check(PersonChecks):
                            "guardian_contacted must be true or false", "guardian_contacted")
             else:
                 data["guardian_contacted"] = flag
-        if companions or with_guardian or "companions" in self.failed:
+        if not minor or companions or with_guardian or "companions" in self.failed:
             return
         if flag:
             self.flags.add(FLAG_MINOR_UNACCOMPANIED)

@@ -259,3 +259,12 @@ def test_an_unknown_jurisdiction_falls_back_to_the_national_rules() -> None:
     assert codes({**adult_stay(arrived), "kind": "tenancy"}, VenueRules(jurisdiction="atlantis"),
                  registered_at=NOW) == {
         "late_reason": "registration.late_without_reason"}
+
+
+def test_with_no_birth_date_the_minor_keys_are_kept_and_nothing_is_required() -> None:
+    passport = {"doc_type": "passport", "doc_number": "E12345678", "name": "SMITH JANE", "sex": "F",
+                "nationality": "CHN", "doc_expiry": "2030-01-01"}
+    checked = check_registration(stay(person=passport, guardian_contact=CONTACT), now=NOW, venue=CAFE)
+    assert checked.ok and checked.data is not None and checked.data["guardian_contact"] == CONTACT
+    assert codes(stay(person=passport, companions=[{"doc_number": MOTHER, "relation": "uncle?"}])) == {
+        "companions.0.relation": "registration.companion_relation"}

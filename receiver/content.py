@@ -15,9 +15,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
-from agent.domain import CHINA_TIME, EventType
+import json
+
+from agent.domain import CHINA_TIME, EventType, VenueSubtype
 from agent.domain.problems import Problem, Severity
-from agent.validation.registration import check_departure, check_registration
+from agent.validation.registration import NO_VENUE, VenueRules, check_departure, check_registration
 from agent.validation.stay_events import check_late_departure, check_visit
 from protocol import json_text
 from protocol.messages import (EVENT_TYPES, MAX_DATA_DEPTH, TOO_DEEP, Event, check_event_shape, nests_deeper_than,
@@ -77,16 +79,33 @@ def _first_error(problems: list[Problem]) -> Problem | None:
     return next((p for p in problems if p.severity is Severity.ERROR), None)
 
 
-def check_event(event: Event, now: datetime) -> Checked:
-    """The shape check, then the agent's validators, then the depth of the data as it would be stored;
-    never raises for any input."""
+def venue_rules(venue_json: str | None) -> VenueRules:
+    """The venue's rules from the details its device gave at enrollment (`Device.venue`): its subtype and
+    jurisdiction, each only when it is one the platform knows; national rules otherwise."""
+    try:
+        venue = json.loads(venue_json or "{}")
+    except ValueError:
+        return NO_VENUE
+    if not isinstance(venue, dict):
+        return NO_VENUE
+    subtype, jurisdiction = venue.get("subtype"), venue.get("jurisdiction")
+    return VenueRules(subtype if subtype in VenueSubtype._value2member_map_ else None,
+                      jurisdiction if isinstance(jurisdiction, str) and jurisdiction.isidentifier() else "national")
+
+
+def check_event(event: Event, now: datetime, venue: VenueRules = NO_VENUE) -> Checked:
+    """The shape check, then the agent's validators (with the venue's rules; a new registration also
+    against its deadline, as of when the venue registered it: `occurred_at`), then the depth of the data
+    as it would be stored; never raises for any input. The flags stored are the platform's own."""
     problem = check_event_shape(event)
     if problem is not None:
         return Checked(problem)
     kind = EVENT_TYPES[event.type]  # the shape check passed: a known type
     if kind in REGISTERING:
         try:
-            checked = check_registration(registration_payload(event.data), now=now)
+            registered_at = parse_time(event.occurred_at) if kind is EventType.REGISTERED else None
+            checked = check_registration(registration_payload(event.data), now=now, venue=venue,
+                                         registered_at=registered_at)
         except Exception:  # a validator bug must cost one event a rejection, never the batch a 500
             return Checked(Problem("registration.unreadable", "登记内容无法校验，请检查后重新上报。",
                                    "The registration could not be checked; review it and send it again."))
@@ -94,7 +113,12 @@ def check_event(event: Event, now: datetime) -> Checked:
         if problem is not None:
             return Checked(problem)
         data = checked.data or {}
-        return _passed(event.data, _moment(data.get("arrived_at")), _moment(data.get("departed_at")))
+        stored = event.data
+        if data.get("flags") != stored.get("flags"):
+            stored = {key: value for key, value in stored.items() if key != "flags"}
+            if data.get("flags"):
+                stored["flags"] = data["flags"]
+        return _passed(stored, _moment(data.get("arrived_at")), _moment(data.get("departed_at")))
     if kind is EventType.DEPARTED:
         departed = parse_time(event.data["departed_at"])
         assert departed is not None  # the shape check passed

@@ -27,13 +27,14 @@ write lock, which the operating system releases if a worker dies; PostgreSQL's r
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
-from agent.domain import EventType
+from agent.domain import CHINA_TIME, EventType
 from agent.domain.problems import Problem
 from agent.validation.registration import FUTURE_TOLERANCE
 from protocol.keys import CipherSuite, PlatformSecret, ReceiptKey
@@ -41,9 +42,11 @@ from protocol.messages import EVENT_TYPES, Event, MalformedMessage, Receipt, Rec
 from protocol.receipts import receipts_statement, signed_anew, signed_json
 from protocol.refusals import Refusal
 from protocol.sealing import BATCH, CannotOpen, open_sealed
+from agent.validation.normalise import compact_number
+from agent.validation.registration import ADULT_AGE, NO_VENUE, VenueRules, age_on
 from receiver.content import Checked, check_departure_rule, check_event
 from receiver.stay_events import STAY_EVENTS, StayRecords
-from receiver.storage import Storage, iso
+from receiver.storage import Storage, iso, merge_presence
 
 UNKNOWN_REGISTRATION = Problem(
     "registration.unknown", "平台没有这条登记（登记编号未知或已撤销），请先上报登记。",
@@ -109,6 +112,8 @@ def _decide(storage: Storage, conn: Connection, device_id: str, items: list[Item
         problem = ID_CONFLICT if event_id in known else item.problem
         if problem is None and filed and item.type in _NAMES_A_UNIT and item.unit not in filed:
             problem = UNIT_NOT_FILED
+        if problem is None and item.type in _NAMES_A_UNIT and item.data and '"companions"' in item.data:
+            problem = _companions_problem(storage, conn, device_id, item, accepted, state)
         if problem is None:
             problem = _apply(item, state, now, latest, stay)
         receipt = Receipt(event_id, ReceiptStatus.REJECTED, problem).as_dict() if problem is not None else None
@@ -117,6 +122,42 @@ def _decide(storage: Storage, conn: Connection, device_id: str, items: list[Item
         if receipt is None:
             accepted.append(item)
     return receipts, accepted, state, stay
+
+
+def _companions_problem(storage: Storage, conn: Connection, device_id: str, item: Item, accepted: list[Item],
+                        state: dict[str, _Registration]) -> Problem | None:
+    """The agent's rule on a minor's companions, against what the platform holds: each an adult present
+    in the same unit - registered before, or earlier in this batch - and not departed or cancelled."""
+    data = json.loads(item.data or "{}")
+    companions, unit = data.get("companions"), data.get("unit")
+    if not isinstance(companions, list) or not companions:
+        return None
+    present = storage.present_people(conn, device_id)
+    for earlier in accepted:  # this batch's earlier events, in order
+        if earlier.registration_id is not None and earlier.data:
+            present[earlier.registration_id] = merge_presence(present.get(earlier.registration_id),
+                                                              json.loads(earlier.data))
+    gone = {rid for rid, reg in state.items() if reg.cancelled or reg.departed_at}
+    here = {compact_number(number): born for rid, (where, number, born) in present.items()
+            if where == unit and number and rid not in gone and rid != item.registration_id}
+    arrival = datetime.fromisoformat(item.arrived_at).astimezone(CHINA_TIME).date() if item.arrived_at else None
+    for index, companion in enumerate(companions):
+        number = companion.get("doc_number") if isinstance(companion, dict) else None
+        path = f"companions.{index}.doc_number"
+        if number not in here:
+            return Problem("registration.companion_not_present",
+                           f"第 {index + 1} 位同住人员不在该房间登记入住：请先上报其登记",
+                           f"companion {index + 1} is not checked in to this unit: report their registration first",
+                           path)
+        born = here[number]
+        try:
+            minor = born is not None and arrival is not None and age_on(born, arrival) < ADULT_AGE
+        except ValueError:
+            minor = False
+        if minor:
+            return Problem("registration.companion_minor", f"第 {index + 1} 位同住人员未满18周岁，不能作为陪同的成年人",
+                           f"companion {index + 1} is under 18 and cannot be the accompanying adult", path)
+    return None
 
 
 def _apply(item: Item, state: dict[str, _Registration], now: datetime, latest: str,
@@ -221,7 +262,8 @@ _secrets: dict[str, PlatformSecret] = {}  # per process: keeps each key's built 
 
 
 def open_batch(secret: PlatformSecret, suite: CipherSuite, body: bytes, device_id: str, batch_id: str,
-               now: datetime, max_plaintext: int, part: int = 0, parts: int = 1) -> Opened | str:
+               now: datetime, max_plaintext: int, part: int = 0, parts: int = 1,
+               venue: VenueRules = NO_VENUE) -> Opened | str:
     """Open, parse and check a sealed batch: an `Opened`, or the refusal code (a plain value, so that
     the answer crosses a process boundary).
 
@@ -240,7 +282,7 @@ def open_batch(secret: PlatformSecret, suite: CipherSuite, body: bytes, device_i
     if parts > 1:
         size = -(-len(events) // parts)
         events = events[part * size:(part + 1) * size]
-    items = [_item(event, check_event(event, now)) for event in events]
+    items = [_item(event, check_event(event, now, venue)) for event in events]
     digest = hashlib.sha256(plaintext).hexdigest() if part == 0 else ""  # `join_parts` keeps the first's
     return Opened(batch.batch_id, batch.dry_run, digest, items)
 
@@ -257,14 +299,15 @@ def start_recorder(url: str) -> None:
 
 
 def open_and_record(secret: PlatformSecret, suite: CipherSuite, body: bytes, device_id: str, batch_id: str,
-                    now: datetime, max_plaintext: int, receipt_key_id: str) -> bytes | str:
+                    now: datetime, max_plaintext: int, receipt_key_id: str,
+                    venue: VenueRules = NO_VENUE) -> bytes | str:
     """`open_batch` and `record_batch` in a checker process (after `start_recorder`): the signed answer,
     or the refusal code (a plain value, so that it crosses the process boundary). `receipt_key_id` is
     the server's current receipt key: after a rotation the checker loads it (its private half does not
     travel with every batch)."""
     global _recorder
     assert _recorder is not None, "start_recorder runs first in every checker process"
-    opened = open_batch(secret, suite, body, device_id, batch_id, now, max_plaintext)
+    opened = open_batch(secret, suite, body, device_id, batch_id, now, max_plaintext, venue=venue)
     if isinstance(opened, str):
         return opened
     storage, receipt_key = _recorder

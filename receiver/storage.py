@@ -633,3 +633,50 @@ class Storage:
     def filed_units_of(self, conn: Connection, device_id: str) -> frozenset[str]:
         """The units the device's venue filed; empty when it filed none (then any unit is accepted)."""
         return frozenset(conn.execute(_FILED_UNITS, {"device_id": device_id}).scalars())
+
+    # --- who is present (issue 18: a minor's companions) -----------------------------------------------
+
+    def present_people(self, conn: Connection, device_id: str) -> dict[str, tuple[str | None, str | None, str | None]]:
+        """registration id -> (unit, document number, birth date) of the device's registrations that are
+        neither departed nor cancelled, as their latest events carrying those facts state them (a unit
+        change carries only the unit). Read only for a minor's registration that names companions."""
+        p = "?" if self.is_sqlite else "%s"
+        rows = conn.exec_driver_sql(
+            "SELECT e.registration_id, e.data FROM event e JOIN registration r "
+            "ON r.device_id = e.device_id AND r.registration_id = e.registration_id "
+            f"WHERE e.device_id = {p} AND r.departed_at IS NULL AND NOT r.cancelled "
+            "ORDER BY e.received_at, e.occurred_at", (device_id,)).all()
+        found: dict[str, tuple[str | None, str | None, str | None]] = {}
+        for registration_id, text in rows:
+            found[registration_id] = merge_presence(found.get(registration_id), json.loads(text))
+        return found
+
+
+def _birth_date_in_id(number: str) -> str | None:
+    """The birth date a valid 18-digit resident ID states (ISO), or None."""
+    from agent.domain.errors import InvalidDocument
+    from agent.validation.documents import document_facts
+
+    try:
+        facts = document_facts("resident_id", number)
+    except (InvalidDocument, ValueError):
+        return None
+    return facts.birth_date.isoformat() if facts.birth_date else None
+
+
+def merge_presence(before: tuple[str | None, str | None, str | None] | None,
+                   data: Any) -> tuple[str | None, str | None, str | None]:
+    """(unit, document number, birth date) after one more event's data (what it does not say stays)."""
+    unit, number, born = before or (None, None, None)
+    if isinstance(data, dict):
+        if isinstance(data.get("unit"), str):
+            unit = data["unit"]
+        person = data.get("person")
+        if isinstance(person, dict):
+            if isinstance(person.get("doc_number"), str):
+                number, born = person["doc_number"], None
+            if isinstance(person.get("birth_date"), str):
+                born = person["birth_date"]
+            elif born is None and person.get("doc_type") == "resident_id" and isinstance(number, str):
+                born = _birth_date_in_id(number)
+    return unit, number, born

@@ -19,6 +19,14 @@ class VenueKind(StrEnum):
     EMPLOYER = "employer"  # 用工单位: enterprise, shop, work crew, school
 
 
+class VenueSubtype(StrEnum):
+    """What an overnight venue is (`dengji init --kind overnight --subtype ...`): the rules differ."""
+
+    INTERNET_CAFE = "internet_cafe"  # 营业性网吧: may not admit minors at all
+    BATHHOUSE = "bathhouse"  # 洗浴
+    CLUB = "club"  # 商务会所
+
+
 class RegistrationKind(StrEnum):
     """A person's presence at a venue: a tenancy, a stay or an employment."""
 

@@ -106,6 +106,7 @@ class Corrections:
         def rewrite(session: Session) -> int:
             ledger.retire(session, seq, now)
             person_id = ledger.person_for(session, venue, data, now, registration_id)
+            ledger.check_companions(session, venue[0], data)
             session.execute(update(Registration).where(col(Registration.id) == registration_id).values(
                 person_id=person_id, **ledger.registration_values(session, venue[0], data), updated_at=now))
             ledger.record_event(session, EventType.CORRECTED, registration_id,

@@ -36,11 +36,15 @@ from agent.store.models import Event, OutboxEntry, Person, Registration, Unit, V
 from agent.validation import Problem
 from agent.validation.documents import mask_document
 from agent.validation.registration import (
+    ADULT_AGE,
     CheckedRegistration,
+    VenueRules,
+    age_on,
     check_departure,
     check_registration,
 )
 from agent.validation.stay_events import check_late_departure
+from agent.validation.venue import venue_rules_of
 
 # Optional personal fields of the payload and the sealed column that keeps each.
 _SEALED_PERSON_FIELDS = (
@@ -79,6 +83,7 @@ class Ledger:
         self.now = clock or (lambda: datetime.now(UTC))
         # Look-ups that do not change once committed; kept to spare each registration a query.
         self._venue: tuple[int, str] | None = None
+        self._rules: VenueRules | None = None
         self._units: dict[str, int] = {}
 
     def venue_info(self) -> tuple[int, str] | None:
@@ -89,21 +94,35 @@ class Ledger:
                 venue = session.exec(select(Venue)).first()
             if venue is not None and venue.id is not None:
                 self._venue = (venue.id, venue.kind)
+                self._rules = VenueRules(*venue_rules_of(venue.subtype, venue.jurisdiction))
         return self._venue
+
+    def venue_rules(self) -> VenueRules:
+        """What the validator needs to know of the venue (its subtype, its jurisdiction)."""
+        self.venue_info()
+        return self._rules or VenueRules()
 
     def forget_venue(self) -> None:
         self._venue = None
+        self._rules = None
 
-    def admit(self, payload: Mapping[str, Any] | CheckedRegistration, now: datetime) -> Outcome | Admitted:
+    def admit(self, payload: Mapping[str, Any] | CheckedRegistration, now: datetime, *,
+              new_arrival: bool = False) -> Outcome | Admitted:
         """The checks that need no transaction: the shared validator (unless `payload` is its result
-        already), a venue, the venue kind's form. A refusal comes back as an Outcome."""
+        already, made for this venue), a venue, the venue kind's form. With `new_arrival` the
+        registration deadline is judged too (registered now). A refusal comes back as an Outcome."""
+        rules = self.venue_rules()
+        registered_at = now if new_arrival else None
         if isinstance(payload, CheckedRegistration):
             if not payload.genuine:
                 return Outcome(None, [Problem("registration.unchecked", "这条登记没有经过检查，不能保存",
                                               "this registration was not checked: it cannot be saved")])
             checked = payload
+            if checked.data is not None and (checked.venue != rules or (new_arrival and not checked.late_checked)):
+                # checked for another venue, or not as a new arrival: the rules it missed run now
+                checked = check_registration(checked.data, now=now, venue=rules, registered_at=registered_at)
         else:
-            checked = check_registration(payload, now=now)
+            checked = check_registration(payload, now=now, venue=rules, registered_at=registered_at)
         errors = [p for p in checked.problems if p.severity == "error"]
         if errors or checked.data is None:
             return Outcome(None, checked.problems)
@@ -132,6 +151,7 @@ class Ledger:
         """Write an admitted arrival: its person, its registration row and its `registered` event."""
         data, venue, _ = admitted
         person_id = self.person_for(session, venue, data, now, None)
+        self.check_companions(session, venue[0], data)
         reg_id = insert_row(session, Registration, venue_id=venue[0], person_id=person_id,
                             **self.registration_values(session, venue[0], data), created_at=now, updated_at=now)
         self.record_event(session, EventType.REGISTERED, reg_id, {**data, "registration_id": str(reg_id)}, now)
@@ -170,7 +190,41 @@ class Ledger:
                 "arrived_at": datetime.fromisoformat(data["arrived_at"]),
                 "expected_departure": _parse_time(data.get("expected_departure")),
                 "departed_at": _parse_time(data.get("departed_at")), "position": data.get("position"),
-                "lodges_on_site": data.get("lodges_on_site"), "reason": data.get("reason")}
+                "lodges_on_site": data.get("lodges_on_site"), "reason": data.get("reason"),
+                "flags": " ".join(data["flags"]) if data.get("flags") else None}
+
+    def check_companions(self, session: Session, venue_id: int, data: Mapping[str, Any]) -> None:
+        """Refuse a minor's registration whose companions are not adults present in the same unit (checked
+        in the transaction: a companion registered earlier in it, as in a family's check-in, counts).
+        A companion is named by document number only: it matches a present person by the blind index of
+        that number under the person's own document type. Messages name the companion by position."""
+        companions = data.get("companions")
+        if not companions:
+            return
+        present = session.exec(
+            select(Person.doc_type, Person.doc_index, Person.birth_date_sealed)
+            .join(Registration, col(Registration.person_id) == Person.id)
+            .join(Unit, col(Unit.id) == Registration.unit_id)
+            .where(Registration.venue_id == venue_id, Unit.label == data["unit"],
+                   col(Registration.departed_at).is_(None), col(Registration.cancelled_at).is_(None))).all()
+        arrival_day = datetime.fromisoformat(data["arrived_at"]).astimezone(CHINA_TIME).date()
+        vault = self.store.vault
+        for index, companion in enumerate(companions):
+            path = f"companions.{index}.doc_number"
+            match = next((row for row in present if row[1] is not None
+                          and vault.blind_index(row[0], companion["doc_number"]) == row[1]), None)
+            if match is None:
+                raise Refused(Problem(
+                    "registration.companion_not_present",
+                    f"第 {index + 1} 位同住人员不在房间 {data['unit']} 登记入住：请先为其登记（或一同登记）",
+                    f"companion {index + 1} is not checked in to unit {data['unit']}: register them first "
+                    "(or in the same check-in)", path))
+            born = vault.open(match[2], "person.birth_date") if match[2] else None
+            if born and age_on(born, arrival_day) < ADULT_AGE:
+                raise Refused(Problem(
+                    "registration.companion_minor",
+                    f"第 {index + 1} 位同住人员未满18周岁，不能作为陪同的成年人",
+                    f"companion {index + 1} is under 18 and cannot be the accompanying adult", path))
 
     def write_departure(self, session: Session, reg: Registration, departed_at: datetime, now: datetime,
                         late_reason: str | None = None) -> None:

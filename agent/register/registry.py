@@ -72,7 +72,8 @@ class Registry:
         """Create or replace the venue's details (one venue per store); check them first (`check_venue`)."""
         values = {"kind": VenueKind(details.kind).value, "name": details.name, "address": details.address,
                   "police_station": details.police_station, "agreement_no": details.agreement_no,
-                  "rental_filing_no": details.rental_filing_no, "credit_code": details.credit_code}
+                  "rental_filing_no": details.rental_filing_no, "credit_code": details.credit_code,
+                  "subtype": details.subtype, "jurisdiction": details.jurisdiction, "region": details.region}
         now = self._ledger.now()
 
         def work(session: Session) -> Venue:
@@ -103,7 +104,7 @@ class Registry:
         """
         ledger = self._ledger
         now = ledger.now()
-        admitted = ledger.admit(payload, now)
+        admitted = ledger.admit(payload, now, new_arrival=True)
         if isinstance(admitted, Outcome):
             return admitted
 

@@ -25,7 +25,7 @@ from agent.store.database import lock
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision; a test checks it equals alembic's head, so it cannot drift.
-HEAD = "0007"
+HEAD = "0008"
 _LOCK = "dengji schema migration"
 
 

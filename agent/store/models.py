@@ -45,6 +45,9 @@ class Venue(SQLModel, table=True):
     agreement_no: str | None = Field(default=None, max_length=64)  # 治安管理责任书编号
     rental_filing_no: str | None = Field(default=None, max_length=64)  # 房屋租赁登记备案证明
     credit_code: str | None = Field(default=None, max_length=18)  # 统一社会信用代码
+    subtype: str | None = Field(default=None, max_length=16)  # an overnight venue: internet_cafe, bathhouse, club
+    jurisdiction: str | None = Field(default=None, max_length=32)  # its policy file (templates/policies); None: national
+    region: str | None = Field(default=None, max_length=6)  # GB/T 2260 code of the address's city, when read
     created_at: datetime
 
 
@@ -104,6 +107,7 @@ class Registration(SQLModel, table=True):
     position: str | None = Field(default=None, max_length=64)
     lodges_on_site: bool | None = None
     reason: str | None = Field(default=None, max_length=32)
+    flags: str | None = Field(default=None, max_length=100)  # the validator's flags, space-separated (minor_unaccompanied)
     created_at: datetime
     updated_at: datetime
     purged_at: datetime | None = None  # retention erased its events' payloads (agent.duties.retention)

@@ -20,9 +20,10 @@ from agent.validation.normalise import forbidden_characters
 from agent.validation.words import yes_no
 
 LIMITS = {"name": 100, "unit": 32, "address": 200, "position": 64, "reason": 32,
-          "residence_permit_number": 32, "doc_number": 64, "phone": 32}
+          "residence_permit_number": 32, "doc_number": 64, "phone": 32,
+          "number": 32, "entry_port": 64, "late_reason": 200, "relation": 32}
 
-_NUMBER_LIKE = frozenset({"doc_number", "phone", "unit", "residence_permit_number"})
+_NUMBER_LIKE = frozenset({"doc_number", "phone", "unit", "residence_permit_number", "number"})
 # Line layout a pasted address or a spreadsheet cell brings: it becomes a space in free text, and is
 # stripped around a code. Every other character `forbidden_characters` names is refused.
 _LAYOUT_CHARACTERS = frozenset({"U+0009", "U+000A", "U+000D"})
@@ -35,6 +36,7 @@ class FieldChecks:
     def __init__(self, now: datetime) -> None:
         self.now = now
         self.problems: list[Problem] = []
+        self.failed: set[str] = set()  # fields given but unreadable: a rule on them says nothing more
 
     def error(self, code: str, zh: str, en: str, path: str) -> None:
         self.problems.append(Problem(code, zh, en, path))

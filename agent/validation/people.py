@@ -24,10 +24,13 @@ from agent.validation.documents import (
 )
 from agent.validation.fields import FieldChecks, absent
 from agent.validation.normalise import compact_number, halfwidth
-from agent.validation.words import country_code, doc_type_code, ethnicity_code, sex_code
+from agent.validation.words import country_code, doc_type_code, ethnicity_code, sex_code, visa_type_code
 
 PERSON_KEYS = ("doc_type", "doc_number", "name", "sex", "ethnicity", "birth_date", "nationality",
-               "address", "phone", "residence_permit_number", "reason")
+               "address", "phone", "residence_permit_number", "reason", "doc_expiry", "visa")
+VISA_KEYS = ("type", "number", "stay_until", "entry_date", "entry_port")
+# Holders of these nationalities never enter on a visa: a Chinese citizen, whichever passport they show.
+CHINESE_NATIONALITIES = frozenset({"CHN", "HKG", "MAC", "TWN"})
 GUARDIAN_KEYS = ("doc_type", "doc_number", "name", "nationality")
 EARLIEST_BIRTH = date(1900, 1, 1)
 
@@ -82,6 +85,9 @@ class PersonChecks(FieldChecks):
 
         self.put(person, "address", self.text(payload, "address", "person.address"))
         self.put(person, "phone", self.phone(payload))
+        self.put(person, "doc_expiry", self.plain_date(payload, "doc_expiry", "person.doc_expiry"))
+        if not absent(payload.get("visa")):
+            self.put(person, "visa", self.visa(payload["visa"]))
         permit = self.text(payload, "residence_permit_number", "person.residence_permit_number")
         if permit is not None:
             permit = compact_number(permit)
@@ -284,8 +290,79 @@ class PersonChecks(FieldChecks):
                        "check it", path)
         return entered.isoformat()
 
-    def phone(self, payload: Mapping[str, Any]) -> str | None:
-        path = "person.phone"
+    def plain_date(self, payload: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> str | None:
+        """A calendar date field as ISO text (2030-01-31), or None (a problem recorded when unreadable)."""
+        value = payload.get(key)
+        if absent(value):
+            if required:
+                self.error("registration.required", f"缺少日期 {path}", f"{path} is missing", path)
+            return None
+        self.failed.add(path)  # until it is read
+        if self.hidden_characters(value, path):
+            return None
+        if not isinstance(value, str | date):
+            self.error("registration.type", f"{path} 应为日期（如 2030-01-31）", f"{path} must be a date (as 2030-01-31)",
+                       path)
+            return None
+        try:
+            day = parse_date(value).isoformat()
+        except InvalidDocument as invalid:
+            self.problems.append(invalid.problem.at(path))
+            return None
+        self.failed.discard(path)
+        return day
+
+    def visa(self, value: Any) -> dict[str, Any] | None:
+        """A foreign guest's visa or permit: its type (a code of `visa_types`), number (none for visa-free
+        entry), permitted stay, date and port of entry. Whether one is required is the registration's rule."""
+        path = "person.visa"
+        if not isinstance(value, Mapping):
+            self.failed.add(path)
+            self.error("registration.type", "person.visa 应为一个对象 {type, number, stay_until, entry_date, entry_port}",
+                       "person.visa must be an object {type, number, stay_until, entry_date, entry_port}", path)
+            return None
+        self.unknown_keys(value, VISA_KEYS, "person.visa.")
+        visa: dict[str, Any] = {}
+        kind = value.get("type")
+        if absent(kind):
+            self.error("registration.required", "缺少签证(证件)种类 person.visa.type", "person.visa.type is missing",
+                       f"{path}.type")
+        elif not self.hidden_characters(kind, f"{path}.type"):
+            code = visa_type_code(kind) if isinstance(kind, str) else None
+            if code is None:
+                listed = ", ".join(codes.visa_types())
+                self.error("registration.visa_type", f"签证种类应为以下之一：{listed}",
+                           f"the visa type must be one of: {listed}", f"{path}.type")
+            self.put(visa, "type", code)
+        number = self.text(value, "number", f"{path}.number")
+        if number is not None:
+            number = compact_number(number)
+            if not _PERMIT_NUMBER.fullmatch(number):
+                self.error("registration.visa_number", "签证(证件)号码只含数字和英文字母：请核对",
+                           "a visa or permit number has only digits and letters: check it", f"{path}.number")
+        if visa.get("type") == codes.VISA_FREE and number:
+            self.error("registration.visa_number_not_expected", "免签入境没有签证号码：请清空号码或改选签证种类",
+                       "visa-free entry has no visa number: clear the number or choose the visa type",
+                       f"{path}.number")
+        elif visa.get("type") not in (None, codes.VISA_FREE) and number is None:
+            self.error("registration.required", "缺少签证(证件)号码：只有免签入境没有号码",
+                       "the visa or permit number is missing: only visa-free entry has none", f"{path}.number")
+        self.put(visa, "number", number)
+        entry = self.plain_date(value, "entry_date", f"{path}.entry_date", required=True)
+        until = self.plain_date(value, "stay_until", f"{path}.stay_until", required=True)
+        if entry is not None and entry > self.now.date().isoformat():
+            self.error("registration.entry_date", "入境日期在今天之后：请核对", "the date of entry is in the future: "
+                       "check it", f"{path}.entry_date")
+        if entry is not None and until is not None and until < entry:
+            self.failed.add(f"{path}.stay_until")
+            self.error("registration.stay_until", "停留有效期早于入境日期：请核对",
+                       "the permitted stay ends before the date of entry: check both", f"{path}.stay_until")
+        self.put(visa, "stay_until", until)
+        self.put(visa, "entry_date", entry)
+        self.put(visa, "entry_port", self.text(value, "entry_port", f"{path}.entry_port", required=True))
+        return visa
+
+    def phone(self, payload: Mapping[str, Any], path: str = "person.phone") -> str | None:
         value = payload.get("phone")
         if value.__class__ is str and mobile.is_plain_mobile(value):
             return value  # the common case, settled at once: the general way returns it unchanged

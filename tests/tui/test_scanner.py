@@ -60,7 +60,13 @@ async def test_a_passport_scan_fills_the_form_and_registers(hotel_registry, make
         assert _field(app, "person.doc_number").value == "X1234567"
         assert _field(app, "person.name").value == "SMITH JOHN PAUL"
         assert _field(app, "person.nationality").value == "USA"
-        assert app.focused is _field(app, "unit")
+        assert screen.form.value("person.doc_expiry") == "2031-06-01"
+        assert app.focused is _field(app, "person.visa.type")  # a foreign guest's visa: the shared check asks it
+        for key, value in (("person.visa.type", "visa_free"), ("person.visa.stay_until", "2025-05-30"),
+                           ("person.visa.entry_date", "2025-04-30"), ("person.visa.entry_port", "PEK")):
+            screen.form.set(key, value)
+            screen.fields.show_value(key)
+        _field(app, "unit").focus()
         await pilot.press("5", "0", "1", "ctrl+s")
         await app.workers.wait_for_complete()
         await pilot.pause()

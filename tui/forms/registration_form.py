@@ -18,7 +18,7 @@ from agent.forms.templates import FieldType, FormField, Template
 from agent.validation import InvalidDocument, Problem, Severity
 from agent.validation.documents import document_facts, validate_document
 from agent.validation.mrz import MrzPassport
-from agent.validation.registration import CheckedRegistration, check_registration
+from agent.validation.registration import NO_VENUE, CheckedRegistration, VenueRules, check_registration
 from agent.validation.resident_id import region_name
 from agent.validation.words import code_in_table
 
@@ -43,8 +43,13 @@ def format_moment(form_field: FormField, moment: datetime) -> str:
 class RegistrationForm:
     """Values by field key (text as typed; a choice holds its code), plus what was filled in for the clerk."""
 
-    def __init__(self, template: Template, now: datetime) -> None:
+    def __init__(self, template: Template, now: datetime, *, venue: VenueRules = NO_VENUE,
+                 new_arrival: bool = True) -> None:
+        """`venue`: the rules of the venue the form registers for (an internet café admits no minor);
+        `new_arrival`: an arrival registered now (its deadline is judged), not a correction."""
         self.template = template
+        self.venue = venue
+        self.new_arrival = new_arrival
         self.values: dict[str, str] = {}
         self.autofilled: set[str] = set()
         self._checked: tuple[str, CheckedRegistration] | None = None  # the entries last checked, and how
@@ -155,9 +160,13 @@ class RegistrationForm:
             self.values["person.sex"] = passport.sex.value
         if self._has("person.nationality"):
             self.values["person.nationality"] = passport.nationality
+        filled = {"person.doc_type", "person.doc_number", "person.name", "person.birth_date", "person.sex",
+                  "person.nationality"}
+        if self._has("person.doc_expiry"):
+            self.values["person.doc_expiry"] = passport.expiry_date.isoformat()
+            filled.add("person.doc_expiry")
         self.autofilled = set()
-        return {"person.doc_type", "person.doc_number", "person.name", "person.birth_date", "person.sex",
-                "person.nationality"}
+        return filled
 
     def fill_from_card(self, person: Mapping[str, str], lang: str) -> set[str]:
         """An ID card read by the desk's reader: every person field the card holds (the keys and
@@ -233,7 +242,8 @@ class RegistrationForm:
         payload = self.payload()
         key = repr(payload)  # text and flags in form order: equal entries, equal text
         if self._checked is None or self._checked[0] != key:
-            self._checked = (key, check_registration(payload, now=now))
+            self._checked = (key, check_registration(payload, now=now, venue=self.venue,
+                                                     registered_at=now if self.new_arrival else None))
         return self._checked[1]
 
     def problems(self, now: datetime) -> dict[str, Problem]:

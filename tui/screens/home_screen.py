@@ -45,14 +45,18 @@ _MENU = (
 DELIVERY_REFRESH_SECONDS = 3
 
 _REMINDERS = {  # agent.duties.reminders codes, as the home screen's side column names them
-    "permit.missing": ("满30天未办居住证", "No permit after 30 days"),
+    "permit.missing": ("居住期满未办居住证", "Residence permit due"),
     "lease.ended": ("租期已过未退租", "Lease ended, not moved out"),
     "stay.overdue": ("已过预计离店时间", "Past expected check-out"),
     "lodging.unregistered": ("员工住宿未登记", "Staff lodging unregistered"),
     "rejected.uncorrected": ("退回超过24小时未更正", "Rejected over 24 h ago"),
     "backlog.late": ("上报已超时", "Reports are late"),
+    "minor.unaccompanied": ("未成年人无成人同住", "Minor without an adult"),
+    "visa.overstay": ("超过签证停留期", "Past the permitted stay"),
+    "foreigner.unreported": ("境外人员超24小时未报", "Foreign guest unreported 24 h"),
 }
-_PER_PERSON = frozenset({"permit.missing", "lease.ended", "stay.overdue", "lodging.unregistered"})
+_PER_PERSON = frozenset({"permit.missing", "lease.ended", "stay.overdue", "lodging.unregistered",
+                         "minor.unaccompanied", "visa.overstay", "foreigner.unreported"})
 
 
 class HomeScreen(TakesCards, DengjiScreen):

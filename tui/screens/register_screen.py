@@ -22,7 +22,8 @@ from agent.domain import RegistrationKind
 from agent.domain.codes import label as code_label
 from agent.forms.templates import Template, load_template
 from agent.validation import Problem, Severity
-from agent.validation.registration import CheckedRegistration
+from agent.validation.registration import CheckedRegistration, VenueRules
+from agent.validation.venue import venue_rules_of
 from agent.validation.words import code_in_table
 from tui.card_reading import TakesCards
 from tui.caught_up import caught_up
@@ -99,7 +100,9 @@ class RegisterScreen(TakesCards, DengjiScreen):
             venue = self.session.venue
             assert venue is not None, "the register form needs a venue"
             self.template = load_template(venue.kind)
-            self.form = RegistrationForm(self.template, self.session.clock())
+            self.form = RegistrationForm(self.template, self.session.clock(),
+                                         venue=VenueRules(*venue_rules_of(venue.subtype, venue.jurisdiction)),
+                                         new_arrival=self.correcting is None)
             if self._sent_data is not None:
                 self.form.fill_from_payload(self._sent_data)
             self._untouched = dict(self.form.values)
@@ -313,13 +316,16 @@ class RegisterScreen(TakesCards, DengjiScreen):
         self._message(problem.text(self.session.lang), error=True)
 
     def _focus_first_empty(self) -> None:
-        """After a scan: the first field still to fill (usually the name, or the room). The focus moves
-        now, not after the app's queue (as `Widget.focus` would): the keys of a burst still waiting
-        there go to the new field."""
+        """After a scan: the first field still to fill (usually the name, or the room; for a foreign
+        passport the visa, which the shared check requires). The focus moves now, not after the app's
+        queue (as `Widget.focus` would): the keys of a burst still waiting there go to the new field."""
         assert self.form is not None
         target: Widget = self.query_one("#save", Button)
+        problems = self.form.problems(self.session.clock())
         for form_field in self.form.shown():
-            if form_field.required and not self.form.value(form_field.key).strip():
+            problem = problems.get(form_field.key)
+            needed = form_field.required or (problem is not None and problem.severity is Severity.ERROR)
+            if needed and not self.form.value(form_field.key).strip():
                 target = self.query_one(f"#{widget_id(form_field.key)}")
                 break
         self.set_focus(target)

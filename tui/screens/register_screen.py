@@ -54,11 +54,11 @@ class RegisterScreen(DengjiScreen):
     TITLE_ZH, TITLE_EN = "登记", "Register"
     HELP_ZH = ("先刷身份证或扫描护照（光标在“刷卡/扫描”框）；手工录入请在该框按 Enter。\n"
                "每填一项按 Enter 到下一项；选择框按空格键打开列表。带 * 的是必填项。\n"
-               "标签变红表示这一项有问题，屏幕下方说明怎样改。填好后按 Ctrl+S 保存，资料会在后台上传。")
+               "有问题的项标签变红，问题写在这一项下面，改好后消失。填好后按 Ctrl+S 保存，资料会在后台上传。")
     HELP_EN = ("Swipe the ID card or scan the passport first (the cursor starts in the scan box); to type by "
                "hand, press Enter there.\nEnter moves to the next field; Space opens a choice's list. Fields "
-               "marked * are required.\nA red label means the field needs fixing: the line under the form says "
-               "how. Ctrl+S saves; the upload happens in the background.")
+               "marked * are required.\nA red label means the field needs fixing: what to fix is written under "
+               "it until it is fixed. Ctrl+S saves; the upload happens in the background.")
 
     def __init__(self, scan: ScanResult | None = None, *, correcting: Rejection | None = None,
                  data: dict | None = None) -> None:  # type: ignore[type-arg]
@@ -284,19 +284,17 @@ class RegisterScreen(DengjiScreen):
             return
         lang = self.session.lang
         key = self._focused_key()
-        if key is not None and key in self.problems.shown:
-            problem = self.problems.shown[key]
-            self._message(self.problems.summary + problem.text(lang), error=problem.severity is Severity.ERROR,
-                          warning=problem.severity is Severity.WARNING)
-            return
+        summary = self.problems.summary.strip()
         if key is not None and self.template is not None:
+            # The field's problem is written under the field itself; this line gives the hint, and after
+            # a refused save how many fields are left to fix.
             form_field = self.template.field(key)
             hint = form_field.hint.text(lang) if form_field.hint else ""
             if key == "person.doc_number" and self.form.native_region():
                 hint = self.say(f"籍贯：{self.form.native_region()}", f"Native region: {self.form.native_region()}")
-            self._message(hint)
+            self._message(f"{summary} {hint}".strip() if summary else hint, error=bool(summary))
             return
-        self._message("")
+        self._message(summary, error=bool(summary))
 
     def _message(self, text: str, *, error: bool = False, warning: bool = False) -> None:
         message = self.query_one("#form-message", Static)

@@ -9,6 +9,7 @@ receiver speak these words.
 
 from agent.domain.kinds import (
     CHINA_TIME,
+    DATE_ONLY_DEPARTURE,
     REGISTRATION_KIND_OF_VENUE,
     DocType,
     EventType,
@@ -18,5 +19,5 @@ from agent.domain.kinds import (
     VenueKind,
 )
 
-__all__ = ["CHINA_TIME", "REGISTRATION_KIND_OF_VENUE", "DocType", "EventType", "OutboxState", "RegistrationKind",
+__all__ = ["CHINA_TIME", "DATE_ONLY_DEPARTURE", "REGISTRATION_KIND_OF_VENUE", "DocType", "EventType", "OutboxState", "RegistrationKind",
            "Sex", "VenueKind"]

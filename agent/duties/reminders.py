@@ -57,6 +57,12 @@ def _day(moment: datetime) -> str:
     return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d")
 
 
+def _day_after(day: datetime) -> datetime:
+    """When a lease that ends on `day` (kept as that day's start) is over: the next midnight."""
+    start = day.astimezone(CHINA_TIME)
+    return datetime(start.year, start.month, start.day, tzinfo=CHINA_TIME) + timedelta(days=1)
+
+
 def due_reminders(store: Store, now: datetime) -> list[Reminder]:
     """Every reminder due at `now`, registrations first (oldest due first), then delivery."""
     with store.read() as session:
@@ -92,11 +98,11 @@ def due_reminders(store: Store, now: datetime) -> list[Reminder]:
                 "permit.missing", f"{who}：已登记满30天，尚无居住证号码，请提醒其申领居住证",
                 f"{who}: here 30 days or more with no residence permit number; help them apply for one",
                 reg_id, arrived + PERMIT_AFTER))
-        if expected is not None and expected < now and kind == "tenancy":
+        if expected is not None and kind == "tenancy" and _day_after(expected) <= now:
             found.append(Reminder(
                 "lease.ended", f"{who}：租期已于 {_day(expected)} 结束，尚未办理退租；已搬走请登记离开，续租请更新",
                 f"{who}: the lease ended on {_day(expected)} with no move-out recorded; record the departure "
-                "if they left", reg_id, expected))
+                "if they left", reg_id, _day_after(expected)))
         elif expected is not None and expected < now and kind == "stay":
             found.append(Reminder(
                 "stay.overdue", f"{who}：已过预计离开时间 {_day(expected)}，已离店请办理离开",

@@ -157,8 +157,8 @@ class HomeScreen(DengjiScreen):
         if report is not None:
             day, state = report
             sent = state == "sent"
-            text += "\n" + self.say(f"无入住上报 {day:%m-%d}：{'已上报' if sent else '待上报'}",
-                                     f"No-arrivals report {day:%m-%d}: {'sent' if sent else 'waiting'}")
+            text += "\n" + self.say(f"无入住上报 {day:%Y-%m-%d}：{'已上报' if sent else '待上报'}",
+                                     f"No-arrivals report {day:%Y-%m-%d}: {'sent' if sent else 'waiting'}")
         return text
 
     def _reminder_text(self) -> str:

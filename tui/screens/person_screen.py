@@ -21,7 +21,7 @@ from tui.keys import Key
 from tui.messages import PersonInspected
 from tui.screens.base import BACK, DengjiScreen
 from tui.screens.modal import DengjiModal
-from tui.widgets.people_table import PeopleTable, short_time
+from tui.widgets.people_table import PeopleTable, leaving, short_time
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
     from agent.register.records import RegistrationView
@@ -63,7 +63,7 @@ class PersonScreen(DengjiScreen):
             (("电话", "Phone"), view.phone_masked or ""),
             (("房号", "Unit"), view.unit),
             (("到达", "Arrived"), short_time(view.arrived_at)),
-            (("预计离开", "Expected to leave"), short_time(view.expected_departure)),
+            (("预计离开", "Expected to leave"), leaving(view)),
             (("离开", "Left"), short_time(view.departed_at) if view.departed_at else self.say("在住", "present")),
         ]
         for (zh, en), value in rows:

@@ -35,7 +35,17 @@ _COLUMNS = {
 
 
 def short_time(moment: datetime | None) -> str:
-    return moment.astimezone(CHINA_TIME).strftime("%m-%d %H:%M") if moment else ""
+    """A time as lists show it, with its year: `2025-05-01 14:30` (a list spans years; "05-01" does not say
+    which)."""
+    return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def leaving(view: RegistrationView) -> str:
+    """The expected departure: a lease's or a contract's end is a day (`2027-06-05`), a stay's a time."""
+    if view.departure_is_a_day:
+        day = view.expected_departure_day
+        return day.isoformat() if day else ""
+    return short_time(view.expected_departure)
 
 
 class PeopleTable(DataTable[str | Text]):
@@ -72,7 +82,7 @@ class PeopleTable(DataTable[str | Text]):
         if column == "arrived":
             return short_time(view.arrived_at)
         if column == "leaves":
-            return short_time(view.expected_departure)
+            return leaving(view)
         if view.departed_at is None:
             return Text("在住" if self._lang == "zh" else "present", style="bold green")
         return short_time(view.departed_at)

@@ -155,4 +155,4 @@ async def test_home_shows_reminders_and_the_daily_report(hotel_registry, make_ap
         await pilot.pause()
         text = screen_text(app)
         assert "已过预计离店时间 1" in text
-        assert f"无入住上报 {yesterday}：待上报" in text
+        assert f"无入住上报 {yesterday}\n   待上报" in text  # two whole lines, no phrase broken

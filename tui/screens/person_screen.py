@@ -61,7 +61,7 @@ class PersonScreen(DengjiScreen):
             (("性别", "Sex"), label(sex, lang) if sex else ""),
             (("证件", "Document"), f"{label(doc, lang) if doc else view.doc_type}  {view.doc_masked}"),
             (("电话", "Phone"), view.phone_masked or ""),
-            (("房号", "Unit"), view.unit),
+            ((self.unit_label(), self.unit_label()), view.unit),
             (("到达", "Arrived"), short_time(view.arrived_at)),
             (("预计离开", "Expected to leave"), leaving(view)),
             (("离开", "Left"), short_time(view.departed_at) if view.departed_at else self.say("在住", "present")),
@@ -73,7 +73,7 @@ class PersonScreen(DengjiScreen):
             yield Static("", id="permit")
             yield Static(self.say(f"在本场所的登记（{len(self.history)} 次）", f"Registrations here ({len(self.history)})"),
                          id="history-title")
-            yield PeopleTable(("id", "unit", "arrived", "departed"), lang, id="history")
+            yield PeopleTable(("id", "unit", "arrived", "departed"), lang, self.unit_label(), id="history")
 
     def on_mount(self) -> None:
         self.after_relabel()

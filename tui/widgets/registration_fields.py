@@ -21,6 +21,15 @@ from tui.widgets.choice_select import ChoiceSelect
 from tui.widgets.field_row import FieldRow, widget_id
 
 
+class FormRows(VerticalScroll):
+    """The scrolling rows: when what they hold grows or shrinks (a note written under a field, or gone),
+    the row with the cursor is brought back into sight."""
+
+    def watch_virtual_size(self) -> None:
+        if isinstance(self.parent, RegistrationFields):
+            self.parent.keep_focused_in_view()
+
+
 class RegistrationFields(Vertical):
     """The rows of a registration form (id `form`, scrolling in `form-rows`) with its save button (id
     `save`) always in sight under them."""
@@ -36,7 +45,7 @@ class RegistrationFields(Vertical):
 
     def compose(self):  # type: ignore[no-untyped-def]
         shown = {f.key for f in self._form.shown()}
-        with VerticalScroll(id="form-rows", can_focus=False):
+        with FormRows(id="form-rows", can_focus=False):
             yield Static(self._template.title.text(self._lang), id="form-title")
             for form_field in self._template.fields:
                 row = FieldRow(form_field, self._form.value(form_field.key), self._lang,
@@ -69,7 +78,16 @@ class RegistrationFields(Vertical):
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Scroll the focused field's whole row into view: its note is under the input."""
-        for row in event.widget.ancestors:
+        self.keep_focused_in_view()
+
+    def keep_focused_in_view(self) -> None:
+        """The focused field's row (with its note) in sight, once the rows are laid out again: leaving
+        a field may just have written or removed a note, moving every row below it."""
+        self.call_after_refresh(self._scroll_to_focused)
+
+    def _scroll_to_focused(self) -> None:
+        focused = self.screen.focused
+        for row in focused.ancestors if focused is not None else ():
             if isinstance(row, FieldRow):
                 self.query_one("#form-rows", VerticalScroll).scroll_to_widget(row, animate=False)
                 return

@@ -57,21 +57,26 @@ def seed_guests() -> Callable[..., list[int]]:
     return _seed_guests
 
 
-async def _burst(app: DengjiApp, pilot, *lines: str) -> None:  # type: ignore[no-untyped-def]
+async def _burst(app: DengjiApp, pilot, *lines: str, then: str = "") -> None:  # type: ignore[no-untyped-def]
     """Type each line and Enter in one burst, as a keyboard-wedge scanner does (no pause between keys,
-    unlike `pilot.press`, which waits for the app to go idle after every key)."""
+    unlike `pilot.press`, which waits for the app to go idle after every key); then `then`, typed by
+    fast hands in the same burst, without an Enter."""
     from textual import events
 
     driver = app._driver  # noqa: SLF001 - the pilot's own way in
     assert driver is not None
+
+    def send(key: str, char: str) -> None:
+        event = events.Key(key, char)
+        event.set_sender(app)
+        driver.send_message(event)
+
     for line in lines:
         for char in line:
-            key = events.Key(char if char.isalnum() else {"<": "less_than_sign"}.get(char, char), char)
-            key.set_sender(app)
-            driver.send_message(key)
-        enter = events.Key("enter", "\r")
-        enter.set_sender(app)
-        driver.send_message(enter)
+            send(char if char.isalnum() else {"<": "less_than_sign"}.get(char, char), char)
+        send("enter", "\r")
+    for char in then:
+        send(char if char.isalnum() else {" ": "space"}.get(char, char), char)
     await pilot.pause()
     await app.workers.wait_for_complete()
     await pilot.pause()

@@ -128,3 +128,51 @@ async def test_a_card_swiped_on_home_opens_the_filled_form_for_a_newcomer(hotel_
         await pilot.pause()
         assert isinstance(app.screen, RegisterScreen)
         assert app.screen.form.value("person.doc_number") == number
+
+
+async def test_keys_typed_right_after_a_swipe_land_in_the_form_not_the_scan_box(hotel_registry, make_app, burst):
+    """Fast hands (#17 item 10): the scanner's Enter and the clerk's next keys come in one burst, with no
+    pause for the app to catch up; the name typed right after the swipe goes into the name field."""
+    number, _, _ = resident_id_for(13)
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2")
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        await burst(app, pilot, number, then="韩梅梅")
+        assert screen.query_one("#scan").value == ""
+        assert _field(app, "person.doc_number").value == number
+        assert _field(app, "person.name").value == "韩梅梅"
+        assert app.focused is _field(app, "person.name")
+
+
+async def test_a_passport_scanned_in_one_burst_with_the_room_typed_after_it(hotel_registry, make_app, burst):
+    """Both MRZ lines and the room in one burst: the second line still goes to the scan box (it keeps the
+    cursor after a first line), the room to the room field."""
+    first, second = passport_mrz("SMITH", "JOHN", "X1234567", "USA", date(1985, 3, 14), "M", date(2031, 6, 1))
+    app = make_app(hotel_registry, lang="en")
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.press("f2")
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        await burst(app, pilot, first, second, then="501")
+        assert screen.form.value("person.doc_number") == "X1234567"
+        assert screen.query_one("#scan").value == ""
+        assert _field(app, "unit").value == "501"
+
+
+async def test_keys_typed_right_after_a_swipe_into_the_name_field_land_in_the_name(hotel_registry, make_app, burst):
+    """A card swiped while the cursor is in the name field, and the name typed at once after it: the
+    number leaves the name field, the name stays there."""
+    number, _, _ = resident_id_for(14)
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2")
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        await pilot.press("enter", "enter", "enter")  # from the empty scan box to the name
+        assert app.focused is _field(app, "person.name")
+        await burst(app, pilot, number, then="韩梅梅")
+        assert screen.form.value("person.doc_number") == number
+        assert _field(app, "person.name").value == "韩梅梅"
+        assert app.focused is _field(app, "person.name")

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agent.domain import CHINA_TIME, DocType, VenueKind
+from agent.domain.codes import label as code_label
 from agent.forms.templates import FieldType, FormField, Template
 from agent.validation import InvalidDocument, Problem, Severity
 from agent.validation.documents import document_facts, validate_document
@@ -25,6 +26,8 @@ LARGE_TABLES = frozenset({"ethnicity", "countries"})
 """Code tables too long to pick from a list: typed, with suggestions (`汉` -> 汉族, `US` -> USA)."""
 
 _FILLED_FROM_DOCUMENT = ("person.sex", "person.birth_date", "person.nationality")
+_CARD_FIELDS = ("doc_type", "doc_number", "name", "sex", "ethnicity", "birth_date", "address", "nationality")
+"""What an ID card read by a reader gives a registration's person (`IdentityCard.person_fields`)."""
 _TIME_FORMATS = {FieldType.DATETIME: "%Y-%m-%d %H:%M", FieldType.DATE: "%Y-%m-%d"}
 
 
@@ -155,6 +158,27 @@ class RegistrationForm:
         self.autofilled = set()
         return {"person.doc_type", "person.doc_number", "person.name", "person.birth_date", "person.sex",
                 "person.nationality"}
+
+    def fill_from_card(self, person: Mapping[str, str], lang: str) -> set[str]:
+        """An ID card read by the desk's reader: every person field the card holds (the keys and
+        values of `IdentityCard.person_fields()`), the ones it does not hold emptied (they were the
+        previous person's); the phone and the stay are left alone. The ethnic group is written as its
+        name in `lang` (汉族, Han), as a clerk would type it; the rest as the card gives it."""
+        changed: set[str] = set()
+        for leaf in _CARD_FIELDS:
+            key = f"person.{leaf}"
+            if not self._has(key):
+                continue
+            text = person.get(leaf, "")
+            form_field = self.template.field(key)
+            if text and is_large_choice(form_field) and form_field.choices == "ethnicity":
+                entry = form_field.options().get(text)
+                text = code_label(entry, lang) if entry is not None else text
+            if self.values.get(key) != text:
+                self.values[key] = text
+                changed.add(key)
+        self.autofilled = set()
+        return changed | {"person.doc_type", "person.doc_number"}
 
     def fill_from_payload(self, data: Mapping[str, Any]) -> None:
         """What was sent for a registration (the agent's normalised payload), back into the form's

@@ -1,7 +1,9 @@
 """Register an arrival: the venue kind's form, rendered from its template, checked as it is typed.
 
 Focus starts in the scan box: a swiped ID card or a scanned passport fills the form, and Enter on an
-empty scan box goes to the fields for typing by hand. Enter moves on, Ctrl+S saves. Saving is one
+empty scan box goes to the fields for typing by hand. A card laid on the desk's reader fills it too,
+wherever the cursor is (`card_placed`; the reader is watched off the UI thread, tui/card_reading.py),
+and the reader's state shows beside the scan box. Enter moves on, Ctrl+S saves. Saving is one
 transaction in the agent (the registration and its outbox event) run in a worker thread; the upload
 happens in the background afterwards, so the clerk is never kept waiting for the network.
 """
@@ -16,11 +18,14 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
+from agent.domain import RegistrationKind
 from agent.domain.codes import label as code_label
 from agent.forms.templates import Template, load_template
 from agent.validation import Problem, Severity
 from agent.validation.registration import CheckedRegistration
 from agent.validation.words import code_in_table
+from tui.card_reading import TakesCards
+from tui.caught_up import caught_up
 from tui.forms.form_problems import FormProblems
 from tui.forms.registration_form import RegistrationForm, is_large_choice
 from tui.keys import Key
@@ -35,14 +40,16 @@ from tui.scanner import (
 )
 from tui.screens.base import BACK, DengjiScreen
 from tui.widgets.choice_select import ChoiceSelect
-from tui.widgets.field_row import key_of
+from tui.widgets.field_row import key_of, widget_id
+from tui.widgets.reader_status import ReaderStatus
 from tui.widgets.registration_fields import RegistrationFields
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
+    from agent.cardreader import IdentityCard, ReaderError
     from agent.register.records import Outcome, Rejection
 
 
-class RegisterScreen(DengjiScreen):
+class RegisterScreen(TakesCards, DengjiScreen):
     KEYS = (
         Key("ctrl+s", "save", "保存", "Save"),
         Key("enter", "enter_key", "下一项", "Next field", priority=True),
@@ -52,15 +59,20 @@ class RegisterScreen(DengjiScreen):
         Key("space", "", "在选择框中打开列表", "Open the list of a choice", on_bar=False),
     )
     TITLE_ZH, TITLE_EN = "登记", "Register"
-    HELP_ZH = ("先刷身份证或扫描护照（光标在“刷卡/扫描”框）；手工录入请在该框按 Enter。\n"
+    HELP_ZH = ("把身份证放在读卡器上，证件上的各项自动填好，光标跳到还要填的项（如房号）；“刷卡/扫描”框旁边显示读卡器"
+               "是否已连接。\n"
+               "也可以刷身份证或扫描护照（光标在“刷卡/扫描”框）；手工录入请在该框按 Enter。\n"
                "每填一项按 Enter 到下一项；选择框按空格键打开列表。带 * 的是必填项。\n"
                "有问题的项标签变红，问题写在这一项下面，改好后消失。填好后按 Ctrl+S 保存，资料会在后台上传。")
-    HELP_EN = ("Swipe the ID card or scan the passport first (the cursor starts in the scan box); to type by "
+    HELP_EN = ("Lay the ID card on the reader: the card's fields fill in and the cursor goes to what is left (the "
+               "room); beside the scan box it says whether a reader is connected.\n"
+               "Or swipe the ID card or scan the passport (the cursor starts in the scan box); to type by "
                "hand, press Enter there.\nEnter moves to the next field; Space opens a choice's list. Fields "
                "marked * are required.\nA red label means the field needs fixing: what to fix is written under "
                "it until it is fixed. Ctrl+S saves; the upload happens in the background.")
 
-    def __init__(self, scan: ScanResult | None = None, *, correcting: Rejection | None = None,
+    def __init__(self, scan: ScanResult | None = None, *, card: IdentityCard | None = None,
+                 correcting: Rejection | None = None,
                  data: dict | None = None) -> None:  # type: ignore[type-arg]
         """A new arrival (filled from `scan` if given), or the correction of a refused registration:
         `correcting` with `data`, what was sent."""
@@ -75,6 +87,7 @@ class RegisterScreen(DengjiScreen):
         self.saving = False
         self._scans = ScanReader()
         self._pending_scan = scan
+        self._pending_card = card  # a card laid on the reader at the home screen
         self._units: list[str] = []
         self._focus_after_compose: str | None = None
         self._untouched: dict[str, str] = {}  # the form's values before the clerk typed anything
@@ -103,6 +116,7 @@ class RegisterScreen(DengjiScreen):
             yield Label(self.say("刷卡/扫描", "Scan"), id="scan-label")
             yield Input(placeholder=self.say("刷身份证或扫护照；手工录入按 Enter", "Swipe ID or scan passport; "
                                              "Enter to type by hand"), id="scan", compact=True)
+            yield ReaderStatus(self.dengji.card_reading, lang)
         yield RegistrationFields(self.template, form, lang, self.say("保存  Ctrl+S", "Save  Ctrl+S"), self._units)
         yield Static("", id="form-message")
 
@@ -116,6 +130,9 @@ class RegisterScreen(DengjiScreen):
         if self._pending_scan is not None:
             scan, self._pending_scan = self._pending_scan, None
             self._apply_scan(scan)
+        if self._pending_card is not None:
+            card, self._pending_card = self._pending_card, None
+            self.call_after_refresh(self.card_placed, card)  # after the scan box has taken the focus
         self._refresh_marks()
 
     def on_screen_resume(self) -> None:
@@ -187,30 +204,31 @@ class RegisterScreen(DengjiScreen):
             self.form.set(key, code_label(fits[0], lang))
             self.fields.show_value(key)
 
-    def action_enter_key(self) -> None:
+    async def action_enter_key(self) -> None:
         """Enter moves on, decided as the key arrives (a priority binding), not when the Input's
         Submitted message is handled later. Textual hands each key to the widget focused when the key
-        arrives, so after "Enter" the next keys must already find the cursor in the next field. What
-        depends on the text (a scan, a card swiped into a field) runs in the Input's own queue, after
-        the characters typed before the Enter."""
+        arrives, so after "Enter" the next keys must already find the cursor in the next field.
+
+        Where the cursor goes may depend on the text: in the scan box a first MRZ line keeps it there for
+        the second, an ID card sends it to the name, a passport to the room; an ID card swiped into
+        another field sends it to the first field left empty. The characters typed just before the Enter
+        may still wait in the Input's queue, so the binding waits for the Input to take them, then
+        decides and moves the focus at once: the app hands on no key meanwhile, and the keys of a burst
+        typed after the Enter land where the cursor went (#17 item 10)."""
         focused = self.focused
-        if isinstance(focused, Input) and focused.id == "scan":
-            focused.call_later(self._scan_box_entered, focused)  # the cursor stays for a second MRZ line
-        elif isinstance(focused, Input):
-            self.focus_next()
-            focused.call_later(self._field_entered, focused)
+        if isinstance(focused, Input):
+            await caught_up(focused)
+            if self.focused is not focused or self.saving:  # the screen moved on meanwhile
+                return
+            key = key_of(focused.id)
+            if focused.id == "scan":
+                self._scan_box(focused.value)
+            elif key is None or key == "person.doc_number" or not self._swiped_into(focused, key):
+                self.focus_next()
         elif isinstance(focused, ChoiceSelect) and not focused.expanded:
             self.focus_next()
         else:
             raise SkipAction()  # a button presses itself; an open list picks its item
-
-    def _scan_box_entered(self, scan_input: Input) -> None:
-        self._scan_box(scan_input.value)
-
-    def _field_entered(self, field_input: Input) -> None:
-        key = key_of(field_input.id)
-        if key is not None and key != "person.doc_number":
-            self._swiped_into(field_input, key)
 
     def _swiped_into(self, field_input: Input, key: str) -> bool:
         """An ID card swiped while the cursor was in another text field: take the number out of it."""
@@ -257,14 +275,54 @@ class RegisterScreen(DengjiScreen):
         self._refresh_marks()
         self._focus_first_empty()
 
+    # -- the card reader ---------------------------------------------------------------------------
+
+    def card_placed(self, card: IdentityCard) -> None:
+        """A card read by the desk's reader fills every field it holds (document, number, name, sex,
+        ethnic group, birth date, address, nationality) and the cursor goes to the first required field
+        left, usually the room. An expired card is refused for a stay: it is not a valid document."""
+        if self.saving:
+            return
+        form = self._ensure_form()
+        assert self.template is not None
+        lang = self.session.lang
+        expired = card.expired_on(self.session.clock().date())
+        if expired and self.template.registration is RegistrationKind.STAY:
+            until = card.valid_until.isoformat() if card.valid_until else ""
+            self._message(self.say(f"这张证件已过期（有效期至 {until}），不能用于住宿登记：请客人出示有效证件",
+                                   f"This card expired on {until}: a stay cannot be registered with it. Ask "
+                                   "for a valid document"), error=True)
+            return
+        self._scans.reset()
+        self.query_one("#scan", Input).value = ""
+        changed = form.fill_from_card(card.person_fields(), lang)
+        self.fields.show_applicable()
+        for key in changed:
+            self.fields.show_value(key)
+        self.problems.leave(k for k in changed if form.value(k))
+        self._refresh_marks()
+        self._focus_first_empty()
+        notes = [warning.text(lang) for warning in card.warnings]
+        if expired:
+            notes.append(self.say(f"证件已过期（有效期至 {card.valid_until}）", f"the card expired on {card.valid_until}"))
+        if notes:
+            self.app.notify("\n".join(notes), title=self.say("读卡器", "Card reader"), severity="warning", timeout=8)
+
+    def card_problem(self, problem: ReaderError) -> None:
+        """A reading that failed while the reader works (the card lifted too soon...): what to do."""
+        self._message(problem.text(self.session.lang), error=True)
+
     def _focus_first_empty(self) -> None:
-        """After a scan: the first field still to fill (usually the name, or the room)."""
+        """After a scan: the first field still to fill (usually the name, or the room). The focus moves
+        now, not after the app's queue (as `Widget.focus` would): the keys of a burst still waiting
+        there go to the new field."""
         assert self.form is not None
+        target: Widget = self.query_one("#save", Button)
         for form_field in self.form.shown():
             if form_field.required and not self.form.value(form_field.key).strip():
-                self.fields.focus_field(form_field.key)
-                return
-        self.query_one("#save", Button).focus()
+                target = self.query_one(f"#{widget_id(form_field.key)}")
+                break
+        self.set_focus(target)
 
     # -- problems ----------------------------------------------------------------------------------
 

@@ -14,8 +14,10 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Label, Static
 
 from agent.register.search import find
+from tui.card_reading import TakesCards
 from tui.screens.base import DengjiScreen
 from tui.widgets.people_table import PeopleTable
+from tui.widgets.reader_status import ReaderStatus
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
     from agent.register.records import RegistrationView
@@ -39,6 +41,8 @@ class SearchListScreen(DengjiScreen):
             yield Input(self.search_text, placeholder=self.say(f"姓名、{unit}或证件号码后几位",
                                                                f"name, {unit.lower()} or last digits"),
                         id="search", compact=True)
+            if isinstance(self, TakesCards):  # a card laid on the reader finds its holder
+                yield ReaderStatus(self.dengji.card_reading, self.session.lang)
         yield Static("", id="found")
         yield PeopleTable(self.COLUMNS, self.session.lang, self.unit_label(), drop_order=self.DROP_ORDER,
                           id=self.LIST_ID)

@@ -114,8 +114,9 @@ class RegisterScreen(TakesCards, DengjiScreen):
                                   f"{self.correcting.en}"), id="correcting")
         with Horizontal(id="scan-row"):
             yield Label(self.say("刷卡/扫描", "Scan"), id="scan-label")
-            yield Input(placeholder=self.say("刷身份证或扫护照；手工录入按 Enter", "Swipe ID or scan passport; "
-                                             "Enter to type by hand"), id="scan", compact=True)
+            # Short enough to be read whole beside the reader's state at 80 columns.
+            yield Input(placeholder=self.say("刷身份证或扫护照；手工录入按 Enter", "Swipe ID or passport; "
+                                             "Enter: type by hand"), id="scan", compact=True)
             yield ReaderStatus(self.dengji.card_reading, lang)
         yield RegistrationFields(self.template, form, lang, self.say("保存  Ctrl+S", "Save  Ctrl+S"), self._units)
         yield Static("", id="form-message")

@@ -25,6 +25,7 @@ from tui.screens.base import DengjiScreen
 from tui.screens.help_modal import HelpModal
 from tui.screens.home_screen import HomeScreen
 from tui.screens.lock_modal import LockModal
+from tui.screens.modal import DengjiModal
 from tui.screens.passphrase_modal import PassphraseModal
 from tui.screens.setup_screen import SetupScreen
 from tui.session import TuiSession
@@ -49,6 +50,10 @@ class DengjiApp(App[None]):
 
     def __init__(self, session: TuiSession) -> None:
         super().__init__()
+        # No smooth scrolling or fades: the screen moves at once to where the cursor went (a form scrolls
+        # a field into view the moment it is focused), which older eyes follow better, and what is drawn
+        # is the same from one moment to the next.
+        self.animation_level = "none"
         self.session = session
         self.last_activity = time.monotonic()
         self._delivery_started = False
@@ -179,8 +184,7 @@ class DengjiApp(App[None]):
     def action_help(self) -> None:
         screen = self.screen
         if isinstance(screen, DengjiScreen):
-            say = self.session.say
-            self.push_screen(HelpModal(say(screen.TITLE_ZH, screen.TITLE_EN), screen.help_text(), screen.all_keys()))
+            self.push_screen(HelpModal(screen))
 
     async def action_switch_language(self) -> None:
         lang = self.session.other_lang()
@@ -192,6 +196,8 @@ class DengjiApp(App[None]):
                     await screen.relabel()
                 else:
                     screen.stale_language = True
+            elif isinstance(screen, DengjiModal) and screen is self.screen:
+                await screen.relabel()  # the lock, a question: in the new language at once
         self.post_message(LanguageChanged(lang))
 
     @work(thread=True, group="preferences")

@@ -105,7 +105,7 @@ def delivery_line(facts: HomeFacts, lang: str) -> str:
         where = say("平台：尚未连接过", "Platform: not tried yet")
     parts = [where, say(f"待上传 {pending}", f"pending {pending}"), say(f"被退回 {rejected}", f"rejected {rejected}")]
     if state is not None and state.last_success is not None:
-        when = state.last_success.astimezone(CHINA_TIME).strftime("%m-%d %H:%M")
+        when = state.last_success.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
         parts.append(say(f"上次上传 {when}", f"last upload {when}"))
     sender = state.sender if state is not None else None
     if sender and sender.startswith("daemon"):

@@ -2,9 +2,11 @@
 
 It starts a reference platform (`dengji-receiver`) on 127.0.0.1, sets up a small hotel, enrolls it with a
 one-time code, registers a few fictional guests (one read off a sample ID card by the real driver from a
-simulated reader on a pty, one with a mistyped ID number, to show a refusal) and checks one out. In a terminal it then opens the TUI, which uploads in the background; without one it
-uploads at once and prints what the platform holds. The operator's real data is never touched: home
-and platform live in a temporary directory, removed at the end unless `keep` is set.
+simulated reader on a pty, one with a mistyped ID number, to show a refusal) and checks one out. In a
+terminal it then waits for Enter, so the walk-through stays readable, and opens the TUI, which uploads in
+the background; without one it uploads at once and prints what the platform holds. On the way out it says
+what to do next. The operator's real data is never touched: home and platform live in a temporary
+directory, removed at the end unless `keep` is set.
 
 Part of the command line, the composition root: it wires the uploader in.
 """
@@ -111,17 +113,51 @@ def run_demo(say: Say, *, open_tui: bool, keep: bool = False) -> Path:
             registry.depart(first.id)
             click.echo(say(f"5. 登记号 {first.id} 退房", f"5. registration {first.id} checked out"))
             if open_tui:
-                from agent.cli.terminal_ui import launch_tui
+                from agent.cli import terminal_ui
 
                 store.dispose()
-                launch_tui(home, say.lang)
+                if _ready_for_the_tui(say):
+                    terminal_ui.launch_tui(home, say.lang)
             else:
                 _upload_and_show(say, store, device, db)
                 store.dispose()
     finally:
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
+    click.echo(_next_steps(say, home if keep else None))
     return home
+
+
+def _ready_for_the_tui(say: Say) -> bool:
+    """Keep the walk-through on the screen until the newcomer has read it: the TUI covers the terminal
+    the moment it starts. Enter opens it; Ctrl+C or Ctrl+D ends the demo here."""
+    click.echo("")
+    click.echo(say("以上是演示做的事。接下来打开终端界面：这家演示宾馆的登记、离开、人员和上报都可以试；"
+                   "F1 是帮助，Ctrl+Q 退出。",
+                   "That is what the demo did. Next the terminal UI opens on this demo hotel: try registering, "
+                   "checking out, the people list and the uploads; F1 is help, Ctrl+Q quits."))
+    try:
+        click.prompt(say("按 Enter 打开终端界面", "Press Enter to open the terminal UI"), default="",
+                     show_default=False, prompt_suffix=say("……", "... "))
+    except (click.Abort, EOFError):
+        click.echo("")
+        return False
+    return True
+
+
+def _next_steps(say: Say, kept: Path | None) -> str:
+    """What to do after the demo: said on the way out, since the TUI leaves the terminal blank."""
+    data = (say(f"演示数据保留在 {kept}", f"The demo's data is kept in {kept}") if kept
+            else say("演示数据已删除，您的真实数据没有被动过", "The demo's data was removed; your real data was never touched"))
+    return "\n".join([
+        "",
+        say("演示结束。", "The demo is over.") + " " + data,
+        say("接下来：", "What next:"),
+        say("  dengji                 开始正式使用（第一次会引导设置场所）",
+            "  dengji                 start for real (the first run sets up your venue)"),
+        say("  dengji --help          命令行的全部命令", "  dengji --help          every command of the command line"),
+        say("  dengji demo --keep     再演示一次并保留演示数据", "  dengji demo --keep     the demo again, keeping its data"),
+    ])
 
 
 def _register_from_card(say: Say, registry: Registry, arrived_at: str, *, unit: str) -> str:
@@ -185,7 +221,5 @@ def demo(obj: Context, no_tui: bool, keep: bool) -> None:
         obj.fail(obj.say("演示需要参考平台 dengji-receiver，场所版程序中没有它；请从源码运行 python3 dev.py start",
                          "the demo needs the reference platform (dengji-receiver), which the venue binary does "
                          "not include: run it from source with `python3 dev.py start`"))
-    home = run_demo(obj.say, open_tui=not no_tui and sys.stdin.isatty() and sys.stdout.isatty(), keep=keep)
-    if keep:
-        click.echo(obj.say(f"演示数据保留在 {home}", f"the demo's data is kept in {home}"))
+    run_demo(obj.say, open_tui=not no_tui and sys.stdin.isatty() and sys.stdout.isatty(), keep=keep)
 

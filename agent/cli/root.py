@@ -13,6 +13,7 @@ from agent.cli.card_reader import reader
 from agent.cli.context import EXIT_UNUSABLE, Context
 from agent.cli.delivery import agent, send, status
 from agent.cli.demo import demo
+from agent.cli.help_language import DengjiGroup
 from agent.cli.duties import (
     audit_group,
     operator,
@@ -32,11 +33,11 @@ from agent.domain.language import Say, detect_lang
 from agent.home.config import Config, load_config, resolve_home
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=DengjiGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(file_okay=False), envvar="DENGJI_HOME",
               help="Data directory (config, database, logs). Default: $DENGJI_HOME or the user data dir.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
-              help="Language of messages: zh (default) or en.")
+              help="Language of messages and help: zh (default) or en.")
 @click.option("--operator", envvar="DENGJI_OPERATOR", default=None,
               help="Who acts (once the store has operator accounts); the PIN comes from $DENGJI_PIN or a prompt.")
 @click.version_option(__version__, prog_name="dengji")

@@ -9,6 +9,7 @@ receiver speak these words.
 
 from agent.domain.kinds import (
     CHINA_TIME,
+    DATE_ONLY_DEPARTURE,
     REGISTRATION_KIND_OF_VENUE,
     DocType,
     EventType,
@@ -19,5 +20,5 @@ from agent.domain.kinds import (
     VenueSubtype,
 )
 
-__all__ = ["CHINA_TIME", "REGISTRATION_KIND_OF_VENUE", "DocType", "EventType", "OutboxState", "RegistrationKind",
-           "Sex", "VenueKind", "VenueSubtype"]
+__all__ = ["CHINA_TIME", "DATE_ONLY_DEPARTURE", "REGISTRATION_KIND_OF_VENUE", "DocType", "EventType", "OutboxState",
+           "RegistrationKind", "Sex", "VenueKind", "VenueSubtype"]

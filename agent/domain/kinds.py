@@ -35,6 +35,11 @@ class RegistrationKind(StrEnum):
     EMPLOYMENT = "employment"
 
 
+DATE_ONLY_DEPARTURE = frozenset({RegistrationKind.TENANCY, RegistrationKind.EMPLOYMENT})
+"""Kinds whose expected departure is a day (a lease's or a contract's end), never a time of day: it is
+checked, stored, sent and shown as a date, and no midnight is made up for it."""
+
+
 REGISTRATION_KIND_OF_VENUE: dict[VenueKind, RegistrationKind] = {
     VenueKind.RENTAL: RegistrationKind.TENANCY,
     VenueKind.HOTEL: RegistrationKind.STAY,

@@ -68,6 +68,12 @@ def _day(moment: datetime) -> str:
     return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d")
 
 
+def _day_after(day: datetime) -> datetime:
+    """When a lease that ends on `day` (kept as that day's start) is over: the next midnight."""
+    start = day.astimezone(CHINA_TIME)
+    return datetime(start.year, start.month, start.day, tzinfo=CHINA_TIME) + timedelta(days=1)
+
+
 def due_reminders(store: Store, now: datetime) -> list[Reminder]:
     """Every reminder due at `now`, registrations first (oldest due first), then delivery."""
     with store.read() as session:
@@ -138,11 +144,11 @@ def due_reminders(store: Store, now: datetime) -> list[Reminder]:
                 "foreigner.unreported", f"{who}：境外人员须在入住后 {hours} 小时内报告，尚未报告成功：请检查上报或被退回的记录",
                 f"{who}: a foreign guest is reported within {hours} hours of arrival and this one is not yet: check "
                 "the uploader and the rejected records", reg_id, arrived + foreign_within))
-        if expected is not None and expected < now and kind == "tenancy":
+        if expected is not None and kind == "tenancy" and _day_after(expected) <= now:
             found.append(Reminder(
                 "lease.ended", f"{who}：租期已于 {_day(expected)} 结束，尚未办理退租；已搬走请登记离开，续租请更新",
                 f"{who}: the lease ended on {_day(expected)} with no move-out recorded; record the departure "
-                "if they left", reg_id, expected))
+                "if they left", reg_id, _day_after(expected)))
         elif expected is not None and expected < now and kind == "stay":
             found.append(Reminder(
                 "stay.overdue", f"{who}：已过预计离开时间 {_day(expected)}，已离店请办理离开",

@@ -188,7 +188,7 @@ class Ledger:
         """A registration row's columns from its normalised data."""
         return {"unit_id": self._unit(session, venue_id, data["unit"]), "kind": data["kind"],
                 "arrived_at": datetime.fromisoformat(data["arrived_at"]),
-                "expected_departure": _parse_time(data.get("expected_departure")),
+                "expected_departure": _expected_departure(data.get("expected_departure")),
                 "departed_at": _parse_time(data.get("departed_at")), "position": data.get("position"),
                 "lodges_on_site": data.get("lodges_on_site"), "reason": data.get("reason"),
                 "flags": " ".join(data["flags"]) if data.get("flags") else None}
@@ -372,6 +372,15 @@ _INSERTS: dict[type[SQLModel], Any] = {}
 def day_start(day: date, days: int = 0) -> datetime:
     """Midnight at the venue that begins `day` (plus `days`)."""
     return datetime(day.year, day.month, day.day, tzinfo=CHINA_TIME) + timedelta(days=days)
+
+
+def _expected_departure(value: str | None) -> datetime | None:
+    """The column's value: a stay's time as sent; a lease's end (a day, `YYYY-MM-DD`) kept as the start
+    of that day, the column being a time. Everything that reads it back for a tenancy or an employment
+    (views, reminders) takes only the day (`RegistrationView.expected_departure_day`)."""
+    if value and len(value) == 10:
+        return day_start(date.fromisoformat(value))
+    return _parse_time(value)
 
 
 def _parse_time(value: str | None) -> datetime | None:

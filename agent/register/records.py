@@ -6,10 +6,10 @@ Plain values, so the CLI prints them and the TUI draws them without reaching int
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from agent.domain import CHINA_TIME, EventType
+from agent.domain import CHINA_TIME, DATE_ONLY_DEPARTURE, EventType
 from agent.validation import Problem
 
 PURGED_NAME = "已清除 purged"  # what lists show for a person whose data the retention purge erased
@@ -112,11 +112,23 @@ class RegistrationView:
     def present(self) -> bool:
         return self.departed_at is None
 
+    @property
+    def departure_is_a_day(self) -> bool:
+        """A lease's or a contract's end: a day, shown and given without a time."""
+        return self.kind in DATE_ONLY_DEPARTURE
+
+    @property
+    def expected_departure_day(self) -> date | None:
+        """The day of the expected departure (China time): for a tenancy or an employment, all there is."""
+        return self.expected_departure.astimezone(CHINA_TIME).date() if self.expected_departure else None
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "kind": self.kind, "unit": self.unit, "name": self.name, "sex": self.sex,
             "doc_type": self.doc_type, "doc_number": self.doc_masked, "phone": self.phone_masked,
-            "arrived_at": iso(self.arrived_at), "expected_departure": iso(self.expected_departure),
+            "arrived_at": iso(self.arrived_at), "expected_departure": (
+                self.expected_departure_day.isoformat() if self.departure_is_a_day and self.expected_departure_day
+                else iso(self.expected_departure)),
             "departed_at": iso(self.departed_at), "present": self.present, "purged": self.purged,
         }
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from agent.domain.errors import InvalidDocument
 from agent.domain.problems import Problem
-from agent.validation.datetimes import parse_datetime
+from agent.validation.datetimes import parse_date, parse_datetime
 from agent.validation.normalise import forbidden_characters
 from agent.validation.words import yes_no
 
@@ -53,6 +53,22 @@ class FieldChecks:
         except InvalidDocument as invalid:
             self.problems.append(invalid.problem.at(path))
             return None
+
+    def day(self, value: Any, path: str) -> date | None:
+        """A calendar day (a lease's end). A time written with it (an older record, a spreadsheet's cell
+        formatted as a date and time) names its day in China time; the problem, if any, asks for a date."""
+        if absent(value):
+            return None
+        if self.hidden_characters(value, path):
+            return None
+        try:
+            return parse_date(value)
+        except InvalidDocument as invalid:
+            try:
+                return parse_datetime(value).date()
+            except InvalidDocument:
+                self.problems.append(invalid.problem.at(path))
+                return None
 
     def text(self, payload: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> str | None:
         """A stripped, NFC-normalised text field within its length limit, or None (problem recorded)."""

@@ -16,7 +16,9 @@ The payload (the CLI's JSON input)::
               phone?, residence_permit_number?},
      guardian?: {doc_type, doc_number, name, nationality?}}
 
-`guardian` is required exactly when `person.doc_type` is `none_with_guardian`.
+`guardian` is required exactly when `person.doc_type` is `none_with_guardian`. A tenancy's or an
+employment's `expected_departure` (the lease's or the contract's end) is a day, `YYYY-MM-DD`: no time
+is made up for it; a stay's is a time.
 
 The people rules of issue 18 (codes in docs/protocol.md), judged with the venue's `VenueRules`:
 
@@ -52,10 +54,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from agent.domain import CHINA_TIME, DocType, RegistrationKind, VenueSubtype, codes
+from agent.domain import CHINA_TIME, DATE_ONLY_DEPARTURE, DocType, RegistrationKind, VenueSubtype, codes
 from agent.domain.policies import NATIONAL, policy
 from agent.domain.problems import Problem, Severity
 from agent.validation.datetimes import to_iso
@@ -214,11 +216,18 @@ class _Check(PersonChecks):
         if arrived is not None:
             self.arrival(arrived)
             data["arrived_at"] = to_iso(arrived)
-        expected = self.moment(payload.get("expected_departure"), "expected_departure")
-        if expected is not None:
-            if arrived is not None:
-                self.expected_departure(arrived, expected)
-            data["expected_departure"] = to_iso(expected)
+        if kind in DATE_ONLY_DEPARTURE:  # a lease's or a contract's end: a day, with no time made up for it
+            ends = self.day(payload.get("expected_departure"), "expected_departure")
+            if ends is not None:
+                if arrived is not None:
+                    self.expected_departure(arrived, datetime.combine(ends, time(23, 59), CHINA_TIME))
+                data["expected_departure"] = ends.isoformat()
+        else:
+            expected = self.moment(payload.get("expected_departure"), "expected_departure")
+            if expected is not None:
+                if arrived is not None:
+                    self.expected_departure(arrived, expected)
+                data["expected_departure"] = to_iso(expected)
         departed = self.moment(payload.get("departed_at"), "departed_at")
         if departed is not None:
             if arrived is not None:

@@ -28,8 +28,9 @@ def hotel(private_home: Path) -> Path:
 def test_every_command_has_help() -> None:
     assert run("--help").exit_code == 0
     for command in main.commands:
-        result = run(command, "--help")
-        assert result.exit_code == 0 and "Usage" in result.output, command
+        for lang, usage in (("en", "Usage:"), ("zh", "用法:")):
+            result = run("--lang", lang, command, "--help")
+            assert result.exit_code == 0 and usage in result.output, (lang, command)
 
 
 def test_init_register_list_depart_status(hotel: Path, tmp_path: Path) -> None:

@@ -147,3 +147,20 @@ def _no_arrival_payloads(registry: Registry) -> list[dict]:  # type: ignore[type
     with registry.store.read() as session:
         events = session.exec(select(Event).where(Event.type == "no_arrivals_report").order_by(Event.seq)).all()
     return [registry.event_payload(e) for e in events]
+
+
+def test_a_lease_ends_when_its_last_day_is_over_not_at_its_first_minute(now: datetime, venue_registry) -> None:  # type: ignore[no-untyped-def]
+    rental = venue_registry("rental")
+    tenancy = sample_registration(5, "tenancy", arrived(now))
+    tenancy["person"]["residence_permit_number"] = "4101020000012345"
+    last_day = (now + timedelta(days=30)).astimezone(CHINA_TIME).date()
+    tenancy["expected_departure"] = f"{last_day.year}年{last_day.month}月{last_day.day}日"
+    outcome = rental.register(tenancy)
+    assert outcome.ok, outcome.problems
+    _sent(rental, now)
+    [view] = rental.registrations()
+    assert view.expected_departure_day == last_day and view.as_dict()["expected_departure"] == last_day.isoformat()
+    midday = datetime(last_day.year, last_day.month, last_day.day, 12, tzinfo=CHINA_TIME)
+    assert codes(rental, midday) == []  # the last day of the lease: not over yet
+    [reminder] = due_reminders(rental.store, midday + timedelta(days=1))
+    assert reminder.code == "lease.ended" and last_day.isoformat() in reminder.zh and "00:00" not in reminder.en

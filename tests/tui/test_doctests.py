@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["tui.scanner", "tui.home_facts",
+@pytest.mark.parametrize("module", ["tui.scanner", "tui.home_facts", "tui.folding",
                                     "tui.widgets.enroll_panel"])
 def test_docstring_examples(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))

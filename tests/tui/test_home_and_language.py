@@ -190,7 +190,7 @@ async def test_home_shows_reminders_and_the_daily_report(hotel_registry, make_ap
     late["expected_departure"] = "2025-05-01 12:00"  # before the app's clock: past the check-out
     assert hotel_registry.register(late).ok
     two_days_on = datetime.now(UTC) + timedelta(days=2)
-    yesterday = (two_days_on.astimezone(CHINA_TIME) - timedelta(days=1)).strftime("%m-%d")
+    yesterday = (two_days_on.astimezone(CHINA_TIME) - timedelta(days=1)).strftime("%Y-%m-%d")
     assert len(hotel_registry.report_no_arrivals(two_days_on)) == 2
     app = make_app(hotel_registry)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -198,4 +198,4 @@ async def test_home_shows_reminders_and_the_daily_report(hotel_registry, make_ap
         await pilot.pause()
         text = screen_text(app)
         assert "已过预计离店时间 1" in text
-        assert f"无入住上报 {yesterday}：待上报" in text
+        assert f"无入住上报 {yesterday}\n   待上报" in text  # two whole lines, no phrase broken

@@ -59,7 +59,7 @@ def test_employment_with_passport() -> None:
     assert checked.problems == []
     assert checked.data is not None
     assert checked.data["arrived_at"] == "2024-04-01T08:00:00+08:00"
-    assert checked.data["expected_departure"] == "2025-04-01T00:00:00+08:00"
+    assert checked.data["expected_departure"] == "2025-04-01"  # a contract's end is a day: no midnight made up
     assert checked.data["lodges_on_site"] is True
     assert checked.data["person"] == {"doc_type": "passport", "doc_number": "C01X00T47", "name": "MUSTERMANN ERIKA",
                                       "sex": "F", "birth_date": "1964-08-12", "nationality": "DEU",
@@ -378,3 +378,23 @@ def test_a_value_typed_any_way_is_stored_in_one_form(typed: dict[str, Any], stor
     person = checked.data["person"]
     assert {key: person[key] for key in stored} == stored
 
+
+
+@pytest.mark.parametrize("written", ["2027-6-5", "2027/6/5", "2027年6月5日", "20270605", "2027-06-05 00:00"])
+def test_a_lease_end_is_a_day_however_it_is_written_and_no_time_is_made_up(written: str) -> None:
+    payload = sample_registration(3, "tenancy", "2024-05-01 10:00")
+    payload["expected_departure"] = written
+    checked = check_registration(payload, now=NOW)
+    assert checked.data is not None and checked.data["expected_departure"] == "2027-06-05", checked.problems
+
+
+def test_a_wrong_lease_end_asks_for_a_date_not_a_time() -> None:
+    payload = sample_registration(3, "tenancy", "2024-05-01 10:00")
+    payload["expected_departure"] = "2027-13-40"
+    [problem] = [p for p in check_registration(payload, now=NOW).problems if p.field == "expected_departure"]
+    assert problem.code == "date.format" and "14:30" not in problem.zh and "time" not in problem.en
+
+
+def test_a_stay_keeps_its_check_out_time() -> None:
+    payload = stay(expected_departure="2024-05-02 12:00")
+    assert check_registration(payload, now=NOW).data["expected_departure"] == "2024-05-02T12:00:00+08:00"

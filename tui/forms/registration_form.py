@@ -202,6 +202,8 @@ class RegistrationForm:
                 text = "true" if value else "false"
             elif form_field.type is FieldType.DATETIME:
                 text = format_moment(form_field, datetime.fromisoformat(str(value)).astimezone(CHINA_TIME))
+            elif form_field.type is FieldType.DATE and "T" in str(value):  # sent with a time before: the day
+                text = datetime.fromisoformat(str(value)).astimezone(CHINA_TIME).date().isoformat()
             else:
                 text = str(value)
             self.values[form_field.key] = text

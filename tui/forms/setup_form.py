@@ -26,7 +26,7 @@ _COMMON = (
     ("name", "场所名称", "Venue name", True),
     ("address", "地址", "Address", False),
     ("police_station", "所属派出所", "Police station", False),
-    ("agreement_no", "治安责任书编号", "Security agreement no.", False),
+    ("agreement_no", "治安责任书编号", "Security pledge no.", False),
 )
 _RENTAL = (("rental_filing_no", "租赁备案证明编号", "Rental filing no.", False),)
 _BUSINESS = (("credit_code", "统一社会信用代码", "Social credit code", False),)

@@ -62,6 +62,15 @@ class DengjiScreen(Screen[None]):
     def say(self, zh: str, en: str) -> str:
         return self.session.say(zh, en)
 
+    def unit_label(self) -> str:
+        """What this venue calls a unit, as its form does: a hotel's 房号/Room, an employer's dormitory."""
+        venue = self.session.venue
+        if venue is None:
+            return self.say("房号", "Unit")
+        from agent.forms.templates import load_template
+
+        return load_template(venue.kind).field("unit").label.text(self.session.lang)
+
     def all_keys(self) -> list[Key]:
         return [*self.KEYS, *self.dengji.APP_KEYS]
 

@@ -45,7 +45,8 @@ class DepartureScreen(TakesCards, SearchListScreen):
                "ID card, or lay it on the reader).\nPress Down or Enter to go to the list, pick the person with the arrow keys and press "
                "Enter: check the name, room and time (now unless you change it), then Enter on Check out.")
 
-    COLUMNS = ("unit", "name", "doc", "arrived", "leaves")
+    COLUMNS = ("unit", "name", "doc", "phone", "arrived", "leaves")
+    DROP_ORDER = ("phone", "leaves", "arrived")
     LIST_ID = "present"
 
     def __init__(self, select_id: int | None = None) -> None:

@@ -45,11 +45,13 @@ _MENU = (
 DELIVERY_REFRESH_SECONDS = 3
 
 _REMINDERS = {  # agent.duties.reminders codes, as the home screen's side column names them
+    # Each fits the side column on one line with its count (" · " + 20 cells + " 99"): a phrase
+    # broken over two lines there read as two reminders.
     "permit.missing": ("居住期满未办居住证", "Residence permit due"),
-    "lease.ended": ("租期已过未退租", "Lease ended, not moved out"),
-    "stay.overdue": ("已过预计离店时间", "Past expected check-out"),
-    "lodging.unregistered": ("员工住宿未登记", "Staff lodging unregistered"),
-    "rejected.uncorrected": ("退回超过24小时未更正", "Rejected over 24 h ago"),
+    "lease.ended": ("租期已过未退租", "Lease ended"),
+    "stay.overdue": ("已过预计离店时间", "Past check-out time"),
+    "lodging.unregistered": ("员工住宿未登记", "Lodging unregistered"),
+    "rejected.uncorrected": ("退回超过24小时未更正", "Rejected over 24 h"),
     "backlog.late": ("上报已超时", "Reports are late"),
     "minor.unaccompanied": ("未成年人无成人同住", "Minor without an adult"),
     "visa.overstay": ("超过签证停留期", "Past the permitted stay"),
@@ -94,7 +96,8 @@ class HomeScreen(TakesCards, DengjiScreen):
                 yield Static(self._reminder_text(), id="reminders")
             with Vertical(id="home-main"):
                 yield Static(self._present_title(), id="present-title")
-                yield PeopleTable(("unit", "name", "doc", "arrived"), self.session.lang, id="present")
+                yield PeopleTable(("unit", "name", "doc", "phone", "arrived", "leaves"), self.session.lang,
+                                  self.unit_label(), drop_order=("phone", "leaves", "doc"), id="present")
 
     def on_mount(self) -> None:
         self.query_one("#menu", OptionList).focus()
@@ -166,8 +169,9 @@ class HomeScreen(TakesCards, DengjiScreen):
     def _present_title(self) -> str:
         if self.session.registry is None:
             return self.say("正在打开登记库……", "Opening the register...")
-        return self.say(f"现在在住 {len(self.facts.present)} 人（按房号）",
-                        f"Here now: {len(self.facts.present)} (by unit)")
+        unit = self.unit_label()
+        return self.say(f"现在在住 {len(self.facts.present)} 人（按{unit}）",
+                        f"Here now: {len(self.facts.present)} (by {unit.lower()})")
 
     def _today_text(self) -> str:
         text = self.say(f"今天到达 {self.facts.arrived_today} 人，离开 {self.facts.departed_today} 人",
@@ -176,8 +180,9 @@ class HomeScreen(TakesCards, DengjiScreen):
         if report is not None:
             day, state = report
             sent = state == "sent"
-            text += "\n" + self.say(f"无入住上报 {day:%m-%d}：{'已上报' if sent else '待上报'}",
-                                     f"No-arrivals report {day:%m-%d}: {'sent' if sent else 'waiting'}")
+            # Two lines that each fit the side column, rather than one broken where it happens to end.
+            text += "\n" + self.say(f"无入住上报 {day:%Y-%m-%d}\n  {'已上报' if sent else '待上报'}",
+                                     f"No-arrivals {day:%Y-%m-%d}\n  {'sent' if sent else 'waiting to send'}")
         return text
 
     def _reminder_text(self) -> str:

@@ -21,3 +21,21 @@ class DengjiModal(ModalScreen[object]):
 
     def say(self, zh: str, en: str) -> str:
         return self.session.say(zh, en)
+
+    async def relabel(self) -> None:
+        """F9 while the modal is up: rebuild it in the new language, keeping what was typed and the cursor."""
+        from textual.widgets import Input, Select
+
+        typed = {field.id: field.value for field in self.query(Input) if field.id}
+        chosen = {choice.id: choice.value for choice in self.query(Select) if choice.id}
+        focused = self.focused.id if self.focused is not None else None
+        await self.recompose()
+        for field in self.query(Input):
+            if field.id in typed:
+                field.value = typed[field.id]
+        for choice in self.query(Select):
+            if choice.id in chosen:
+                choice.value = chosen[choice.id]
+        if focused:
+            for widget in self.query(f"#{focused}"):
+                widget.focus()

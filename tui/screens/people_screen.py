@@ -26,17 +26,18 @@ class PeopleScreen(SearchListScreen):
         Key("enter", "", "查看详情", "Details"),
         Key("down", "to_list", "到列表", "To the list", on_bar=False),
         Key("ctrl+f", "to_search", "查找", "Find", priority=True),
-        Key("f7", "toggle_present", "只看在住/全部", "Present only / all"),
+        Key("ctrl+p", "toggle_present", "只看在住/全部", "Present only / all", priority=True),
         BACK,
     )
     TITLE_ZH, TITLE_EN = "人员", "People"
     HELP_ZH = ("所有登记过的人，最新的在前。输入姓名、房号或证件号码后几位查找。\n"
-               "F7 在“只看在住”和“全部”之间切换；在列表中按 Enter 查看详情和历次登记。")
+               "Ctrl+P 在“只看在住”和“全部”之间切换；在列表中按 Enter 查看详情和历次登记。")
     HELP_EN = ("Everyone registered here, newest first. Type a name, a unit or the last digits of the document "
-               "to find someone.\nF7 switches between people present and everyone; Enter on a row shows the "
+               "to find someone.\nCtrl+P switches between people present and everyone; Enter on a row shows the "
                "details and the person's earlier registrations.")
 
-    COLUMNS = ("id", "unit", "name", "doc", "arrived", "departed")
+    COLUMNS = ("id", "unit", "name", "doc", "phone", "arrived", "leaves", "departed")
+    DROP_ORDER = ("phone", "leaves", "id", "arrived", "doc")  # the status (present or when left) stays
     LIST_ID = "people-list"
 
     def __init__(self) -> None:

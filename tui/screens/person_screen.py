@@ -21,7 +21,7 @@ from tui.keys import Key
 from tui.messages import PersonInspected
 from tui.screens.base import BACK, DengjiScreen
 from tui.screens.modal import DengjiModal
-from tui.widgets.people_table import PeopleTable, short_time
+from tui.widgets.people_table import PeopleTable, leaving, short_time
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
     from agent.register.records import RegistrationView
@@ -61,9 +61,9 @@ class PersonScreen(DengjiScreen):
             (("性别", "Sex"), label(sex, lang) if sex else ""),
             (("证件", "Document"), f"{label(doc, lang) if doc else view.doc_type}  {view.doc_masked}"),
             (("电话", "Phone"), view.phone_masked or ""),
-            (("房号", "Unit"), view.unit),
+            ((self.unit_label(), self.unit_label()), view.unit),
             (("到达", "Arrived"), short_time(view.arrived_at)),
-            (("预计离开", "Expected to leave"), short_time(view.expected_departure)),
+            (("预计离开", "Expected to leave"), leaving(view)),
             (("离开", "Left"), short_time(view.departed_at) if view.departed_at else self.say("在住", "present")),
         ]
         for (zh, en), value in rows:
@@ -73,7 +73,7 @@ class PersonScreen(DengjiScreen):
             yield Static("", id="permit")
             yield Static(self.say(f"在本场所的登记（{len(self.history)} 次）", f"Registrations here ({len(self.history)})"),
                          id="history-title")
-            yield PeopleTable(("id", "unit", "arrived", "departed"), lang, id="history")
+            yield PeopleTable(("id", "unit", "arrived", "departed"), lang, self.unit_label(), id="history")
 
     def on_mount(self) -> None:
         self.after_relabel()

@@ -64,13 +64,13 @@ class RegisterScreen(TakesCards, DengjiScreen):
                "是否已连接。\n"
                "也可以刷身份证或扫描护照（光标在“刷卡/扫描”框）；手工录入请在该框按 Enter。\n"
                "每填一项按 Enter 到下一项；选择框按空格键打开列表。带 * 的是必填项。\n"
-               "标签变红表示这一项有问题，屏幕下方说明怎样改。填好后按 Ctrl+S 保存，资料会在后台上传。")
+               "有问题的项标签变红，问题写在这一项下面，改好后消失。填好后按 Ctrl+S 保存，资料会在后台上传。")
     HELP_EN = ("Lay the ID card on the reader: the card's fields fill in and the cursor goes to what is left (the "
                "room); beside the scan box it says whether a reader is connected.\n"
                "Or swipe the ID card or scan the passport (the cursor starts in the scan box); to type by "
                "hand, press Enter there.\nEnter moves to the next field; Space opens a choice's list. Fields "
-               "marked * are required.\nA red label means the field needs fixing: the line under the form says "
-               "how. Ctrl+S saves; the upload happens in the background.")
+               "marked * are required.\nA red label means the field needs fixing: what to fix is written under "
+               "it until it is fixed. Ctrl+S saves; the upload happens in the background.")
 
     def __init__(self, scan: ScanResult | None = None, *, card: IdentityCard | None = None,
                  correcting: Rejection | None = None,
@@ -117,8 +117,9 @@ class RegisterScreen(TakesCards, DengjiScreen):
                                   f"{self.correcting.en}"), id="correcting")
         with Horizontal(id="scan-row"):
             yield Label(self.say("刷卡/扫描", "Scan"), id="scan-label")
-            yield Input(placeholder=self.say("刷身份证或扫护照；手工录入按 Enter", "Swipe ID or scan passport; "
-                                             "Enter to type by hand"), id="scan", compact=True)
+            # Short enough to be read whole beside the reader's state at 80 columns.
+            yield Input(placeholder=self.say("刷身份证或扫护照；手工录入按 Enter", "Swipe ID or passport; "
+                                             "Enter: type by hand"), id="scan", compact=True)
             yield ReaderStatus(self.dengji.card_reading, lang)
         yield RegistrationFields(self.template, form, lang, self.say("保存  Ctrl+S", "Save  Ctrl+S"), self._units)
         yield Static("", id="form-message")
@@ -348,19 +349,17 @@ class RegisterScreen(TakesCards, DengjiScreen):
             return
         lang = self.session.lang
         key = self._focused_key()
-        if key is not None and key in self.problems.shown:
-            problem = self.problems.shown[key]
-            self._message(self.problems.summary + problem.text(lang), error=problem.severity is Severity.ERROR,
-                          warning=problem.severity is Severity.WARNING)
-            return
+        summary = self.problems.summary.strip()
         if key is not None and self.template is not None:
+            # The field's problem is written under the field itself; this line gives the hint, and after
+            # a refused save how many fields are left to fix.
             form_field = self.template.field(key)
             hint = form_field.hint.text(lang) if form_field.hint else ""
             if key == "person.doc_number" and self.form.native_region():
                 hint = self.say(f"籍贯：{self.form.native_region()}", f"Native region: {self.form.native_region()}")
-            self._message(hint)
+            self._message(f"{summary} {hint}".strip() if summary else hint, error=bool(summary))
             return
-        self._message("")
+        self._message(summary, error=bool(summary))
 
     def _message(self, text: str, *, error: bool = False, warning: bool = False) -> None:
         message = self.query_one("#form-message", Static)

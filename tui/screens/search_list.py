@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first fr
 
 
 class SearchListScreen(DengjiScreen):
-    COLUMNS: ClassVar[tuple[str, ...]] = ()
+    COLUMNS: ClassVar[tuple[str, ...]] = ()  # all the list can show, on a wide terminal
+    DROP_ORDER: ClassVar[tuple[str, ...]] = ()  # what a narrower one leaves out first
     LIST_ID: ClassVar[str] = "list"
 
     def __init__(self, screen_id: str) -> None:
@@ -36,12 +37,15 @@ class SearchListScreen(DengjiScreen):
     def compose_body(self):  # type: ignore[no-untyped-def]
         with Horizontal(classes="search-row"):
             yield Label(self.say("查找", "Find"), classes="search-label")
-            yield Input(self.search_text, placeholder=self.say("姓名、房号或证件号码后几位", "name, unit or last digits"),
+            unit = self.unit_label()
+            yield Input(self.search_text, placeholder=self.say(f"姓名、{unit}或证件号码后几位",
+                                                               f"name, {unit.lower()} or last digits"),
                         id="search", compact=True)
             if isinstance(self, TakesCards):  # a card laid on the reader finds its holder
                 yield ReaderStatus(self.dengji.card_reading, self.session.lang)
         yield Static("", id="found")
-        yield PeopleTable(self.COLUMNS, self.session.lang, id=self.LIST_ID)
+        yield PeopleTable(self.COLUMNS, self.session.lang, self.unit_label(), drop_order=self.DROP_ORDER,
+                          id=self.LIST_ID)
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).focus()

@@ -10,7 +10,7 @@ from then on the screen locks after idle time and every action is attributed to 
 from __future__ import annotations
 
 from textual import on, work
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Static
 
 from agent.domain.errors import DengjiError
@@ -23,6 +23,7 @@ from tui.screens.base import DengjiScreen
 from tui.screens.passphrase_modal import PassphraseModal
 from tui.widgets.choice_select import ChoiceSelect
 from tui.widgets.enroll_panel import EnrollPanel
+from tui.widgets.field_note import FieldNote
 from tui.widgets.pin_panel import PinPanel
 
 _STEPS = (("场所类型", "Venue kind"), ("场所信息", "Venue details"), ("连接平台", "Platform"),
@@ -52,7 +53,7 @@ class SetupScreen(DengjiScreen):
         steps = "  ".join((f"[b]{i + 1}. {self.say(*names)}[/b]" if i == step else f"{i + 1}. {self.say(*names)}")
                           for i, names in enumerate(_STEPS))
         yield Static(steps, id="setup-steps")
-        with Vertical(id="setup-body"):
+        with VerticalScroll(id="setup-body", can_focus=False):
             if step == 0:
                 yield Static(self.say("欢迎使用“登记”。请先选择您的场所类型（按空格键打开列表）：",
                                       "Welcome to dengji. First choose the kind of venue (Space opens the list):"))
@@ -61,9 +62,10 @@ class SetupScreen(DengjiScreen):
             elif step == 1:
                 yield Static(self.say("请填写场所信息（带 * 的必填）：", "The venue's details (* required):"))
                 for name, zh, en, required in self.form.venue_fields():
-                    with Horizontal(classes="setup-row", id=f"row-s-{name}"):
+                    with Horizontal(classes="setup-row field-line", id=f"row-s-{name}"):
                         yield Label(self.say(zh, en) + ("*" if required else " "))
                         yield Input(getattr(self.form, name), id=f"s-{name}", compact=True)
+                    yield FieldNote(id=f"note-s-{name}", classes="-keep")  # the blank line until a problem
             elif step == 2:
                 yield Static(self.say("连接公安机关的平台（可以以后在“设置”中再做）：",
                                       "Connect to the police platform (you can do this later in Settings):"))
@@ -126,9 +128,12 @@ class SetupScreen(DengjiScreen):
         for name, *_ in self.form.venue_fields():
             for row in self.query(f"#row-s-{name}"):
                 row.set_class(name in shown, "-invalid")
-        focused = (self.focused.id or "").removeprefix("s-") if self.focused else ""
-        problem = shown.get(focused) or next(iter(shown.values()), None)
-        self._message(problem.text(self.session.lang) if problem else "", error=problem is not None)
+            for note in self.query(f"#note-s-{name}").results(FieldNote):
+                if note.problem != shown.get(name):
+                    note.say(shown.get(name), self.session.lang)
+        # Each problem is written under its field; the line at the foot keeps only what no field owns.
+        general = [p for k, p in shown.items() if k not in {n for n, *_ in self.form.venue_fields()}]
+        self._message(general[0].text(self.session.lang) if general else "", error=bool(general))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

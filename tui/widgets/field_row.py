@@ -1,23 +1,26 @@
 """One line of a form: the label, then the input that suits the field's type.
 
 Rendered from a template's `FormField`, so a venue kind's form is whatever its TOML file says. Every
-input is one line high (`compact`) so that a whole form fits 80x24; the label turns red when the
-field has an error, and the message line under the form says what and how to fix it.
+input is one line high (`compact`) so that a whole form fits 80x24. A field with a problem shows it on
+a line of its own under the input (`FieldNote`), with the label in red, until the field is fixed; the
+field with the cursor has its label in reverse and its input on a coloured ground, in both themes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Label
 
 from agent.domain.codes import label as code_label
 from agent.forms.templates import FieldType, FormField
+from agent.validation import Problem, Severity
 from tui.forms.registration_form import is_large_choice
 from tui.widgets.choice_select import ChoiceSelect
+from tui.widgets.field_note import LABEL_WIDTH, FieldNote
 
 _PLACEHOLDERS = {
     FieldType.DATE: ("如 2026-12-01", "e.g. 2026-12-01"),
@@ -67,18 +70,20 @@ def make_input(form_field: FormField, value: str, lang: str, suggestions: Sequen
                  max_length=form_field.max_length or 0, select_on_focus=False)
 
 
-class FieldRow(Horizontal):
-    """Label and input of one field; hidden (not removed) when the field does not apply."""
+class FieldRow(Vertical):
+    """Label and input of one field, and its note under them; hidden (not removed) when the field does
+    not apply."""
 
     DEFAULT_CSS = """
-    FieldRow { height: 1; margin-bottom: 0; }
-    FieldRow > Label { width: 22; padding: 0 1 0 0; text-align: right; color: $text-muted;
-                      text-wrap: nowrap; text-overflow: ellipsis; }
-    FieldRow.-required > Label { color: $text; }
-    FieldRow.-invalid > Label { color: $error; text-style: bold; }
-    FieldRow.-warning > Label { color: $warning; }
-    FieldRow > Input, FieldRow > ChoiceSelect { width: 1fr; max-width: 50; }
-    """
+    FieldRow { height: auto; }
+    FieldRow > .field-line { height: 1; }
+    FieldRow > .field-line > Label { width: %d; padding: 0 1 0 0; text-align: right; color: $text-muted;
+                                     text-wrap: nowrap; text-overflow: ellipsis; }
+    FieldRow.-required > .field-line > Label { color: $text; }
+    FieldRow.-invalid > .field-line > Label { color: $text-error; text-style: bold; }
+    FieldRow.-warning > .field-line > Label { color: $text-warning; }
+    FieldRow > .field-line > Input, FieldRow > .field-line > ChoiceSelect { width: 1fr; max-width: 50; }
+    """ % LABEL_WIDTH
 
     def __init__(self, form_field: FormField, value: str, lang: str, suggestions: Sequence[str] = ()) -> None:
         super().__init__(id="row-" + widget_id(form_field.key)[2:], classes="-required" if form_field.required else "")
@@ -89,5 +94,20 @@ class FieldRow(Horizontal):
 
     def compose(self):  # type: ignore[no-untyped-def]
         mark = "*" if self.form_field.required else " "
-        yield Label(f"{self.form_field.label.text(self._lang)}{mark}")
-        yield make_input(self.form_field, self._value, self._lang, self._suggestions)
+        with Horizontal(classes="field-line"):
+            yield Label(f"{self.form_field.label.text(self._lang)}{mark}")
+            yield make_input(self.form_field, self._value, self._lang, self._suggestions)
+        yield FieldNote()
+
+    def show_problem(self, problem: Problem | None) -> None:
+        """Mark the label and write the problem under the field (None: the field is fine)."""
+        self.set_class(problem is not None and problem.severity is Severity.ERROR, "-invalid")
+        self.set_class(problem is not None and problem.severity is Severity.WARNING, "-warning")
+        note = self.query_one(FieldNote)
+        if note.problem != problem or (problem is not None and note.note == ""):
+            note.say(problem, self._lang)
+
+    @property
+    def note(self) -> str:
+        """What the note under the field says now ("" when nothing)."""
+        return self.query_one(FieldNote).note

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
@@ -30,12 +31,23 @@ _COLUMNS = {
     "doc": ("证件号码", "Document"),
     "arrived": ("到达", "Arrived"),
     "leaves": ("预计离开", "Leaves"),
+    "phone": ("电话", "Phone"),
     "departed": ("离开", "Left"),
 }
 
 
 def short_time(moment: datetime | None) -> str:
-    return moment.astimezone(CHINA_TIME).strftime("%m-%d %H:%M") if moment else ""
+    """A time as lists show it, with its year: `2025-05-01 14:30` (a list spans years; "05-01" does not say
+    which)."""
+    return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def leaving(view: RegistrationView) -> str:
+    """The expected departure: a lease's or a contract's end is a day (`2027-06-05`), a stay's a time."""
+    if view.departure_is_a_day:
+        day = view.expected_departure_day
+        return day.isoformat() if day else ""
+    return short_time(view.expected_departure)
 
 
 class PeopleTable(DataTable[str | Text]):
@@ -43,22 +55,77 @@ class PeopleTable(DataTable[str | Text]):
     PeopleTable { height: 1fr; }
     """
 
-    def __init__(self, columns: Sequence[str], lang: str, **kwargs: object) -> None:
+    def __init__(self, columns: Sequence[str], lang: str, unit_label: str | None = None, *,
+                 drop_order: Sequence[str] = (), **kwargs: object) -> None:
+        """`columns` in the order shown, when there is room for all (a wide terminal); `drop_order`: the
+        ones to leave out, first to last, until the rest fit the width (so a narrow terminal keeps
+        the status column and nothing is cut). `unit_label`: what the venue calls a unit (a hotel's
+        "Room", a landlord's "Flat or room")."""
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
-        self._columns = tuple(columns)
+        self._all_columns = tuple(columns)
+        self._drop_order = tuple(drop_order)
+        self._unit_label = unit_label
         self._lang = lang
+        self._listed: list[RegistrationView] = []
         self.views: dict[int, RegistrationView] = {}
-        for column in self._columns:
-            zh, en = _COLUMNS[column]
-            self.add_column(en if lang == "en" else zh, key=column)
+        self._columns: tuple[str, ...] = ()
+        self._use_columns(self._all_columns)
+
+    @property
+    def columns_shown(self) -> tuple[str, ...]:
+        return self._columns
+
+    def _heading(self, column: str) -> str:
+        zh, en = _COLUMNS[column]
+        return self._unit_label if column == "unit" and self._unit_label else (en if self._lang == "en" else zh)
+
+    def _use_columns(self, columns: tuple[str, ...]) -> None:
+        self._columns = columns
+        self.clear(columns=True)
+        for column in columns:
+            self.add_column(self._heading(column), key=column)
+
+    def _fitting(self, width: int) -> tuple[str, ...]:
+        """The columns that fit `width` cells, leaving out those of `drop_order` first to last."""
+        def needed(column: str) -> int:
+            cells = [cell_len(self._heading(column))] + [
+                cell_len(str(self._cell(view, column))) for view in self._listed]
+            return max(cells) + 2 * self.cell_padding
+
+        columns = list(self._all_columns)
+        for column in self._drop_order:
+            if sum(needed(c) for c in columns) <= width:
+                break
+            if column in columns:
+                columns.remove(column)
+        return tuple(columns)
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.size.width - 1  # a vertical scroll bar may come
+        if width <= 0:
+            return
+        columns = self._fitting(width)
+        if columns != self._columns:
+            self._use_columns(columns)
+            self._fill()
 
     def show(self, views: Sequence[RegistrationView]) -> int:
         """Fill the table (at most LIMIT rows); returns how many were left out."""
-        self.clear()
-        self.views = {view.id: view for view in views[:LIMIT]}
-        for view in views[:LIMIT]:
-            self.add_row(*(self._cell(view, column) for column in self._columns), key=str(view.id))
+        self._listed = list(views[:LIMIT])
+        columns = self._fitting(self.size.width - 1) if self.size.width > 1 else self._columns
+        if columns != self._columns:
+            self._use_columns(columns)
+        self._fill()
         return max(len(views) - LIMIT, 0)
+
+    def _fill(self) -> None:
+        self.clear()
+        self.views = {view.id: view for view in self._listed}
+        for view in self._listed:
+            self.add_row(*(self._cell(view, column) for column in self._columns), key=str(view.id))
 
     def _cell(self, view: RegistrationView, column: str) -> str | Text:
         if column == "id":
@@ -72,7 +139,9 @@ class PeopleTable(DataTable[str | Text]):
         if column == "arrived":
             return short_time(view.arrived_at)
         if column == "leaves":
-            return short_time(view.expected_departure)
+            return leaving(view)
+        if column == "phone":
+            return view.phone_masked or ""
         if view.departed_at is None:
             return Text("在住" if self._lang == "zh" else "present", style="bold green")
         return short_time(view.departed_at)

@@ -9,24 +9,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from textual.containers import VerticalScroll
+from textual import events
+from textual.containers import Vertical, VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Static
 
 from agent.forms.templates import Template
-from agent.validation import Problem, Severity
+from agent.validation import Problem
 from tui.forms.registration_form import RegistrationForm
 from tui.widgets.choice_select import ChoiceSelect
 from tui.widgets.field_row import FieldRow, widget_id
 
 
-class RegistrationFields(VerticalScroll):
-    """The rows of a registration form (id `form`) with its save button (id `save`)."""
+class FormRows(VerticalScroll):
+    """The scrolling rows: when what they hold grows or shrinks (a note written under a field, or gone),
+    the row with the cursor is brought back into sight."""
+
+    def watch_virtual_size(self) -> None:
+        if isinstance(self.parent, RegistrationFields):
+            self.parent.keep_focused_in_view()
+
+
+class RegistrationFields(Vertical):
+    """The rows of a registration form (id `form`, scrolling in `form-rows`) with its save button (id
+    `save`) always in sight under them."""
 
     def __init__(self, template: Template, form: RegistrationForm, lang: str, save_label: str,
                  units: Sequence[str] = ()) -> None:
         super().__init__(id="form")
-        self.can_focus = False  # Enter and Tab go from field to field, not to the container
         self._template = template
         self._form = form
         self._lang = lang
@@ -35,12 +45,14 @@ class RegistrationFields(VerticalScroll):
 
     def compose(self):  # type: ignore[no-untyped-def]
         shown = {f.key for f in self._form.shown()}
-        yield Static(self._template.title.text(self._lang), id="form-title")
-        for form_field in self._template.fields:
-            row = FieldRow(form_field, self._form.value(form_field.key), self._lang,
-                           self._units if form_field.key == "unit" else ())
-            row.display = form_field.key in shown
-            yield row
+        with FormRows(id="form-rows", can_focus=False):
+            yield Static(self._template.title.text(self._lang), id="form-title")
+            for form_field in self._template.fields:
+                row = FieldRow(form_field, self._form.value(form_field.key), self._lang,
+                               self._units if form_field.key == "unit" else ())
+                row.display = form_field.key in shown
+                yield row
+        # Under the rows, not among them: notes under the fields never push it off the screen.
         yield Button(self._save_label, id="save", compact=True)
 
     def show_value(self, key: str) -> None:
@@ -60,11 +72,25 @@ class RegistrationFields(VerticalScroll):
             row.display = row.form_field.key in shown
 
     def mark(self, problems: Mapping[str, Problem]) -> None:
-        """Colour each row's label by the problem shown for its field, if any."""
+        """Mark each row by the problem shown for its field, if any, and write it under the field."""
         for row in self.query(FieldRow):
-            problem = problems.get(row.form_field.key)
-            row.set_class(problem is not None and problem.severity is Severity.ERROR, "-invalid")
-            row.set_class(problem is not None and problem.severity is Severity.WARNING, "-warning")
+            row.show_problem(problems.get(row.form_field.key))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Scroll the focused field's whole row into view: its note is under the input."""
+        self.keep_focused_in_view()
+
+    def keep_focused_in_view(self) -> None:
+        """The focused field's row (with its note) in sight, once the rows are laid out again: leaving
+        a field may just have written or removed a note, moving every row below it."""
+        self.call_after_refresh(self._scroll_to_focused)
+
+    def _scroll_to_focused(self) -> None:
+        focused = self.screen.focused
+        for row in focused.ancestors if focused is not None else ():
+            if isinstance(row, FieldRow):
+                self.query_one("#form-rows", VerticalScroll).scroll_to_widget(row, animate=False)
+                return
 
     def focus_field(self, key: str) -> None:
         for widget in self.query(f"#{widget_id(key)}"):

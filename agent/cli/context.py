@@ -165,6 +165,34 @@ def local_time(iso: str) -> str:
         return iso
 
 
+# SQLite and PostgreSQL keep row numbers in 64 signed bits: a bigger one names no row, and SQLite's
+# driver raises OverflowError on it instead of finding nothing.
+_LARGEST_ROW_NUMBER = 2**63 - 1
+
+
+class RowNumber(click.ParamType):
+    """A number that names a row typed on the command line (a registration, a rejected record): a positive
+    integer the database can hold, else a usage error in the command's language."""
+
+    name = "number"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            number = value
+        else:
+            text = str(value).strip()
+            number = int(text) if text.isascii() and text.isdigit() and len(text) <= 19 else 0
+        if not 1 <= number <= _LARGEST_ROW_NUMBER:
+            say = current_say()
+            self.fail(say(f"应为一个正整数编号（最大 {_LARGEST_ROW_NUMBER}）: {str(value)[:30]!r}",
+                          f"expected a positive whole number (at most {_LARGEST_ROW_NUMBER}): {str(value)[:30]!r}"),
+                      param, ctx)
+        return number
+
+
+ROW_NUMBER = RowNumber()
+
+
 def parse_day(value: str | None) -> date | None:
     """`YYYY-MM-DD`, or None when no day was given."""
     if value is None:

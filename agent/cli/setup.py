@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from agent.cli.context import EXIT_REFUSED, Context, prompt_passphrase
+from agent.cli.context import (
+    EXIT_REFUSED,
+    Context,
+    ask_new_passphrase,
+    prompt_passphrase,
+)
 from agent.domain import VenueKind
 from agent.domain.errors import ConfigError
 from agent.home.config import ensure_config, load_config, save_config
@@ -96,11 +102,15 @@ def _checked_operator(obj: Context, name: str) -> str:
 
 
 def _transfer_passphrase(obj: Context, *, confirm: bool) -> str:
-    """The transfer file's passphrase: from $DENGJI_TRANSFER_PASSPHRASE, else asked at the terminal."""
+    """The transfer file's passphrase: from $DENGJI_TRANSFER_PASSPHRASE, else asked at the terminal (twice,
+    with the rule, when it is being set: `confirm`)."""
 
     from agent.secrets.keytransfer import PASSPHRASE_ENV
 
-    return obj.secret(PASSPHRASE_ENV, obj.say("密钥转移口令", "transfer passphrase"), confirm=confirm,
+    label = obj.say("密钥转移口令", "transfer passphrase")
+    if confirm and not os.environ.get(PASSPHRASE_ENV) and sys.stdin.isatty():
+        return ask_new_passphrase(label)
+    return obj.secret(PASSPHRASE_ENV, label, confirm=False,
                       without_terminal=(f"请设置环境变量 {PASSPHRASE_ENV}（密钥转移口令），或在终端中运行",
                                         f"set {PASSPHRASE_ENV} (the transfer passphrase), or run this at a terminal"))
 

@@ -36,7 +36,13 @@ from typing import Any
 
 from agent import __version__
 from agent.domain.errors import BackupError, ConfigError, DengjiError, KeystoreError
-from agent.home.config import CONFIG_FILE, DATABASE_FILE, Config, load_config, save_config
+from agent.home.config import (
+    CONFIG_FILE,
+    DATABASE_FILE,
+    Config,
+    load_config,
+    save_config,
+)
 from agent.ops.backup_file import SUFFIX, Opened, damaged, seal, unseal
 from agent.secrets.keystore import (
     DEVICE_KEY_NAME,
@@ -52,10 +58,10 @@ from agent.secrets.keystore import (
 from agent.store import migrate
 from agent.store.vault import Vault
 from agent.validation import Problem
+from agent.validation.passphrase import check_new_passphrase
 
 SECRETS = (MASTER_KEY_NAME, DEVICE_KEY_NAME)
 PASSPHRASE_ENV_BACKUP = "DENGJI_BACKUP_PASSPHRASE"
-MIN_PASSPHRASE = 8
 _COPY_STEP_PAGES = 4096  # 16 MiB per step at 4 KiB pages: progress without holding a read lock for long
 
 # Stages reported to `progress(stage, done, total)`.
@@ -100,10 +106,11 @@ class RestoreReport:
 
 
 def check_passphrase(passphrase: str) -> None:
-    """A backup passphrase protects every person's details on a USB stick: refuse a short one."""
-    if len(passphrase) < MIN_PASSPHRASE:
-        raise _error("backup.short_passphrase", f"备份口令至少要 {MIN_PASSPHRASE} 个字符",
-                     f"the backup passphrase must have at least {MIN_PASSPHRASE} characters")
+    """A backup passphrase protects every person's details on a USB stick: the one rule of
+    `agent.validation.passphrase`, as for the key file."""
+    problem = check_new_passphrase(passphrase)
+    if problem is not None:
+        raise BackupError.from_problem(problem)
 
 
 def inspect_database(path: Path, master_key: bytes, *, integrity: bool = True) -> Inspection:

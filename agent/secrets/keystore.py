@@ -23,6 +23,7 @@ from typing import Protocol
 
 from agent.domain.errors import KeystoreError
 from agent.home.config import write_atomically
+from agent.validation.passphrase import check_new_passphrase
 
 KEY_FILE = "keys.enc"
 # The secrets a home keeps; a backup carries each of them (agent.ops.backup).
@@ -73,8 +74,15 @@ class PassphraseFile:
     """
 
     def __init__(self, path: Path, passphrase: str) -> None:
+        """Open the file at `path`, or prepare a new one there. A new file's passphrase must pass the one
+        rule (`agent.validation.passphrase`), from wherever it came: checked here, before anything (the
+        store beside it included) is made."""
         if not passphrase:
             raise KeystoreError("口令不能为空", "the passphrase must not be empty", code="keys.passphrase_empty")
+        if not path.exists():
+            problem = check_new_passphrase(passphrase)
+            if problem is not None:
+                raise KeystoreError.from_problem(problem)
         self.path = path
         self.description = f"encrypted key file {path}"
         self._passphrase = passphrase.encode("utf-8")

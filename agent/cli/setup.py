@@ -190,21 +190,30 @@ def keys_export(obj: Context, file: str) -> None:
 @click.command()
 @click.argument("code")
 @click.option("--platform", "platform_url", required=True, help="The platform's address, e.g. https://platform.example.")
+@click.option("--fingerprint", default=None, metavar="XXXX-XXXX-XXXX-XXXX",
+              help="The platform key's fingerprint, handed over by the police station with the code; a platform "
+                   "whose key has another is refused. Required unless the platform runs on this machine.")
 @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="PEM file of the CA that signed the platform's certificate, if not a public one.")
 @click.pass_obj
-def enroll(obj: Context, code: str, platform_url: str, ca_file: str | None) -> None:
-    """Enroll this device with the platform, using the one-time code from the police station."""
+def enroll(obj: Context, code: str, platform_url: str, fingerprint: str | None, ca_file: str | None) -> None:
+    """Enroll this device with the platform, using the one-time code and the key fingerprint from the
+    police station."""
     import asyncio
 
     from agent.validation import Problem
+    from protocol.platform_url import platform_url_problem
     from uploader.enrollment import enroll as enroll_device
 
+    problem = platform_url_problem(platform_url)  # before the store is opened or anything is sent
+    if problem is not None:
+        obj.fail(obj.problem_text(problem))
     registry = obj.registry()
     venue = registry.venue()
     if venue is None:
         obj.fail(obj.say("还没有设置场所，请先运行 dengji init", "no venue set up yet: run `dengji init` first"))
-    result = asyncio.run(enroll_device(registry.store, venue, code, platform_url, ca_file))
+    result = asyncio.run(enroll_device(registry.store, venue, code, platform_url, ca_file,
+                                       expected_fingerprint=fingerprint))
     if isinstance(result, Problem):
         click.echo(obj.problem_text(result), err=True)
         sys.exit(EXIT_REFUSED)

@@ -17,8 +17,8 @@ from agent.domain import CHINA_TIME, EventType
 from agent.domain.problems import Problem, Severity
 from agent.validation.registration import check_departure, check_registration
 from protocol import json_text
-from protocol.messages import (EVENT_TYPES, MAX_DATA_DEPTH, TOO_DEEP, Event, check_event_shape, nests_deeper_than,
-                               parse_date, parse_time, registration_payload)
+from protocol.messages import (ENVELOPE_KEYS, EVENT_TYPES, MAX_DATA_DEPTH, TOO_DEEP, Event, check_event_shape,
+                               nests_deeper_than, parse_date, parse_time, registration_payload)
 
 REGISTERING = {EventType.REGISTERED, EventType.UPDATED, EventType.CORRECTED}
 
@@ -78,8 +78,11 @@ def check_event(event: Event, now: datetime) -> Checked:
         problem = _first_error(checked.problems)
         if problem is not None:
             return Checked(problem)
+        # Stored as checked, not as sent: a document number sent in full-width digits or with spaces is
+        # kept in the canonical form the validator produced, so an exact search finds that person.
         data = checked.data or {}
-        return _passed(event.data, _moment(data.get("arrived_at")), _moment(data.get("departed_at")))
+        envelope = {key: event.data[key] for key in ENVELOPE_KEYS if key in event.data}
+        return _passed({**envelope, **data}, _moment(data.get("arrived_at")), _moment(data.get("departed_at")))
     if kind is EventType.DEPARTED:
         return _passed(event.data, departed_at=parse_time(event.data["departed_at"]))
     if kind is EventType.NO_ARRIVALS:

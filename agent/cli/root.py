@@ -26,12 +26,26 @@ from agent.cli.registering import correct, depart, list_, register, rejected, re
 from agent.cli.setup import enroll, init, join, keys
 from agent.cli.spreadsheets import export, import_
 from agent.cli.terminal_ui import tui
-from agent.domain.errors import ConfigError
+from agent.domain.errors import ConfigError, DengjiError
 from agent.domain.language import Say, detect_lang
 from agent.home.config import Config, load_config, resolve_home
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class DengjiGroup(click.Group):
+    """The group that says what stopped any command: a `DengjiError` that no command caught (a sealed
+    field found moved or altered while reading the register, say) is shown in the command's language
+    with exit status 2, never as a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except DengjiError as exc:
+            obj = ctx.find_object(Context)
+            click.echo(exc.text(obj.say.lang if obj is not None else detect_lang(None, None)), err=True)
+            sys.exit(EXIT_UNUSABLE)
+
+
+@click.group(cls=DengjiGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(file_okay=False), envvar="DENGJI_HOME",
               help="Data directory (config, database, logs). Default: $DENGJI_HOME or the user data dir.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None,

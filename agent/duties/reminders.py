@@ -85,7 +85,7 @@ def due_reminders(store: Store, now: datetime) -> list[Reminder]:
     people_present = Counter(row[5] for row in rows)
     for reg_id, kind, arrived, expected, lodges, person_id, doc_type, permit, name_sealed, unit in rows:
         if name_sealed not in names:
-            names[name_sealed] = (store.vault.open(name_sealed, "person.name") or "") if name_sealed else ""
+            names[name_sealed] = (store.vault.open(name_sealed, "person.name", person_id) or "") if name_sealed else ""
         who = f"{unit} {names[name_sealed]}"
         if doc_type == DocType.RESIDENT_ID.value and permit is None and arrived <= now - PERMIT_AFTER:
             found.append(Reminder(

@@ -43,6 +43,7 @@ from agent.home.config import (
     load_config,
     save_config,
 )
+from agent.home.private import private_folder
 from agent.ops.backup_file import SUFFIX, Opened, damaged, seal, unseal
 from agent.secrets.keystore import (
     DEVICE_KEY_NAME,
@@ -337,8 +338,7 @@ def _safety_copy(home: Path, database: Path, passphrase: str, keystore_prompt: C
                  stamp: str) -> Path:
     """Keep the store a restore replaces: as a backup under the same passphrase if it still opens, else
     as a copy of its files (database, key file, config), which is as protected as the originals."""
-    backups = home / "backups"
-    backups.mkdir(parents=True, exist_ok=True)
+    backups = private_folder(home / "backups")
     target = backups / f"before-restore-{stamp}{SUFFIX}"
     try:
         make_backup(home, target, passphrase, keystore_prompt=keystore_prompt)
@@ -346,7 +346,7 @@ def _safety_copy(home: Path, database: Path, passphrase: str, keystore_prompt: C
     except BackupError:
         pass
     folder = backups / f"before-restore-{stamp}"
-    folder.mkdir()
+    folder.mkdir(mode=0o700)
     try:
         _online_copy(database, folder / DATABASE_FILE, None)
     except sqlite3.Error:
@@ -367,7 +367,7 @@ def restore_backup(home: Path, source: Path, passphrase: str, *, force: bool = F
     config, database = _sqlite_store(home)
     replacing = database.exists()
     _check_restorable(home, database, replacing, force)
-    home.mkdir(parents=True, exist_ok=True)
+    private_folder(home)
     work = Path(tempfile.mkdtemp(prefix=".restore-", dir=home))
     try:
         restored = work / DATABASE_FILE
@@ -432,7 +432,7 @@ def _put_keys_in_place(home: Path, work: Path, backend: str, secrets: dict[str, 
     """The restored secrets take the key store's place; an old key file is kept in backups/, never deleted."""
     old_keys = home / KEY_FILE
     if old_keys.exists():
-        (home / "backups").mkdir(exist_ok=True)
+        private_folder(home / "backups")
         old_keys.rename(home / "backups" / f"{KEY_FILE}.before-restore-{stamp}")
     if backend == "file":
         os.replace(work / KEY_FILE, old_keys)

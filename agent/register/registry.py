@@ -440,7 +440,7 @@ class Registry:
         """Every event the platform refused and that has not been corrected or sent again, oldest first."""
         query = (select(Event.seq, Event.event_id, Event.type, Event.registration_id, Event.occurred_at,
                         OutboxEntry.reject_code, OutboxEntry.reject_zh, OutboxEntry.reject_en, OutboxEntry.updated_at,
-                        Unit.label, Person.name_sealed)
+                        Unit.label, Person.name_sealed, Person.id)
                  .join(OutboxEntry, col(OutboxEntry.event_seq) == Event.seq)
                  .outerjoin(Registration, col(Registration.id) == Event.registration_id)
                  .outerjoin(Unit, col(Unit.id) == Registration.unit_id)
@@ -451,8 +451,9 @@ class Registry:
             rows = session.exec(query).all()
         return [Rejection(seq=seq, event_id=event_id, type=kind, registration_id=reg_id, occurred_at=occurred,
                           code=code or "", zh=zh or "", en=en or "", rejected_at=rejected_at, unit=unit,
-                          name=self.name_of(name_sealed) if name_sealed else None)
-                for seq, event_id, kind, reg_id, occurred, code, zh, en, rejected_at, unit, name_sealed in rows]
+                          name=self.name_of(name_sealed, person_id) if name_sealed else None)
+                for seq, event_id, kind, reg_id, occurred, code, zh, en, rejected_at, unit, name_sealed, person_id
+                in rows]
 
     def rejected_data(self, seq: int) -> dict[str, Any] | None:
         """What a rejected event said (its wire `data`, decrypted), to fill the form that corrects it."""
@@ -586,7 +587,7 @@ class Registry:
         """
         if not text.strip():
             return self.registrations(present_only=present_only)
-        candidates = (select(Registration.id, Person.name_sealed, Person.doc_masked, Unit.label)
+        candidates = (select(Registration.id, Person.name_sealed, Person.doc_masked, Unit.label, Person.id)
                       .join(Person, col(Person.id) == Registration.person_id)
                       .join(Unit, col(Unit.id) == Registration.unit_id)
                       .where(col(Registration.cancelled_at).is_(None))
@@ -595,21 +596,22 @@ class Registry:
             candidates = candidates.where(col(Registration.departed_at).is_(None))
         with self.store.read() as session:
             rows = session.exec(candidates).all()
-        found = find([_Candidate(reg_id, self.name_of(name_sealed), unit, masked)
-                      for reg_id, name_sealed, masked, unit in rows], text)
+        found = find([_Candidate(reg_id, self.name_of(name_sealed, person_id), unit, masked)
+                      for reg_id, name_sealed, masked, unit, person_id in rows], text)
         if not found:
             return []
         ids = [c.id for c in found]
         views = {v.id: v for v in self._views(self._view_query().where(col(Registration.id).in_(ids)))}
         return [views[i] for i in ids]
 
-    def name_of(self, sealed: bytes) -> str:
-        """A sealed name in clear, each ciphertext decrypted once (lists and searches repeat them)."""
+    def name_of(self, sealed: bytes, person_id: int) -> str:
+        """A sealed name in clear (sealed in person `person_id`'s row), each ciphertext decrypted once
+        (lists and searches repeat them)."""
         if not sealed:
             return ""  # erased by the retention purge
         name = self._names.get(sealed)
         if name is None:
-            name = self.store.vault.open(sealed, "person.name") or ""
+            name = self.store.vault.open(sealed, "person.name", person_id) or ""
             if len(self._names) > 50_000:
                 self._names.clear()
             self._names[sealed] = name
@@ -625,7 +627,7 @@ class Registry:
         return (select(Registration.id, Registration.kind, Unit.label, Person.name_sealed, Person.sex,
                        Person.doc_type, Person.doc_masked, Person.phone_sealed, Registration.arrived_at,
                        Registration.expected_departure, Registration.departed_at, Person.purged_at,
-                       Registration.purged_at)
+                       Registration.purged_at, Person.id)
                 .join(Person, col(Person.id) == Registration.person_id)
                 .join(Unit, col(Unit.id) == Registration.unit_id)
                 .where(col(Registration.cancelled_at).is_(None))
@@ -637,10 +639,11 @@ class Registry:
             rows = session.exec(query).all()
         views = []
         for (reg_id, kind, unit, name_sealed, sex, doc_type, doc_masked, phone_sealed, arrived, expected, departed,
-             person_purged, reg_purged) in rows:
-            phone = vault.open(phone_sealed, "person.phone")
+             person_purged, reg_purged, person_id) in rows:
+            phone = vault.open(phone_sealed, "person.phone", person_id)
             views.append(RegistrationView(
-                id=reg_id, kind=kind, unit=unit, name=PURGED_NAME if person_purged else self.name_of(name_sealed),
+                id=reg_id, kind=kind, unit=unit,
+                name=PURGED_NAME if person_purged else self.name_of(name_sealed, person_id),
                 sex=sex, doc_type=doc_type, doc_masked=doc_masked, phone_masked=mask_phone(phone) if phone else None,
                 arrived_at=arrived, expected_departure=expected, departed_at=departed,
                 purged=reg_purged is not None))
@@ -728,9 +731,15 @@ class Registry:
             assert guardian_id is not None
             index = vault.blind_index("child", f"{guardian_id}|{person['name']}|{person.get('birth_date')}")
             masked = "-"
+        person_id = session.exec(select(Person.id).where(Person.doc_type == person["doc_type"],
+                                                         Person.doc_index == index)).first()
+        if person_id is None:
+            # The row first: each sealed field is bound to its row's id (agent.store.vault).
+            person_id = _insert(session, Person, doc_type=person["doc_type"], doc_index=index, doc_masked=masked,
+                                created_at=now, name_sealed=b"", updated_at=now)
         values: dict[str, Any] = {
-            "name_sealed": vault.seal(person["name"], "person.name"),
-            "doc_number_sealed": vault.seal(person.get("doc_number"), "person.doc_number"),
+            "name_sealed": vault.seal(person["name"], "person.name", person_id),
+            "doc_number_sealed": vault.seal(person.get("doc_number"), "person.doc_number", person_id),
             "updated_at": now,
         }
         for attr in ("sex", "ethnicity", "nationality"):
@@ -738,14 +747,9 @@ class Registry:
                 values[attr] = person[attr]
         for key, attribute in _SEALED_PERSON_FIELDS:
             if person.get(key):
-                values[attribute] = vault.seal(str(person[key]), f"person.{key}")
+                values[attribute] = vault.seal(str(person[key]), f"person.{key}", person_id)
         if guardian_id is not None:
             values["guardian_id"] = guardian_id
-        person_id = session.exec(select(Person.id).where(Person.doc_type == person["doc_type"],
-                                                         Person.doc_index == index)).first()
-        if person_id is None:
-            return _insert(session, Person, doc_type=person["doc_type"], doc_index=index, doc_masked=masked,
-                           created_at=now, **values)
         session.execute(update(Person).where(col(Person.id) == person_id).values(**values))
         return person_id
 

@@ -23,6 +23,7 @@ from typing import Protocol
 
 from agent.domain.errors import KeystoreError
 from agent.home.config import write_atomically
+from agent.home.private import private_folder
 from agent.validation.passphrase import check_new_passphrase
 
 KEY_FILE = "keys.enc"
@@ -127,7 +128,7 @@ class PassphraseFile:
         self._entries[name] = base64.b64encode(value).decode()
         nonce = os.urandom(12)
         sealed = AESGCM(self._key()).encrypt(nonce, json.dumps(self._entries).encode(), _MAGIC)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(self.path.parent)
         write_atomically(self.path, _MAGIC + self._salt + nonce + sealed)
         os.chmod(self.path, 0o600)
 

@@ -187,7 +187,10 @@ def audit_verify(obj: Context, anchor: str | None, as_json: bool) -> None:
     else:
         for zh, en in verdict.warnings:
             click.echo(say(f"注意: {zh}", f"note: {en}"), err=True)
-        if verdict.broken is not None:
+        if verdict.broken is not None and verdict.broken.seq == 0:  # a person's record, not an entry
+            click.echo(say(f"登记库已被改动: {verdict.broken.zh}", f"the register was altered: {verdict.broken.en}"),
+                       err=True)
+        elif verdict.broken is not None:
             click.echo(say(f"审计日志已被改动: {verdict.broken.zh}", f"the audit log was altered: {verdict.broken.en}"),
                        err=True)
         else:

@@ -95,7 +95,10 @@ def test_two_peoples_sealed_fields_swapped_in_the_file_are_refused(two_guests: P
         result = run("--lang", lang, "list")
         assert result.exit_code == 2 and said in result.output, result.output
         assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    verdict = run("--lang", "en", "audit", "verify")
+    assert verdict.exit_code == 1 and "was altered or moved from another record" in verdict.output, verdict.output
     swap(two_guests / DATABASE_FILE, column)  # put back: the register reads as before
+    assert run("audit", "verify").exit_code == 0
     assert json.loads(run("list", "--json").output) == before
 
 

@@ -251,12 +251,49 @@ def check_event_shape(event: Event) -> Problem | None:
     if kind is EventType.DEPARTED and parse_time(data.get("departed_at")) is None:
         return _problem("event.bad_data", "离开时间必须是带时区的 ISO 8601 时间。",
                         "departed_at must be an ISO 8601 time with a UTC offset.", "departed_at")
+    if kind is EventType.DEPARTED and not isinstance(data.get("late_reason", ""), str):
+        return _problem("event.bad_data", "迟报原因（late_reason）应为文字。", "late_reason must be text.",
+                        "late_reason")
     if kind is EventType.CANCELLED and (not isinstance(data.get("reason"), str) or not data["reason"].strip()):
         return _problem("event.bad_data", "撤销登记需要说明原因。", "A cancellation needs a reason.", "reason")
     if kind is EventType.CORRECTED:
         if not _is_canonical_uuid(data.get("corrects")):
             return _problem("event.bad_data", "更正需要注明被退回事件的编号（corrects）。",
                             "A correction must name the rejected event it corrects (corrects).", "corrects")
+    if kind in STAY_EVENT_TIMES:
+        return _stay_event_shape(kind, data)
+    return None
+
+
+# The events of a stay after its registration (`agent.validation.stay_events`) and the time each carries.
+STAY_EVENT_TIMES = {EventType.VISIT: "arrived_at", EventType.VISIT_END: "left_at", EventType.UNIT_CHANGED: "moved_at",
+                    EventType.STAY_EXTENDED: "expected_departure", EventType.DEPARTURE_CANCELLED: None}
+_VISITS = (EventType.VISIT, EventType.VISIT_END)
+
+
+def _stay_event_shape(kind: EventType, data: Mapping[str, Any]) -> Problem | None:
+    """The structure of a visit, a visit's end, a room change, an extension or an undone departure: the
+    keys each needs, of the right kind; and `corrects`, when given, an event id."""
+    if kind in _VISITS:
+        visit_id = data.get("visit_id")
+        if not isinstance(visit_id, str) or not 0 < len(visit_id) <= 64 or not visit_id.isprintable():
+            return _problem("event.bad_data", "缺少访客登记编号（visit_id）。", "The visit_id is missing.", "visit_id")
+    if kind is EventType.VISIT and not isinstance(data.get("visitor"), dict):
+        return _problem("event.bad_data", "访客登记需要访客信息（visitor）。", "A visit needs its visitor (visitor).",
+                        "visitor")
+    if kind is EventType.UNIT_CHANGED and not isinstance(data.get("unit"), str):
+        return _problem("event.bad_data", "换房需要新的房间/单元（unit）。", "A room change needs the new unit (unit).",
+                        "unit")
+    time_key = STAY_EVENT_TIMES[kind]
+    if time_key is not None and parse_time(data.get(time_key)) is None:
+        return _problem("event.bad_data", f"{time_key} 必须是带时区的 ISO 8601 时间。",
+                        f"{time_key} must be an ISO 8601 time with a UTC offset.", time_key)
+    if kind is EventType.DEPARTURE_CANCELLED and not _is_canonical_uuid(data.get("cancels")):
+        return _problem("event.bad_data", "撤销离开需要注明被撤销的离开事件编号（cancels）。",
+                        "An undone departure must name the departure event it cancels (cancels).", "cancels")
+    if "corrects" in data and not _is_canonical_uuid(data["corrects"]):
+        return _problem("event.bad_data", "corrects 必须是被退回事件的编号。",
+                        "corrects must be the id of the rejected event.", "corrects")
     return None
 
 

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from agent.validation.registration import NO_VENUE, VenueRules
 from protocol.keys import SUITE_PREFERENCE, CipherSuite
 from protocol.messages import PROTOCOL, MalformedMessage, parse_json_object
 from protocol.permits import parse_permit_query
@@ -36,6 +37,7 @@ from receiver.checks import (AddressGate, Claimed, Limits, LoadGate, check_claim
                              verify)
 from receiver.enrollment import enroll
 from receiver.faults import BadFaultPlan, FaultPlan, Faults
+from receiver.content import venue_rules
 from receiver.ingest import join_parts, open_and_record, open_batch, record_batch
 from receiver.keyring import DEFAULT_OVERLAP, KeyRing, erase_expired, renew_announcement
 from receiver.openapi import openapi_document
@@ -292,7 +294,7 @@ def _open(platform: Platform, key_id: str, suite: CipherSuite, body: bytes, purp
 
 
 async def _process_batch(platform: Platform, device_id: str, batch_id: str, key_id: str, suite: CipherSuite,
-                         body: bytes, now: datetime) -> bytes:
+                         body: bytes, now: datetime, venue: VenueRules = NO_VENUE) -> bytes:
     secret = platform.keys.secret_for(key_id, now)
     max_plaintext = platform.settings.max_plaintext
     # A batch is shared between the checker processes when no other batch is being checked: an uploader
@@ -307,12 +309,13 @@ async def _process_batch(platform: Platform, device_id: str, batch_id: str, key_
         if parts > 1:
             opened = join_parts(list(await asyncio.gather(*(
                 platform.check(open_batch, secret, suite, body, device_id, batch_id, now, max_plaintext, part,
-                               parts) for part in range(parts)))))
+                               parts, venue) for part in range(parts)))))
         elif workers > 0:
             opened = await platform.check(open_and_record, secret, suite, body, device_id, batch_id, now,
-                                          max_plaintext, platform.keys.receipt_key.key_id)
+                                          max_plaintext, platform.keys.receipt_key.key_id, venue)
         else:
-            opened = await platform.check(open_batch, secret, suite, body, device_id, batch_id, now, max_plaintext)
+            opened = await platform.check(open_batch, secret, suite, body, device_id, batch_id, now, max_plaintext,
+                                          0, 1, venue)
     finally:
         platform.checking -= 1
     if isinstance(opened, str):
@@ -333,7 +336,7 @@ async def post_batches(request: web.Request) -> web.Response:
     await platform.authenticate(request, claimed, body)
     with platform.gate.enter():
         signed_answer = await _process_batch(platform, claimed.device.device_id, batch_id, key_id, suite, body,
-                                             platform.clock())
+                                             platform.clock(), venue_rules(claimed.device.venue))
     return with_announcement(platform, signed_answer)
 
 

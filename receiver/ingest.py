@@ -27,13 +27,14 @@ write lock, which the operating system releases if a worker dies; PostgreSQL's r
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
-from agent.domain import EventType
+from agent.domain import CHINA_TIME, EventType
 from agent.domain.problems import Problem
 from agent.validation.registration import FUTURE_TOLERANCE
 from protocol.keys import CipherSuite, PlatformSecret, ReceiptKey
@@ -41,8 +42,11 @@ from protocol.messages import EVENT_TYPES, Event, MalformedMessage, Receipt, Rec
 from protocol.receipts import receipts_statement, signed_anew, signed_json
 from protocol.refusals import Refusal
 from protocol.sealing import BATCH, CannotOpen, open_sealed
+from agent.validation.normalise import compact_number
+from agent.validation.registration import ADULT_AGE, NO_VENUE, VenueRules, age_on
 from receiver.content import Checked, check_departure_rule, check_event
-from receiver.storage import Storage, iso
+from receiver.stay_events import STAY_EVENTS, StayRecords
+from receiver.storage import Storage, iso, merge_presence
 
 UNKNOWN_REGISTRATION = Problem(
     "registration.unknown", "平台没有这条登记（登记编号未知或已撤销），请先上报登记。",
@@ -61,7 +65,8 @@ ID_CONFLICT = Problem(
     "Another device already used this event id; generate a new one.", "event_id")
 
 
-_NAMES_A_UNIT = frozenset({EventType.REGISTERED.value, EventType.UPDATED.value, EventType.CORRECTED.value})
+_NAMES_A_UNIT = frozenset({EventType.REGISTERED.value, EventType.UPDATED.value, EventType.CORRECTED.value,
+                           EventType.UNIT_CHANGED.value})
 
 
 @dataclass
@@ -75,10 +80,11 @@ class _Registration:
     changed: bool = False
 
 
-def _decide(storage: Storage, conn: Connection, device_id: str, items: list[Item],
-            now: datetime) -> tuple[list[dict[str, Any] | None], list[Item], dict[str, _Registration]]:
+def _decide(storage: Storage, conn: Connection, device_id: str, items: list[Item], now: datetime
+            ) -> tuple[list[dict[str, Any] | None], list[Item], dict[str, _Registration], StayRecords | None]:
     """Receipts (as `Receipt.as_dict()`) for the events that are not accepted (None where accepted),
-    the events to record, and the registrations as they stand after the batch."""
+    the events to record, the registrations as they stand after the batch, and the visits (when the
+    batch holds stay events: `receiver.stay_events`)."""
     # An id with control characters was never stored (its shape check refuses it), so it is not looked
     # up either: PostgreSQL refuses a NUL even inside a query.
     ids = [item.event_id for item in items if item.event_id.isprintable()]
@@ -89,6 +95,8 @@ def _decide(storage: Storage, conn: Connection, device_id: str, items: list[Item
              for rid, arrived_at, departed_at, cancelled, last_event_id
              in storage.registrations_of(conn, device_id, registration_ids)}
     filed = storage.filed_units_of(conn, device_id)
+    stay = StayRecords(storage, conn, device_id, items) \
+        if any(EVENT_TYPES.get(item.type) in STAY_EVENTS for item in items if isinstance(item.type, str)) else None
     latest = iso(now + FUTURE_TOLERANCE)
     receipts: list[dict[str, Any] | None] = []
     accepted: list[Item] = []
@@ -104,17 +112,56 @@ def _decide(storage: Storage, conn: Connection, device_id: str, items: list[Item
         problem = ID_CONFLICT if event_id in known else item.problem
         if problem is None and filed and item.type in _NAMES_A_UNIT and item.unit not in filed:
             problem = UNIT_NOT_FILED
+        if problem is None and item.type in _NAMES_A_UNIT and item.data and '"companions"' in item.data:
+            problem = _companions_problem(storage, conn, device_id, item, accepted, state)
         if problem is None:
-            problem = _apply(item, state, now, latest)
+            problem = _apply(item, state, now, latest, stay)
         receipt = Receipt(event_id, ReceiptStatus.REJECTED, problem).as_dict() if problem is not None else None
         first[event_id] = receipt
         receipts.append(receipt)
         if receipt is None:
             accepted.append(item)
-    return receipts, accepted, state
+    return receipts, accepted, state, stay
 
 
-def _apply(item: Item, state: dict[str, _Registration], now: datetime, latest: str) -> Problem | None:
+def _companions_problem(storage: Storage, conn: Connection, device_id: str, item: Item, accepted: list[Item],
+                        state: dict[str, _Registration]) -> Problem | None:
+    """The agent's rule on a minor's companions, against what the platform holds: each an adult present
+    in the same unit - registered before, or earlier in this batch - and not departed or cancelled."""
+    data = json.loads(item.data or "{}")
+    companions, unit = data.get("companions"), data.get("unit")
+    if not isinstance(companions, list) or not companions:
+        return None
+    present = storage.present_people(conn, device_id)
+    for earlier in accepted:  # this batch's earlier events, in order
+        if earlier.registration_id is not None and earlier.data:
+            present[earlier.registration_id] = merge_presence(present.get(earlier.registration_id),
+                                                              json.loads(earlier.data))
+    gone = {rid for rid, reg in state.items() if reg.cancelled or reg.departed_at}
+    here = {compact_number(number): born for rid, (where, number, born) in present.items()
+            if where == unit and number and rid not in gone and rid != item.registration_id}
+    arrival = datetime.fromisoformat(item.arrived_at).astimezone(CHINA_TIME).date() if item.arrived_at else None
+    for index, companion in enumerate(companions):
+        number = companion.get("doc_number") if isinstance(companion, dict) else None
+        path = f"companions.{index}.doc_number"
+        if number not in here:
+            return Problem("registration.companion_not_present",
+                           f"第 {index + 1} 位同住人员不在该房间登记入住：请先上报其登记",
+                           f"companion {index + 1} is not checked in to this unit: report their registration first",
+                           path)
+        born = here[number]
+        try:
+            minor = born is not None and arrival is not None and age_on(born, arrival) < ADULT_AGE
+        except ValueError:
+            minor = False
+        if minor:
+            return Problem("registration.companion_minor", f"第 {index + 1} 位同住人员未满18周岁，不能作为陪同的成年人",
+                           f"companion {index + 1} is under 18 and cannot be the accompanying adult", path)
+    return None
+
+
+def _apply(item: Item, state: dict[str, _Registration], now: datetime, latest: str,
+           stay: StayRecords | None) -> Problem | None:
     """Apply one valid event to the registrations it concerns; a problem if the records forbid it.
     `latest` is the latest departure time allowed now, as stored (`iso`)."""
     kind = EVENT_TYPES[item.type]
@@ -148,6 +195,15 @@ def _apply(item: Item, state: dict[str, _Registration], now: datetime, latest: s
             if problem is not None:
                 return problem
         current.departed_at = departed
+        if stay is not None:
+            stay.departed(item)
+    elif kind in STAY_EVENTS:
+        assert stay is not None  # made for every batch that holds one
+        problem = stay.apply(item, kind, current, now)
+        if problem is not None:
+            return problem
+        if kind in (EventType.VISIT, EventType.VISIT_END):
+            return None  # the visit changed, not the registration
     elif kind is EventType.UPDATED:
         current.arrived_at = arrived or current.arrived_at
         current.departed_at = departed or current.departed_at
@@ -206,7 +262,8 @@ _secrets: dict[str, PlatformSecret] = {}  # per process: keeps each key's built 
 
 
 def open_batch(secret: PlatformSecret, suite: CipherSuite, body: bytes, device_id: str, batch_id: str,
-               now: datetime, max_plaintext: int, part: int = 0, parts: int = 1) -> Opened | str:
+               now: datetime, max_plaintext: int, part: int = 0, parts: int = 1,
+               venue: VenueRules = NO_VENUE) -> Opened | str:
     """Open, parse and check a sealed batch: an `Opened`, or the refusal code (a plain value, so that
     the answer crosses a process boundary).
 
@@ -225,7 +282,7 @@ def open_batch(secret: PlatformSecret, suite: CipherSuite, body: bytes, device_i
     if parts > 1:
         size = -(-len(events) // parts)
         events = events[part * size:(part + 1) * size]
-    items = [_item(event, check_event(event, now)) for event in events]
+    items = [_item(event, check_event(event, now, venue)) for event in events]
     digest = hashlib.sha256(plaintext).hexdigest() if part == 0 else ""  # `join_parts` keeps the first's
     return Opened(batch.batch_id, batch.dry_run, digest, items)
 
@@ -242,14 +299,15 @@ def start_recorder(url: str) -> None:
 
 
 def open_and_record(secret: PlatformSecret, suite: CipherSuite, body: bytes, device_id: str, batch_id: str,
-                    now: datetime, max_plaintext: int, receipt_key_id: str) -> bytes | str:
+                    now: datetime, max_plaintext: int, receipt_key_id: str,
+                    venue: VenueRules = NO_VENUE) -> bytes | str:
     """`open_batch` and `record_batch` in a checker process (after `start_recorder`): the signed answer,
     or the refusal code (a plain value, so that it crosses the process boundary). `receipt_key_id` is
     the server's current receipt key: after a rotation the checker loads it (its private half does not
     travel with every batch)."""
     global _recorder
     assert _recorder is not None, "start_recorder runs first in every checker process"
-    opened = open_batch(secret, suite, body, device_id, batch_id, now, max_plaintext)
+    opened = open_batch(secret, suite, body, device_id, batch_id, now, max_plaintext, venue=venue)
     if isinstance(opened, str):
         return opened
     storage, receipt_key = _recorder
@@ -280,7 +338,7 @@ def record_batch(storage: Storage, receipt_key: ReceiptKey, device_id: str, open
     received_at = iso(now)
     if opened.dry_run:
         with storage.read() as conn:
-            receipts, _, _ = _decide(storage, conn, device_id, items, now)
+            receipts, _, _, _ = _decide(storage, conn, device_id, items, now)
         final = [r or {"event_id": i.event_id, "status": ReceiptStatus.VALID.value} for r, i in zip(receipts, items)]
         return signed_json(receipts_statement(device_id, opened.batch_id, received_at, final, True),
                            receipt_key)
@@ -294,12 +352,14 @@ def record_batch(storage: Storage, receipt_key: ReceiptKey, device_id: str, open
             if f'"signed_by": "{receipt_key.key_id}"'.encode() not in kept[:200]:
                 return signed_anew(kept, receipt_key)  # signed by a receipt key since replaced
             return kept
-        receipts, accepted, state = _decide(storage, conn, device_id, items, now)
+        receipts, accepted, state, stay = _decide(storage, conn, device_id, items, now)
         inserted = storage.insert_events(conn, [(item.event_id, device_id, opened.batch_id, item.type,
                                                  item.occurred_at, item.registration_id, item.data, received_at)
                                                 for item in accepted])
         storage.upsert_registrations(conn, [(device_id, rid, r.arrived_at, r.departed_at, r.cancelled,
                                              r.last_event_id) for rid, r in state.items() if r.changed])
+        if stay is not None:
+            storage.upsert_visits(conn, stay.rows(device_id))
         # What `Receipt.as_dict()` gives, written out: 500 to 2000 receipts a batch, in the one writer.
         accepted_status, duplicate_status = ReceiptStatus.ACCEPTED.value, ReceiptStatus.DUPLICATE.value
         final = [r or {"event_id": i.event_id,

@@ -108,6 +108,19 @@ class RegistrationRow(ReceiverModel, table=True):
     last_event_id: str = Field(max_length=36)
 
 
+class VisitRow(ReceiverModel, table=True):
+    """Where each visit stands (访客): whom it is to, when the visitor came and left, so that a visit's end
+    can be checked against its start."""
+
+    __tablename__ = "visit"
+    device_id: str = Field(primary_key=True, max_length=40)
+    visit_id: str = Field(primary_key=True, max_length=64)
+    registration_id: str = Field(max_length=64)  # the host's
+    arrived_at: str = Field(max_length=40)
+    left_at: str | None = Field(default=None, max_length=40)
+    last_event_id: str = Field(max_length=36)
+
+
 class BatchAnswerRow(ReceiverModel, table=True):
     """The signed answer given to a batch, replayed verbatim when the same batch comes again."""
 
@@ -167,6 +180,7 @@ receipt_keys = ReceiptKeyRow.__table__
 endorsements = ReceiptKeyEndorsement.__table__
 events = EventRow.__table__
 registrations = RegistrationRow.__table__
+visits = VisitRow.__table__
 answers = BatchAnswerRow.__table__
 permits = Permit.__table__
 filed_units = FiledUnit.__table__
@@ -186,6 +200,7 @@ _FILED_UNITS = select(filed_units.c.label).where(filed_units.c.device_id == bind
 EVENT_COLUMNS = ("event_id", "device_id", "batch_id", "type", "occurred_at", "registration_id", "data",
                  "received_at")
 REGISTRATION_COLUMNS = ("device_id", "registration_id", "arrived_at", "departed_at", "cancelled", "last_event_id")
+VISIT_COLUMNS = ("device_id", "visit_id", "registration_id", "arrived_at", "left_at", "last_event_id")
 
 
 def iso(moment: datetime) -> str:
@@ -490,6 +505,36 @@ class Storage:
                              f"({', '.join([p] * len(REGISTRATION_COLUMNS))}) "
                              f"ON CONFLICT (device_id, registration_id) DO UPDATE SET {update}", rows)
 
+    def visits_of(self, conn: Connection, device_id: str, visit_ids: Sequence[str]) -> list[Any]:
+        """(visit_id, registration_id, arrived_at, left_at, last_event_id) of the visits held."""
+        if not visit_ids:
+            return []
+        tail, ids = self._any(visit_ids)
+        p = "?" if self.is_sqlite else "%s"
+        return conn.exec_driver_sql(
+            "SELECT visit_id, registration_id, arrived_at, left_at, last_event_id FROM visit "
+            f"WHERE device_id = {p} AND visit_id {tail}", (device_id, ids)).all()
+
+    def upsert_visits(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Insert or update visits (tuples in `VISIT_COLUMNS` order)."""
+        if not rows:
+            return
+        p = "?" if self.is_sqlite else "%s"
+        update = ", ".join(f"{name} = excluded.{name}" for name in VISIT_COLUMNS[2:])
+        conn.exec_driver_sql(f"INSERT INTO visit ({', '.join(VISIT_COLUMNS)}) VALUES "
+                             f"({', '.join([p] * len(VISIT_COLUMNS))}) "
+                             f"ON CONFLICT (device_id, visit_id) DO UPDATE SET {update}", rows)
+
+    def events_of(self, conn: Connection, device_id: str, event_ids: Sequence[str]) -> list[Any]:
+        """(event_id, type, registration_id, occurred_at, data) of the device's events among `event_ids`."""
+        if not event_ids:
+            return []
+        tail, ids = self._any(event_ids)
+        p = "?" if self.is_sqlite else "%s"
+        return conn.exec_driver_sql(
+            "SELECT event_id, type, registration_id, occurred_at, data FROM event "
+            f"WHERE device_id = {p} AND event_id {tail}", (device_id, ids)).all()
+
     def save_answer(self, conn: Connection, **values: Any) -> None:
         conn.execute(_SAVE_ANSWER, values)
 
@@ -588,3 +633,50 @@ class Storage:
     def filed_units_of(self, conn: Connection, device_id: str) -> frozenset[str]:
         """The units the device's venue filed; empty when it filed none (then any unit is accepted)."""
         return frozenset(conn.execute(_FILED_UNITS, {"device_id": device_id}).scalars())
+
+    # --- who is present (issue 18: a minor's companions) -----------------------------------------------
+
+    def present_people(self, conn: Connection, device_id: str) -> dict[str, tuple[str | None, str | None, str | None]]:
+        """registration id -> (unit, document number, birth date) of the device's registrations that are
+        neither departed nor cancelled, as their latest events carrying those facts state them (a unit
+        change carries only the unit). Read only for a minor's registration that names companions."""
+        p = "?" if self.is_sqlite else "%s"
+        rows = conn.exec_driver_sql(
+            "SELECT e.registration_id, e.data FROM event e JOIN registration r "
+            "ON r.device_id = e.device_id AND r.registration_id = e.registration_id "
+            f"WHERE e.device_id = {p} AND r.departed_at IS NULL AND NOT r.cancelled "
+            "ORDER BY e.received_at, e.occurred_at", (device_id,)).all()
+        found: dict[str, tuple[str | None, str | None, str | None]] = {}
+        for registration_id, text in rows:
+            found[registration_id] = merge_presence(found.get(registration_id), json.loads(text))
+        return found
+
+
+def _birth_date_in_id(number: str) -> str | None:
+    """The birth date a valid 18-digit resident ID states (ISO), or None."""
+    from agent.domain.errors import InvalidDocument
+    from agent.validation.documents import document_facts
+
+    try:
+        facts = document_facts("resident_id", number)
+    except (InvalidDocument, ValueError):
+        return None
+    return facts.birth_date.isoformat() if facts.birth_date else None
+
+
+def merge_presence(before: tuple[str | None, str | None, str | None] | None,
+                   data: Any) -> tuple[str | None, str | None, str | None]:
+    """(unit, document number, birth date) after one more event's data (what it does not say stays)."""
+    unit, number, born = before or (None, None, None)
+    if isinstance(data, dict):
+        if isinstance(data.get("unit"), str):
+            unit = data["unit"]
+        person = data.get("person")
+        if isinstance(person, dict):
+            if isinstance(person.get("doc_number"), str):
+                number, born = person["doc_number"], None
+            if isinstance(person.get("birth_date"), str):
+                born = person["birth_date"]
+            elif born is None and person.get("doc_type") == "resident_id" and isinstance(number, str):
+                born = _birth_date_in_id(number)
+    return unit, number, born

@@ -17,6 +17,7 @@ from textual.app import App
 
 from agent.domain.errors import DengjiError
 from agent.domain.language import LANGS
+from tui.card_reading import CardReading
 from tui.keys import Key, bindings
 from tui.messages import LanguageChanged, PersonInspected, SettingChanged, VenueReady
 from tui.preferences import THEMES, load_preferences, save_preferences
@@ -51,6 +52,20 @@ class DengjiApp(App[None]):
         self.session = session
         self.last_activity = time.monotonic()
         self._delivery_started = False
+        self._card_reading: CardReading | None = None
+
+    @property
+    def card_reading(self) -> CardReading:
+        """The desk's ID card reader, watched while a screen that takes cards is on top (started by
+        the first such screen; tui/card_reading.py)."""
+        if self._card_reading is None:
+            self._card_reading = CardReading(self, self.session)
+            self._card_reading.start()
+        return self._card_reading
+
+    async def on_unmount(self) -> None:
+        if self._card_reading is not None:
+            await self._card_reading.stop()  # the port is closed before the process ends
 
     def on_mount(self) -> None:
         self.theme = self.session.preferences.theme
@@ -210,18 +225,18 @@ class DengjiApp(App[None]):
         self._start_delivery()
 
 
-def run_tui(registry: Registry | None, home: Path, lang: str, delivery: Delivery | None, *,
-            lazy_open: bool = False, make_delivery: Callable[[Registry], Delivery] | None = None) -> int:
-    """Open the terminal UI on `home`'s register (None: first run, the setup wizard creates it); return
-    the exit status (2: the register could not be opened, and the app said why as it closed).
-
-    With `lazy_open` instead of a registry, the home screen paints first and the register is opened in
-    a worker thread (none there: first run, the wizard): the way to start in well under a second.
-    """
-    session = TuiSession(home=home, registry=registry, delivery=delivery, lang=lang if lang in LANGS else "zh",
+def build_app(home: Path, lang: str, make_delivery: Callable[[Registry], Delivery] | None = None) -> DengjiApp:
+    """The app on `home`'s register as the command line starts it: the home screen paints first and the
+    register is opened in a worker thread (none there: first run, the setup wizard creates it), the way
+    to start in well under a second. `make_delivery` gives the opened register its sender."""
+    session = TuiSession(home=home, registry=None, lang=lang if lang in LANGS else "zh",
                          preferences=load_preferences(home), make_delivery=make_delivery)
-    session.lazy_open = lazy_open
-    session.venue = registry.venue() if registry is not None else None
-    app = DengjiApp(session)
+    session.lazy_open = True
+    return DengjiApp(session)
+
+
+def run_tui(app: DengjiApp) -> int:
+    """Run the app in this terminal; its exit status (2: the register could not be opened, and the app
+    said why as it closed)."""
     app.run()
     return app.return_code or 0

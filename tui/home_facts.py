@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from agent.domain import CHINA_TIME
 
 if TYPE_CHECKING:
     from agent.register.delivery import Delivery, DeliveryState
-    from agent.register.registry import RegistrationView, Registry, Reminder
+    from agent.register.records import RegistrationView
+    from agent.register.registry import Registry, Reminder
 
 
 def unit_order(unit: str) -> tuple[object, ...]:
@@ -47,6 +48,39 @@ def gather(registry: Registry, delivery: Delivery | None, now: datetime) -> Home
     state = delivery.state() if delivery is not None else registry.delivery_state()
     return HomeFacts(present, arrived, departed, registry.reminders(now), registry.last_no_arrivals_report(),
                      registry.outbox_counts(), state, delivery is not None)
+
+
+OFFLINE_WARNING_HOURS = 24  # a platform unreachable this long with reports waiting is said in the banner
+
+
+def not_reporting(facts: HomeFacts, now: datetime, lang: str) -> str | None:
+    """A warning when nothing reaches the platform, with what to do; None while reports flow.
+
+    The delivery line says where things stand in a few words; a landlord who does not know that an
+    unenrolled machine reports nothing needs it said plainly, once, at the top of the home screen.
+    """
+    say = (lambda zh, en: en if lang == "en" else zh)
+    state = facts.delivery
+    if state is None:
+        return None
+    pending = facts.outbox.get("pending", 0) + facts.outbox.get("in_flight", 0)
+    if not state.enrolled:
+        return say("注意：登记只保存在本机，没有上报给公安机关。本机还没有在平台注册：请向派出所索取注册码，"
+                   "然后按 F6 设置，在“平台”一栏填写并连接。",
+                   "Nothing is being reported: registrations stay on this machine. This device is not enrolled "
+                   "with the platform: get an enrollment code from the police station, then F6 Settings, Platform.")
+    if pending and not state.sender and not facts.connected:
+        return say(f"注意：{pending} 条登记等待上报，但没有程序在上传。请运行 dengji service install 安装后台上传服务，"
+                   "或退出后用 dengji 重新打开本程序。",
+                   f"Nothing is being reported: {pending} waiting and no program is sending. Install the background "
+                   "service with `dengji service install`, or quit and start dengji again.")
+    if pending and state.platform_reachable is False and state.last_success is not None \
+            and now - state.last_success > timedelta(hours=OFFLINE_WARNING_HOURS):
+        hours = int((now - state.last_success).total_seconds() // 3600)
+        return say(f"注意：已有 {hours} 小时没有连上平台，{pending} 条登记等待上报。请检查网络；联网后会自动补传。",
+                   f"Nothing has reached the platform for {hours} hours; {pending} waiting. Check the network: "
+                   "they are sent once it is back.")
+    return None
 
 
 def delivery_line(facts: HomeFacts, lang: str) -> str:

@@ -61,6 +61,14 @@ def _mrz_line(text: str) -> str | None:
     return line if _MRZ_LINE.fullmatch(line) and "<" in line else None
 
 
+@dataclass(frozen=True)
+class SwipedCard:
+    """A card read out of a text field: what the field held before it, and the scan."""
+
+    field_text: str
+    scan: IdCardScan | ScanFailed
+
+
 class ScanReader:
     """Turns submitted lines into scans; remembers a first MRZ line until its second arrives."""
 
@@ -91,6 +99,19 @@ class ScanReader:
                 return IdCardScan(resident_id.validate(compacted))
             except InvalidDocument as invalid:
                 return ScanFailed(invalid.problem)
+        return None
+
+    def swiped_into(self, value: str) -> SwipedCard | None:
+        """An ID card swiped while the cursor was in another text field (a keyboard-wedge reader types
+        the number wherever the cursor is): the card, and what the field held before it; or None."""
+        if len(value) < 15:
+            return None
+        for length in (18, 15):
+            head, tail = value[:-length], value[-length:]
+            if looks_like_id_number(tail):
+                result = self.feed(tail)
+                if isinstance(result, IdCardScan | ScanFailed):
+                    return SwipedCard(head, result)
         return None
 
     @staticmethod

@@ -7,9 +7,6 @@ can sign; a desk that joins later, or an enrollment made at any desk, needs noth
 It is never in a file or the database in the clear. Its protection is the register's own: whoever holds
 the master key could read every record already, and could only add reporting as the venue.
 The rest of the identity is public and lives in `meta` in the clear.
-
-Stores enrolled before the key moved kept it in the keystore (`DEVICE_KEY_NAME`); `load_device` still
-finds it there and seals it into the store, so the other desks of a site get it too.
 """
 
 from __future__ import annotations
@@ -23,16 +20,12 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlmodel import Session
 
 from agent.domain.errors import NotEnrolled
-from agent.secrets.keystore import (
-    DEVICE_KEY_NAME,  # where the key was kept before it moved into the store
-)
 from agent.store.database import Store
 from agent.store.models import DEVICE_KEY_META_KEY, DEVICE_META_KEY, Meta
 from protocol.keys import PlatformKey, device_key_from_bytes
 
 _META = DEVICE_META_KEY
 _KEY_META = DEVICE_KEY_META_KEY
-
 
 
 @dataclass(frozen=True)
@@ -80,18 +73,14 @@ def load_device(store: Store) -> Device:
     with store.read() as session:
         row = session.get(Meta, _META)
         key_row = session.get(Meta, _KEY_META)
-    if row is None:
+    if row is None or key_row is None:
         raise NotEnrolled()
-    if key_row is not None:
-        raw_key = base64.b64decode(store.vault.open(key_row.value, "meta.device_key") or "")
-    else:
-        raw_key = _key_from_keystore(store)
+    raw_key = base64.b64decode(store.vault.open(key_row.value, "meta.device_key") or "")
     record = json.loads(row.value)
     return Device(record["device_id"], record["platform_url"], PlatformKey.from_dict(record["platform_key"]),
                   record["receipt_key_id"], record["receipt_public_key"], device_key_from_bytes(raw_key),
                   record.get("ca_file"), tuple((str(key_id), str(public)) for key_id, public
                                                in record.get("previous_receipt_keys", [])))
-
 
 
 def _seal_key(store: Store, raw: bytes) -> bytes:
@@ -105,12 +94,3 @@ def _put(session: Session, key: str, value: bytes) -> None:
     row.value = value
     session.add(row)
 
-
-def _key_from_keystore(store: Store) -> bytes:
-    """A key kept in this desk's keystore by an older version: moved into the store for every desk."""
-    raw_key = store.keystore.get(DEVICE_KEY_NAME) if store.keystore is not None else None
-    if raw_key is None:
-        raise NotEnrolled()
-    sealed_key = _seal_key(store, raw_key)
-    store.write(lambda session: _put(session, _KEY_META, sealed_key))
-    return raw_key

@@ -27,7 +27,8 @@ FINGERPRINT_MISSING = Problem(
 
 def venue_details(venue: Venue) -> dict[str, str]:
     """What the platform is told about the venue at enrollment (no personal data)."""
-    fields = ("kind", "name", "address", "police_station", "agreement_no", "rental_filing_no", "credit_code")
+    fields = ("kind", "name", "address", "police_station", "agreement_no", "rental_filing_no", "credit_code",
+              "subtype", "jurisdiction", "region")
     return {name: getattr(venue, name) for name in fields if getattr(venue, name)}
 
 

@@ -73,9 +73,11 @@ class CardReader(ABC):
         library's calls bound here do not include it). `dengji doctor` shows it."""
         return None
 
-    def poll(self) -> IdentityCard | None:
+    def poll(self, on_reading: Callable[[], object] | None = None) -> IdentityCard | None:
         """One round: the card just placed on the reader, or None (no card, or the card already read).
 
+        `on_reading` is called (in this thread) when a new card has been found and selected, just before
+        its text is read: a screen can say "reading" for the fraction of a second the read takes.
         Raises a `ReaderError`; `error.transient` says whether the reader can go on (the card was
         taken away mid-read, an answer was garbled) or must be fixed and opened again.
         """
@@ -87,13 +89,13 @@ class CardReader(ABC):
                     _CLOSED, "读卡器已关闭：请重新打开读卡器",
                     "the reader has been closed: open it again"))
             try:
-                return self._round()
+                return self._round(on_reading)
             except errors.ReaderGone as gone:
                 self._gone = gone
                 self._release()
                 raise
 
-    def _round(self) -> IdentityCard | None:
+    def _round(self, on_reading: Callable[[], object] | None = None) -> IdentityCard | None:
         """`poll` under the lock."""
         if not self._find_card():
             self._rounds_without_card += 1
@@ -109,6 +111,8 @@ class CardReader(ABC):
         # lifted and placed again, never read over and over while it lies there. Except when the card
         # went away during the read: whatever is found next is a new placement, however soon.
         self._placement_read = True
+        if on_reading is not None:
+            on_reading()
         try:
             text = self._read_card_text()
         except errors.CardRemoved:

@@ -119,10 +119,13 @@ def register(obj: Context, source: str, output_json: bool) -> None:
 @click.command()
 @click.argument("registration_id", type=ROW_NUMBER)
 @click.option("--at", "at", default=None, help="When the person left (YYYY-MM-DD HH:MM, China time). Default: now.")
+@click.option("--late-reason", default=None,
+              help="Why the departure is recorded only now: needed when --at is more than 72 hours back.")
 @click.pass_obj
-def depart(obj: Context, registration_id: int, at: str | None) -> None:
-    """Record a departure: check-out, move-out or end of employment."""
-    outcome = obj.registry().depart(registration_id, parse_time(at) if at else None)
+def depart(obj: Context, registration_id: int, at: str | None, late_reason: str | None) -> None:
+    """Record a departure: check-out, move-out or end of employment (`dengji depart-room UNIT`: a whole
+    room; `dengji undo-depart N`: undo one within 15 minutes)."""
+    outcome = obj.registry().depart(registration_id, parse_time(at) if at else None, late_reason)
     if not outcome.ok:
         click.echo("; ".join(obj.problem_text(p) for p in outcome.problems), err=True)
         sys.exit(EXIT_REFUSED)
@@ -157,7 +160,7 @@ def list_(obj: Context, present: bool, text: str | None, as_json: bool) -> None:
 @click.pass_obj
 def rejected(obj: Context, as_json: bool) -> None:
     """List what the platform rejected and why, until it is corrected (dengji correct) or resent (dengji resend)."""
-    rows = obj.registry().rejections()
+    rows = obj.registry().corrections.rejections()
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
         return
@@ -179,9 +182,13 @@ def rejected(obj: Context, as_json: bool) -> None:
 @click.option("--json", "source", default=None, metavar="FILE|-",
               help="The corrected registration (as for `dengji register`), for a rejected registration.")
 @click.option("--departed-at", default=None, help="The corrected departure time, for a rejected departure.")
+@click.option("--late-reason", default=None, help="With --departed-at: why it is recorded late (over 72 hours).")
 @click.pass_obj
-def correct(obj: Context, number: int, source: str | None, departed_at: str | None) -> None:
+def correct(obj: Context, number: int, source: str | None, departed_at: str | None, late_reason: str | None) -> None:
     """Correct a rejected record (NUMBER from `dengji rejected`); the correction is sent as a new event.
+
+    A registration takes the registration object; a visit {visitor, arrived_at}; a visitor leaving
+    {left_at}; a room change {unit, moved_at}; an extension {expected_departure}.
 
     `dengji rejected --json` shows what was sent; edit it and pass it with --json. Exit status 1 if the
     correction is refused (nothing is written then).
@@ -189,10 +196,11 @@ def correct(obj: Context, number: int, source: str | None, departed_at: str | No
     if (source is None) == (departed_at is None):
         raise click.UsageError(obj.say("请给出 --json（更正登记）或 --departed-at（更正离开时间）之一",
                                        "give one of --json (a registration) or --departed-at (a departure)"))
-    payload = {"departed_at": departed_at} if departed_at is not None else _read_json(obj, source or "-")
+    payload = {"departed_at": departed_at, "late_reason": late_reason} if departed_at is not None \
+        else _read_json(obj, source or "-")
     if not isinstance(payload, dict):
         obj.fail(obj.say("更正内容应为一个 JSON 对象", "the correction must be one JSON object"))
-    outcome = obj.registry().correct(number, payload)
+    outcome = obj.registry().corrections.correct(number, payload)
     _report_correction(obj, number, outcome)
 
 
@@ -201,7 +209,7 @@ def correct(obj: Context, number: int, source: str | None, departed_at: str | No
 @click.pass_obj
 def resend(obj: Context, number: int) -> None:
     """Send a rejected record again unchanged, once its cause was put right elsewhere (e.g. the unit filed)."""
-    _report_correction(obj, number, obj.registry().resend(number))
+    _report_correction(obj, number, obj.registry().corrections.resend(number))
 
 
 def _report_correction(obj: Context, number: int, outcome: Any) -> None:

@@ -25,6 +25,7 @@ from agent.cli.ops import backup, doctor, restore, service
 from agent.cli.registering import correct, depart, list_, register, rejected, resend
 from agent.cli.setup import enroll, init, join, keys
 from agent.cli.spreadsheets import export, import_
+from agent.cli.staying import closing_time, depart_room, extend, move, undo_depart, visit, visit_end, visits
 from agent.cli.terminal_ui import tui
 from agent.domain.errors import ConfigError, DengjiError
 from agent.domain.language import Say, detect_lang
@@ -100,3 +101,11 @@ main.add_command(import_)
 main.add_command(export)
 main.add_command(demo)
 main.add_command(reader)
+main.add_command(depart_room)
+main.add_command(undo_depart)
+main.add_command(move)
+main.add_command(extend)
+main.add_command(visit)
+main.add_command(visit_end)
+main.add_command(visits)
+main.add_command(closing_time)

@@ -8,13 +8,8 @@ from pathlib import Path
 
 import click
 
-from agent.cli.context import (
-    EXIT_REFUSED,
-    Context,
-    ask_new_passphrase,
-    prompt_passphrase,
-)
-from agent.domain import VenueKind
+from agent.cli.context import EXIT_REFUSED, Context, ask_new_passphrase, prompt_passphrase
+from agent.domain import VenueKind, VenueSubtype
 from agent.domain.errors import ConfigError
 from agent.home.config import ensure_config, load_config, save_config
 
@@ -22,6 +17,11 @@ from agent.home.config import ensure_config, load_config, save_config
 @click.command()
 @click.option("--kind", required=True, type=click.Choice([k.value for k in VenueKind]),
               help="rental (landlord), hotel, overnight (internet café, bathhouse), employer.")
+@click.option("--subtype", default=None, type=click.Choice([s.value for s in VenueSubtype]),
+              help="An overnight venue's type: internet_cafe (admits no minor), bathhouse, club.")
+@click.option("--jurisdiction", default=None, metavar="NAME",
+              help="Whose local rules apply (a policy file beside the forms: national, zhengzhou). "
+                   "Default: from the address's region, else national.")
 @click.option("--name", required=True, help="The venue's name as registered.")
 @click.option("--address", default=None, help="The venue's address.")
 @click.option("--police-station", default=None, help="The police station (派出所) in charge.")
@@ -38,7 +38,8 @@ from agent.home.config import ensure_config, load_config, save_config
               help="Who works at this desk (kept in config.toml); every registration made here names them, "
                    "while the store has no operator accounts.")
 @click.pass_obj
-def init(obj: Context, kind: str, name: str, address: str | None, police_station: str | None,
+def init(obj: Context, kind: str, subtype: str | None, jurisdiction: str | None, name: str, address: str | None,
+         police_station: str | None,
          agreement_no: str | None, rental_filing_no: str | None, credit_code: str | None, owner: str | None,
          database_url: str | None, desk_operator: str | None) -> None:
     """Set up this venue: create the data directory, the encrypted store and the venue's details."""
@@ -50,7 +51,7 @@ def init(obj: Context, kind: str, name: str, address: str | None, police_station
 
     say = obj.say
     details, problems = check_venue(VenueDetails(VenueKind(kind), name, address, police_station, agreement_no,
-                                                 rental_filing_no, credit_code))
+                                                 rental_filing_no, credit_code, subtype, jurisdiction))
     owner_pin = None
     if owner is not None:
         owner_pin = obj.pin(say(f"店主 {owner} 的操作密码（4-8位数字）", f"PIN for the owner {owner} (4-8 digits)"),
@@ -85,8 +86,9 @@ def init(obj: Context, kind: str, name: str, address: str | None, police_station
                      f"this venue already has registrations: its kind cannot change from {existing.kind} to {kind}"))
     venue = registry.set_venue(details)
     ensure_config(obj.home)
-    click.echo(say(f"场所已设置: {venue.name} ({kind})，数据目录 {obj.home}",
-                   f"venue set up: {venue.name} ({kind}), data directory {obj.home}"))
+    shown = f"{kind}/{venue.subtype}" if venue.subtype else kind
+    click.echo(say(f"场所已设置: {venue.name} ({shown})，数据目录 {obj.home}，适用规则: {venue.jurisdiction}",
+                   f"venue set up: {venue.name} ({shown}), data directory {obj.home}, rules: {venue.jurisdiction}"))
     if owner is not None:
         click.echo(say(f"店主账号已建立: {owner}。此后每个命令都需要 --operator 和密码",
                        f"owner account created: {owner}. From now on every command needs --operator and a PIN"))

@@ -12,6 +12,7 @@ from agent.cli.context import Context
 
 if TYPE_CHECKING:
     from agent.register.registry import Registry
+    from tui.app import DengjiApp
     from uploader.delivery import UploaderDelivery
 
 
@@ -28,16 +29,23 @@ def tui(obj: Context) -> None:
 
 
 def launch_tui(home: Path, lang: str) -> int:
-    """Wire the TUI to the register and to an in-process uploader (the composition root's one job); return
-    the TUI's exit status.
+    """Run the terminal UI on `home`; its exit status."""
+    from tui.app import run_tui
+
+    return run_tui(tui_app(home, lang))
+
+
+def tui_app(home: Path, lang: str) -> DengjiApp:
+    """The TUI wired to the register and to an in-process uploader (the composition root's one job).
 
     The TUI paints its first frame, then opens the register in a worker (the API's `open_register`; no
-    register yet: the setup wizard); the uploader's delivery is made for the register's store."""
-    from tui.app import run_tui
+    register yet: the setup wizard); the uploader's delivery is made for the register's store. The
+    journeys (tests/journeys) start the app exactly this way."""
+    from tui.app import build_app
 
     def make_delivery(registry: Registry) -> UploaderDelivery:
         from uploader.delivery import UploaderDelivery
 
         return UploaderDelivery(registry.store)
 
-    return run_tui(None, home, lang, None, lazy_open=True, make_delivery=make_delivery)
+    return build_app(home, lang, make_delivery)

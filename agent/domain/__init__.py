@@ -16,7 +16,8 @@ from agent.domain.kinds import (
     RegistrationKind,
     Sex,
     VenueKind,
+    VenueSubtype,
 )
 
 __all__ = ["CHINA_TIME", "REGISTRATION_KIND_OF_VENUE", "DocType", "EventType", "OutboxState", "RegistrationKind",
-           "Sex", "VenueKind"]
+           "Sex", "VenueKind", "VenueSubtype"]

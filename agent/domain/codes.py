@@ -1,4 +1,5 @@
-"""The code tables a registration draws on: ethnic groups, countries, document types, reasons, sex.
+"""The code tables a registration draws on: ethnic groups, countries, document types, reasons, sex,
+relations to a minor, visa types.
 
 The tables are data (`templates/codes/*.toml`, each naming its source in a header comment), read
 once with `importlib.resources` so they work from a source tree, a wheel and a frozen app alike.
@@ -12,7 +13,7 @@ CodeEntry(code='01', zh='汉族', en='Han')
 >>> doc_types()["passport"].code
 '414'
 >>> sorted(TABLES)
-['countries', 'doc_types', 'ethnicity', 'reasons', 'sex']
+['countries', 'doc_types', 'ethnicity', 'reasons', 'relations', 'sex', 'visa_types']
 """
 
 from __future__ import annotations
@@ -121,12 +122,29 @@ def sexes() -> Mapping[str, CodeEntry]:
     return _code_table("sex.toml", "sex")
 
 
+@cache
+def relations() -> Mapping[str, CodeEntry]:
+    """How someone sharing a minor's room is related to the minor (parent, grandparent, ...)."""
+    return _code_table("relations.toml", "relation")
+
+
+@cache
+def visa_types() -> Mapping[str, CodeEntry]:
+    """The visa categories (C ... Z), visa-free entry and the residence and stay permits of foreigners."""
+    return _code_table("visa_types.toml", "visa_type")
+
+
+VISA_FREE = "visa_free"  # the one visa type without a document number
+
+
 TABLES: Mapping[str, Callable[[], Mapping[str, Labelled]]] = {
     "ethnicity": ethnic_groups,
     "countries": countries,
     "doc_types": doc_types,
     "reasons": reasons,
     "sex": sexes,
+    "relations": relations,
+    "visa_types": visa_types,
 }
 """The tables a template's `choices` may name; each maps the stored value to its labelled entry."""
 

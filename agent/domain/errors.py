@@ -22,6 +22,7 @@
      +-- ServiceError               the uploader's service cannot be installed or looked at (agent.ops)
      +-- NotEnrolled                the device has not been enrolled with a platform (uploader)
      +-- ReaderError                an ID card reader's problem (agent.cardreader: its own tree)
+     +-- SettingError               a venue setting kept in the store cannot be set (agent.duties)
 
 Each layer raises its own kind; the command line and the TUI catch `DengjiError` and show
 `error.text(lang)` where the mistake is, in the user's language. A message is a whole sentence in one
@@ -190,3 +191,7 @@ class NotEnrolled(DengjiError):
     def __init__(self) -> None:
         super().__init__("本设备还没有在平台登记：请运行 dengji enroll 登记码 --platform 地址",
                          "this device is not enrolled: run `dengji enroll CODE --platform URL`")
+
+
+class SettingError(DengjiError):
+    default_code = "setting.refused"

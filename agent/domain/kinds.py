@@ -19,6 +19,14 @@ class VenueKind(StrEnum):
     EMPLOYER = "employer"  # 用工单位: enterprise, shop, work crew, school
 
 
+class VenueSubtype(StrEnum):
+    """What an overnight venue is (`dengji init --kind overnight --subtype ...`): the rules differ."""
+
+    INTERNET_CAFE = "internet_cafe"  # 营业性网吧: may not admit minors at all
+    BATHHOUSE = "bathhouse"  # 洗浴
+    CLUB = "club"  # 商务会所
+
+
 class RegistrationKind(StrEnum):
     """A person's presence at a venue: a tenancy, a stay or an employment."""
 
@@ -61,6 +69,11 @@ class EventType(StrEnum):
     CORRECTED = "correction"
     CANCELLED = "cancellation"  # entered by mistake
     NO_ARRIVALS = "no_arrivals_report"  # 无入住上报: the daily report that nobody new arrived
+    VISIT = "visit"  # 访客: someone came to see a registered guest
+    VISIT_END = "visit_end"  # the visitor left
+    UNIT_CHANGED = "unit_change"  # 换房: the stay moved to another room or unit
+    STAY_EXTENDED = "stay_extension"  # 续住 / 续租: a new expected departure (for a tenancy: the lease renewed)
+    DEPARTURE_CANCELLED = "departure_cancelled"  # a check-out recorded by mistake, undone within 15 minutes
 
 
 class OutboxState(StrEnum):

@@ -22,6 +22,7 @@ from agent.store.database import Store
 from agent.store.models import PermitCheck, Person, Registration
 from agent.validation import Problem
 from agent.validation.normalise import compact_number
+from agent.validation.stay_events import registration_number
 
 _STATUS_TEXT = {
     "valid": ("居住证有效", "the residence permit is valid"),
@@ -62,10 +63,12 @@ class PermitCheckResult:
 def permit_query_numbers(store: Store, registration_id: int, permit_number: str | None = None
                          ) -> tuple[str, str] | Problem:
     """(permit number, document number) to ask about: the permit number given, else the one recorded."""
-    with store.read() as session:
-        row = session.exec(select(Person.residence_permit_sealed, Person.doc_number_sealed, Person.id)
-                           .join(Registration, col(Registration.person_id) == Person.id)
-                           .where(Registration.id == registration_id)).first()
+    row = None
+    if registration_number(registration_id) is not None:  # a number no key can hold names nothing
+        with store.read() as session:
+            row = session.exec(select(Person.residence_permit_sealed, Person.doc_number_sealed, Person.id)
+                               .join(Registration, col(Registration.person_id) == Person.id)
+                               .where(Registration.id == registration_id)).first()
     if row is None:
         return Problem("registration.not_found", f"没有登记号为 {registration_id} 的登记",
                        f"there is no registration {registration_id}", "registration_id")

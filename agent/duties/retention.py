@@ -10,7 +10,9 @@ personal-information protection law asks. A registration is purged when
 
 Purging a registration empties its events' sealed payloads. Its person's sealed fields, blind index and
 masked number are erased only when nothing else needs them: no other registration of theirs is present
-or unpurgeable, and no child they are the guardian of still keeps theirs. What stays: the rows, their
+or unpurgeable, and no child they are the guardian of still keeps theirs. A visit's events belong to the
+stay visited (`Event.registration_id` is the host's), so they are erased with it; so is the visitor,
+unless they visited a stay that is kept, or have a registration of their own that is. What stays: the rows, their
 ids, times, units and kinds (the counts an inspector may ask for), and the audit trail, whose entries
 hold the ciphertexts' digests, never their content.
 
@@ -35,7 +37,7 @@ from agent.domain.errors import RetentionError
 from agent.duties.operators import require_owner
 from agent.store import audit
 from agent.store.database import Store
-from agent.store.models import Event, Meta, OutboxEntry, Person, Registration
+from agent.store.models import Event, Meta, OutboxEntry, Person, Registration, Visit
 
 log = logging.getLogger("dengji.retention")
 
@@ -154,6 +156,8 @@ def _erasable_people(session: Session, purgeable: set[int]) -> set[int]:
     seeds: set[int] = set()
     for part in _chunks(purgeable):
         seeds |= set(session.exec(select(Registration.person_id).where(col(Registration.id).in_(part))).all())
+        # The visitors of a purgeable stay: their visits' events are erased with the stay's.
+        seeds |= set(session.exec(select(Visit.person_id).where(col(Visit.registration_id).in_(part))).all())
     candidates = set(seeds)
     for part in _chunks(seeds):
         candidates |= {g for g in session.exec(select(Person.guardian_id).where(col(Person.id).in_(part))).all()
@@ -166,6 +170,11 @@ def _erasable_people(session: Session, purgeable: set[int]) -> set[int]:
         others = session.exec(select(Registration.person_id, Registration.id).where(
             col(Registration.person_id).in_(part), col(Registration.purged_at).is_(None))).all()
         alive -= {person for person, reg in others if reg not in purgeable}
+        # ... and so does anyone who visited someone whose stay is neither purged nor being purged.
+        visiting = session.exec(select(Visit.person_id, Visit.registration_id)
+                                .join(Registration, col(Registration.id) == Visit.registration_id)
+                                .where(col(Visit.person_id).in_(part), col(Registration.purged_at).is_(None))).all()
+        alive -= {person for person, reg in visiting if reg not in purgeable}
         erasable |= alive
     # A guardian keeps their data while a ward of theirs keeps theirs (the ward's record names them).
     wards = [row for part in _chunks(erasable) for row in session.exec(

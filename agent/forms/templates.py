@@ -20,6 +20,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from importlib import resources
@@ -27,10 +28,12 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from agent.domain import REGISTRATION_KIND_OF_VENUE, RegistrationKind, VenueKind
+from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, RegistrationKind, VenueKind
 from agent.domain.codes import TABLES, Labelled
-from agent.domain.errors import TemplateError
+from agent.domain.errors import InvalidDocument, TemplateError
 from agent.domain.problems import Problem
+from agent.validation.datetimes import parse_date, parse_datetime
+from agent.validation.registration import ADULT_AGE, age_on
 
 
 class FieldType(StrEnum):
@@ -77,6 +80,17 @@ FIELD_KEYS: Mapping[str, KeyRule] = {
     "guardian.doc_type": _rule(FieldType.CHOICE, choices="doc_types"),
     "guardian.doc_number": _rule(FieldType.DOC_NUMBER),
     "guardian.name": _rule(FieldType.TEXT),
+    # Issue 18: a passport's expiry and a foreign guest's visa; a minor's guardian; a late registration.
+    "person.doc_expiry": _rule(FieldType.DATE),
+    "person.visa.type": _rule(FieldType.CHOICE, choices="visa_types"),
+    "person.visa.number": _rule(FieldType.TEXT, FieldType.DOC_NUMBER),
+    "person.visa.stay_until": _rule(FieldType.DATE),
+    "person.visa.entry_date": _rule(FieldType.DATE),
+    "person.visa.entry_port": _rule(FieldType.TEXT),
+    "guardian_contact.name": _rule(FieldType.TEXT),
+    "guardian_contact.phone": _rule(FieldType.PHONE),
+    "guardian_contacted": _rule(FieldType.BOOL),
+    "late_reason": _rule(FieldType.TEXT),
 }
 """The registration payload's keys (dotted paths) a template may declare, and how."""
 
@@ -86,7 +100,7 @@ REQUIRED_KEYS = ("unit", "arrived_at", "person.doc_type", "person.doc_number", "
 
 _TEMPLATE_ATTRIBUTES = frozenset({"kind", "registration", "title", "field"})
 _FIELD_ATTRIBUTES = frozenset({"key", "type", "label", "required", "choices", "allowed", "hint",
-                               "max_length", "show_when"})
+                               "max_length", "show_when", "minor_only"})
 
 
 @dataclass(frozen=True)
@@ -106,7 +120,8 @@ class FormField:
 
     `choices` names a code table (`agent.domain.codes.TABLES`) and `allowed`, when set, narrows it.
     `show_when` maps an earlier field's key to the values for which this field is shown; a field
-    that is not shown is neither asked nor required.
+    that is not shown is neither asked nor required. `minor_only` shows it only for a person under 18
+    on the arrival day (by `person.birth_date` and `arrived_at`, or a child registered under a guardian).
     """
 
     key: str
@@ -118,6 +133,7 @@ class FormField:
     hint: Label | None = None
     max_length: int | None = None
     show_when: tuple[tuple[str, tuple[str | bool, ...]], ...] = ()
+    minor_only: bool = False
 
     def options(self) -> dict[str, Labelled]:
         """The values a choice field offers, in table order, with their labels ({} for others)."""
@@ -129,6 +145,8 @@ class FormField:
 
     def is_shown(self, payload: Mapping[str, Any]) -> bool:
         """Whether the field applies, given what has been entered so far (a nested payload)."""
+        if self.minor_only and not is_minor(payload):
+            return False
         return all(value_at(payload, key) in values for key, values in self.show_when)
 
 
@@ -158,6 +176,26 @@ class Template:
         return [Problem("form.required", f"请填写{f.label.zh}", f"{f.label.en} is required", f.key)
                 for f in self.shown_fields(payload)
                 if f.required and value_at(payload, f.key) in (None, "")]
+
+
+def is_minor(payload: Mapping[str, Any]) -> bool:
+    """Whether the payload's person is under 18 on the arrival day, as far as what is entered tells.
+
+    >>> is_minor({"person": {"birth_date": "2010-05-02"}, "arrived_at": "2028-05-01 10:00"})
+    True
+    >>> is_minor({"person": {"birth_date": "2010-05-01"}, "arrived_at": "2028-05-01"})
+    False
+    """
+    if value_at(payload, "person.doc_type") == "none_with_guardian":
+        return True
+    born, arrived = value_at(payload, "person.birth_date"), value_at(payload, "arrived_at")
+    if not born or not isinstance(born, str):
+        return False
+    try:
+        day = parse_datetime(arrived).date() if arrived else datetime.now(CHINA_TIME).date()
+        return age_on(parse_date(born), day) < ADULT_AGE
+    except (InvalidDocument, ValueError, TypeError):
+        return False
 
 
 def value_at(payload: Mapping[str, Any], key: str) -> Any:
@@ -368,10 +406,14 @@ def _parse_field(row: Any, index: int, problems: list[Problem]) -> FormField | N
     choices, allowed = _choices(row, field_type, rule, key, problems)
     max_length = _max_length(row.get("max_length"), field_type, key, problems)
     show_when = _show_when(row.get("show_when", {}), key, problems)
+    minor_only = row.get("minor_only", False)
+    if not isinstance(minor_only, bool):
+        problems.append(_problem(
+            "template.bad_value", "minor_only 应为 true 或 false", "minor_only must be true or false", key))
     if len(problems) > before or field_type is None or label is None:
         return None
     return FormField(key, field_type, label, required, choices, allowed, hint, max_length,
-                     show_when)
+                     show_when, minor_only)
 
 
 def _field_type(value: Any, rule: KeyRule, key: str, problems: list[Problem]) -> FieldType | None:

@@ -1,8 +1,8 @@
 """`dengji backup` and `dengji restore`: a venue's register and its keys, onto a new machine.
 
 A venue's PC dies; the owner restores onto a new one. That needs the database AND the secrets that open
-it (the master key of the personal fields, the device's signing key), which live in the OS keyring or
-`keys.enc`, never beside the database. So a backup is one file (`agent.ops.backup_file`) holding a consistent
+it (the master key of the personal fields; the device's signing key is sealed in the database under it),
+which lives in the OS keyring or `keys.enc`, never beside the database. So a backup is one file (`agent.ops.backup_file`) holding a consistent
 copy of the SQLite database, taken with SQLite's online backup API while the daemon may be writing, and
 those secrets, all encrypted under a backup passphrase the owner chooses.
 
@@ -46,7 +46,6 @@ from agent.home.config import (
 from agent.home.private import private_folder
 from agent.ops.backup_file import SUFFIX, Opened, damaged, seal, unseal
 from agent.secrets.keystore import (
-    DEVICE_KEY_NAME,
     KEY_FILE,
     MASTER_KEY_NAME,
     PASSPHRASE_ENV,
@@ -61,7 +60,7 @@ from agent.store.vault import Vault
 from agent.validation import Problem
 from agent.validation.passphrase import check_new_passphrase
 
-SECRETS = (MASTER_KEY_NAME, DEVICE_KEY_NAME)
+SECRETS = (MASTER_KEY_NAME,)  # the device's signing key is sealed in the store itself
 PASSPHRASE_ENV_BACKUP = "DENGJI_BACKUP_PASSPHRASE"
 _COPY_STEP_PAGES = 4096  # 16 MiB per step at 4 KiB pages: progress without holding a read lock for long
 

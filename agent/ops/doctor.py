@@ -39,7 +39,6 @@ from typing import Any
 from agent.domain.errors import ConfigError, KeystoreError
 from agent.home.config import DATABASE_FILE, Config, load_config
 from agent.secrets.keystore import (
-    DEVICE_KEY_NAME,
     KEY_FILE,
     PASSPHRASE_ENV,
     Keystore,
@@ -336,7 +335,7 @@ def _device_key_stored(conn: Any) -> bool:
     return conn.execute(text("SELECT 1 FROM meta WHERE key = :key"), {"key": DEVICE_KEY_META_KEY}).first() is not None
 
 
-def check_enrollment(device: dict[str, Any] | None, keystore: Keystore | None, key_in_store: bool = False) -> Check:
+def check_enrollment(device: dict[str, Any] | None, key_in_store: bool) -> Check:
     if device is None:
         return Check("enrollment", Status.WARN, "本设备还没有在平台登记，登记记录只保存在本机",
                      "this device is not enrolled: registrations stay on this machine",
@@ -345,7 +344,7 @@ def check_enrollment(device: dict[str, Any] | None, keystore: Keystore | None, k
                      "doctor then checks the platform and the clock too")
     found = (f"设备号 {device.get('device_id')}，平台 {device.get('platform_url')}",
              f"device {device.get('device_id')} at {device.get('platform_url')}")
-    if not key_in_store and keystore is not None and keystore.get(DEVICE_KEY_NAME) is None:
+    if not key_in_store:
         return Check("enrollment", Status.FAIL, found[0] + "，但设备的签名密钥不见了", found[1] + ", but its signing key is missing",
                      "用 dengji restore 从备份恢复，或向派出所申请新的登记码重新登记",
                      "restore a backup with `dengji restore`, or enroll again with a new code")
@@ -492,7 +491,7 @@ def diagnose(home: Path, *, look_at_platform: LookAtPlatform | None = None,
             key_check, keystore = _keystore(home, config, conn, keystore_prompt)
             checks.append(key_check)
             device = _device(conn)
-            checks.append(check_enrollment(device, keystore, _device_key_stored(conn)))
+            checks.append(check_enrollment(device, _device_key_stored(conn)))
             url = (device or {}).get("platform_url") or config.platform_url
             address_check = check_platform_address(url) if url else None
             if address_check is not None:

@@ -1,5 +1,5 @@
 """The settings a venue keeps in its home, as the TUI reads and changes them: whether a register is
-here, the platform's address, the language, and the TUI's own preferences file.
+here, the platform's address, the language, the ID card reader, and the TUI's own preferences file.
 
 The TUI's way to `config.toml` (`agent.home.config` keeps the format and its checks), so the screens
 never open the agent's files themselves.
@@ -7,7 +7,7 @@ never open the agent's files themselves.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from agent.domain.errors import ConfigError
@@ -18,6 +18,19 @@ from agent.home.config import (
     save_config,
     write_atomically,
 )
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    """Where the desk's ID card reader is (`config.toml`'s `reader_*` keys), as `open_reader` takes it:
+    `port` None means "find it" (the first USB serial port where a reader answers, or the library's ports
+    in turn); `configured` whether the operator named a reader, so that one not answering is news."""
+
+    backend: str = "serial"
+    port: str | None = None
+    baud: int = 115200
+    library_path: str | None = None
+    configured: bool = False
 
 
 class HomeSettings:
@@ -49,6 +62,14 @@ class HomeSettings:
 
     def set_platform_url(self, url: str) -> None:
         save_config(self.home, replace(load_config(self.home), platform_url=url))
+
+    def card_reader(self) -> ReaderSettings:
+        """The ID card reader's settings (docs/cardreader.md); the defaults when none are set. Raises a
+        `ConfigError` when `config.toml` cannot be read."""
+        config = load_config(self.home)
+        return ReaderSettings(backend=config.reader_backend or "serial", port=config.reader_port or None,
+                              baud=config.reader_baud_rate, library_path=config.reader_library_path or None,
+                              configured=config.reader_configured)
 
     def set_language(self, lang: str) -> bool:
         """Keep the language for the next start (the command line speaks it too). False when it could not

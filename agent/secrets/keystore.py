@@ -1,6 +1,7 @@
 """Where the agent's secrets live: the OS keyring, or an encrypted key file unlocked by a passphrase.
 
-Secrets are the master key that encrypts personal data at rest (and, later, the device's signing key).
+Secrets are the master key that encrypts personal data at rest (the device's signing key is sealed in the
+store under it).
 They must never sit on disk in plaintext. A desktop has an OS keyring (Windows Credential Manager,
 macOS Keychain, Secret Service); a headless mini-PC or a CI box has none (`keyring` answers
 `NoKeyringError`), so the fallback is a file in the home encrypted with AES-256-GCM under a key derived by
@@ -28,7 +29,6 @@ from agent.validation.passphrase import check_new_passphrase
 
 KEY_FILE = "keys.enc"
 # The secrets a home keeps; a backup carries each of them (agent.ops.backup).
-DEVICE_KEY_NAME = "device-signing-key"  # the device's Ed25519 key for signing uploads (uploader.device)
 MASTER_KEY_NAME = "master-key"  # the key of the store's field encryption (agent.store.vault)
 SERVICE = "dengji"
 PASSPHRASE_ENV = "DENGJI_PASSPHRASE"

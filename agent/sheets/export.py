@@ -28,7 +28,8 @@ from agent.domain import CHINA_TIME
 from agent.domain.codes import doc_types
 from agent.domain.errors import ExportError
 from agent.home.private import private_file
-from agent.register.registry import RegistrationView, Registry
+from agent.register.records import RegistrationView
+from agent.register.registry import Registry
 from agent.store import audit
 
 COLUMNS = ("登记号 id", "类型 kind", "房号/单元 unit", "姓名 name", "性别 sex", "证件类型 document type",

@@ -45,15 +45,20 @@ from agent.validation.words import (
 __all__ = ["ImportReport", "RowResult", "SheetError", "import_file", "payload_of_row"]
 
 _PERSON_FIELDS = ("name", "doc_type", "doc_number", "sex", "ethnicity", "birth_date", "nationality", "address",
-                  "phone", "residence_permit_number")
+                  "phone", "residence_permit_number", "doc_expiry")
+# Columns of a foreign guest's visa: `visa_type` is `person.visa.type`, and so on.
+_VISA_FIELDS = ("visa_type", "visa_number", "visa_stay_until", "visa_entry_date", "visa_entry_port")
 # Fields of the registration itself that each kind carries (person fields and unit/arrival always).
 _KIND_FIELDS: dict[RegistrationKind, tuple[str, ...]] = {
-    RegistrationKind.TENANCY: ("expected_departure", "reason"),
-    RegistrationKind.STAY: ("expected_departure", "reason"),
-    RegistrationKind.EMPLOYMENT: ("position", "lodges_on_site", "reason"),
+    RegistrationKind.TENANCY: ("expected_departure", "reason", "late_reason", *_VISA_FIELDS),
+    RegistrationKind.STAY: ("expected_departure", "reason", "late_reason", *_VISA_FIELDS),
+    RegistrationKind.EMPLOYMENT: ("position", "lodges_on_site", "reason", "late_reason"),
 }
 _VENUE_LABELS = {VenueKind.RENTAL: ("出租房屋", "a rental"), VenueKind.HOTEL: ("旅馆", "a hotel"),
                  VenueKind.OVERNIGHT: ("留宿场所", "an overnight venue"), VenueKind.EMPLOYER: ("用工单位", "an employer")}
+
+IMPORT_LATE_REASON = "从场所已有登记簿导入(imported from the venue's existing register)"
+"""The `late_reason` of an imported row registered after the deadline, when its sheet gives none."""
 
 _SCIENTIFIC = re.compile(r"\d(\.\d+)?e\+?\d+", re.IGNORECASE)
 
@@ -199,6 +204,11 @@ def _import_row(registry: Registry, row: SheetRow, kind: RegistrationKind, dry_r
         return RowResult(row.number, None, [], duplicate_of=seen[key])
     seen[key] = row.number
     outcome = registry.register(payload, dry_run=dry_run)
+    if not outcome.ok and "late_reason" not in payload \
+            and [p.code for p in outcome.problems] == ["registration.late_without_reason"]:
+        # A row of the venue's existing register, registered there before: that is the reason it is
+        # late, and the platform is told so.
+        outcome = registry.register({**payload, "late_reason": IMPORT_LATE_REASON}, dry_run=dry_run)
     return RowResult(row.number, outcome.registration_id, outcome.problems)
 
 
@@ -228,7 +238,10 @@ def payload_of_row(row: SheetRow, kind: RegistrationKind) -> tuple[dict[str, Any
         except _CellProblem as bad:
             problems.append(Problem(f"sheet.{bad.code}", bad.zh, bad.en, name))
             continue
-        (person if name in _PERSON_FIELDS else payload)[name] = value
+        if name in _VISA_FIELDS:
+            person.setdefault("visa", {})[name.removeprefix("visa_")] = value
+        else:
+            (person if name in _PERSON_FIELDS else payload)[name] = value
     for name in ("name", "doc_number", "unit", "arrived_at"):
         if name not in values:
             problems.append(Problem("sheet.empty", "不能为空", "must not be empty", name))
@@ -390,6 +403,8 @@ _READERS: Mapping[str, Callable[[Cell], Any]] = {
     "doc_type": _doc_type, "sex": _sex, "ethnicity": _ethnicity, "nationality": _nationality,
     "reason": _reason, "lodges_on_site": _yes_no, "birth_date": _birth_date,
     "arrived_at": _arrival, "expected_departure": _departure,
+    "doc_expiry": _birth_date, "visa_stay_until": _birth_date, "visa_entry_date": _birth_date,
+    "visa_type": _text, "visa_number": _number_text, "visa_entry_port": _text, "late_reason": _text,
 }
 """How each column's cell becomes its payload value."""
 

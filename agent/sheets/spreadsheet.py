@@ -73,12 +73,23 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "lodges_on_site": ("是否住宿", "住宿", "是否在单位住宿", "是否住宿舍", "lodges_on_site", "lodges on site",
                        "lodging"),
     "reason": ("事由", "暂住事由", "居住事由", "来由", "reason", "reason for stay", "purpose"),
+    # A foreign guest's passport expiry and visa (境外人员临时住宿登记), and a late registration's reason.
+    "doc_expiry": ("证件有效期", "证件有效期至", "护照有效期", "护照有效期至", "doc_expiry", "date of expiry",
+                   "passport expiry", "expiry date"),
+    "visa_type": ("签证种类", "签证类型", "证件种类(签证)", "visa_type", "visa type"),
+    "visa_number": ("签证号码", "签证号", "居留许可号码", "visa_number", "visa number"),
+    "visa_stay_until": ("停留有效期", "停留有效期至", "签证有效期", "居留有效期", "visa_stay_until", "stay until",
+                        "permitted stay"),
+    "visa_entry_date": ("入境日期", "入境时间", "visa_entry_date", "entry date", "date of entry"),
+    "visa_entry_port": ("入境口岸", "visa_entry_port", "entry port", "port of entry"),
+    "late_reason": ("迟报原因", "逾期原因", "late_reason", "late reason"),
 }
 # Columns that only number the rows: known, carry nothing, and are not worth a mention.
 _ROW_NUMBER_HEADERS = frozenset({"序号", "编号", "no", "no.", "#"})
 
 REQUIRED_FIELDS = ("name", "doc_number", "unit", "arrived_at")
-DATE_FIELDS = frozenset({"birth_date", "arrived_at", "expected_departure"})
+DATE_FIELDS = frozenset({"birth_date", "arrived_at", "expected_departure", "doc_expiry", "visa_stay_until",
+                         "visa_entry_date"})
 
 # How each field is called in messages when the sheet has no column for it.
 FIELD_LABELS: dict[str, tuple[str, str]] = {
@@ -89,6 +100,10 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "unit": ("房号/单元", "unit"), "arrived_at": ("入住时间", "arrival"),
     "expected_departure": ("预计离开", "expected departure"), "position": ("岗位", "position"),
     "lodges_on_site": ("是否住宿", "lodges on site"), "reason": ("事由", "reason for stay"),
+    "doc_expiry": ("证件有效期至", "document expiry"), "visa_type": ("签证种类", "visa type"),
+    "visa_number": ("签证号码", "visa number"), "visa_stay_until": ("停留有效期至", "permitted stay"),
+    "visa_entry_date": ("入境日期", "date of entry"), "visa_entry_port": ("入境口岸", "port of entry"),
+    "late_reason": ("迟报原因", "reason for the late registration"),
 }
 
 _ALIASES: dict[str, str] = {}

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision; a test checks it equals alembic's head, so it cannot drift.
-HEAD = "0007"
+HEAD = "0009"
 _LOCK = "dengji schema migration"
 
 
@@ -46,14 +46,14 @@ def _alembic_config(conn: Connection, vault: Vault | None = None):  # type: igno
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = conn
-    cfg.attributes["vault"] = vault  # for migrations that re-seal fields (0007)
+    cfg.attributes["vault"] = vault  # for migrations that re-seal fields (0009)
     return cfg
 
 
 def upgrade(engine: Engine, revision: str = "head", backup_dir: Path | None = None,
             vault: Vault | None = None) -> str | None:
     """Bring the schema to `revision`; returns the backup file made first, if any. `vault`: the store's
-    key, which a migration that re-seals fields needs when there are any (0007)."""
+    key, which a migration that re-seals fields needs when there are any (0009)."""
     with engine.connect() as conn:
         current = current_revision(conn)
     if current == HEAD and revision == "head":

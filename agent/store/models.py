@@ -45,6 +45,9 @@ class Venue(SQLModel, table=True):
     agreement_no: str | None = Field(default=None, max_length=64)  # 治安管理责任书编号
     rental_filing_no: str | None = Field(default=None, max_length=64)  # 房屋租赁登记备案证明
     credit_code: str | None = Field(default=None, max_length=18)  # 统一社会信用代码
+    subtype: str | None = Field(default=None, max_length=16)  # an overnight venue: internet_cafe, bathhouse, club
+    jurisdiction: str | None = Field(default=None, max_length=32)  # its policy file (templates/policies); None: national
+    region: str | None = Field(default=None, max_length=6)  # GB/T 2260 code of the address's city, when read
     created_at: datetime
 
 
@@ -104,9 +107,28 @@ class Registration(SQLModel, table=True):
     position: str | None = Field(default=None, max_length=64)
     lodges_on_site: bool | None = None
     reason: str | None = Field(default=None, max_length=32)
+    flags: str | None = Field(default=None, max_length=100)  # the validator's flags, space-separated (minor_unaccompanied)
     created_at: datetime
     updated_at: datetime
     purged_at: datetime | None = None  # retention erased its events' payloads (agent.duties.retention)
+
+
+class Visit(SQLModel, table=True):
+    """A visitor (访客) to a registered person: who came, to whom, when they came and left.
+
+    The visitor is a `Person` like anyone registered (sealed fields, blind index); the visit's events
+    name the host's registration, and their data the visit's id."""
+
+    __table_args__ = (Index("ix_visit_in", "left_at"),)  # "who is still in" among years of visits
+
+    id: int | None = Field(default=None, primary_key=True)
+    venue_id: int = Field(foreign_key="venue.id")
+    registration_id: int = Field(foreign_key="registration.id", index=True)  # the host's
+    person_id: int = Field(foreign_key="person.id")  # the visitor
+    arrived_at: datetime
+    left_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
 
 
 class Event(SQLModel, table=True):

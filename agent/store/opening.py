@@ -88,7 +88,7 @@ def open_store(
             master_key = keystore.get(MASTER_KEY_NAME)
         except KeystoreError as exc:
             raise StoreError.from_problem(exc.problem) from None
-        # The key is checked before the migrations, which may re-seal fields with it (0007).
+        # The key is checked before the migrations, which may re-seal fields with it (0009).
         vault = Vault(master_key) if master_key is not None else None
         try:
             check = _vault_check(engine) if _revision(engine, url) is not None else None

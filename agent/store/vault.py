@@ -15,7 +15,7 @@ the algorithm and what the associated data binds, so that another can be added w
           where a row-bound field is expected.
     0x02  AES-256-GCM, 12-byte nonce; bound to its table, column AND row (`person.name` of person 7), so
           that swapping two people's sealed fields in the database file makes both fail to open. Every
-          field sealed with a `row`; migration 0007 re-sealed the 0x01 ones.
+          field sealed with a `row`; migration 0009 re-sealed the 0x01 ones.
     0x03  free: e.g. SM4-GCM (issue #20), with its own key derived from the master key and the same
           binding as 0x02. `open` picks the algorithm by this byte; `seal` writes the newest one.
 
@@ -89,7 +89,7 @@ class Vault:
                    if row is None else _tampered(column, row)) from None
 
     def open_column_bound(self, blob: bytes | None, column: str) -> str | None:
-        """Decrypt a field in the old format 0x01 (bound to its column only): for migration 0007, which
+        """Decrypt a field in the old format 0x01 (bound to its column only): for migration 0009, which
         re-seals such fields bound to their rows."""
         return self.open(blob, column)
 

@@ -60,3 +60,42 @@ def full_name(code: str) -> str | None:
         if part and part not in _GROUPING_NAMES and part not in parts:
             parts.append(part)
     return "".join(parts)
+
+
+_MUNICIPALITIES = ("11", "12", "31", "50")  # 北京, 天津, 上海, 重庆: the city is the province
+
+
+def city_of_address(address: str | None) -> str | None:
+    """The city an address names, as the prefix of the codes within it: four digits for a prefecture-level
+    city (`4101` 郑州市), two for a municipality (`11` 北京市); None when it names none. The longest
+    name found wins; a city's name is also found without its 市 (`郑州金水路`).
+
+    >>> city_of_address("河南省郑州市金水区花园路 1 号"), city_of_address("北京市朝阳区"), city_of_address("火星")
+    ('4101', '11', None)
+    """
+    if not address:
+        return None
+    best, length = None, 0
+    for name, prefix in _city_names().items():
+        if len(name) > length and name in address:
+            best, length = prefix, len(name)
+    return best
+
+
+@cache
+def _city_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for code, region in _table().items():
+        if region in _GROUPING_NAMES:
+            continue
+        if code[:2] in _MUNICIPALITIES and code[2:] == "0000":
+            prefix = code[:2]
+        elif code[2:4] != "00" and code[4:] == "00" and code[:2] not in _MUNICIPALITIES:
+            prefix = code[:4]
+        else:
+            continue
+        names.setdefault(region, prefix)
+        short = region.removesuffix("市")
+        if short != region and len(short) >= 2:
+            names.setdefault(short, prefix)
+    return names

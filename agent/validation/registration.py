@@ -18,6 +18,22 @@ The payload (the CLI's JSON input)::
 
 `guardian` is required exactly when `person.doc_type` is `none_with_guardian`.
 
+The people rules of issue 18 (codes in docs/protocol.md), judged with the venue's `VenueRules`:
+
+- a minor (under 18 on the arrival day) staying at a hotel or overnight venue: `guardian_contact`
+  {name, phone} is required; `companions` [{doc_number, relation}] names the adults sharing the room
+  (the register and the platform check that each is present there and an adult); with none, the stay is
+  accepted only with `guardian_contacted: true` and is flagged `minor_unaccompanied`. An internet café
+  admits no minor. A child registered under a guardian (`none_with_guardian`) has that guardian with it.
+- a foreigner (a passport of another nationality) at a hotel, overnight venue or rental: `person.visa`
+  {type, number, stay_until, entry_date, entry_port} is required; a passport needs `person.doc_expiry`
+  and is refused when expired on the arrival day; a stay past `stay_until` is flagged `visa_overstay`.
+- with `registered_at` (a new arrival), a registration later than the jurisdiction's registration
+  deadline (`register_within`: 3 days for a tenancy or an employment) needs `late_reason` and is
+  flagged `late`. A hotel registers at check-in: its deadline is the report's (the backlog reminder).
+
+`flags` is the validator's: any given is replaced by the flags it computes.
+
 >>> from datetime import datetime
 >>> checked = check_registration({
 ...     "kind": "stay", "unit": "302", "arrived_at": "2024-05-01 14:30",
@@ -34,64 +50,54 @@ The payload (the CLI's JSON input)::
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from agent.domain import CHINA_TIME, DocType, RegistrationKind, Sex, codes
-from agent.domain.errors import InvalidDocument
+from agent.domain import CHINA_TIME, DocType, RegistrationKind, VenueSubtype, codes
+from agent.domain.policies import NATIONAL, policy
 from agent.domain.problems import Problem, Severity
-from agent.validation import phone as mobile
-from agent.validation.datetimes import parse_date, parse_datetime, to_iso
-from agent.validation.documents import (
-    DocumentFacts,
-    check_document,
-    check_nationality,
-    parse_doc_type,
-)
-from agent.validation.normalise import compact_number, forbidden_characters, halfwidth
-from agent.validation.words import (
-    country_code,
-    doc_type_code,
-    ethnicity_code,
-    reason_code,
-    sex_code,
-    yes_no,
-)
+from agent.validation.datetimes import to_iso
+from agent.validation.fields import absent, boolean
+from agent.validation.normalise import compact_number
+from agent.validation.people import CHINESE_NATIONALITIES, PersonChecks
+from agent.validation.words import reason_code, relation_code
 
-LIMITS = {"name": 100, "unit": 32, "address": 200, "position": 64, "reason": 32,
-          "residence_permit_number": 32, "doc_number": 64, "phone": 32}
 EARLIEST_ARRIVAL = datetime(2000, 1, 1, tzinfo=CHINA_TIME)
-EARLIEST_BIRTH = date(1900, 1, 1)
 FUTURE_TOLERANCE = timedelta(days=1)  # a guest may be registered ahead of a same-day arrival
 LONGEST_PLANNED_STAY = timedelta(days=366 * 30)
 
 TOP_KEYS = ("kind", "unit", "arrived_at", "expected_departure", "departed_at", "position",
-            "lodges_on_site", "reason", "person", "guardian")
-PERSON_KEYS = ("doc_type", "doc_number", "name", "sex", "ethnicity", "birth_date", "nationality",
-               "address", "phone", "residence_permit_number", "reason")
-GUARDIAN_KEYS = ("doc_type", "doc_number", "name", "nationality")
+            "lodges_on_site", "reason", "person", "guardian", "guardian_contact", "companions",
+            "guardian_contacted", "late_reason", "flags")
+ADULT_AGE = 18
+MAX_COMPANIONS = 20
+CONTACT_KEYS = ("name", "phone")
+COMPANION_KEYS = ("doc_number", "relation")
+# What a registration is flagged with for the platform (and the operator's duties).
+FLAG_MINOR_UNACCOMPANIED = "minor_unaccompanied"
+FLAG_VISA_OVERSTAY = "visa_overstay"
+FLAG_LATE = "late"
 
-_KEY_SETS = {keys: frozenset(keys) for keys in (TOP_KEYS, PERSON_KEYS, GUARDIAN_KEYS)}
-
-_SEXES = {"M": Sex.MALE, "F": Sex.FEMALE}
-_NEEDS_NATIONALITY = (DocType.PASSPORT, DocType.FOREIGN_PERMANENT_ID)
-_NUMBER_LIKE = frozenset({"doc_number", "phone", "unit", "residence_permit_number"})
 _KINDS = {kind.value: kind for kind in RegistrationKind}
-_DOC_TYPES = {doc_type.value: doc_type for doc_type in DocType}
 _KINDS_ACCEPTED = "、".join(_KINDS)
-_NO_FACTS = DocumentFacts()
-_FOREIGN_PHONE = re.compile(r"(?:\+|00)([1-9][0-9]{6,14})")
-_PERMIT_NUMBER = re.compile(r"[0-9A-Z]+")
-# Line layout a pasted address or a spreadsheet cell brings: it becomes a space in free text, and is
-# stripped around a code. Every other character `forbidden_characters` names is refused.
-_LAYOUT_CHARACTERS = frozenset({"U+0009", "U+000A", "U+000D"})
-
 
 _CHECKED_HERE = object()  # what only `check_registration` puts in a CheckedRegistration
+_FOREIGN_KINDS = frozenset({RegistrationKind.STAY.value, RegistrationKind.TENANCY.value})
+
+
+@dataclass(frozen=True)
+class VenueRules:
+    """What the rules need to know of the venue: its kind's subtype (an internet café admits no minor)
+    and its jurisdiction (whose deadlines apply). The agent takes it from its venue row, the platform
+    from what the device told it at enrollment; the default is an unknown subtype under national rules."""
+
+    subtype: str | None = None
+    jurisdiction: str = NATIONAL
+
+
+NO_VENUE = VenueRules()
 
 
 @dataclass
@@ -104,6 +110,8 @@ class CheckedRegistration:
     data: dict[str, Any] | None
     problems: list[Problem] = field(default_factory=list)
     _made_by: object = field(default=None, repr=False, compare=False)
+    venue: VenueRules = NO_VENUE  # the venue it was checked for
+    late_checked: bool = False  # checked as a new arrival (`registered_at` given)
 
     @property
     def ok(self) -> bool:
@@ -123,13 +131,20 @@ class CheckedRegistration:
         return [p for p in self.problems if p.severity is Severity.WARNING]
 
 
-def check_registration(payload: Mapping[str, Any], *, now: datetime | None = None) -> CheckedRegistration:
-    """Every problem of one registration payload, and its normalised form when it has no error."""
-    check = _Check(_now(now))
+def check_registration(payload: Mapping[str, Any], *, now: datetime | None = None,
+                       venue: VenueRules | None = None, registered_at: datetime | None = None) -> CheckedRegistration:
+    """Every problem of one registration payload, and its normalised form when it has no error.
+
+    `venue` says what the venue is (default: `NO_VENUE`); `registered_at`, given for a new arrival, is
+    when it is registered (the agent: now; the platform: the event's `occurred_at`), against which the
+    registration deadline is judged."""
+    venue = venue or NO_VENUE
+    check = _Check(_now(now), venue, None if registered_at is None else _now(registered_at))
     data = check.registration(payload)
+    late_checked = registered_at is not None
     if check.problems and any(p.severity is Severity.ERROR for p in check.problems):
-        return CheckedRegistration(None, check.problems, _CHECKED_HERE)
-    return CheckedRegistration(data, check.problems, _CHECKED_HERE)
+        return CheckedRegistration(None, check.problems, _CHECKED_HERE, venue, late_checked)
+    return CheckedRegistration(data, check.problems, _CHECKED_HERE, venue, late_checked)
 
 
 def check_departure(arrived_at: datetime | str, departed_at: datetime | str,
@@ -143,21 +158,43 @@ def check_departure(arrived_at: datetime | str, departed_at: datetime | str,
     return check.problems
 
 
+def _is_minor(person: Mapping[str, Any] | None, arrived: datetime | None) -> bool | None:
+    """Whether the person is under 18 on the arrival day; None when that cannot be told. A child
+    registered under a guardian is a minor whatever its birth date says."""
+    if not person or arrived is None:
+        return None
+    if person.get("doc_type") == DocType.NONE_WITH_GUARDIAN:
+        return True
+    born = person.get("birth_date")
+    if born is None:
+        return None
+    return _age_on(date.fromisoformat(born), arrived.date()) < ADULT_AGE
+
+
+def _age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def age_on(birth_date: str | date, day: date) -> int:
+    """Whole years of age on `day` (a birthday on 29 February counts on 1 March in other years)."""
+    born = birth_date if isinstance(birth_date, date) else date.fromisoformat(birth_date)
+    return _age_on(born, day)
+
+
 def _now(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(CHINA_TIME)
     return now.replace(tzinfo=CHINA_TIME) if now.tzinfo is None else now.astimezone(CHINA_TIME)
 
 
-class _Check:
-    """Collects the problems of one payload while building its normalised form."""
+class _Check(PersonChecks):
+    """Collects the problems of one registration payload while building its normalised form."""
 
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-        self.problems: list[Problem] = []
-
-    def error(self, code: str, zh: str, en: str, path: str) -> None:
-        self.problems.append(Problem(code, zh, en, path))
+    def __init__(self, now: datetime, venue: VenueRules = NO_VENUE, registered_at: datetime | None = None) -> None:
+        super().__init__(now)
+        self.venue = venue
+        self.registered_at = registered_at
+        self.flags: set[str] = set()
 
     # --- the whole registration -------------------------------------------------------------
 
@@ -197,11 +234,205 @@ class _Check:
         if person is not None:
             data["person"] = person
         self.guardian(payload, person, data)
+        self.minor_rules(payload, data, kind, arrived)
+        self.foreigner_rules(data, kind, arrived, expected)
+        self.lateness(payload, data, kind, arrived)
+        if self.flags:
+            data["flags"] = sorted(self.flags)
         return data
+
+    # --- the people rules (issue 18) -----------------------------------------------------------
+
+    def warn(self, code: str, zh: str, en: str, path: str) -> None:
+        self.problems.append(Problem(code, zh, en, path, Severity.WARNING))
+
+    def minor_rules(self, payload: Mapping[str, Any], data: dict[str, Any], kind: RegistrationKind | None,
+                    arrived: datetime | None) -> None:
+        person = data.get("person")
+        minor = _is_minor(person, arrived)
+        given = [key for key in ("guardian_contact", "companions", "guardian_contacted") if not absent(payload.get(key))]
+        if minor is False or (kind is not None and kind is not RegistrationKind.STAY):
+            for key in given:
+                self.error("registration.minor_only", f"{key} 只用于在旅馆、住宿场所登记的未成年人：请删除",
+                           f"{key} is for a minor staying at a hotel or overnight venue only: remove it", key)
+            return
+        if kind is None:
+            return  # no kind (already a problem): nothing to judge by
+        # Unknown age (no birth date, or no arrival): what was given is read and kept, nothing required.
+        if minor and self.venue.subtype == VenueSubtype.INTERNET_CAFE:
+            self.error("registration.minor_internet_cafe",
+                       "营业性网吧不得接纳未成年人（未满18周岁）：不能登记，请劝其离开",
+                       "an internet café may not admit a minor (under 18): this person cannot be registered",
+                       "person.birth_date")
+            return
+        with_guardian = person is not None and person.get("doc_type") == DocType.NONE_WITH_GUARDIAN
+        contact = self.guardian_contact(payload.get("guardian_contact"))
+        if contact is not None:
+            data["guardian_contact"] = contact
+        elif minor and not with_guardian and absent(payload.get("guardian_contact")):
+            self.error("registration.guardian_contact_required",
+                       "未成年人入住须登记其监护人的姓名和联系电话（guardian_contact）",
+                       "a minor's stay records a guardian's name and phone (guardian_contact)", "guardian_contact.name")
+        companions = self.companions(payload.get("companions"), person)
+        if companions:
+            data["companions"] = companions
+        contacted = payload.get("guardian_contacted")
+        flag = None
+        if not absent(contacted) and not self.hidden_characters(contacted, "guardian_contacted"):
+            flag = boolean(contacted)
+            if flag is None:
+                self.error("registration.type", "guardian_contacted 应为 true 或 false（是/否）",
+                           "guardian_contacted must be true or false", "guardian_contacted")
+            else:
+                data["guardian_contacted"] = flag
+        if not minor or companions or with_guardian or "companions" in self.failed:
+            return
+        if flag:
+            self.flags.add(FLAG_MINOR_UNACCOMPANIED)
+            self.warn("registration.minor_unaccompanied",
+                      "未成年人无成年人同住：已联系监护人，本次入住将标记并报告平台，请留意其安全",
+                      "a minor with no adult in the room: the guardian was contacted; the stay is flagged to "
+                      "the platform, look after them", "guardian_contacted")
+        else:
+            self.error("registration.minor_alone",
+                       "未成年人无成年人同住：须先联系其监护人（guardian_contacted 为 true），或登记同住的成年人（companions）",
+                       "a minor with no adult in the room: contact the guardian first (guardian_contacted: true) "
+                       "or name the adults sharing the room (companions)", "guardian_contacted")
+
+    def guardian_contact(self, value: Any) -> dict[str, Any] | None:
+        if absent(value):
+            return None
+        if not isinstance(value, Mapping):
+            self.error("registration.type", "guardian_contact 应为一个对象 {name, phone}",
+                       "guardian_contact must be an object {name, phone}", "guardian_contact")
+            return None
+        self.unknown_keys(value, CONTACT_KEYS, "guardian_contact.")
+        contact: dict[str, Any] = {}
+        self.put(contact, "name", self.text(value, "name", "guardian_contact.name", required=True))
+        if absent(value.get("phone")):
+            self.error("registration.required", "缺少监护人联系电话 guardian_contact.phone",
+                       "the guardian's phone is missing (guardian_contact.phone)", "guardian_contact.phone")
+        else:
+            self.put(contact, "phone", self.phone(value, "guardian_contact.phone"))
+        return contact
+
+    def companions(self, value: Any, person: Mapping[str, Any] | None) -> list[dict[str, str]]:
+        if absent(value):
+            return []
+        if not isinstance(value, list) or len(value) > MAX_COMPANIONS:
+            self.error("registration.type", f"companions 应为同住成年人的列表（最多 {MAX_COMPANIONS} 人）[{{doc_number, relation}}]",
+                       f"companions must be a list of the adults sharing the room (at most {MAX_COMPANIONS}) "
+                       "[{doc_number, relation}]", "companions")
+            self.failed.add("companions")
+            return []
+        found: list[dict[str, str]] = []
+        own = person.get("doc_number") if person else None
+        before = len(self.problems)
+        for index, item in enumerate(value):
+            path = f"companions.{index}"
+            if not isinstance(item, Mapping):
+                self.error("registration.type", f"{path} 应为一个对象 {{doc_number, relation}}",
+                           f"{path} must be an object {{doc_number, relation}}", path)
+                continue
+            self.unknown_keys(item, COMPANION_KEYS, f"{path}.")
+            number = self.text(item, "doc_number", f"{path}.doc_number", required=True)
+            relation_word = self.text(item, "relation", f"{path}.relation", required=True)
+            relation = relation_code(relation_word) if relation_word is not None else None
+            if relation_word is not None and relation is None:
+                listed = "、".join(entry.zh for entry in codes.relations().values())
+                self.error("registration.companion_relation", f"与未成年人的关系应为：{listed}（或 父亲、母亲 等）",
+                           "the relation to the minor is one of: " + ", ".join(codes.relations()), f"{path}.relation")
+            if number is None:
+                continue
+            number = compact_number(number)
+            if number == own:
+                self.error("registration.companion_is_self", "同住人员不能是未成年人本人：请填写同住成年人的证件号码",
+                           "a companion cannot be the minor: give the adult's document number", f"{path}.doc_number")
+            elif any(number == other["doc_number"] for other in found):
+                self.error("registration.companion_twice", "同一位同住人员填写了两次",
+                           "the same companion is named twice", f"{path}.doc_number")
+            elif relation is not None:
+                found.append({"doc_number": number, "relation": relation})
+        if len(self.problems) > before:
+            self.failed.add("companions")
+        return found
+
+    def foreigner_rules(self, data: dict[str, Any], kind: RegistrationKind | None, arrived: datetime | None,
+                        expected: datetime | None) -> None:
+        person = data.get("person")
+        if not person:
+            return
+        doc_type = person.get("doc_type")
+        arrival_day = arrived.date() if arrived is not None else None
+        if doc_type == DocType.PASSPORT:
+            expiry = person.get("doc_expiry")
+            if expiry is None and kind is not None and kind.value in _FOREIGN_KINDS \
+                    and "person.doc_expiry" not in self.failed:
+                self.error("registration.required", "护照须填写有效期至（person.doc_expiry）：扫描护照会自动填写",
+                           "a passport needs its expiry date (person.doc_expiry): scanning it fills it in",
+                           "person.doc_expiry")
+            elif expiry is not None and arrival_day is not None and expiry < arrival_day.isoformat():
+                self.error("registration.passport_expired", f"护照已于 {expiry} 过期：不能凭过期护照登记",
+                           f"the passport expired on {expiry}: an expired passport cannot be registered",
+                           "person.doc_expiry")
+        visa = person.get("visa")
+        foreigner = doc_type == DocType.PASSPORT and person.get("nationality") not in CHINESE_NATIONALITIES
+        if not foreigner:
+            if visa is not None:
+                self.error("registration.visa_not_expected", "只有持外国护照的人员才填写签证：请删除 person.visa",
+                           "a visa is recorded for a foreign passport holder only: remove person.visa", "person.visa")
+            return
+        if kind is None or kind.value not in _FOREIGN_KINDS:
+            return
+        if visa is None:
+            if "nationality" in person and "person.visa" not in self.failed:
+                self.error("registration.visa_required",
+                           "境外人员住宿须登记签证或居留证件：种类、号码、停留有效期、入境日期和口岸（person.visa）",
+                           "a foreign guest's visa or permit is required: type, number, permitted stay, date and "
+                           "port of entry (person.visa)", "person.visa.type")
+            return
+        until = visa.get("stay_until")
+        entry = visa.get("entry_date")
+        if entry is not None and arrival_day is not None and entry > arrival_day.isoformat():
+            self.error("registration.entry_date", "入境日期晚于入住日期：请核对",
+                       "the date of entry is after the arrival: check both", "person.visa.entry_date")
+        last_day = (expected or arrived).date().isoformat() if (expected or arrived) is not None else None
+        if until is not None and last_day is not None and until < last_day \
+                and "person.visa.stay_until" not in self.failed:
+            self.flags.add(FLAG_VISA_OVERSTAY)
+            self.warn("registration.visa_overstay",
+                      f"停留有效期至 {until}，住宿超过了有效期：已登记，场所须向公安机关报告",
+                      f"the permitted stay ends on {until}, before the stay does: registered, and the venue must "
+                      "tell the police", "person.visa.stay_until")
+
+    def lateness(self, payload: Mapping[str, Any], data: dict[str, Any], kind: RegistrationKind | None,
+                 arrived: datetime | None) -> None:
+        reason = self.text(payload, "late_reason", "late_reason")
+        self.put(data, "late_reason", reason)
+        if self.registered_at is None or arrived is None or kind is None:
+            return
+        try:
+            rules = policy(self.venue.jurisdiction)
+        except KeyError:
+            rules = policy(NATIONAL)
+        limit = rules.duration("register_within", arrived.date(), kind.value)
+        if limit is None or self.registered_at <= arrived + limit:
+            return
+        shown_zh = f"{limit.days} 天" if limit.days and not limit.seconds else f"{int(limit.total_seconds() // 3600)} 小时"
+        shown_en = f"{limit.days} days" if limit.days and not limit.seconds else f"{int(limit.total_seconds() // 3600)} hours"
+        if reason is None:
+            self.error("registration.late_without_reason",
+                       f"到达后须在 {shown_zh} 内登记，这次登记晚了：请在 late_reason 中写明迟报原因",
+                       f"an arrival is registered within {shown_en}; this one is late: give the reason (late_reason)",
+                       "late_reason")
+            return
+        self.flags.add(FLAG_LATE)
+        self.warn("registration.late", f"逾期登记（期限 {shown_zh}）：迟报原因将报告平台",
+                  f"registered after the deadline ({shown_en}): the reason goes to the platform", "late_reason")
 
     def kind(self, value: Any) -> RegistrationKind | None:
         accepted = _KINDS_ACCEPTED
-        if _absent(value):
+        if absent(value):
             self.error("registration.required", f"缺少登记类型 kind（{accepted}）",
                        f"kind is missing (one of {accepted.replace('、', ', ')})", "kind")
             return None
@@ -216,13 +447,13 @@ class _Check:
         if "position" not in payload and "lodges_on_site" not in payload:
             return  # a stay or a tenancy: the common case, with nothing to check
         for key in ("position", "lodges_on_site"):
-            if not _absent(payload.get(key)) and kind is not None and kind is not RegistrationKind.EMPLOYMENT:
+            if not absent(payload.get(key)) and kind is not None and kind is not RegistrationKind.EMPLOYMENT:
                 self.error("registration.employment_only", f"{key} 只用于用工登记（employment）：请删除该字段",
                            f"{key} belongs to employment registrations only: remove it", key)
         self.put(data, "position", self.text(payload, "position", "position"))
         lodges = payload.get("lodges_on_site")
-        if not _absent(lodges) and not self.hidden_characters(lodges, "lodges_on_site"):
-            flag = _boolean(lodges)
+        if not absent(lodges) and not self.hidden_characters(lodges, "lodges_on_site"):
+            flag = boolean(lodges)
             if flag is None:
                 self.error("registration.type", "lodges_on_site 应为 true 或 false（是/否）",
                            "lodges_on_site must be true or false", "lodges_on_site")
@@ -232,7 +463,7 @@ class _Check:
     def reason(self, payload: Mapping[str, Any], person: Any) -> str | None:
         # A reason may also come inside `person` (where some callers group it); given twice, it must agree.
         value = self.text(payload, "reason", "reason")
-        if isinstance(person, Mapping) and not _absent(person.get("reason")):
+        if isinstance(person, Mapping) and not absent(person.get("reason")):
             in_person = self.text(person, "reason", "person.reason")
             if value is not None and in_person is not None and value != in_person:
                 self.error("registration.reason_twice", "reason 与 person.reason 不一致：只填一处",
@@ -248,285 +479,6 @@ class _Check:
         self.error("registration.reason", f"暂住事由应为以下之一：{'、'.join(e.zh for e in reasons.values())}",
                    f"the reason for stay must be one of: {listed}", "reason")
         return None
-
-    # --- people ---------------------------------------------------------------------------------
-
-    def person(self, payload: Any) -> dict[str, Any] | None:
-        if _absent(payload):
-            self.error("registration.required", "缺少被登记人信息 person", "person is missing", "person")
-            return None
-        if not isinstance(payload, Mapping):
-            self.error("registration.type", "person 应为一个对象", "person must be an object", "person")
-            return None
-        self.unknown_keys(payload, PERSON_KEYS, "person.")
-        person: dict[str, Any] = {}
-        doc_type = self.doc_type(payload, "person.doc_type")
-        nationality = self.nationality(payload, "person.nationality")
-        number, facts = self.document(payload, doc_type, nationality, "person.")
-        if doc_type is not None:
-            person["doc_type"] = doc_type.value
-            if doc_type is not DocType.NONE_WITH_GUARDIAN:
-                self.put(person, "doc_number", number)
-        self.put(person, "name", self.text(payload, "name", "person.name", required=True))
-
-        # A resident ID or residence permit states the sex; when its number is wrong that is the error.
-        sex = self.sex(payload.get("sex"), facts.sex if facts else None,
-                       required=doc_type is not None
-                       and doc_type not in (DocType.RESIDENT_ID, DocType.HMT_RESIDENCE_PERMIT))
-        self.put(person, "sex", sex)
-        self.put(person, "ethnicity", self.ethnicity(payload.get("ethnicity")))
-        self.put(person, "birth_date", self.birth_date(payload.get("birth_date"),
-                                                        facts.birth_date if facts else None))
-
-        if nationality is None and facts is not None and facts.nationality is not None:
-            nationality = facts.nationality
-        if nationality is None and doc_type in (DocType.HK_MACAU_PERMIT, DocType.TAIWAN_PERMIT,
-                                                DocType.HMT_RESIDENCE_PERMIT):
-            nationality = "CHN"
-        if nationality is None and doc_type in _NEEDS_NATIONALITY and _absent(payload.get("nationality")):
-            self.error("registration.required", "护照和外国人永久居留身份证须填写国籍（三位字母代码，如 USA）",
-                       "nationality is required for passports and permanent residence IDs "
-                       "(a three-letter code such as USA)", "person.nationality")
-        self.put(person, "nationality", nationality)
-
-        self.put(person, "address", self.text(payload, "address", "person.address"))
-        self.put(person, "phone", self.phone(payload))
-        permit = self.text(payload, "residence_permit_number", "person.residence_permit_number")
-        if permit is not None:
-            permit = compact_number(permit)
-            if not _PERMIT_NUMBER.fullmatch(permit):
-                self.error("registration.residence_permit_number", "居住证号只含数字和英文字母：请核对",
-                           "a residence permit number has only digits and letters: check it",
-                           "person.residence_permit_number")
-            self.put(person, "residence_permit_number", permit)
-        return person
-
-    def guardian(self, payload: Mapping[str, Any], person: dict[str, Any] | None,
-                 data: dict[str, Any]) -> None:
-        value = payload.get("guardian")
-        needs = person is not None and person.get("doc_type") == DocType.NONE_WITH_GUARDIAN
-        if _absent(value):
-            if needs:
-                self.error("registration.guardian_required",
-                           "没有证件的儿童须随监护人登记：请填写监护人的证件类型、号码和姓名",
-                           "a child without a document is registered under a guardian: give the "
-                           "guardian's document type, number and name", "guardian")
-            return
-        if not isinstance(value, Mapping):
-            self.error("registration.type", "guardian 应为一个对象", "guardian must be an object", "guardian")
-            return
-        if person is not None and not needs:
-            self.error("registration.guardian_not_expected",
-                       "只有证件类型为“随监护人登记”的儿童才填写监护人：请删除 guardian 或改选证件类型",
-                       "a guardian is given only for a child registered under one (doc_type "
-                       "none_with_guardian): remove guardian or change the document type", "guardian")
-        self.unknown_keys(value, GUARDIAN_KEYS, "guardian.")
-        guardian: dict[str, Any] = {}
-        doc_type = self.doc_type(value, "guardian.doc_type")
-        nationality = self.nationality(value, "guardian.nationality")
-        number = None
-        if doc_type is DocType.NONE_WITH_GUARDIAN:
-            self.error("registration.guardian_document", "监护人必须有自己的证件：请选择监护人的证件类型",
-                       "the guardian needs a document of their own: choose the guardian's document type",
-                       "guardian.doc_type")
-            doc_type = None
-        else:
-            number, _ = self.document(value, doc_type, nationality, "guardian.")
-        if doc_type is not None:
-            guardian["doc_type"] = doc_type.value
-        self.put(guardian, "doc_number", number)
-        self.put(guardian, "name", self.text(value, "name", "guardian.name", required=True))
-        if doc_type is DocType.PASSPORT and nationality is None and _absent(value.get("nationality")):
-            self.error("registration.required", "监护人使用护照时须填写国籍（三位字母代码）",
-                       "a guardian with a passport needs a nationality (a three-letter code)",
-                       "guardian.nationality")
-        if nationality is None and doc_type is DocType.RESIDENT_ID:
-            nationality = "CHN"
-        self.put(guardian, "nationality", nationality)
-        data["guardian"] = guardian
-
-    def doc_type(self, payload: Mapping[str, Any], path: str) -> DocType | None:
-        value = payload.get("doc_type")
-        if _absent(value):
-            self.error("registration.required", "缺少证件类型 doc_type", "doc_type is missing", path)
-            return None
-        if not isinstance(value, str):
-            self.error("registration.type", "证件类型 doc_type 应为文字", "doc_type must be text", path)
-            return None
-        known = _DOC_TYPES.get(value)
-        if known is not None:
-            return known
-        if self.hidden_characters(value, path):
-            return None
-        word = doc_type_code(value)  # 身份证, 111, Passport: the vocabulary's words for a document type
-        if word is not None:
-            return DocType(word)
-        try:
-            return parse_doc_type(value.strip())
-        except InvalidDocument as invalid:
-            self.problems.append(invalid.problem.at(path))
-            return None
-
-    def document(self, payload: Mapping[str, Any], doc_type: DocType | None, nationality: str | None,
-                 prefix: str) -> tuple[str | None, DocumentFacts | None]:
-        """The compact document number and what it says about its holder; (None, None) when the number
-        is missing or invalid (a problem is recorded)."""
-        path = prefix + "doc_number"
-        raw = payload.get("doc_number")
-        if doc_type is DocType.NONE_WITH_GUARDIAN:
-            if not _absent(raw):
-                self.error("document.number_not_expected",
-                           "随监护人登记的儿童没有证件号码：请清空号码，或改选儿童本人的证件类型",
-                           "a child registered under a guardian has no document number: clear the "
-                           "number or choose the child's own document type", path)
-            return "", _NO_FACTS
-        text = self.text(payload, "doc_number", path, required=True)
-        if text is None or doc_type is None:
-            return None, None
-        try:
-            checked = check_document(doc_type, text, nationality if doc_type is DocType.PASSPORT else None,
-                                     today=self.now.date())
-        except InvalidDocument as invalid:
-            self.problems.append(invalid.problem.at(path))
-            return None, None
-        if checked.warnings:
-            self.problems.extend(w.at(path) for w in checked.warnings)
-        if nationality is not None:
-            try:
-                check_nationality(doc_type, checked.number, nationality)
-            except InvalidDocument as invalid:
-                self.problems.append(invalid.problem.at(prefix + "nationality"))
-        return checked.number, checked.facts
-
-    def nationality(self, payload: Mapping[str, Any], path: str) -> str | None:
-        countries = codes.countries()
-        value = payload.get("nationality")
-        if value.__class__ is str and value in countries:
-            return value  # a code as stored ("CHN"): what the general way returns for it
-        value = self.text(payload, "nationality", path)
-        if value is None:
-            return None
-        code = compact_number(value)
-        if code not in countries:
-            code = country_code(value) or ""
-        if not code:
-            self.error("registration.nationality", "国籍应为 ISO 3166-1 三位字母代码（如 USA、JPN、CHN）：请按证件填写",
-                       "nationality is an ISO 3166-1 three-letter code (such as USA, JPN, CHN): use the "
-                       "code on the document", path)
-            return None
-        return code
-
-    def sex(self, value: Any, from_document: Sex | None, *, required: bool) -> str | None:
-        path = "person.sex"
-        if _absent(value):
-            if from_document is not None:
-                return from_document.value
-            if required:
-                self.error("registration.required", "缺少性别 sex（M 男 / F 女）", "sex is missing (M or F)", path)
-            return None
-        entered = _SEXES.get(value) if value.__class__ is str else None  # "M" or "F" as stored
-        if entered is None and self.hidden_characters(value, path):
-            return None
-        if entered is None and isinstance(value, str | int) and not isinstance(value, bool):
-            code = sex_code(value)  # 男, 女性, female, 2: the vocabulary's words for a sex
-            entered = Sex(code) if code is not None else None
-        if entered is None:
-            self.error("registration.sex", "性别应为 M（男）或 F（女）", "sex must be M (male) or F (female)", path)
-            return None
-        if from_document is not None and entered is not from_document:
-            shown = {Sex.MALE: ("男", "male"), Sex.FEMALE: ("女", "female")}
-            self.error("registration.sex_mismatch",
-                       f"性别与证件号码不符：号码显示为{shown[from_document][0]}，填写的是{shown[entered][0]}",
-                       f"sex does not match the document number: the number says {shown[from_document][1]}, "
-                       f"{shown[entered][1]} was entered", path)
-        return entered.value
-
-    def ethnicity(self, value: Any) -> str | None:
-        path = "person.ethnicity"
-        if _absent(value):
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            self.error("registration.type", "民族 ethnicity 应为两位代码或民族名称", "ethnicity must be a two-digit "
-                       "code or the group's name", path)
-            return None
-        groups = codes.ethnic_groups()
-        if value.__class__ is str and value in groups:
-            return value  # a code as stored ("01"): what the general way returns for it
-        if self.hidden_characters(value, path):
-            return None
-        text = halfwidth(str(value)).strip()
-        if text.isascii() and text.isdigit() and len(text) <= 2:
-            text = text.zfill(2)
-        if text in groups:
-            return text
-        code = ethnicity_code(text)  # 汉族, 汉, Han: the vocabulary's words for an ethnic group
-        if code is not None:
-            return code
-        self.error("registration.ethnicity", "民族应为 GB/T 3304 的两位代码（01 汉族 至 56 基诺族，97、98）或民族名称",
-                   "ethnicity is a GB/T 3304 two-digit code (01 Han to 56 Jino, 97, 98) or the group's name", path)
-        return None
-
-    def birth_date(self, value: Any, from_document: date | None) -> str | None:
-        path = "person.birth_date"
-        if _absent(value):
-            return from_document.isoformat() if from_document else None
-        if (from_document is not None and value.__class__ is str and value == from_document.isoformat()
-                and EARLIEST_BIRTH <= from_document <= self.now.date()):
-            return value  # the normalised form, agreeing with a plausible document: nothing to read or say
-        if self.hidden_characters(value, path):
-            return None
-        try:
-            entered = parse_date(value)
-        except InvalidDocument as invalid:
-            self.problems.append(invalid.problem.at(path))
-            return None
-        if from_document is not None and entered != from_document:
-            self.error("registration.birth_date_mismatch",
-                       f"出生日期与证件号码不符：号码显示为 {from_document.isoformat()}，填写的是 {entered.isoformat()}",
-                       f"the birth date does not match the document number: the number says "
-                       f"{from_document.isoformat()}, {entered.isoformat()} was entered", path)
-        elif entered > self.now.date():
-            self.error("registration.birth_date", "出生日期在今天之后：请核对", "the birth date is in the future: "
-                       "check it", path)
-        elif entered < EARLIEST_BIRTH:
-            self.error("registration.birth_date", "出生日期早于 1900 年：请核对", "the birth date is before 1900: "
-                       "check it", path)
-        return entered.isoformat()
-
-    def phone(self, payload: Mapping[str, Any]) -> str | None:
-        path = "person.phone"
-        value = payload.get("phone")
-        if value.__class__ is str and mobile.is_plain_mobile(value):
-            return value  # the common case, settled at once: the general way returns it unchanged
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        text = self.text({"phone": value}, "phone", path)
-        if text is None:
-            return None
-        compact = compact_number(text).replace("(", "").replace(")", "")
-        foreign = _FOREIGN_PHONE.fullmatch(compact)
-        if foreign and not foreign.group(1).startswith("86"):
-            return "+" + foreign.group(1)  # a foreign guest's own number, in E.164 form
-        try:
-            return mobile.validate(text)
-        except InvalidDocument as invalid:
-            self.problems.append(invalid.problem.at(path))
-            return None
-
-    # --- times ----------------------------------------------------------------------------------
-
-    def moment(self, value: Any, path: str, *, required: bool = False) -> datetime | None:
-        if _absent(value):
-            if required:
-                self.error("registration.required", f"缺少时间 {path}", f"{path} is missing", path)
-            return None
-        if self.hidden_characters(value, path):
-            return None
-        try:
-            return parse_datetime(value)
-        except InvalidDocument as invalid:
-            self.problems.append(invalid.problem.at(path))
-            return None
 
     def arrival(self, arrived: datetime) -> None:
         if arrived < EARLIEST_ARRIVAL:
@@ -554,101 +506,3 @@ class _Check:
             self.error("registration.departure_in_future", "离开时间在将来：只登记已经离开的人，请核对日期",
                        "the departure is in the future: record a departure once it happened, check the date",
                        "departed_at")
-
-    # --- plain fields ---------------------------------------------------------------------------
-
-    def text(self, payload: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> str | None:
-        """A stripped, NFC-normalised text field within its length limit, or None (problem recorded)."""
-        value = payload.get(key)
-        if value is None and not required:
-            return None  # an optional field left out: most fields of most payloads
-        limit = LIMITS.get(key, 200)
-        if value.__class__ is str and len(value) <= limit and value.isprintable():
-            # The common case, settled at once (the general path below was a third of the check's time):
-            # printable text holds no control character and no white space but ' ', and NFC makes none
-            # (ASCII it leaves as it is). Anything this does not return goes the general way, which
-            # returns the same text for what this does return.
-            text = value if value.isascii() else unicodedata.normalize("NFC", value)
-            if " " in text:
-                text = " ".join(text.split())
-            if text and len(text) <= limit:
-                return text
-        if isinstance(value, int) and not isinstance(value, bool) and key in _NUMBER_LIKE:
-            value = str(value)  # JSON written from a spreadsheet turns "302" and long numbers into numbers
-        if _absent(value) or (isinstance(value, str) and not value.strip()):
-            if required:
-                self.error("registration.required", f"缺少必填项 {path}", f"{path} is required", path)
-            return None
-        if not isinstance(value, str):
-            self.error("registration.type", f"{path} 应为文字", f"{path} must be text", path)
-            return None
-        if len(value) > limit * 4:  # too long to be worth normalising; say so without the work
-            self.too_long(path, limit, len(value))
-            return None
-        # Tabs and line breaks (a pasted multi-line address) become single spaces; other controls are refused.
-        if self.hidden_characters(value, path):
-            return None
-        text = " ".join(unicodedata.normalize("NFC", value).split())
-        if len(text) > limit:
-            self.too_long(path, limit, len(text))
-            return None
-        return text
-
-    def hidden_characters(self, value: Any, path: str) -> bool:
-        """True, with the problem recorded at `path`, when text holds a character that must not be stored
-        (`forbidden_characters`: control codes, bidirectional controls) other than tabs and line breaks.
-
-        Every text of a payload passes here before it is read, free text and codes alike: a code with a
-        control character in it would otherwise be refused as an unknown code, or read after strip()
-        took the character away, and the clerk would not learn what is wrong with what they see.
-        Printable text (nearly all of it) costs one C call.
-        """
-        if value.__class__ is not str or value.isprintable():
-            return False
-        bad = [name for name in forbidden_characters(value) if name not in _LAYOUT_CHARACTERS]
-        if not bad:
-            return False
-        shown = ", ".join(bad[:3])
-        self.error("registration.control_characters",
-                   f"{path} 含有不可见的控制字符（{shown}）：请删除后重新输入",
-                   f"{path} contains invisible control characters ({shown}): delete them and type the text again",
-                   path)
-        return True
-
-    def too_long(self, path: str, limit: int, length: int) -> None:
-        self.error("registration.too_long", f"{path} 最多 {limit} 个字，现在有 {length} 个：请缩短",
-                   f"{path} has at most {limit} characters, this one has {length}: shorten it", path)
-
-    def unknown_keys(self, payload: Mapping[Any, Any], allowed: tuple[str, ...], prefix: str) -> None:
-        known = _KEY_SETS.get(allowed)
-        if known is not None and payload.keys() <= known:
-            return  # every key known: one set comparison instead of a look-up per key
-        for key in payload:
-            if key not in allowed:
-                shown = _show_key(key)
-                self.error("registration.unknown_field",
-                           f"不认识的字段 {prefix}{shown}：可用的字段有 {', '.join(allowed)}",
-                           f"unknown field {prefix}{shown}: the fields are {', '.join(allowed)}",
-                           f"{prefix}{shown}")
-
-    @staticmethod
-    def put(target: dict[str, Any], key: str, value: Any) -> None:
-        if value is not None:
-            target[key] = value
-
-
-def _absent(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _boolean(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    return yes_no(value) if isinstance(value, str) else None
-
-
-def _show_key(key: Any) -> str:
-    """A field name fit for a message: printable, at most 40 characters."""
-    text = str(key)
-    text = "".join(char if char.isprintable() else "?" for char in text)
-    return text if len(text) <= 40 else text[:40] + "..."

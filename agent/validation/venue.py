@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.domain import VenueKind
+from agent.domain import VenueKind, VenueSubtype
+from agent.domain.policies import jurisdiction_of_address, jurisdiction_of_region, jurisdictions
 from agent.validation import InvalidDocument, Problem
 from agent.validation.normalise import forbidden_characters
 
@@ -23,6 +24,14 @@ class VenueDetails:
     agreement_no: str | None = None
     rental_filing_no: str | None = None
     credit_code: str | None = None
+    subtype: str | None = None  # an overnight venue: internet_cafe, bathhouse or club
+    jurisdiction: str | None = None  # its policy file; None: from the address's region (else national)
+    region: str | None = None  # the address's city (`agent.validation.regions.city_of_address`); filled in
+
+
+def venue_rules_of(subtype: str | None, jurisdiction: str | None) -> tuple[str | None, str]:
+    """A venue's subtype and jurisdiction as the rules read them (an unknown jurisdiction: national)."""
+    return subtype, jurisdiction if jurisdiction in jurisdictions() else "national"
 
 
 def check_venue(details: VenueDetails) -> tuple[VenueDetails, list[Problem]]:
@@ -52,4 +61,27 @@ def check_venue(details: VenueDetails) -> tuple[VenueDetails, list[Problem]]:
             code = credit_code.validate(code)
         except InvalidDocument as exc:
             problems.append(exc.problem.at("venue.credit_code"))
-    return VenueDetails(kind=VenueKind(details.kind), credit_code=code, **cleaned), problems  # type: ignore[arg-type]
+    kind = VenueKind(details.kind)
+    subtype = details.subtype.strip() if details.subtype else None
+    known_subtypes = [s.value for s in VenueSubtype]
+    if subtype and kind is not VenueKind.OVERNIGHT:
+        problems.append(Problem("venue.subtype.not_overnight", "只有留宿场所（overnight）才有细分类型（--subtype）",
+                                "only an overnight venue has a subtype (--subtype)", "venue.subtype"))
+    elif subtype and subtype not in known_subtypes:
+        problems.append(Problem("venue.subtype.unknown", f"场所细分类型应为 {'、'.join(known_subtypes)} 之一",
+                                f"the subtype is one of {', '.join(known_subtypes)}", "venue.subtype"))
+    from agent.validation.regions import city_of_address
+
+    region = city_of_address(cleaned.get("address"))
+    jurisdiction = details.jurisdiction.strip() if details.jurisdiction else None
+    if jurisdiction and jurisdiction not in jurisdictions():
+        problems.append(Problem("venue.jurisdiction.unknown",
+                                f"没有管辖地 {jurisdiction} 的规则文件：可选 {'、'.join(jurisdictions())}",
+                                f"no policy file for the jurisdiction {jurisdiction}: choose one of "
+                                f"{', '.join(jurisdictions())}", "venue.jurisdiction"))
+    if not jurisdiction:
+        jurisdiction = jurisdiction_of_region(region)
+        if jurisdiction == "national":
+            jurisdiction = jurisdiction_of_address(cleaned.get("address"))
+    return VenueDetails(kind=kind, credit_code=code, subtype=subtype, jurisdiction=jurisdiction, region=region,
+                        **cleaned), problems  # type: ignore[arg-type]

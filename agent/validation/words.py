@@ -9,6 +9,8 @@ register form all call these). A word is compared half-width, case-folded and wi
 ('F', 'M', 'F', 'HKG', 'CHN')
 >>> ethnicity_code("汉"), ethnicity_code("1"), doc_type_code("二代证"), reason_code("打工"), yes_no("否")
 ('01', '01', 'resident_id', 'work', False)
+>>> relation_code("母亲"), relation_code("外婆"), visa_type_code("L字签证"), visa_type_code("免签")
+('parent', 'grandparent', 'L', 'visa_free')
 >>> sex_code("X") is None
 True
 """
@@ -33,6 +35,28 @@ _DOC_TYPE_WORDS = {
     "台胞证": "taiwan_permit", "台湾居民来往大陆通行证": "taiwan_permit", "港澳台居民居住证": "hmt_residence_permit",
     "港澳台居住证": "hmt_residence_permit", "永居证": "foreign_permanent_id", "外国人永久居留证": "foreign_permanent_id",
     "外国人永久居留身份证": "foreign_permanent_id",
+}
+# Words for a relation to a minor: who the person sharing the room is to the child.
+_RELATION_WORDS = {
+    "父亲": "parent", "母亲": "parent", "爸爸": "parent", "妈妈": "parent", "父": "parent", "母": "parent",
+    "父母": "parent", "家长": "parent", "继父": "parent", "继母": "parent", "养父": "parent", "养母": "parent",
+    "father": "parent", "mother": "parent",
+    "爷爷": "grandparent", "奶奶": "grandparent", "外公": "grandparent", "外婆": "grandparent",
+    "姥爷": "grandparent", "姥姥": "grandparent", "祖父": "grandparent", "祖母": "grandparent",
+    "外祖父": "grandparent", "外祖母": "grandparent", "祖父母": "grandparent", "外祖父母": "grandparent",
+    "grandfather": "grandparent", "grandmother": "grandparent",
+    "亲属": "other_relative", "亲戚": "other_relative", "叔叔": "other_relative", "阿姨": "other_relative",
+    "舅舅": "other_relative", "姑姑": "other_relative", "姨妈": "other_relative", "哥哥": "other_relative",
+    "姐姐": "other_relative", "兄": "other_relative", "姐": "other_relative", "relative": "other_relative",
+    "教师": "teacher", "老师": "teacher", "班主任": "teacher", "带队老师": "teacher", "教练": "teacher",
+}
+# Words for a visa or permit type beyond the table's own labels (L字签证 is L, 旅游签证 is L).
+_VISA_WORDS = {
+    "免签": "visa_free", "免签证": "visa_free", "过境免签": "visa_free", "visafree": "visa_free",
+    "居留许可": "residence_permit", "居留证": "residence_permit", "工作居留许可": "residence_permit",
+    "停留证件": "stay_permit", "停留证": "stay_permit",
+    "旅游签证": "L", "商务签证": "M", "工作签证": "Z", "学习签证": "X1", "记者签证": "J1",
+    "过境签证": "G", "乘务签证": "C", "人才签证": "R", "访问签证": "F", "探亲签证": "Q2", "团聚签证": "Q1",
 }
 _REASON_WORDS = {"打工": "work", "上班": "work", "工作": "work", "做生意": "business", "上学": "study",
                  "读书": "study", "学习": "study", "探亲": "visiting_family", "访友": "visiting_family",
@@ -129,8 +153,45 @@ def _reason_words() -> Mapping[str, str]:
     return words
 
 
+def relation_code(word: object) -> str | None:
+    """The relation's key (parent, grandparent, other_relative, teacher, other) for its key, label or a
+    word such as 父亲, 妈妈, 外婆, 班主任."""
+    return _relation_words().get(word_key(word))
+
+
+def visa_type_code(word: object) -> str | None:
+    """The visa type's key (C ... Z, visa_free, residence_permit, stay_permit) for its key, label or a
+    word such as L字签证, 免签, 居留许可."""
+    return _visa_words().get(word_key(word))
+
+
+@cache
+def _relation_words() -> Mapping[str, str]:
+    words = dict(_RELATION_WORDS)
+    for key, entry in codes.relations().items():
+        words[key] = key
+        words[word_key(entry.zh)] = key
+        words[word_key(entry.en)] = key
+    words["祖父母"] = words["外祖父母"] = "grandparent"
+    return words
+
+
+@cache
+def _visa_words() -> Mapping[str, str]:
+    words = {word_key(word): key for word, key in _VISA_WORDS.items()}
+    for key, entry in codes.visa_types().items():
+        words[word_key(key)] = key
+        words[word_key(entry.zh)] = key
+        words[word_key(entry.en)] = key
+        if len(key) <= 2:  # a visa category: L, L字, L字签证, L签证, L visa
+            letter = word_key(key)
+            for spelling in ("字", "字签证", "签证", "visa"):
+                words[letter + spelling] = key
+    return words
+
+
 _BY_TABLE = {"sex": sex_code, "ethnicity": ethnicity_code, "countries": country_code, "doc_types": doc_type_code,
-             "reasons": reason_code}
+             "reasons": reason_code, "relations": relation_code, "visa_types": visa_type_code}
 
 
 def code_in_table(table: str, word: object) -> str | None:

@@ -270,3 +270,17 @@ def test_a_sam_id_of_another_length_is_shown_in_hex_rather_than_refused() -> Non
     from agent.cardreader.serial_reader import format_sam_id
 
     assert format_sam_id(bytes.fromhex("0102ab")) == "0102AB"
+
+
+def test_poll_says_when_a_card_is_being_read(simulator: SimulatedReader, serial_reader: SerialCardReader) -> None:
+    """`on_reading` comes once per placement, before the read (a screen says "reading" meanwhile)."""
+    calls: list[int] = []
+
+    def reading() -> None:
+        calls.append(simulator.reads_served)  # the card's text has not been served yet
+
+    assert serial_reader.poll(reading) is None and calls == []  # no card: nothing to say
+    simulator.place_card("resident_id")
+    assert serial_reader.poll(reading) == SAMPLE_CARDS["resident_id"]
+    assert calls == [0]
+    assert serial_reader.poll(reading) is None and calls == [0]  # the same placement is not read again

@@ -43,7 +43,7 @@ def test_init_register_list_depart_status(hotel: Path, tmp_path: Path) -> None:
     listed = json.loads(run("list", "--present", "--json").output)
     assert len(listed) == 3 and all("*" in row["doc_number"] for row in listed)
     first = listed[-1]["id"]
-    assert run("depart", str(first), "--at", "2026-11-21 09:00").exit_code == 0
+    assert run("depart", str(first), "--at", "2026-11-21 09:00", "--late-reason", "补录").exit_code == 0
     assert len(json.loads(run("list", "--present", "--json").output)) == 2
     status = json.loads(run("status", "--json").output)
     assert status["pending"] == 4 and status["sent"] == 0 and status["rejected"] == 0

@@ -22,7 +22,8 @@ from typing import Any
 from agent.cli.demo_people import resident_id_for, sample_registration
 from agent.domain import CHINA_TIME
 from agent.home.config import load_config
-from agent.register.registry import Outcome, Registry
+from agent.register.records import Outcome
+from agent.register.registry import Registry
 from agent.store.opening import open_store
 
 

@@ -197,7 +197,7 @@ def test_a_backup_from_an_older_schema_is_upgraded(hotel_backup: Path, tmp_path:
             cfg = Config()
             cfg.set_main_option("script_location", str(migrate.MIGRATIONS))
             cfg.attributes["connection"] = conn
-            cfg.attributes["vault"] = vault  # 0007 is undone by re-sealing the people's fields the old way
+            cfg.attributes["vault"] = vault  # 0009 is undone by re-sealing the people's fields the old way
             command.downgrade(cfg, "0002")
         engine.dispose()
 

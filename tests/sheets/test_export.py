@@ -26,6 +26,7 @@ def registry(rental: Path) -> Iterator[Registry]:
         payload = sample_registration(i, "tenancy", f"{days_ago(days).isoformat()} 09:30", unit=unit)
         if i == 3:
             payload["person"]["name"] = "@张三"
+        payload["late_reason"] = "补录"  # registered days after the arrival (agent/domain/policies.py)
         outcome = registry.register(payload)
         assert outcome.ok, outcome.problems
     yield registry

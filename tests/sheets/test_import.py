@@ -130,10 +130,13 @@ def test_hotel_xlsx_with_a_foreign_guest_and_a_room_excel_made_a_date(private_ho
     assert run("init", "--kind", "hotel", "--name", "二七宾馆").exit_code == 0
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(["Name", "Document type", "Doc number", "Nationality", "Sex", "Room", "Check-in", "预计离店时间"])
+    sheet.append(["Name", "Document type", "Doc number", "Nationality", "Sex", "Room", "Check-in", "预计离店时间",
+                  "护照有效期至", "签证种类", "签证号码", "停留有效期至", "入境日期", "入境口岸"])
     arrived = datetime.combine(days_ago(1), datetime.min.time()).replace(hour=21, minute=15)
-    sheet.append(["John Smith", "护照", "E12345678", "美国", "M", 306, arrived, days_ago(-1).isoformat() + " 12:00"])
-    sheet.append(["Jane Smith", "414", "E12345679", "USA", "F", datetime(2026, 3, 1), arrived, None])
+    visa = [days_ago(-900), "L字签证", "01234567", days_ago(-20), days_ago(2), "首都机场"]
+    sheet.append(["John Smith", "护照", "E12345678", "美国", "M", 306, arrived, days_ago(-1).isoformat() + " 12:00",
+                  *visa])
+    sheet.append(["Jane Smith", "414", "E12345679", "USA", "F", datetime(2026, 3, 1), arrived, None, *visa])
     sheet.append(["王芳", "居民身份证", 4.10102199001011e17, "中国", "女", "308", arrived, None])  # as Excel saves it
     path = tmp_path / "guests.xlsx"
     book.save(path)

@@ -50,21 +50,23 @@ def codes(registry: Registry, at: datetime) -> list[str]:
     return [r.code for r in due_reminders(registry.store, at)]
 
 
-def test_a_resident_without_a_permit_after_30_days_is_a_reminder_until_they_leave(now: datetime,
-                                                                                    hotel_registry: Registry) -> None:
+def test_a_resident_without_a_permit_after_six_months_is_a_reminder_until_they_leave(now: datetime,
+                                                                                      hotel_registry: Registry) -> None:
+    """National rules (居住证暂行条例): a permit after six months; Zhengzhou's 30 days are in
+    tests/store/test_people_duties.py."""
     without = hotel_registry.register(sample_registration(1, "stay", arrived(now), unit="301"))
     with_permit = sample_registration(2, "stay", arrived(now), unit="302")
     with_permit["person"]["residence_permit_number"] = "4101020000012345"
     assert without.ok and hotel_registry.register(with_permit).ok
     _sent(hotel_registry, now)
-    assert codes(hotel_registry, now + timedelta(days=29)) == []
-    due = due_reminders(hotel_registry.store, now + timedelta(days=31))
+    assert codes(hotel_registry, now + timedelta(days=182)) == []
+    due = due_reminders(hotel_registry.store, now + timedelta(days=184))
     assert [(r.code, r.registration_id) for r in due] == [("permit.missing", without.registration_id)]
     assert "301" in due[0].zh and "residence permit" in due[0].en
     assert summary(due) == "permit.missing=1"  # what logs get: no name, no room
     assert hotel_registry.depart(without.registration_id).ok  # type: ignore[arg-type]
     _sent(hotel_registry, now)
-    assert codes(hotel_registry, now + timedelta(days=31)) == []
+    assert codes(hotel_registry, now + timedelta(days=184)) == []
 
 
 def test_a_stay_past_its_expected_check_out(now: datetime, venue_registry) -> None:  # type: ignore[no-untyped-def]

@@ -101,7 +101,7 @@ def test_events_from_before_the_audit_trail_are_entered_in_it(tmp_path: Path) ->
             f"VALUES (2, 'e2', 'departure', 1, {when}, x'01ef', NULL, {when})",
         ):
             conn.execute(text(statement))
-    migrate.upgrade(engine, revision="0006")  # its fake sealed bytes would not open in 0007's re-sealing
+    migrate.upgrade(engine, revision="0008")  # its fake sealed bytes would not open in 0009's re-sealing
     store = Store(engine, Vault(new_master_key()))
     verdict = audit.verify(store)
     assert verdict.intact and verdict.count == 2 and not verdict.warnings

@@ -103,7 +103,7 @@ def test_two_peoples_sealed_fields_swapped_in_the_file_are_refused(two_guests: P
 
 
 def test_the_migration_reseals_an_old_database_and_no_old_ciphertext_remains(two_guests: Path) -> None:
-    """The database is taken back to revision 0006 (its fields sealed the old way, to their column only),
+    """The database is taken back to revision 0008 (its fields sealed the old way, to their column only),
     then opened as an update would open it."""
     before = json.loads(run("list", "--json").output)
     store = open_store(two_guests)
@@ -111,7 +111,7 @@ def test_the_migration_reseals_an_old_database_and_no_old_ciphertext_remains(two
         from alembic import command
 
         with store.engine.begin() as conn:
-            command.downgrade(migrate._alembic_config(conn, store.vault), "0006")
+            command.downgrade(migrate._alembic_config(conn, store.vault), "0008")
     finally:
         store.dispose()
     database = two_guests / DATABASE_FILE

@@ -19,7 +19,8 @@ from agent.cli.demo_people import sample_registration
 from agent.domain import CHINA_TIME
 from agent.domain.errors import RetentionError
 from agent.duties.retention import DEFAULT_DAYS, plan, purge, retention_days, set_retention_days
-from agent.register.registry import PURGED_NAME, Registry
+from agent.register.records import PURGED_NAME
+from agent.register.registry import Registry
 from agent.store import audit
 from agent.store.models import Event, Person, Registration
 from agent.store.opening import open_store
@@ -57,7 +58,7 @@ def venue(enrolled_hotel: Receiver, private_home: Path) -> Iterator[Venue]:
         assert outcome.ok, outcome.problems
         ids[name] = outcome.registration_id  # type: ignore[assignment]
         if leave:
-            assert desk.depart(ids[name], LEFT).ok
+            assert desk.depart(ids[name], LEFT, late_reason="历史数据补录").ok  # over 72 hours back
 
     arrive("gone", sample_registration(1, "stay", ARRIVED, unit="101"), leave=True)
     arrive("present", sample_registration(2, "stay", ARRIVED, unit="102"), leave=False)
@@ -145,7 +146,7 @@ def test_nothing_unsent_is_purged_even_much_later(venue: Venue) -> None:
 def test_a_person_who_came_back_is_erased_once_the_new_stay_is_old_too(venue: Venue) -> None:
     desk, ids = venue.desk, venue.ids
     purge(desk.store, operator="system")
-    assert desk.depart(ids["came_back_2"], datetime(2025, 2, 2, 10, 0, tzinfo=CHINA_TIME)).ok
+    assert desk.depart(ids["came_back_2"], datetime(2025, 2, 2, 10, 0, tzinfo=CHINA_TIME), late_reason="补录").ok
     dengji("send")
     done = purge(desk.store, operator="system")
     assert ids["came_back_2"] in done.registrations and ids["unsent"] in done.registrations

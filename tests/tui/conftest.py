@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -35,6 +35,21 @@ def _seed_guests(registry: Registry, count: int, start: int = 0) -> list[int]:
 
 
 @pytest.fixture
+def hotel_registry_at_now(private_home: Path) -> Iterator[Registry]:
+    """A hotel's register on the screens' clock (NOW), for tests that check out through a screen: the time
+    the screen offers as "now" is the register's now too, as in use. On the real clock that time is a
+    departure backdated over 72 hours, which needs a late reason (issue 18)."""
+    from agent.store.opening import open_store
+    from agent.validation.venue import VenueDetails
+
+    store = open_store(private_home, create=True)
+    registry = Registry(store, clock=fixed_clock(NOW))
+    registry.set_venue(VenueDetails(kind="hotel", name="测试宾馆"))
+    yield registry
+    store.dispose()
+
+
+@pytest.fixture
 def make_app(private_home: Path) -> AppFactory:
     """Build the app on a registry (None: first run) in the test's home, with the clock at NOW."""
 
@@ -57,21 +72,26 @@ def seed_guests() -> Callable[..., list[int]]:
     return _seed_guests
 
 
-async def _burst(app: DengjiApp, pilot, *lines: str) -> None:  # type: ignore[no-untyped-def]
+async def _burst(app: DengjiApp, pilot, *lines: str, then: str = "") -> None:  # type: ignore[no-untyped-def]
     """Type each line and Enter in one burst, as a keyboard-wedge scanner does (no pause between keys,
-    unlike `pilot.press`, which waits for the app to go idle after every key)."""
+    unlike `pilot.press`, which waits for the app to go idle after every key); then `then`, typed by
+    fast hands in the same burst, without an Enter."""
     from textual import events
 
     driver = app._driver  # noqa: SLF001 - the pilot's own way in
     assert driver is not None
+
+    def send(key: str, char: str) -> None:
+        event = events.Key(key, char)
+        event.set_sender(app)
+        driver.send_message(event)
+
     for line in lines:
         for char in line:
-            key = events.Key(char if char.isalnum() else {"<": "less_than_sign"}.get(char, char), char)
-            key.set_sender(app)
-            driver.send_message(key)
-        enter = events.Key("enter", "\r")
-        enter.set_sender(app)
-        driver.send_message(enter)
+            send(char if char.isalnum() else {"<": "less_than_sign"}.get(char, char), char)
+        send("enter", "\r")
+    for char in then:
+        send(char if char.isalnum() else {" ": "space"}.get(char, char), char)
     await pilot.pause()
     await app.workers.wait_for_complete()
     await pilot.pause()

@@ -16,6 +16,12 @@ from tui.screens.person_screen import PersonScreen
 from tui.widgets.people_table import PeopleTable
 
 
+@pytest.fixture
+def hotel_registry(hotel_registry_at_now):  # type: ignore[no-untyped-def]
+    """Check-outs here go through the screens: the register is on their clock (tests/tui/conftest.py)."""
+    return hotel_registry_at_now
+
+
 async def _search(app, pilot, text: str) -> PeopleTable:
     box = app.screen.query_one("#search")
     box.value = text

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+
+import pytest
+from textual.widgets import Static
 
 from agent.domain import CHINA_TIME
 from agent.home.config import load_config
@@ -16,7 +19,7 @@ NOW = datetime(2025, 5, 1, 14, 30, tzinfo=CHINA_TIME)  # the clock of `make_app`
 
 async def test_home_shows_who_is_here_and_the_delivery_line(hotel_registry, make_app, seed_guests, screen_text):
     seed_guests(hotel_registry, 3)
-    hotel_registry.depart(hotel_registry.registrations()[0].id, at=NOW)
+    hotel_registry.depart(hotel_registry.registrations()[0].id, at=NOW, late_reason="补录")  # far back: a reason
     app = make_app(hotel_registry)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
@@ -28,6 +31,46 @@ async def test_home_shows_who_is_here_and_the_delivery_line(hotel_registry, make
         assert "平台：未连接" in text and "待上传 4" in text
         assert "今天到达 3 人，离开 1 人" in text
         assert "测试宾馆" in text and "2025-05-01 14:30" in text
+
+
+@pytest.mark.parametrize(("lang", "size", "said"), [
+    ("zh", (80, 24), "没有上报给公安机关"), ("en", (80, 24), "Nothing is being reported"),
+    ("zh", (60, 20), "没有上报给公安机关"), ("en", (60, 20), "Nothing is being reported"),
+])
+async def test_an_unenrolled_machine_says_at_the_top_that_nothing_is_reported_and_what_to_do(
+        hotel_registry, make_app, seed_guests, screen_text, lang, size, said):
+    seed_guests(hotel_registry, 1)
+    app = make_app(hotel_registry, lang=lang)
+    async with app.run_test(size=size) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        banner = app.screen.query_one("#not-reporting", Static)
+        assert banner.display
+        drawn = " ".join(screen_text(app).split())
+        assert said in drawn
+        assert ("F6" in drawn) and ("派出所" in drawn if lang == "zh" else "police station" in drawn)
+        whole = " ".join(str(banner.render()).split())  # every word of the warning is on the screen
+        assert whole.replace(" ", "") in drawn.replace(" ", "")
+
+
+def test_the_warning_names_each_way_reports_stop(hotel_registry) -> None:
+    from agent.register.delivery import DeliveryState
+    from tui.home_facts import HomeFacts, not_reporting
+
+    waiting = {"pending": 3, "in_flight": 0}
+    unenrolled = HomeFacts(outbox=waiting, delivery=DeliveryState(enrolled=False))
+    assert "not enrolled" in not_reporting(unenrolled, NOW, "en")
+    nobody = HomeFacts(outbox=waiting, delivery=DeliveryState(enrolled=True, sender=None), connected=False)
+    assert "dengji service install" in not_reporting(nobody, NOW, "zh")
+    offline = HomeFacts(outbox=waiting, connected=True,
+                        delivery=DeliveryState(enrolled=True, sender="this process", platform_reachable=False,
+                                               last_success=NOW - timedelta(hours=30)))
+    assert "30 小时" in not_reporting(offline, NOW, "zh")
+    flowing = HomeFacts(outbox=waiting, connected=True,
+                        delivery=DeliveryState(enrolled=True, sender="this process", platform_reachable=False,
+                                               last_success=NOW - timedelta(hours=2)))
+    assert not_reporting(flowing, NOW, "en") is None  # a short outage is only the delivery line's business
+    assert not_reporting(HomeFacts(outbox={}, delivery=DeliveryState(enrolled=True)), NOW, "en") is None
 
 
 async def test_a_row_drawn_before_the_table_measured_it_is_drawn_again_at_full_width(hotel_registry, make_app,

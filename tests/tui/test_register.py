@@ -148,7 +148,7 @@ async def test_each_kind_of_invalid_field_is_refused_with_its_own_message(hotel_
             await pilot.press("tab")  # leave the field: every problem shows
             await pilot.pause()
             assert _row(app, key).has_class("-invalid"), key
-            assert screen.shown_problems[key].code.startswith(code) or code in screen.shown_problems[key].code, key
+            assert screen.problems.shown[key].code.startswith(code) or code in screen.problems.shown[key].code, key
         # the birth date typed over the one the ID filled in now disagrees with the number, too
         await pilot.press("ctrl+s")
         await app.workers.wait_for_complete()
@@ -305,7 +305,7 @@ async def test_a_save_checks_the_registration_once_and_the_register_trusts_that_
     """The last field typed, then Enter on the focused Save button: the entries are checked once (when
     typed; the marks, the message and the save read that check) and the register takes the checked
     result without checking it again. Before, the same entries were checked three times."""
-    import agent.register.registry
+    import agent.register.ledger
     import tui.forms.registration_form
     from agent.validation.registration import check_registration
 
@@ -319,7 +319,7 @@ async def test_a_save_checks_the_registration_once_and_the_register_trusts_that_
         return check
 
     monkeypatch.setattr(tui.forms.registration_form, "check_registration", counted("form"))
-    monkeypatch.setattr(agent.register.registry, "check_registration", counted("register"))
+    monkeypatch.setattr(agent.register.ledger, "check_registration", counted("register"))
     app = make_app(hotel_registry)
     async with app.run_test(size=(80, 24)) as pilot:
         await _open_form(app, pilot)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from textual.widgets import DataTable, Input
 
 from agent.cli.demo_people import sample_registration
+from agent.domain import CHINA_TIME
 from agent.register.registry import Registry
 from agent.store.opening import open_store
 from tests.tui.conftest import ARRIVED
@@ -40,7 +42,7 @@ def _refused_guests(receiver: Receiver, home: Path, tmp_path: Path) -> Registry:
     assert refused.registration_id is not None
     assert registry.depart(refused.registration_id).ok
     assert dengji("send", check=False).returncode == 1
-    assert [r.code for r in registry.rejections()] == ["unit.not_filed", "registration.unknown"]
+    assert [r.code for r in registry.corrections.rejections()] == ["unit.not_filed", "registration.unknown"]
     return registry
 
 
@@ -68,7 +70,7 @@ async def test_fix_a_refused_registration_in_the_form_and_it_reaches_the_platfor
         unit.value = "302"
         await pilot.press("ctrl+s")
         await _until(pilot, lambda: app.screen.id == "rejected", "saving goes back to the list")
-        await _until(pilot, lambda: registry.rejections() == [] and registry.outbox_counts()["pending"] == 0
+        await _until(pilot, lambda: registry.corrections.rejections() == [] and registry.outbox_counts()["pending"] == 0
                      and registry.outbox_counts()["in_flight"] == 0, "the correction and the departure are sent")
         await _until(pilot, lambda: table.row_count == 0, "the list empties")
     held = json.loads(enrolled_hotel.admin("events", "--json"))
@@ -95,11 +97,14 @@ async def test_a_refused_departure_takes_a_new_time_and_a_record_can_be_sent_aga
         await pilot.press(*"2025-05-01 09:00", "enter")  # before the arrival at 10:00
         await _until(pilot, lambda: "before" in str(app.screen.query_one("#departure-time-message").render()),
                      "a departure before the arrival is refused on the spot")
-        app.screen.query_one(Input).value = "2025-05-01 13:00"
+        # Within 72 hours of now: further back, a departure needs a late reason (issue 18).
+        recent = datetime.now(CHINA_TIME) - timedelta(hours=1)
+        app.screen.query_one(Input).value = recent.strftime("%Y-%m-%d %H:%M")
         await pilot.press("enter")
-        await _until(pilot, lambda: registry.rejections() == [] and registry.outbox_counts()["pending"] == 0
+        await _until(pilot, lambda: registry.corrections.rejections() == [] and registry.outbox_counts()["pending"] == 0
                      and registry.outbox_counts()["in_flight"] == 0, "both are sent")
     held = json.loads(enrolled_hotel.admin("events", "--json"))
     assert sorted(e["type"] for e in held) == ["departure", "registration", "registration"]
-    assert next(e for e in held if e["type"] == "departure")["data"]["departed_at"].startswith("2025-05-01T13:00")
+    assert next(e for e in held if e["type"] == "departure")["data"]["departed_at"].startswith(
+        recent.strftime("%Y-%m-%dT%H:%M"))
     registry.store.dispose()

@@ -60,7 +60,13 @@ async def test_a_passport_scan_fills_the_form_and_registers(hotel_registry, make
         assert _field(app, "person.doc_number").value == "X1234567"
         assert _field(app, "person.name").value == "SMITH JOHN PAUL"
         assert _field(app, "person.nationality").value == "USA"
-        assert app.focused is _field(app, "unit")
+        assert screen.form.value("person.doc_expiry") == "2031-06-01"
+        assert app.focused is _field(app, "person.visa.type")  # a foreign guest's visa: the shared check asks it
+        for key, value in (("person.visa.type", "visa_free"), ("person.visa.stay_until", "2025-05-30"),
+                           ("person.visa.entry_date", "2025-04-30"), ("person.visa.entry_port", "PEK")):
+            screen.form.set(key, value)
+            screen.fields.show_value(key)
+        _field(app, "unit").focus()
         await pilot.press("5", "0", "1", "ctrl+s")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -97,7 +103,9 @@ async def test_an_id_card_swiped_while_the_cursor_is_in_the_name_field_is_still_
         assert screen.form.value("person.name") == ""
 
 
-async def test_a_card_swiped_on_home_opens_check_out_for_someone_present(hotel_registry, make_app, seed_guests, burst):
+async def test_a_card_swiped_on_home_opens_check_out_for_someone_present(hotel_registry_at_now, make_app, seed_guests,
+                                                                        burst):
+    hotel_registry = hotel_registry_at_now  # the check-out time the screen offers is the register's now
     [first_id, _] = seed_guests(hotel_registry, 2)
     number, _, _ = resident_id_for(0)
     app = make_app(hotel_registry)
@@ -128,3 +136,51 @@ async def test_a_card_swiped_on_home_opens_the_filled_form_for_a_newcomer(hotel_
         await pilot.pause()
         assert isinstance(app.screen, RegisterScreen)
         assert app.screen.form.value("person.doc_number") == number
+
+
+async def test_keys_typed_right_after_a_swipe_land_in_the_form_not_the_scan_box(hotel_registry, make_app, burst):
+    """Fast hands (#17 item 10): the scanner's Enter and the clerk's next keys come in one burst, with no
+    pause for the app to catch up; the name typed right after the swipe goes into the name field."""
+    number, _, _ = resident_id_for(13)
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2")
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        await burst(app, pilot, number, then="韩梅梅")
+        assert screen.query_one("#scan").value == ""
+        assert _field(app, "person.doc_number").value == number
+        assert _field(app, "person.name").value == "韩梅梅"
+        assert app.focused is _field(app, "person.name")
+
+
+async def test_a_passport_scanned_in_one_burst_with_the_room_typed_after_it(hotel_registry, make_app, burst):
+    """Both MRZ lines and the room in one burst: the second line still goes to the scan box (it keeps the
+    cursor after a first line), the room to the room field."""
+    first, second = passport_mrz("SMITH", "JOHN", "X1234567", "USA", date(1985, 3, 14), "M", date(2031, 6, 1))
+    app = make_app(hotel_registry, lang="en")
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.press("f2")
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        await burst(app, pilot, first, second, then="501")
+        assert screen.form.value("person.doc_number") == "X1234567"
+        assert screen.query_one("#scan").value == ""
+        assert _field(app, "unit").value == "501"
+
+
+async def test_keys_typed_right_after_a_swipe_into_the_name_field_land_in_the_name(hotel_registry, make_app, burst):
+    """A card swiped while the cursor is in the name field, and the name typed at once after it: the
+    number leaves the name field, the name stays there."""
+    number, _, _ = resident_id_for(14)
+    app = make_app(hotel_registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2")
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        await pilot.press("enter", "enter", "enter")  # from the empty scan box to the name
+        assert app.focused is _field(app, "person.name")
+        await burst(app, pilot, number, then="韩梅梅")
+        assert screen.form.value("person.doc_number") == number
+        assert _field(app, "person.name").value == "韩梅梅"
+        assert app.focused is _field(app, "person.name")

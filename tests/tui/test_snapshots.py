@@ -16,10 +16,12 @@ SIZE = (80, 24)
 
 async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
     """Wait until no worker runs and none was started by what the last ones posted (a screen's loading
-    worker may start after the first wait, and the table's column widths follow its rows a frame later).
+    worker may start after the first wait, and the table's column widths follow its rows a frame later),
+    and until the card reader has been found or found absent (no reader here: "无读卡器").
     The app holds the text cursor still (`DengjiApp.on_descendant_focus`), so no blink phase shows."""
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
+        await pilot.app.card_reading.settled()  # a screen that takes cards shows whether a reader is there
         await pilot.pause()
 
 

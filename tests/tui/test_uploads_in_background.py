@@ -33,5 +33,6 @@ async def test_registrations_reach_the_platform_while_the_tui_runs(enrolled_hote
             assert time.monotonic() < deadline, str(line.render())
             await pilot.pause(0.1)
         assert "待上传 0" in str(line.render()) and "由本程序发送" in str(line.render())
+        assert not app.screen.query_one("#not-reporting").display  # enrolled and sending: no warning
     assert len(enrolled_hotel.event_ids()) == 3
     registry.store.dispose()

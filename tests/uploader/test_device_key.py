@@ -5,8 +5,12 @@ from __future__ import annotations
 from sqlmodel import select
 
 from agent.store.models import Meta
-from protocol.keys import generate_device_key, generate_platform_secret, generate_receipt_key
-from uploader.device import DEVICE_KEY_NAME, Device, load_device, save_device
+from protocol.keys import (
+    generate_device_key,
+    generate_platform_secret,
+    generate_receipt_key,
+)
+from uploader.device import Device, load_device, save_device
 
 
 def sample_device() -> Device:
@@ -24,20 +28,4 @@ def test_the_signing_key_is_kept_sealed_in_the_store(hotel_registry) -> None:  #
         stored = {m.key: m.value for m in session.exec(select(Meta))}
     assert all(raw not in value for value in stored.values())
     assert load_device(store).signing_key.private_bytes_raw() == raw
-    assert store.keystore.get(DEVICE_KEY_NAME) is None  # nothing a second desk would lack
 
-
-def test_a_key_an_older_version_kept_in_the_keystore_moves_into_the_store(hotel_registry) -> None:  # type: ignore[no-untyped-def]
-    store = hotel_registry.store
-    device = sample_device()
-    save_device(store, device)
-    raw = device.signing_key.private_bytes_raw()
-
-    def as_before(session):  # type: ignore[no-untyped-def]
-        session.delete(session.get(Meta, "device_key"))
-
-    store.write(as_before)
-    store.keystore.set(DEVICE_KEY_NAME, raw)
-    assert load_device(store).signing_key.private_bytes_raw() == raw
-    with store.read() as session:
-        assert session.get(Meta, "device_key") is not None  # sealed into the store for the other desks

@@ -38,7 +38,7 @@ def test_a_rejected_registration_is_shown_corrected_and_accepted(enrolled_hotel:
     guests = [sample_registration(1, "stay", ARRIVED, unit="101"), sample_registration(2, "stay", ARRIVED, unit="102"),
               sample_registration(3, "stay", ARRIVED, unit="1O3")]  # a letter O typed for a zero
     dengji("register", "--json", "-", input=json.dumps(guests, ensure_ascii=False))
-    dengji("depart", "3", "--at", "2026-11-21 09:00")  # the platform cannot know this stay either
+    dengji("depart", "3", "--at", "2026-11-21 09:00", "--late-reason", "补录")  # the platform cannot know this stay either
 
     out = dengji("send", check=False)
     assert out.returncode == 1 and "dengji rejected" in out.stderr

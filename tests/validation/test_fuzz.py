@@ -26,7 +26,8 @@ from agent.validation import (
 )
 from agent.validation.datetimes import parse_date, parse_datetime
 from agent.validation.documents import mask_document, validate_document
-from agent.validation.registration import GUARDIAN_KEYS, PERSON_KEYS, TOP_KEYS, check_registration
+from agent.validation.people import GUARDIAN_KEYS, PERSON_KEYS
+from agent.validation.registration import TOP_KEYS, check_registration
 
 NOW = datetime(2024, 5, 1, 15, 0, tzinfo=CHINA_TIME)
 

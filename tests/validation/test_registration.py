@@ -209,8 +209,13 @@ def test_required_person_fields(missing: str) -> None:
     assert errors(payload)[f"person.{missing}"] == "registration.required"
 
 
+VISA = {"type": "L", "number": "01234567", "stay_until": "2024-06-01", "entry_date": "2024-04-30",
+        "entry_port": "首都机场"}
+
+
 def test_sex_is_required_unless_the_document_states_it() -> None:
-    passport = {"doc_type": "passport", "doc_number": "E12345678", "nationality": "USA"}
+    passport = {"doc_type": "passport", "doc_number": "E12345678", "nationality": "USA", "doc_expiry": "2030-01-01",
+                "visa": VISA}
     assert errors(stay(person=passport)) == {"person.sex": "registration.required"}
     assert check_registration(stay(person={**passport, "sex": "M"}), now=NOW).ok
 
@@ -237,10 +242,12 @@ def test_bad_values(payload: Any, field: str, code: str) -> None:
 
 
 def test_nationality_rules() -> None:
-    assert errors(stay(person={"doc_type": "passport", "doc_number": "E12345678", "sex": "M"})) == {
+    assert errors(stay(person={"doc_type": "passport", "doc_number": "E12345678", "sex": "M",
+                               "doc_expiry": "2030-01-01"})) == {
         "person.nationality": "registration.required"}
     assert errors(stay(person={"doc_type": "passport", "doc_number": "E12345678", "sex": "M",
-                               "nationality": "XYZ"})) == {"person.nationality": "registration.nationality"}
+                               "doc_expiry": "2030-01-01", "nationality": "XYZ"})) == {
+        "person.nationality": "registration.nationality"}
     assert errors(stay(person={"nationality": "JPN"})) == {"person.nationality": "document.nationality_mismatch"}
     fpid = {"doc_type": "foreign_permanent_id", "doc_number": "KAZ110090123105", "sex": "M"}
     assert check_registration(stay(person=fpid), now=NOW).data["person"]["nationality"] == "KAZ"
@@ -249,7 +256,8 @@ def test_nationality_rules() -> None:
     permit = {"doc_type": "hk_macau_permit", "doc_number": "H12345678", "sex": "M"}
     assert check_registration(stay(person=permit), now=NOW).data["person"]["nationality"] == "CHN"
     by_name = check_registration(stay(person={"doc_type": "passport", "doc_number": "E12345678", "sex": "M",
-                                              "nationality": "日本"}), now=NOW)
+                                              "nationality": "日本", "doc_expiry": "2030-01-01", "visa": VISA}),
+                                 now=NOW)
     assert by_name.data["person"]["nationality"] == "JPN"
 
 

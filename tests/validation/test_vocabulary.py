@@ -24,7 +24,10 @@ from tui.forms.registration_form import RegistrationForm
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=CHINA_TIME)
 FOREIGN_GUEST = {"doc_type": "passport", "doc_number": "E12345678", "name": "SMITH JOHN", "sex": "M",
-                 "birth_date": "1980-01-01", "nationality": "USA"}
+                 "birth_date": "1980-01-01", "nationality": "USA", "doc_expiry": "2030-01-01"}
+# The visa a foreign guest stays on, as the form's fields and a spreadsheet's columns give it.
+VISA = {"type": "L", "number": "01234567", "stay_until": "2026-12-01", "entry_date": "2026-11-19",
+        "entry_port": "首都机场"}
 RESIDENT_GUEST = {"doc_type": "resident_id", "doc_number": resident_id_for(3)[0], "name": "张三"}  # the form asks a
 # resident's ethnic group; a passport holder's it does not
 # field, what was typed, the code stored (None: refused by every way alike)
@@ -45,6 +48,12 @@ def _guest(field: str, word: str) -> dict[str, str]:
     return {**(RESIDENT_GUEST if field == "ethnicity" else FOREIGN_GUEST), field: word}
 
 
+def _visa(guest: dict[str, str]) -> dict[str, str]:
+    """The visa, for a guest with a foreign passport."""
+    return VISA if guest.get("doc_type") in ("passport", "护照", "414") and guest.get("nationality") != "香港" \
+        and guest.get("nationality") != "中国香港" else {}
+
+
 def _stored(payload: dict[str, Any], field: str) -> str | None:
     checked = check_registration(payload, now=NOW)
     if not checked.ok:
@@ -55,12 +64,17 @@ def _stored(payload: dict[str, Any], field: str) -> str | None:
 
 
 def by_json(field: str, word: str) -> str | None:
-    payload = {"kind": "stay", "unit": "301", "arrived_at": "2026-11-20 10:00", "person": _guest(field, word)}
+    guest: dict[str, Any] = _guest(field, word)
+    if _visa(guest):
+        guest["visa"] = _visa(guest)
+    payload = {"kind": "stay", "unit": "301", "arrived_at": "2026-11-20 10:00", "person": guest}
     return _stored(payload, field)
 
 
 def by_sheet(field: str, word: str, folder: Path) -> str | None:
-    row = {**_guest(field, word), "unit": "301", "arrived_at": "2026-11-20 10:00"}
+    guest = _guest(field, word)
+    row = {**guest, **{f"visa_{key}": value for key, value in _visa(guest).items()},
+           "unit": "301", "arrived_at": "2026-11-20 10:00"}
     path = folder / "guests.csv"
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
@@ -76,8 +90,11 @@ def by_sheet(field: str, word: str, folder: Path) -> str | None:
 
 def by_form(field: str, word: str) -> str | None:
     form = RegistrationForm(load_template(VenueKind.HOTEL), NOW)
-    for key, value in _guest(field, word).items():
+    guest = _guest(field, word)
+    for key, value in guest.items():
         form.set(f"person.{key}", value)
+    for key, value in _visa(guest).items():
+        form.set(f"person.visa.{key}", value)
     form.set("unit", "301")
     form.set("arrived_at", "2026-11-20 10:00")
     return _stored(form.payload(), field)

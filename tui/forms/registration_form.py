@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agent.domain import CHINA_TIME, DocType, VenueKind
+from agent.domain.codes import label as code_label
 from agent.forms.templates import FieldType, FormField, Template
 from agent.validation import InvalidDocument, Problem, Severity
 from agent.validation.documents import document_facts, validate_document
 from agent.validation.mrz import MrzPassport
-from agent.validation.registration import CheckedRegistration, check_registration
+from agent.validation.registration import NO_VENUE, CheckedRegistration, VenueRules, check_registration
 from agent.validation.resident_id import region_name
 from agent.validation.words import code_in_table
 
@@ -25,6 +26,8 @@ LARGE_TABLES = frozenset({"ethnicity", "countries"})
 """Code tables too long to pick from a list: typed, with suggestions (`汉` -> 汉族, `US` -> USA)."""
 
 _FILLED_FROM_DOCUMENT = ("person.sex", "person.birth_date", "person.nationality")
+_CARD_FIELDS = ("doc_type", "doc_number", "name", "sex", "ethnicity", "birth_date", "address", "nationality")
+"""What an ID card read by a reader gives a registration's person (`IdentityCard.person_fields`)."""
 _TIME_FORMATS = {FieldType.DATETIME: "%Y-%m-%d %H:%M", FieldType.DATE: "%Y-%m-%d"}
 
 
@@ -40,8 +43,13 @@ def format_moment(form_field: FormField, moment: datetime) -> str:
 class RegistrationForm:
     """Values by field key (text as typed; a choice holds its code), plus what was filled in for the clerk."""
 
-    def __init__(self, template: Template, now: datetime) -> None:
+    def __init__(self, template: Template, now: datetime, *, venue: VenueRules = NO_VENUE,
+                 new_arrival: bool = True) -> None:
+        """`venue`: the rules of the venue the form registers for (an internet café admits no minor);
+        `new_arrival`: an arrival registered now (its deadline is judged), not a correction."""
         self.template = template
+        self.venue = venue
+        self.new_arrival = new_arrival
         self.values: dict[str, str] = {}
         self.autofilled: set[str] = set()
         self._checked: tuple[str, CheckedRegistration] | None = None  # the entries last checked, and how
@@ -152,9 +160,34 @@ class RegistrationForm:
             self.values["person.sex"] = passport.sex.value
         if self._has("person.nationality"):
             self.values["person.nationality"] = passport.nationality
+        filled = {"person.doc_type", "person.doc_number", "person.name", "person.birth_date", "person.sex",
+                  "person.nationality"}
+        if self._has("person.doc_expiry"):
+            self.values["person.doc_expiry"] = passport.expiry_date.isoformat()
+            filled.add("person.doc_expiry")
         self.autofilled = set()
-        return {"person.doc_type", "person.doc_number", "person.name", "person.birth_date", "person.sex",
-                "person.nationality"}
+        return filled
+
+    def fill_from_card(self, person: Mapping[str, str], lang: str) -> set[str]:
+        """An ID card read by the desk's reader: every person field the card holds (the keys and
+        values of `IdentityCard.person_fields()`), the ones it does not hold emptied (they were the
+        previous person's); the phone and the stay are left alone. The ethnic group is written as its
+        name in `lang` (汉族, Han), as a clerk would type it; the rest as the card gives it."""
+        changed: set[str] = set()
+        for leaf in _CARD_FIELDS:
+            key = f"person.{leaf}"
+            if not self._has(key):
+                continue
+            text = person.get(leaf, "")
+            form_field = self.template.field(key)
+            if text and is_large_choice(form_field) and form_field.choices == "ethnicity":
+                entry = form_field.options().get(text)
+                text = code_label(entry, lang) if entry is not None else text
+            if self.values.get(key) != text:
+                self.values[key] = text
+                changed.add(key)
+        self.autofilled = set()
+        return changed | {"person.doc_type", "person.doc_number"}
 
     def fill_from_payload(self, data: Mapping[str, Any]) -> None:
         """What was sent for a registration (the agent's normalised payload), back into the form's
@@ -209,7 +242,8 @@ class RegistrationForm:
         payload = self.payload()
         key = repr(payload)  # text and flags in form order: equal entries, equal text
         if self._checked is None or self._checked[0] != key:
-            self._checked = (key, check_registration(payload, now=now))
+            self._checked = (key, check_registration(payload, now=now, venue=self.venue,
+                                                     registered_at=now if self.new_arrival else None))
         return self._checked[1]
 
     def problems(self, now: datetime) -> dict[str, Problem]:

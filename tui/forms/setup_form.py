@@ -13,11 +13,14 @@ from agent.validation import Problem
 from agent.validation.venue import VenueDetails, check_venue
 
 KINDS = (
-    (VenueKind.RENTAL, "出租房屋（房东、中介）", "Rental housing (landlord, agent)"),
-    (VenueKind.HOTEL, "旅馆（宾馆、民宿）", "Hotel, guesthouse"),
-    (VenueKind.OVERNIGHT, "网吧、洗浴、商务会所", "Internet café, bathhouse, club"),
-    (VenueKind.EMPLOYER, "用工单位（企业、商铺、工地、学校）", "Employer (firm, shop, work crew, school)"),
+    ("rental", "出租房屋（房东、中介）", "Rental housing (landlord, agent)"),
+    ("hotel", "旅馆（宾馆、民宿）", "Hotel, guesthouse"),
+    ("overnight:internet_cafe", "网吧", "Internet café"),
+    ("overnight:bathhouse", "洗浴", "Bathhouse"),
+    ("overnight:club", "商务会所", "Club"),
+    ("employer", "用工单位（企业、商铺、工地、学校）", "Employer (firm, shop, work crew, school)"),
 )
+"""The wizard's first question: a venue kind, an overnight venue's with its subtype (`kind:subtype`)."""
 
 _COMMON = (
     ("name", "场所名称", "Venue name", True),
@@ -48,7 +51,8 @@ class SetupForm:
         asked = {name for name, *_ in self.venue_fields()}
         values = {name: (getattr(self, name) or None) if name in asked else None
                   for name in ("address", "police_station", "agreement_no", "rental_filing_no", "credit_code")}
-        return VenueDetails(VenueKind(self.kind), self.name, **values)
+        kind, _, subtype = self.kind.partition(":")
+        return VenueDetails(VenueKind(kind), self.name, **values, subtype=subtype or None)
 
     def problems(self) -> tuple[VenueDetails, dict[str, Problem]]:
         """The cleaned details and the first problem per attribute (`name`, `credit_code`, ...)."""

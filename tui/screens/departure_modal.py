@@ -23,7 +23,7 @@ from agent.validation.datetimes import parse_datetime
 from tui.screens.modal import DengjiModal
 
 if TYPE_CHECKING:
-    from agent.register.registry import RegistrationView
+    from agent.register.records import RegistrationView
 
 
 class DepartureModal(DengjiModal):

@@ -2,7 +2,8 @@
 
 The list holds only people present now. Typing filters it at once (in memory); Enter in the search
 box goes down to the list, and Enter on a person asks (`DepartureModal`: who, and when, now unless
-changed) before anything is written. Swiping the person's ID card here finds them directly.
+changed) before anything is written. Swiping the person's ID card here finds them directly, and so does
+laying it on the desk's reader (`card_placed`; tui/card_reading.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from textual import on, work
 from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import RowDoesNotExist
 
+from tui.card_reading import TakesCards
 from tui.keys import Key
 from tui.messages import Departed
 from tui.scanner import IdCardScan, PassportScan, ScanReader
@@ -23,10 +25,12 @@ from tui.screens.search_list import SearchListScreen
 from tui.widgets.people_table import PeopleTable
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.register.registry import Outcome, RegistrationView, Registry
+    from agent.cardreader import IdentityCard, ReaderError
+    from agent.register.records import Outcome, RegistrationView
+    from agent.register.registry import Registry
 
 
-class DepartureScreen(SearchListScreen):
+class DepartureScreen(TakesCards, SearchListScreen):
     KEYS = (
         Key("enter", "", "办理离开（先确认）", "Check out (asks first)"),
         Key("down", "to_list", "到列表", "To the list", on_bar=False),
@@ -34,11 +38,11 @@ class DepartureScreen(SearchListScreen):
         BACK,
     )
     TITLE_ZH, TITLE_EN = "办理离开", "Departure"
-    HELP_ZH = ("输入姓名、房号或证件号码的后几位查找在住的人（也可以直接刷身份证）。\n"
+    HELP_ZH = ("输入姓名、房号或证件号码的后几位查找在住的人（也可以直接刷身份证，或把证件放在读卡器上）。\n"
                "按 ↓ 或 Enter 到列表，用 ↑↓ 选中要离开的人，按 Enter：核对姓名、房号和离开时间（默认现在，可以改），"
                "再在“确认离开”上按 Enter。")
     HELP_EN = ("Type a name, a unit or the last digits of the document to find someone present (or swipe the "
-               "ID card).\nPress Down or Enter to go to the list, pick the person with the arrow keys and press "
+               "ID card, or lay it on the reader).\nPress Down or Enter to go to the list, pick the person with the arrow keys and press "
                "Enter: check the name, room and time (now unless you change it), then Enter on Check out.")
 
     COLUMNS = ("unit", "name", "doc", "arrived", "leaves")
@@ -82,18 +86,27 @@ class DepartureScreen(SearchListScreen):
     def search_entered(self, search: Input) -> None:
         """A card swiped into the search box finds its holder; anything else goes to the list."""
         scan = self._scans.feed(search.value)
-        if isinstance(scan, IdCardScan | PassportScan):
+        if isinstance(scan, IdCardScan):
             search.value = ""
-            self._find_document(scan)
+            self._find_document("resident_id", scan.number)
+            return
+        if isinstance(scan, PassportScan):
+            search.value = ""
+            self._find_document("passport", scan.passport.number)
             return
         self.action_to_list()
 
+    def card_placed(self, card: IdentityCard) -> None:
+        """A card laid on the reader finds its holder among the people present."""
+        self._find_document(card.doc_type.value, card.doc_number)
+
+    def card_problem(self, problem: ReaderError) -> None:
+        self.query_one("#found", Static).update(problem.text(self.session.lang))
+
     @work(thread=True, exclusive=True, group="find")
-    def _find_document(self, scan: IdCardScan | PassportScan) -> None:
+    def _find_document(self, doc_type: str, number: str) -> None:
         registry = self.session.registry
         assert registry is not None
-        doc_type, number = (("resident_id", scan.number) if isinstance(scan, IdCardScan)
-                            else ("passport", scan.passport.number))
         present = [v for v in registry.find_by_document(doc_type, number) if v.present]
         self.app.call_from_thread(self._found_document, present)
 

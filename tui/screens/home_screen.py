@@ -8,13 +8,15 @@ for someone present, registration for anyone else.
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.home_facts import HomeFacts, delivery_line, gather
+from tui.card_reading import TakesCards
+from tui.home_facts import HomeFacts, delivery_line, gather, not_reporting
 from tui.keys import Key
 from tui.scanner import (
     AwaitingSecondLine,
@@ -26,6 +28,10 @@ from tui.scanner import (
 )
 from tui.screens.base import DengjiScreen
 from tui.widgets.people_table import PeopleTable
+
+if TYPE_CHECKING:
+    from agent.cardreader import IdentityCard, ReaderError
+    from agent.register.records import RegistrationView
 
 _MENU = (
     ("register", "登记新到人员", "Register an arrival", "F2"),
@@ -39,17 +45,21 @@ _MENU = (
 DELIVERY_REFRESH_SECONDS = 3
 
 _REMINDERS = {  # agent.duties.reminders codes, as the home screen's side column names them
-    "permit.missing": ("满30天未办居住证", "No permit after 30 days"),
+    "permit.missing": ("居住期满未办居住证", "Residence permit due"),
     "lease.ended": ("租期已过未退租", "Lease ended, not moved out"),
     "stay.overdue": ("已过预计离店时间", "Past expected check-out"),
     "lodging.unregistered": ("员工住宿未登记", "Staff lodging unregistered"),
     "rejected.uncorrected": ("退回超过24小时未更正", "Rejected over 24 h ago"),
     "backlog.late": ("上报已超时", "Reports are late"),
+    "minor.unaccompanied": ("未成年人无成人同住", "Minor without an adult"),
+    "visa.overstay": ("超过签证停留期", "Past the permitted stay"),
+    "foreigner.unreported": ("境外人员超24小时未报", "Foreign guest unreported 24 h"),
 }
-_PER_PERSON = frozenset({"permit.missing", "lease.ended", "stay.overdue", "lodging.unregistered"})
+_PER_PERSON = frozenset({"permit.missing", "lease.ended", "stay.overdue", "lodging.unregistered",
+                         "minor.unaccompanied", "visa.overstay", "foreigner.unreported"})
 
 
-class HomeScreen(DengjiScreen):
+class HomeScreen(TakesCards, DengjiScreen):
     KEYS = (
         Key("f2", "register", "登记", "Register"),
         Key("f3", "depart", "离开", "Leave"),
@@ -75,6 +85,7 @@ class HomeScreen(DengjiScreen):
 
     def compose_body(self):  # type: ignore[no-untyped-def]
         yield Static(delivery_line(self.facts, self.session.lang), id="delivery")
+        yield Static("", id="not-reporting")
         with Horizontal(id="home-body"):
             with Vertical(id="home-side"):
                 yield OptionList(*(Option(f"{self.say(zh, en)}  {key}", id=action)
@@ -129,17 +140,25 @@ class HomeScreen(DengjiScreen):
     def _show_delivery(self, facts: HomeFacts) -> None:
         self.facts = facts
         if not self.relabelling:
-            self.query_one("#delivery", Static).update(delivery_line(facts, self.session.lang))
+            self._show_reporting(facts)
 
     def _show(self, facts: HomeFacts) -> None:
         self.facts = facts
         if self.relabelling:
             return
-        self.query_one("#delivery", Static).update(delivery_line(facts, self.session.lang))
+        self._show_reporting(facts)
         self.query_one("#today", Static).update(self._today_text())
         self.query_one("#reminders", Static).update(self._reminder_text())
         self.query_one("#present-title", Static).update(self._present_title())
         self.query_one("#present", PeopleTable).show(facts.present)
+
+    def _show_reporting(self, facts: HomeFacts) -> None:
+        """The delivery line, and the banner when nothing reaches the platform."""
+        self.query_one("#delivery", Static).update(delivery_line(facts, self.session.lang))
+        warning = not_reporting(facts, self.session.clock(), self.session.lang)
+        banner = self.query_one("#not-reporting", Static)
+        banner.update(warning or "")
+        banner.display = warning is not None
 
     def after_relabel(self) -> None:
         self._show(self.facts)
@@ -222,6 +241,32 @@ class HomeScreen(DengjiScreen):
             self.app.push_screen(DepartureScreen(select_id=present.id))  # type: ignore[attr-defined]
         else:
             self.app.push_screen(RegisterScreen(scan=scan))
+
+    def card_placed(self, card: IdentityCard) -> None:
+        """A card laid on the reader here: check-out for its holder if present, else the register form
+        filled from it (as a swipe does)."""
+        if self._ready():
+            self._open_for_card(card)
+
+    def card_problem(self, problem: ReaderError) -> None:
+        self.notify(problem.text(self.session.lang), severity="warning", timeout=6)
+
+    @work(thread=True, exclusive=True, group="home-scan")
+    def _open_for_card(self, card: IdentityCard) -> None:
+        registry = self.session.registry
+        assert registry is not None
+        present = next((v for v in registry.find_by_document(card.doc_type.value, card.doc_number) if v.present),
+                       None)
+        self.app.call_from_thread(self._open_card, card, present)
+
+    def _open_card(self, card: IdentityCard, present: RegistrationView | None) -> None:
+        from tui.screens.departure_screen import DepartureScreen
+        from tui.screens.register_screen import RegisterScreen
+
+        if present is not None:
+            self.app.push_screen(DepartureScreen(select_id=present.id))
+        else:
+            self.app.push_screen(RegisterScreen(card=card))
 
     def _ready(self) -> bool:
         """False (and a word to the operator) while the store is still being opened."""

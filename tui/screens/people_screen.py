@@ -17,7 +17,8 @@ from tui.screens.search_list import SearchListScreen
 from tui.widgets.people_table import PeopleTable
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.register.registry import RegistrationView, Registry
+    from agent.register.records import RegistrationView
+    from agent.register.registry import Registry
 
 
 class PeopleScreen(SearchListScreen):

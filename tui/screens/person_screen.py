@@ -24,7 +24,8 @@ from tui.screens.modal import DengjiModal
 from tui.widgets.people_table import PeopleTable, short_time
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.register.registry import PermitCheckResult, RegistrationView
+    from agent.register.records import RegistrationView
+    from agent.register.registry import PermitCheckResult
 
 _KINDS = {"tenancy": ("租住", "Tenancy"), "stay": ("住宿", "Stay"), "employment": ("从业", "Employment")}
 

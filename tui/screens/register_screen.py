@@ -1,7 +1,9 @@
 """Register an arrival: the venue kind's form, rendered from its template, checked as it is typed.
 
 Focus starts in the scan box: a swiped ID card or a scanned passport fills the form, and Enter on an
-empty scan box goes to the fields for typing by hand. Enter moves on, Ctrl+S saves. Saving is one
+empty scan box goes to the fields for typing by hand. A card laid on the desk's reader fills it too,
+wherever the cursor is (`card_placed`; the reader is watched off the UI thread, tui/card_reading.py),
+and the reader's state shows beside the scan box. Enter moves on, Ctrl+S saves. Saving is one
 transaction in the agent (the registration and its outbox event) run in a worker thread; the upload
 happens in the background afterwards, so the clerk is never kept waiting for the network.
 """
@@ -12,16 +14,20 @@ from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.actions import SkipAction
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
+from agent.domain import RegistrationKind
 from agent.domain.codes import label as code_label
 from agent.forms.templates import Template, load_template
 from agent.validation import Problem, Severity
-from agent.validation.registration import CheckedRegistration
+from agent.validation.registration import CheckedRegistration, VenueRules
+from agent.validation.venue import venue_rules_of
 from agent.validation.words import code_in_table
-from tui.forms.live_checks import premature
+from tui.card_reading import TakesCards
+from tui.caught_up import caught_up
+from tui.forms.form_problems import FormProblems
 from tui.forms.registration_form import RegistrationForm, is_large_choice
 from tui.keys import Key
 from tui.messages import Registered
@@ -32,17 +38,19 @@ from tui.scanner import (
     ScanFailed,
     ScanReader,
     ScanResult,
-    looks_like_id_number,
 )
 from tui.screens.base import BACK, DengjiScreen
 from tui.widgets.choice_select import ChoiceSelect
-from tui.widgets.field_row import FieldRow, key_of, widget_id
+from tui.widgets.field_row import key_of, widget_id
+from tui.widgets.reader_status import ReaderStatus
+from tui.widgets.registration_fields import RegistrationFields
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.register.registry import Outcome, Rejection
+    from agent.cardreader import IdentityCard, ReaderError
+    from agent.register.records import Outcome, Rejection
 
 
-class RegisterScreen(DengjiScreen):
+class RegisterScreen(TakesCards, DengjiScreen):
     KEYS = (
         Key("ctrl+s", "save", "保存", "Save"),
         Key("enter", "enter_key", "下一项", "Next field", priority=True),
@@ -52,15 +60,20 @@ class RegisterScreen(DengjiScreen):
         Key("space", "", "在选择框中打开列表", "Open the list of a choice", on_bar=False),
     )
     TITLE_ZH, TITLE_EN = "登记", "Register"
-    HELP_ZH = ("先刷身份证或扫描护照（光标在“刷卡/扫描”框）；手工录入请在该框按 Enter。\n"
+    HELP_ZH = ("把身份证放在读卡器上，证件上的各项自动填好，光标跳到还要填的项（如房号）；“刷卡/扫描”框旁边显示读卡器"
+               "是否已连接。\n"
+               "也可以刷身份证或扫描护照（光标在“刷卡/扫描”框）；手工录入请在该框按 Enter。\n"
                "每填一项按 Enter 到下一项；选择框按空格键打开列表。带 * 的是必填项。\n"
                "标签变红表示这一项有问题，屏幕下方说明怎样改。填好后按 Ctrl+S 保存，资料会在后台上传。")
-    HELP_EN = ("Swipe the ID card or scan the passport first (the cursor starts in the scan box); to type by "
+    HELP_EN = ("Lay the ID card on the reader: the card's fields fill in and the cursor goes to what is left (the "
+               "room); beside the scan box it says whether a reader is connected.\n"
+               "Or swipe the ID card or scan the passport (the cursor starts in the scan box); to type by "
                "hand, press Enter there.\nEnter moves to the next field; Space opens a choice's list. Fields "
                "marked * are required.\nA red label means the field needs fixing: the line under the form says "
                "how. Ctrl+S saves; the upload happens in the background.")
 
-    def __init__(self, scan: ScanResult | None = None, *, correcting: Rejection | None = None,
+    def __init__(self, scan: ScanResult | None = None, *, card: IdentityCard | None = None,
+                 correcting: Rejection | None = None,
                  data: dict | None = None) -> None:  # type: ignore[type-arg]
         """A new arrival (filled from `scan` if given), or the correction of a refused registration:
         `correcting` with `data`, what was sent."""
@@ -71,16 +84,13 @@ class RegisterScreen(DengjiScreen):
             self.TITLE_ZH, self.TITLE_EN = "更正登记", "Correct a registration"
         self.template: Template | None = None
         self.form: RegistrationForm | None = None
-        self.left: set[str] = set()  # fields the clerk has left: they show every problem
-        self.shown_problems: dict[str, Problem] = {}
-        self.store_problems: dict[str, Problem] = {}  # refusals by the store, until their field changes
-        self.general_problem: Problem | None = None
+        self.problems = FormProblems()
         self.saving = False
         self._scans = ScanReader()
         self._pending_scan = scan
+        self._pending_card = card  # a card laid on the reader at the home screen
         self._units: list[str] = []
         self._focus_after_compose: str | None = None
-        self._summary = ""  # "3 fields to fix." after a refused save, until the clerk types again
         self._untouched: dict[str, str] = {}  # the form's values before the clerk typed anything
 
     # -- building ----------------------------------------------------------------------------------
@@ -90,7 +100,9 @@ class RegisterScreen(DengjiScreen):
             venue = self.session.venue
             assert venue is not None, "the register form needs a venue"
             self.template = load_template(venue.kind)
-            self.form = RegistrationForm(self.template, self.session.clock())
+            self.form = RegistrationForm(self.template, self.session.clock(),
+                                         venue=VenueRules(*venue_rules_of(venue.subtype, venue.jurisdiction)),
+                                         new_arrival=self.correcting is None)
             if self._sent_data is not None:
                 self.form.fill_from_payload(self._sent_data)
             self._untouched = dict(self.form.values)
@@ -107,17 +119,13 @@ class RegisterScreen(DengjiScreen):
             yield Label(self.say("刷卡/扫描", "Scan"), id="scan-label")
             yield Input(placeholder=self.say("刷身份证或扫护照；手工录入按 Enter", "Swipe ID or scan passport; "
                                              "Enter to type by hand"), id="scan", compact=True)
-        shown = {f.key for f in form.shown()}
-        with VerticalScroll(id="form") as scroller:
-            scroller.can_focus = False  # Enter and Tab go from field to field, not to the container
-            yield Static(self.template.title.text(lang), id="form-title")
-            for form_field in self.template.fields:
-                row = FieldRow(form_field, form.value(form_field.key), lang,
-                               self._units if form_field.key == "unit" else ())
-                row.display = form_field.key in shown
-                yield row
-            yield Button(self.say("保存  Ctrl+S", "Save  Ctrl+S"), id="save", compact=True)
+            yield ReaderStatus(self.dengji.card_reading, lang)
+        yield RegistrationFields(self.template, form, lang, self.say("保存  Ctrl+S", "Save  Ctrl+S"), self._units)
         yield Static("", id="form-message")
+
+    @property
+    def fields(self) -> RegistrationFields:
+        return self.query_one(RegistrationFields)
 
     def on_mount(self) -> None:
         self.query_one("#scan", Input).focus()
@@ -125,11 +133,14 @@ class RegisterScreen(DengjiScreen):
         if self._pending_scan is not None:
             scan, self._pending_scan = self._pending_scan, None
             self._apply_scan(scan)
+        if self._pending_card is not None:
+            card, self._pending_card = self._pending_card, None
+            self.call_after_refresh(self.card_placed, card)  # after the scan box has taken the focus
         self._refresh_marks()
 
     def on_screen_resume(self) -> None:
         if self._focus_after_compose:
-            self._focus_key(self._focus_after_compose)
+            self.fields.focus_field(self._focus_after_compose)
             self._focus_after_compose = None
 
     @work(thread=True, exclusive=True, group="units")
@@ -142,11 +153,8 @@ class RegisterScreen(DengjiScreen):
         self.app.call_from_thread(self._set_units, units)
 
     def _set_units(self, units: list[str]) -> None:
-        from textual.suggester import SuggestFromList
-
         self._units = units
-        for unit_input in self.query("#f-unit").results(Input):
-            unit_input.suggester = SuggestFromList(units, case_sensitive=False)
+        self.fields.suggest_units(units)
 
     # -- typing ------------------------------------------------------------------------------------
 
@@ -155,12 +163,11 @@ class RegisterScreen(DengjiScreen):
         form = self.form
         if key is None or form is None:
             return
-        self._summary = ""
-        self.store_problems.pop(key, None)
+        self.problems.typed(key)
         for other in form.set(key, value):
-            self._show_value(other)
+            self.fields.show_value(other)
         if key in ("person.doc_type", "person.doc_number"):
-            self._update_shown()
+            self.fields.show_applicable()
         self._refresh_marks(typing=key)
 
     @on(Input.Changed)
@@ -172,29 +179,12 @@ class RegisterScreen(DengjiScreen):
         value = event.value if isinstance(event.value, str) else ""
         self._changed(event.select, value)
 
-    def _show_value(self, key: str) -> None:
-        """Put the form's value of `key` into its widget (after a scan or an automatic fill)."""
-        assert self.form is not None
-        value = self.form.value(key)
-        for widget in self.query(f"#{widget_id(key)}"):
-            if isinstance(widget, Input):
-                widget.value = value
-            elif isinstance(widget, ChoiceSelect):
-                known = {v for _, v in widget._options}  # noqa: SLF001 - Select keeps no public list
-                widget.value = value if value in known else ChoiceSelect.NULL
-
-    def _update_shown(self) -> None:
-        assert self.form is not None and self.template is not None
-        shown = {f.key for f in self.form.shown()}
-        for form_field in self.template.fields:
-            self.query_one(f"#row-{widget_id(form_field.key)[2:]}", FieldRow).display = form_field.key in shown
-
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         key = key_of(event.widget.id)
         if key is None or self.form is None:
             return
         self._resolve_choice(key)
-        self.left.add(key)
+        self.problems.leave([key])
         self._refresh_marks()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
@@ -215,47 +205,42 @@ class RegisterScreen(DengjiScreen):
                 if code_label(entry, lang).casefold().startswith(text.casefold())]
         if len(fits) == 1:
             self.form.set(key, code_label(fits[0], lang))
-            self._show_value(key)
+            self.fields.show_value(key)
 
-    def action_enter_key(self) -> None:
+    async def action_enter_key(self) -> None:
         """Enter moves on, decided as the key arrives (a priority binding), not when the Input's
         Submitted message is handled later. Textual hands each key to the widget focused when the key
-        arrives, so after "Enter" the next keys must already find the cursor in the next field. What
-        depends on the text (a scan, a card swiped into a field) runs in the Input's own queue, after
-        the characters typed before the Enter."""
+        arrives, so after "Enter" the next keys must already find the cursor in the next field.
+
+        Where the cursor goes may depend on the text: in the scan box a first MRZ line keeps it there for
+        the second, an ID card sends it to the name, a passport to the room; an ID card swiped into
+        another field sends it to the first field left empty. The characters typed just before the Enter
+        may still wait in the Input's queue, so the binding waits for the Input to take them, then
+        decides and moves the focus at once: the app hands on no key meanwhile, and the keys of a burst
+        typed after the Enter land where the cursor went (#17 item 10)."""
         focused = self.focused
-        if isinstance(focused, Input) and focused.id == "scan":
-            focused.call_later(self._scan_box_entered, focused)  # the cursor stays for a second MRZ line
-        elif isinstance(focused, Input):
-            self.focus_next()
-            focused.call_later(self._field_entered, focused)
+        if isinstance(focused, Input):
+            await caught_up(focused)
+            if self.focused is not focused or self.saving:  # the screen moved on meanwhile
+                return
+            key = key_of(focused.id)
+            if focused.id == "scan":
+                self._scan_box(focused.value)
+            elif key is None or key == "person.doc_number" or not self._swiped_into(focused, key):
+                self.focus_next()
         elif isinstance(focused, ChoiceSelect) and not focused.expanded:
             self.focus_next()
         else:
             raise SkipAction()  # a button presses itself; an open list picks its item
 
-    def _scan_box_entered(self, scan_input: Input) -> None:
-        self._scan_box(scan_input.value)
-
-    def _field_entered(self, field_input: Input) -> None:
-        key = key_of(field_input.id)
-        if key is not None and key != "person.doc_number":
-            self._swiped_into(field_input, key)
-
     def _swiped_into(self, field_input: Input, key: str) -> bool:
         """An ID card swiped while the cursor was in another text field: take the number out of it."""
-        value = field_input.value
-        if len(value) < 15:
+        swiped = self._scans.swiped_into(field_input.value)
+        if swiped is None:
             return False
-        for length in (18, 15):
-            head, tail = value[:-length], value[-length:]
-            if looks_like_id_number(tail):
-                result = self._scans.feed(tail)
-                if isinstance(result, IdCardScan | ScanFailed):
-                    field_input.value = head
-                    self._apply_scan(result)
-                    return True
-        return False
+        field_input.value = swiped.field_text
+        self._apply_scan(swiped.scan)
+        return True
 
     def _scan_box(self, text: str) -> None:
         scan_input = self.query_one("#scan", Input)
@@ -286,25 +271,64 @@ class RegisterScreen(DengjiScreen):
             changed = form.fill_from_passport(scan.passport)
         else:
             return
-        self._update_shown()
+        self.fields.show_applicable()
         for key in changed:
-            self._show_value(key)
-        self.left |= {k for k in changed if form.value(k)}
+            self.fields.show_value(key)
+        self.problems.leave(k for k in changed if form.value(k))
         self._refresh_marks()
         self._focus_first_empty()
 
-    def _focus_first_empty(self) -> None:
-        """After a scan: the first field still to fill (usually the name, or the room)."""
-        assert self.form is not None
-        for form_field in self.form.shown():
-            if form_field.required and not self.form.value(form_field.key).strip():
-                self._focus_key(form_field.key)
-                return
-        self.query_one("#save", Button).focus()
+    # -- the card reader ---------------------------------------------------------------------------
 
-    def _focus_key(self, key: str) -> None:
-        for widget in self.query(f"#{widget_id(key)}"):
-            widget.focus()
+    def card_placed(self, card: IdentityCard) -> None:
+        """A card read by the desk's reader fills every field it holds (document, number, name, sex,
+        ethnic group, birth date, address, nationality) and the cursor goes to the first required field
+        left, usually the room. An expired card is refused for a stay: it is not a valid document."""
+        if self.saving:
+            return
+        form = self._ensure_form()
+        assert self.template is not None
+        lang = self.session.lang
+        expired = card.expired_on(self.session.clock().date())
+        if expired and self.template.registration is RegistrationKind.STAY:
+            until = card.valid_until.isoformat() if card.valid_until else ""
+            self._message(self.say(f"这张证件已过期（有效期至 {until}），不能用于住宿登记：请客人出示有效证件",
+                                   f"This card expired on {until}: a stay cannot be registered with it. Ask "
+                                   "for a valid document"), error=True)
+            return
+        self._scans.reset()
+        self.query_one("#scan", Input).value = ""
+        changed = form.fill_from_card(card.person_fields(), lang)
+        self.fields.show_applicable()
+        for key in changed:
+            self.fields.show_value(key)
+        self.problems.leave(k for k in changed if form.value(k))
+        self._refresh_marks()
+        self._focus_first_empty()
+        notes = [warning.text(lang) for warning in card.warnings]
+        if expired:
+            notes.append(self.say(f"证件已过期（有效期至 {card.valid_until}）", f"the card expired on {card.valid_until}"))
+        if notes:
+            self.app.notify("\n".join(notes), title=self.say("读卡器", "Card reader"), severity="warning", timeout=8)
+
+    def card_problem(self, problem: ReaderError) -> None:
+        """A reading that failed while the reader works (the card lifted too soon...): what to do."""
+        self._message(problem.text(self.session.lang), error=True)
+
+    def _focus_first_empty(self) -> None:
+        """After a scan: the first field still to fill (usually the name, or the room; for a foreign
+        passport the visa, which the shared check requires). The focus moves now, not after the app's
+        queue (as `Widget.focus` would): the keys of a burst still waiting there go to the new field."""
+        assert self.form is not None
+        target: Widget = self.query_one("#save", Button)
+        problems = self.form.problems(self.session.clock())
+        for form_field in self.form.shown():
+            problem = problems.get(form_field.key)
+            needed = form_field.required or (problem is not None and problem.severity is Severity.ERROR)
+            if needed and not self.form.value(form_field.key).strip():
+                target = self.query_one(f"#{widget_id(form_field.key)}")
+                break
+        self.set_focus(target)
 
     # -- problems ----------------------------------------------------------------------------------
 
@@ -313,19 +337,7 @@ class RegisterScreen(DengjiScreen):
         form = self.form
         if form is None:
             return
-        problems = form.problems(self.session.clock())
-        self.general_problem = problems.pop("", None)
-        visible: dict[str, Problem] = {}
-        for key, problem in problems.items():
-            if key in self.left or (key == typing and not premature(problem, form.value(key))):
-                visible[key] = problem
-        for key, problem in self.store_problems.items():
-            visible.setdefault(key, problem)
-        self.shown_problems = visible
-        for row in self.query(FieldRow):
-            problem = visible.get(row.form_field.key)
-            row.set_class(problem is not None and problem.severity is Severity.ERROR, "-invalid")
-            row.set_class(problem is not None and problem.severity is Severity.WARNING, "-warning")
+        self.fields.mark(self.problems.refresh(form, self.session.clock(), typing))
         self._show_message()
 
     def _focused_key(self) -> str | None:
@@ -336,9 +348,9 @@ class RegisterScreen(DengjiScreen):
             return
         lang = self.session.lang
         key = self._focused_key()
-        if key is not None and key in self.shown_problems:
-            problem = self.shown_problems[key]
-            self._message(self._summary + problem.text(lang), error=problem.severity is Severity.ERROR,
+        if key is not None and key in self.problems.shown:
+            problem = self.problems.shown[key]
+            self._message(self.problems.summary + problem.text(lang), error=problem.severity is Severity.ERROR,
                           warning=problem.severity is Severity.WARNING)
             return
         if key is not None and self.template is not None:
@@ -367,7 +379,7 @@ class RegisterScreen(DengjiScreen):
         if form is None or self.saving:
             return
         self._take_widget_values()
-        self.left |= {f.key for f in form.shown()}
+        self.problems.leave(f.key for f in form.shown())
         self._refresh_marks()
         now = self.session.clock()
         errors = {k: p for k, p in form.problems(now).items() if p.severity is Severity.ERROR}
@@ -375,43 +387,35 @@ class RegisterScreen(DengjiScreen):
             self._point_at(errors)
             return
         self.saving = True
-        self.store_problems = {}
+        self.problems.store = {}
         self._message(self.say("正在保存……", "Saving..."))
         self._register(form.check(now))  # the check the marks were drawn from: the register trusts it
 
     def _take_widget_values(self) -> None:
-        """Read every field's widget into the form: keys typed just before Ctrl+S may not have
-        reached the form through their Changed messages yet."""
+        """Read every field's widget into the form (keys typed just before Ctrl+S)."""
         assert self.form is not None
-        for form_field in self.form.shown():
-            for widget in self.query(f"#{widget_id(form_field.key)}"):
-                value = widget.value if isinstance(widget, Input) else getattr(widget, "value", None)
-                text = value if isinstance(value, str) else ""
-                if text != self.form.value(form_field.key):
-                    for other in self.form.set(form_field.key, text):
-                        self._show_value(other)
+        typed = self.fields.widget_values(f.key for f in self.form.shown())
+        for key, text in typed.items():
+            if text != self.form.value(key):
+                for other in self.form.set(key, text):
+                    self.fields.show_value(other)
 
     def _point_at(self, errors: dict[str, Problem]) -> None:
         """Focus the first field in form order that has an error, and say how many remain."""
         assert self.form is not None
-        lang = self.session.lang
-        order = [f.key for f in self.form.shown()]
-        first = next((key for key in order if key in errors), None)
+        first, text = self.problems.first_error(errors, [f.key for f in self.form.shown()],
+                                                ("还有 {count} 项需要修改。", "{count} field(s) to fix. "),
+                                                self.session.lang)
         if first is not None:
-            self._focus_key(first)
-            problem = errors[first]
-        else:
-            problem = errors.get("") or next(iter(errors.values()))
-        count = len(errors)
-        self._summary = self.say(f"还有 {count} 项需要修改。", f"{count} field(s) to fix. ") if count > 1 else ""
-        self._message(self._summary + problem.text(lang), error=True)
+            self.fields.focus_field(first)
+        self._message(text, error=True)
 
     @work(thread=True, exclusive=True, group="save")
     def _register(self, checked: CheckedRegistration) -> None:
         registry = self.session.registry
         assert registry is not None
         if self.correcting is not None:
-            outcome = registry.correct(self.correcting.seq, checked)
+            outcome = registry.corrections.correct(self.correcting.seq, checked)
         else:
             outcome = registry.register(checked)
         self.app.call_from_thread(self._saved, outcome)
@@ -420,10 +424,7 @@ class RegisterScreen(DengjiScreen):
         self.saving = False
         assert self.form is not None
         if not outcome.ok:
-            shown = {f.key for f in self.form.shown()}
-            errors = {RegistrationForm.field_of(p, shown): p for p in reversed(outcome.problems)
-                      if p.severity is Severity.ERROR}
-            self.store_problems = {key: problem for key, problem in errors.items() if key}
+            errors = self.problems.refused(outcome.problems, {f.key for f in self.form.shown()})
             self._refresh_marks()
             self._point_at(errors)
             return
@@ -468,12 +469,12 @@ class RegisterScreen(DengjiScreen):
         assert self.form is not None
         self.form.reset(self.session.clock())
         self._untouched = dict(self.form.values)
-        self.left = set()
+        self.problems.reset()
         self._scans.reset()
         self.refresh(recompose=True)
         self._focus_after_compose = "scan"
         self.call_after_refresh(lambda: self.query_one("#scan", Input).focus())
 
     def after_relabel(self) -> None:
-        self._update_shown()
+        self.fields.show_applicable()
         self._refresh_marks()

@@ -20,7 +20,7 @@ from tui.screens.modal import DengjiModal
 from tui.widgets.people_table import short_time
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.register.registry import Outcome, Rejection
+    from agent.register.records import Outcome, Rejection
 
 _WHAT = {"registration": ("登记", "Registration"), "update": ("变更", "Update"), "correction": ("更正", "Correction"),
          "departure": ("离开", "Departure"), "cancellation": ("撤销", "Cancellation"),
@@ -69,7 +69,7 @@ class RejectedScreen(DengjiScreen):
     def load(self) -> None:
         registry = self.session.registry
         assert registry is not None
-        rejections = registry.rejections()
+        rejections = registry.corrections.rejections()
         self.app.call_from_thread(self._show, rejections)
 
     def _show(self, rejections: list[Rejection]) -> None:
@@ -116,7 +116,7 @@ class RejectedScreen(DengjiScreen):
     def open_form(self, rejection: Rejection) -> None:
         registry = self.session.registry
         assert registry is not None
-        data = registry.rejected_data(rejection.seq)
+        data = registry.corrections.rejected_data(rejection.seq)
         self.app.call_from_thread(self._open_form, rejection, data)
 
     def _open_form(self, rejection: Rejection, data: dict | None) -> None:  # type: ignore[type-arg]
@@ -136,7 +136,7 @@ class RejectedScreen(DengjiScreen):
     def resend(self, rejection: Rejection) -> None:
         registry = self.session.registry
         assert registry is not None
-        outcome = registry.resend(rejection.seq)
+        outcome = registry.corrections.resend(rejection.seq)
         self.app.call_from_thread(self._corrected, outcome)
 
     def _corrected(self, outcome: Outcome | None) -> None:
@@ -181,7 +181,7 @@ class DepartureTimeModal(DengjiModal):
     def save(self, text: str) -> None:
         registry = self.session.registry
         assert registry is not None
-        outcome = registry.correct(self.rejection.seq, {"departed_at": text})
+        outcome = registry.corrections.correct(self.rejection.seq, {"departed_at": text})
         self.app.call_from_thread(self._saved, outcome)
 
     def _saved(self, outcome: Outcome) -> None:

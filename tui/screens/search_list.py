@@ -14,11 +14,14 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Label, Static
 
 from agent.register.search import find
+from tui.card_reading import TakesCards
 from tui.screens.base import DengjiScreen
 from tui.widgets.people_table import PeopleTable
+from tui.widgets.reader_status import ReaderStatus
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.register.registry import RegistrationView, Registry
+    from agent.register.records import RegistrationView
+    from agent.register.registry import Registry
 
 
 class SearchListScreen(DengjiScreen):
@@ -35,6 +38,8 @@ class SearchListScreen(DengjiScreen):
             yield Label(self.say("查找", "Find"), classes="search-label")
             yield Input(self.search_text, placeholder=self.say("姓名、房号或证件号码后几位", "name, unit or last digits"),
                         id="search", compact=True)
+            if isinstance(self, TakesCards):  # a card laid on the reader finds its holder
+                yield ReaderStatus(self.dengji.card_reading, self.session.lang)
         yield Static("", id="found")
         yield PeopleTable(self.COLUMNS, self.session.lang, id=self.LIST_ID)
 

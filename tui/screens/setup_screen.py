@@ -56,7 +56,7 @@ class SetupScreen(DengjiScreen):
             if step == 0:
                 yield Static(self.say("欢迎使用“登记”。请先选择您的场所类型（按空格键打开列表）：",
                                       "Welcome to dengji. First choose the kind of venue (Space opens the list):"))
-                options = [(self.say(zh, en), kind.value) for kind, zh, en in KINDS]
+                options = [(self.say(zh, en), choice) for choice, zh, en in KINDS]
                 yield ChoiceSelect(options, id="s-kind", value=self.form.kind, allow_blank=False, compact=True)
             elif step == 1:
                 yield Static(self.say("请填写场所信息（带 * 的必填）：", "The venue's details (* required):"))

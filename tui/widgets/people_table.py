@@ -19,7 +19,7 @@ from textual.widgets.data_table import RowKey
 from agent.domain import CHINA_TIME
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.register.registry import RegistrationView
+    from agent.register.records import RegistrationView
 
 LIMIT = 60
 

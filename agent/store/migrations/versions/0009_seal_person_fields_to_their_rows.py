@@ -1,7 +1,7 @@
 """seal each person's fields to their row
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06
 
 Issue 16, finding 10: a sealed field was bound to its column only, so swapping two people's sealed names
@@ -16,8 +16,8 @@ from sqlalchemy import text
 
 from agent.domain.errors import StoreError, VaultError
 
-revision = '0007'
-down_revision = '0006'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

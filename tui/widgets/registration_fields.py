@@ -1,0 +1,87 @@
+"""The register form's body: one row per field of the venue kind's template, and the save button.
+
+It mirrors a `RegistrationForm` (the state) and draws what the screen decides: which rows apply, each
+field's value after a scan or an automatic fill, each label's mark. The screen keeps the flow (scans,
+Enter, saving); this keeps the widgets, so neither grows into the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from textual.containers import VerticalScroll
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, Static
+
+from agent.forms.templates import Template
+from agent.validation import Problem, Severity
+from tui.forms.registration_form import RegistrationForm
+from tui.widgets.choice_select import ChoiceSelect
+from tui.widgets.field_row import FieldRow, widget_id
+
+
+class RegistrationFields(VerticalScroll):
+    """The rows of a registration form (id `form`) with its save button (id `save`)."""
+
+    def __init__(self, template: Template, form: RegistrationForm, lang: str, save_label: str,
+                 units: Sequence[str] = ()) -> None:
+        super().__init__(id="form")
+        self.can_focus = False  # Enter and Tab go from field to field, not to the container
+        self._template = template
+        self._form = form
+        self._lang = lang
+        self._save_label = save_label
+        self._units = units
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        shown = {f.key for f in self._form.shown()}
+        yield Static(self._template.title.text(self._lang), id="form-title")
+        for form_field in self._template.fields:
+            row = FieldRow(form_field, self._form.value(form_field.key), self._lang,
+                           self._units if form_field.key == "unit" else ())
+            row.display = form_field.key in shown
+            yield row
+        yield Button(self._save_label, id="save", compact=True)
+
+    def show_value(self, key: str) -> None:
+        """Put the form's value of `key` into its widget (after a scan or an automatic fill)."""
+        value = self._form.value(key)
+        for widget in self.query(f"#{widget_id(key)}"):
+            if isinstance(widget, Input):
+                widget.value = value
+            elif isinstance(widget, ChoiceSelect):
+                known = {v for _, v in widget._options}  # noqa: SLF001 - Select keeps no public list
+                widget.value = value if value in known else ChoiceSelect.NULL
+
+    def show_applicable(self) -> None:
+        """Show the rows that apply to what is typed (a child's guardian, a passport's nationality)."""
+        shown = {f.key for f in self._form.shown()}
+        for row in self.query(FieldRow):
+            row.display = row.form_field.key in shown
+
+    def mark(self, problems: Mapping[str, Problem]) -> None:
+        """Colour each row's label by the problem shown for its field, if any."""
+        for row in self.query(FieldRow):
+            problem = problems.get(row.form_field.key)
+            row.set_class(problem is not None and problem.severity is Severity.ERROR, "-invalid")
+            row.set_class(problem is not None and problem.severity is Severity.WARNING, "-warning")
+
+    def focus_field(self, key: str) -> None:
+        for widget in self.query(f"#{widget_id(key)}"):
+            widget.focus()
+
+    def widget_values(self, keys: Iterable[str]) -> dict[str, str]:
+        """What each field's widget holds now: keys typed just before Ctrl+S may not have reached the form
+        through their Changed messages yet."""
+        values = {}
+        for key in keys:
+            for widget in self.query(f"#{widget_id(key)}"):
+                value = widget.value if isinstance(widget, Input) else getattr(widget, "value", None)
+                values[key] = value if isinstance(value, str) else ""
+        return values
+
+    def suggest_units(self, units: Sequence[str]) -> None:
+        """The venue's known units as the unit field's suggestions."""
+        self._units = units
+        for unit_input in self.query("#f-unit").results(Input):
+            unit_input.suggester = SuggestFromList(units, case_sensitive=False)

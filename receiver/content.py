@@ -22,8 +22,8 @@ from agent.domain.problems import Problem, Severity
 from agent.validation.registration import NO_VENUE, VenueRules, check_departure, check_registration
 from agent.validation.stay_events import check_late_departure, check_visit
 from protocol import json_text
-from protocol.messages import (EVENT_TYPES, MAX_DATA_DEPTH, TOO_DEEP, Event, check_event_shape, nests_deeper_than,
-                               parse_date, parse_time, registration_payload)
+from protocol.messages import (ENVELOPE_KEYS, EVENT_TYPES, MAX_DATA_DEPTH, TOO_DEEP, Event, check_event_shape,
+                               nests_deeper_than, parse_date, parse_time, registration_payload)
 
 REGISTERING = {EventType.REGISTERED, EventType.UPDATED, EventType.CORRECTED}
 # The protocol's keys of a visit's data; the rest is the visit the shared validator checks.
@@ -112,13 +112,12 @@ def check_event(event: Event, now: datetime, venue: VenueRules = NO_VENUE) -> Ch
         problem = _first_error(checked.problems)
         if problem is not None:
             return Checked(problem)
+        # Stored as checked, not as sent: a document number sent in full-width digits or with spaces is
+        # kept in the canonical form the validator produced, so an exact search finds that person.
         data = checked.data or {}
-        stored = event.data
-        if data.get("flags") != stored.get("flags"):
-            stored = {key: value for key, value in stored.items() if key != "flags"}
-            if data.get("flags"):
-                stored["flags"] = data["flags"]
-        return _passed(stored, _moment(data.get("arrived_at")), _moment(data.get("departed_at")))
+        # (The registration's flags are the check's too: whatever the device sent under that key is not kept.)
+        envelope = {key: event.data[key] for key in ENVELOPE_KEYS if key in event.data}
+        return _passed({**envelope, **data}, _moment(data.get("arrived_at")), _moment(data.get("departed_at")))
     if kind is EventType.DEPARTED:
         departed = parse_time(event.data["departed_at"])
         assert departed is not None  # the shape check passed

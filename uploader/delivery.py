@@ -32,12 +32,13 @@ class UploaderDelivery:
     def state(self) -> DeliveryState:
         return delivery_state(self.store)
 
-    async def enroll(self, code: str, platform_url: str, ca_file: str | None = None) -> Problem | None:
+    async def enroll(self, code: str, platform_url: str, ca_file: str | None = None, *,
+                     fingerprint: str | None = None) -> Problem | None:
         with self.store.read() as session:
             venue = session.exec(select(Venue)).first()
         if venue is None:
             return Problem("venue.missing", "请先设置场所", "set up the venue first")
-        result = await enroll(self.store, venue, code, platform_url, ca_file)
+        result = await enroll(self.store, venue, code, platform_url, ca_file, expected_fingerprint=fingerprint)
         if isinstance(result, Problem):
             return result
         self._enrolled.set()

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import json
 import logging
+from urllib.parse import urlsplit
 
 from agent.store.database import Store
 from agent.store.models import Venue
 from agent.validation import Problem
 from protocol.enrollment import ENROLL_PATH, enroll_request, read_enrollment
 from protocol.keys import generate_device_key, key_fingerprint, same_fingerprint
-from protocol.platform_url import platform_url_problem
+from protocol.platform_url import is_loopback_host, platform_url_problem
 from protocol.receipts import UnverifiedAnswer
 from uploader.device import Device, save_device
 from uploader.transport import Answer, Transport, Unreachable
 
 log = logging.getLogger("dengji.uploader.enrollment")
+
+FINGERPRINT_MISSING = Problem(
+    "enroll.fingerprint_missing",
+    "请填写派出所与注册码一起给出的平台密钥指纹（如 3F9A-QK2M-7TXC-0H5R）：没有它无法确认连接的是派出所的平台，没有登记。",
+    "Give the platform key fingerprint the police station handed over with the code (like 3F9A-QK2M-7TXC-0H5R): "
+    "without it there is no knowing the platform is the station's; not enrolled.", "fingerprint")
 
 
 def venue_details(venue: Venue) -> dict[str, str]:
@@ -32,10 +39,14 @@ async def enroll(store: Store, venue: Venue, code: str, platform_url: str, ca_fi
     The address must be https, or http to this machine only (`platform_url_problem`, checked before any
     network I/O). With `expected_fingerprint` (printed by `dengji-receiver issue-code` beside the code,
     handed over by the police station), a platform whose receipt key has another fingerprint is refused:
-    the agent would otherwise pin whatever key answered at that address."""
+    the agent would otherwise pin whatever key answered at that address. Off this machine the fingerprint
+    is required: without it, whoever answers first at the address (a proxy, a spoofed DNS name) would be
+    trusted with every later batch. A platform on this machine (the demo, a test) needs none."""
     problem = platform_url_problem(platform_url)
     if problem is not None:
         return problem
+    if not (expected_fingerprint or "").strip() and not is_loopback_host(urlsplit(platform_url).hostname):
+        return FINGERPRINT_MISSING
     key = generate_device_key()
     body = json.dumps(enroll_request(code.strip(), venue_details(venue), key), ensure_ascii=False).encode()
     async with Transport(platform_url, ca_file) as transport:

@@ -10,6 +10,10 @@ Redirects are never followed: the platform's address is the one the police stati
 answer (from a misconfigured proxy, or anyone who can answer in its place) must not send the sealed
 batch, the signature or an enrollment code anywhere else. It comes back as a `Refusal` with the code
 `platform.redirect`, which the operator sees.
+
+An address that breaks the platform address rule (`protocol.platform_url`: https, or plain http to this
+machine only), such as one a device was enrolled with before the rule, is never contacted: every request
+ends `Unreachable`, so nothing is lost and nothing is sent, and `dengji status` and `doctor` say why.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from email.utils import parsedate_to_datetime
 import aiohttp
 
 from agent.domain.problems import Problem
+from protocol.platform_url import platform_url_problem
 from protocol.refusals import Refusal, read_refusal
 
 log = logging.getLogger("dengji.uploader.transport")
@@ -66,6 +71,10 @@ class Transport:
 
     def __init__(self, base_url: str, ca_file: str | None = None, timeout: aiohttp.ClientTimeout = TIMEOUT) -> None:
         self.base_url = base_url.rstrip("/")
+        problem = platform_url_problem(base_url)
+        self._refused = None if problem is None else Unreachable(
+            "address not allowed: https, or http only to this machine" if problem.code == "platform_url.not_https"
+            else "address not valid")
         self._ssl: ssl.SSLContext | bool = True
         if ca_file:
             self._ssl = ssl.create_default_context(cafile=ca_file)
@@ -98,6 +107,8 @@ class Transport:
 
     async def _request(self, method: str, path: str, body: bytes | None,
                        headers: dict[str, str]) -> Answer | Refusal | Unreachable:
+        if self._refused is not None:
+            return self._refused
         try:
             async with self._client().request(method, self.base_url + path, data=body, headers=headers,
                                               ssl=self._ssl, allow_redirects=False) as resp:

@@ -142,8 +142,33 @@ def current_say() -> Say:
 
 
 def prompt_passphrase() -> str:
+    """The key file's passphrase, typed at the terminal: once to open `keys.enc`; while the home has none
+    yet, the passphrase that will seal it, so twice and with the rule (`ask_new_passphrase`)."""
+    from agent.secrets.keystore import KEY_FILE
+
+    context = click.get_current_context(silent=True)
+    obj = context.find_object(Context) if context is not None else None
     say = current_say()
+    if obj is not None and not (obj.home / KEY_FILE).exists():
+        return ask_new_passphrase(say("为登记库的密钥文件设一个口令", "Choose a passphrase for the key file"))
     return click.prompt(say("请输入密钥口令", "Passphrase for the key file"), hide_input=True, err=True)
+
+
+def ask_new_passphrase(label: str) -> str:
+    """A passphrase being set (the key file, a backup, a key transfer), typed twice at the terminal, the
+    one rule of `agent.validation.passphrase` said in the prompt; asked again until it passes."""
+    from agent.validation.passphrase import RULE_EN, RULE_ZH, check_new_passphrase
+
+    say = current_say()
+    while True:
+        first = click.prompt(f"{label}{say(f'（{RULE_ZH}）', f' ({RULE_EN})')}", hide_input=True, err=True)
+        problem = check_new_passphrase(first)
+        if problem is None:
+            again = click.prompt(say("再输入一次", "Type it again"), hide_input=True, err=True)
+            problem = check_new_passphrase(first, again)
+        if problem is None:
+            return first
+        click.echo(problem.text(say.lang), err=True)
 
 
 def parse_time(value: str) -> datetime:
@@ -163,6 +188,34 @@ def local_time(iso: str) -> str:
         return datetime.fromisoformat(iso).astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return iso
+
+
+# SQLite and PostgreSQL keep row numbers in 64 signed bits: a bigger one names no row, and SQLite's
+# driver raises OverflowError on it instead of finding nothing.
+_LARGEST_ROW_NUMBER = 2**63 - 1
+
+
+class RowNumber(click.ParamType):
+    """A number that names a row typed on the command line (a registration, a rejected record): a positive
+    integer the database can hold, else a usage error in the command's language."""
+
+    name = "number"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            number = value
+        else:
+            text = str(value).strip()
+            number = int(text) if text.isascii() and text.isdigit() and len(text) <= 19 else 0
+        if not 1 <= number <= _LARGEST_ROW_NUMBER:
+            say = current_say()
+            self.fail(say(f"应为一个正整数编号（最大 {_LARGEST_ROW_NUMBER}）: {str(value)[:30]!r}",
+                          f"expected a positive whole number (at most {_LARGEST_ROW_NUMBER}): {str(value)[:30]!r}"),
+                      param, ctx)
+        return number
+
+
+ROW_NUMBER = RowNumber()
 
 
 def parse_day(value: str | None) -> date | None:

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import click
 
-from agent.cli.context import EXIT_REFUSED, Context, current_say
+from agent.cli.context import EXIT_REFUSED, ROW_NUMBER, Context, current_say
 from agent.domain import CHINA_TIME
 
 
@@ -35,7 +35,7 @@ def reminders(obj: Context, as_json: bool) -> None:
 
 
 @click.command("permit-check")
-@click.argument("registration_id", type=int)
+@click.argument("registration_id", type=ROW_NUMBER)
 @click.option("--permit", "permit_number", default=None,
               help="The residence permit number on the card. Default: the number recorded at registration.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
@@ -187,7 +187,10 @@ def audit_verify(obj: Context, anchor: str | None, as_json: bool) -> None:
     else:
         for zh, en in verdict.warnings:
             click.echo(say(f"注意: {zh}", f"note: {en}"), err=True)
-        if verdict.broken is not None:
+        if verdict.broken is not None and verdict.broken.seq == 0:  # a person's record, not an entry
+            click.echo(say(f"登记库已被改动: {verdict.broken.zh}", f"the register was altered: {verdict.broken.en}"),
+                       err=True)
+        elif verdict.broken is not None:
             click.echo(say(f"审计日志已被改动: {verdict.broken.zh}", f"the audit log was altered: {verdict.broken.en}"),
                        err=True)
         else:
@@ -200,8 +203,8 @@ def audit_verify(obj: Context, anchor: str | None, as_json: bool) -> None:
 
 
 @audit_group.command("list")
-@click.option("--last", type=click.IntRange(1), default=50, show_default=True, help="How many of the newest entries.")
-@click.option("--registration", "registration_id", type=int, default=None,
+@click.option("--last", type=ROW_NUMBER, default=50, show_default=True, help="How many of the newest entries.")
+@click.option("--registration", "registration_id", type=ROW_NUMBER, default=None,
               help="Every entry of one registration instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON rows.")
 @click.pass_obj

@@ -4,7 +4,7 @@ The language is known before click reads a word: `--lang` if given (wherever it 
 configured one (`config.toml` of `--home` or $DENGJI_HOME), else the system's. `use_language` then puts
 each command's and option's help from the table in `help_zh` in place (or back to the English written in
 the code) and gives click's own words (Usage, Options, its usage errors) from the same table. The root
-group (`DengjiGroup`) does this at the start of `main`, so `dengji --lang zh --help`, `dengji --help` with
+group (a `LanguageGroup`) does this at the start of `main`, so `dengji --lang zh --help`, `dengji --help` with
 Chinese configured, and a mistyped option all read in one language.
 
 click reads its words through gettext, bound in each of its modules as `_` and `ngettext`; those names are
@@ -99,7 +99,7 @@ def _click_words(lang: str) -> None:
             module.ngettext = words if lang == "zh" else gettext.ngettext  # type: ignore[attr-defined]
 
 
-class DengjiGroup(click.Group):
+class LanguageGroup(click.Group):
     """The root group: settles the language of help and of click's messages before parsing."""
 
     def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:

@@ -11,7 +11,13 @@ from typing import Any
 
 import click
 
-from agent.cli.context import EXIT_REFUSED, Context, local_time, prompt_passphrase
+from agent.cli.context import (
+    EXIT_REFUSED,
+    Context,
+    ask_new_passphrase,
+    local_time,
+    prompt_passphrase,
+)
 from agent.domain.language import Say
 
 
@@ -78,11 +84,15 @@ class _StageBar:
 
 
 def _backup_passphrase(say: Say, *, confirm: bool) -> str:
+    """The backup passphrase from the environment or the terminal: twice and with the rule when a backup
+    is being made (`confirm`), once to restore one."""
     from agent.ops.backup import read_passphrase
 
     def ask() -> str:
-        return click.prompt(say("备份口令", "backup passphrase"), hide_input=True, confirmation_prompt=confirm,
-                            err=True)
+        label = say("备份口令", "Backup passphrase")
+        if confirm:
+            return ask_new_passphrase(label)
+        return click.prompt(label, hide_input=True, err=True)
 
     return read_passphrase(ask if sys.stdin.isatty() else None)
 

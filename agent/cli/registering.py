@@ -6,21 +6,48 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
-from agent.cli.context import EXIT_REFUSED, Context, current_say, parse_time
+from agent.cli.context import EXIT_REFUSED, ROW_NUMBER, Context, parse_time
 from agent.domain import CHINA_TIME
 
+# A list of registrations is a few hundred bytes a person: a bigger input is not one, and is not read.
+MAX_JSON_BYTES = 50 * 1024 * 1024
+# No registration holds a longer integer (numbers on documents are strings); Python would refuse one past
+# 4,300 digits with a ValueError, and reading a 4,000-digit one already costs.
+MAX_INTEGER_DIGITS = 20
 
-def _read_json(source: str) -> Any:
+
+class _LongInteger(Exception):
+    """An integer in the JSON with more than MAX_INTEGER_DIGITS digits."""
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise _LongInteger
+    return int(text)
+
+
+def _read_json(obj: Context, source: str) -> Any:
+    """The JSON value in `source` (a file, or `-` for standard input), or the command fails saying why:
+    too large, not text, not JSON, nested deeper than the interpreter can follow, an absurd integer."""
+    from agent.domain.errors import InputError
+
     try:
-        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        if source == "-":
+            raw = sys.stdin.buffer.read(MAX_JSON_BYTES + 1)
+        else:
+            with open(source, "rb") as file:
+                raw = file.read(MAX_JSON_BYTES + 1)
     except OSError as exc:
-        say = current_say()
-        raise click.UsageError(say(f"无法读取 {source}: {exc.strerror}", f"cannot read {source}: {exc.strerror}")) from None
+        obj.fail(InputError(f"无法读取 {source}: {exc.strerror}", f"cannot read {source}: {exc.strerror}"))
+    if len(raw) > MAX_JSON_BYTES:
+        limit = MAX_JSON_BYTES // 1024 // 1024
+        obj.fail(InputError(f"{source} 超过 {limit} MB，不是一份登记清单：请拆分后分次导入",
+                            f"{source} is larger than {limit} MB, too large for a list of registrations: "
+                            "split it", code="input.too_large"))
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = raw.decode(encoding)
@@ -28,13 +55,22 @@ def _read_json(source: str) -> Any:
         except UnicodeDecodeError:
             continue
     else:
-        raise click.UsageError(f"{source} 不是 UTF-8 或 GBK 文本 ({source} is neither UTF-8 nor GBK text)")
+        obj.fail(InputError(f"{source} 不是 UTF-8 或 GBK 文本", f"{source} is neither UTF-8 nor GBK text",
+                            code="input.not_text"))
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=_integer)
     except json.JSONDecodeError as exc:
-        raise click.UsageError(
-            f"{source} 不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列 {exc.msg} "
-            f"({source} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg})")
+        obj.fail(InputError(f"{source} 不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列 {exc.msg}",
+                            f"{source} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                            code="input.not_json"))
+    except RecursionError:
+        obj.fail(InputError(f"{source} 的 JSON 嵌套太深，不是一份登记清单",
+                            f"{source} nests its JSON too deep to be a list of registrations",
+                            code="input.too_deep"))
+    except _LongInteger:
+        obj.fail(InputError(f"{source} 含有超过 {MAX_INTEGER_DIGITS} 位的整数：证件号码等请写成带引号的字符串",
+                            f"{source} holds an integer longer than {MAX_INTEGER_DIGITS} digits: write document "
+                            "numbers as quoted strings", code="input.long_integer"))
 
 
 @click.command()
@@ -51,7 +87,7 @@ def register(obj: Context, source: str, output_json: bool) -> None:
     Exit status 1 if any record was refused.
     """
     say = obj.say
-    data = _read_json(source)
+    data = _read_json(obj, source)
     records = data if isinstance(data, list) else [data]
     registry = obj.registry()
     results = []
@@ -81,7 +117,7 @@ def register(obj: Context, source: str, output_json: bool) -> None:
 
 
 @click.command()
-@click.argument("registration_id", type=int)
+@click.argument("registration_id", type=ROW_NUMBER)
 @click.option("--at", "at", default=None, help="When the person left (YYYY-MM-DD HH:MM, China time). Default: now.")
 @click.option("--late-reason", default=None,
               help="Why the departure is recorded only now: needed when --at is more than 72 hours back.")
@@ -142,7 +178,7 @@ def rejected(obj: Context, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("number", type=int)
+@click.argument("number", type=ROW_NUMBER)
 @click.option("--json", "source", default=None, metavar="FILE|-",
               help="The corrected registration (as for `dengji register`), for a rejected registration.")
 @click.option("--departed-at", default=None, help="The corrected departure time, for a rejected departure.")
@@ -161,7 +197,7 @@ def correct(obj: Context, number: int, source: str | None, departed_at: str | No
         raise click.UsageError(obj.say("请给出 --json（更正登记）或 --departed-at（更正离开时间）之一",
                                        "give one of --json (a registration) or --departed-at (a departure)"))
     payload = {"departed_at": departed_at, "late_reason": late_reason} if departed_at is not None \
-        else _read_json(source or "-")
+        else _read_json(obj, source or "-")
     if not isinstance(payload, dict):
         obj.fail(obj.say("更正内容应为一个 JSON 对象", "the correction must be one JSON object"))
     outcome = obj.registry().corrections.correct(number, payload)
@@ -169,7 +205,7 @@ def correct(obj: Context, number: int, source: str | None, departed_at: str | No
 
 
 @click.command()
-@click.argument("number", type=int)
+@click.argument("number", type=ROW_NUMBER)
 @click.pass_obj
 def resend(obj: Context, number: int) -> None:
     """Send a rejected record again unchanged, once its cause was put right elsewhere (e.g. the unit filed)."""

@@ -13,7 +13,7 @@ from agent.cli.card_reader import reader
 from agent.cli.context import EXIT_UNUSABLE, Context
 from agent.cli.delivery import agent, send, status
 from agent.cli.demo import demo
-from agent.cli.help_language import DengjiGroup
+from agent.cli.help_language import LanguageGroup
 from agent.cli.duties import (
     audit_group,
     operator,
@@ -28,9 +28,23 @@ from agent.cli.setup import enroll, init, join, keys
 from agent.cli.spreadsheets import export, import_
 from agent.cli.staying import closing_time, depart_room, extend, move, undo_depart, visit, visit_end, visits
 from agent.cli.terminal_ui import tui
-from agent.domain.errors import ConfigError
+from agent.domain.errors import ConfigError, DengjiError
 from agent.domain.language import Say, detect_lang
 from agent.home.config import Config, load_config, resolve_home
+
+
+class DengjiGroup(LanguageGroup):
+    """The root group: help in the command's language (`LanguageGroup`), and what stopped any command
+    said in it too: a `DengjiError` that no command caught (a sealed field found moved or altered while
+    reading the register, say) is shown with exit status 2, never as a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except DengjiError as exc:
+            obj = ctx.find_object(Context)
+            click.echo(exc.text(obj.say.lang if obj is not None else detect_lang(None, None)), err=True)
+            sys.exit(EXIT_UNUSABLE)
 
 
 @click.group(cls=DengjiGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})

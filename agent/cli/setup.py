@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from agent.cli.context import EXIT_REFUSED, Context, prompt_passphrase
+from agent.cli.context import EXIT_REFUSED, Context, ask_new_passphrase, prompt_passphrase
 from agent.domain import VenueKind, VenueSubtype
 from agent.domain.errors import ConfigError
 from agent.home.config import ensure_config, load_config, save_config
@@ -103,11 +104,15 @@ def _checked_operator(obj: Context, name: str) -> str:
 
 
 def _transfer_passphrase(obj: Context, *, confirm: bool) -> str:
-    """The transfer file's passphrase: from $DENGJI_TRANSFER_PASSPHRASE, else asked at the terminal."""
+    """The transfer file's passphrase: from $DENGJI_TRANSFER_PASSPHRASE, else asked at the terminal (twice,
+    with the rule, when it is being set: `confirm`)."""
 
     from agent.secrets.keytransfer import PASSPHRASE_ENV
 
-    return obj.secret(PASSPHRASE_ENV, obj.say("密钥转移口令", "transfer passphrase"), confirm=confirm,
+    label = obj.say("密钥转移口令", "transfer passphrase")
+    if confirm and not os.environ.get(PASSPHRASE_ENV) and sys.stdin.isatty():
+        return ask_new_passphrase(label)
+    return obj.secret(PASSPHRASE_ENV, label, confirm=False,
                       without_terminal=(f"请设置环境变量 {PASSPHRASE_ENV}（密钥转移口令），或在终端中运行",
                                         f"set {PASSPHRASE_ENV} (the transfer passphrase), or run this at a terminal"))
 
@@ -187,21 +192,30 @@ def keys_export(obj: Context, file: str) -> None:
 @click.command()
 @click.argument("code")
 @click.option("--platform", "platform_url", required=True, help="The platform's address, e.g. https://platform.example.")
+@click.option("--fingerprint", default=None, metavar="XXXX-XXXX-XXXX-XXXX",
+              help="The platform key's fingerprint, handed over by the police station with the code; a platform "
+                   "whose key has another is refused. Required unless the platform runs on this machine.")
 @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="PEM file of the CA that signed the platform's certificate, if not a public one.")
 @click.pass_obj
-def enroll(obj: Context, code: str, platform_url: str, ca_file: str | None) -> None:
-    """Enroll this device with the platform, using the one-time code from the police station."""
+def enroll(obj: Context, code: str, platform_url: str, fingerprint: str | None, ca_file: str | None) -> None:
+    """Enroll this device with the platform, using the one-time code and the key fingerprint from the
+    police station."""
     import asyncio
 
     from agent.validation import Problem
+    from protocol.platform_url import platform_url_problem
     from uploader.enrollment import enroll as enroll_device
 
+    problem = platform_url_problem(platform_url)  # before the store is opened or anything is sent
+    if problem is not None:
+        obj.fail(obj.problem_text(problem))
     registry = obj.registry()
     venue = registry.venue()
     if venue is None:
         obj.fail(obj.say("还没有设置场所，请先运行 dengji init", "no venue set up yet: run `dengji init` first"))
-    result = asyncio.run(enroll_device(registry.store, venue, code, platform_url, ca_file))
+    result = asyncio.run(enroll_device(registry.store, venue, code, platform_url, ca_file,
+                                       expected_fingerprint=fingerprint))
     if isinstance(result, Problem):
         click.echo(obj.problem_text(result), err=True)
         sys.exit(EXIT_REFUSED)

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from agent.cli.context import EXIT_REFUSED, Context, local_time, parse_time
+from agent.cli.context import EXIT_REFUSED, ROW_NUMBER, Context, local_time, parse_time
 from agent.cli.registering import _read_json
 
 
@@ -37,7 +37,7 @@ def depart_room(obj: Context, unit: str, at: str | None, late_reason: str | None
 
 
 @click.command("undo-depart")
-@click.argument("registration_id", type=int)
+@click.argument("registration_id", type=ROW_NUMBER)
 @click.pass_obj
 def undo_depart(obj: Context, registration_id: int) -> None:
     """Undo a departure recorded by mistake, within 15 minutes of recording it: the stay is open again."""
@@ -49,7 +49,7 @@ def undo_depart(obj: Context, registration_id: int) -> None:
 
 
 @click.command()
-@click.argument("registration_id", type=int)
+@click.argument("registration_id", type=ROW_NUMBER)
 @click.option("--unit", required=True, help="The new room or unit.")
 @click.option("--at", "at", default=None, help="When they moved (YYYY-MM-DD HH:MM, China time). Default: now.")
 @click.pass_obj
@@ -63,7 +63,7 @@ def move(obj: Context, registration_id: int, unit: str, at: str | None) -> None:
 
 
 @click.command()
-@click.argument("registration_id", type=int)
+@click.argument("registration_id", type=ROW_NUMBER)
 @click.option("--until", "until", required=True,
               help="The new expected departure, or the renewed lease's end (YYYY-MM-DD, optionally HH:MM).")
 @click.pass_obj
@@ -87,7 +87,7 @@ def visit(obj: Context, source: str) -> None:
     The visitor is a person object as in `dengji register` (doc_type, doc_number, name, ...). Exit
     status 1 if the visit is refused (nothing is written then).
     """
-    payload = _read_json(source)
+    payload = _read_json(obj, source)
     if not isinstance(payload, dict):
         obj.fail(obj.say("访客登记应为一个 JSON 对象", "a visit must be one JSON object"))
     outcome = obj.registry().visit(payload)
@@ -99,7 +99,7 @@ def visit(obj: Context, source: str) -> None:
 
 
 @click.command("visit-end")
-@click.argument("visit_id", type=int)
+@click.argument("visit_id", type=ROW_NUMBER)
 @click.option("--at", "at", default=None, help="When the visitor left (YYYY-MM-DD HH:MM, China time). Default: now.")
 @click.pass_obj
 def visit_end(obj: Context, visit_id: int, at: str | None) -> None:

@@ -2,6 +2,7 @@
 
     DengjiError                     a code and a message in Chinese and in English (`problem`)
      +-- ConfigError                `config.toml` cannot be used (agent.home)
+     +-- InputError                 what a command was given (a file, standard input) cannot be read (agent.cli)
      +-- TemplateError              a form file cannot be used; names the file and the field (agent.forms)
      +-- InvalidDocument            a document number is not valid (agent.validation; also a ValueError)
      |    +-- InvalidLength         the wrong number of characters
@@ -77,6 +78,13 @@ class DengjiError(Exception):
 
 class ConfigError(DengjiError):
     default_code = "config.unusable"
+
+
+class InputError(DengjiError):
+    """A file or standard input given to a command that cannot be read: too large, not a regular file,
+    not JSON, nested too deep. Said before anything is written."""
+
+    default_code = "input.unusable"
 
 
 class TemplateError(DengjiError):

@@ -66,16 +66,16 @@ def permit_query_numbers(store: Store, registration_id: int, permit_number: str 
     row = None
     if registration_number(registration_id) is not None:  # a number no key can hold names nothing
         with store.read() as session:
-            row = session.exec(select(Person.residence_permit_sealed, Person.doc_number_sealed)
+            row = session.exec(select(Person.residence_permit_sealed, Person.doc_number_sealed, Person.id)
                                .join(Registration, col(Registration.person_id) == Person.id)
                                .where(Registration.id == registration_id)).first()
     if row is None:
         return Problem("registration.not_found", f"没有登记号为 {registration_id} 的登记",
                        f"there is no registration {registration_id}", "registration_id")
-    permit_sealed, doc_sealed = row
+    permit_sealed, doc_sealed, person_id = row
     permit = compact_number(permit_number) if permit_number else store.vault.open(
-        permit_sealed, "person.residence_permit_number")
-    document = store.vault.open(doc_sealed, "person.doc_number")
+        permit_sealed, "person.residence_permit_number", person_id)
+    document = store.vault.open(doc_sealed, "person.doc_number", person_id)
     if not permit:
         return Problem("permit_check.no_number", "没有登记居住证号码，请输入证上的号码再查询",
                        "no residence permit number is recorded: enter the number on the permit", "permit_number")

@@ -112,7 +112,7 @@ def due_reminders(store: Store, now: datetime) -> list[Reminder]:
     for (reg_id, kind, arrived, expected, lodges, person_id, doc_type, permit, name_sealed, unit, flags, masked,
          nationality) in rows:
         if name_sealed not in names:
-            names[name_sealed] = (store.vault.open(name_sealed, "person.name") or "") if name_sealed else ""
+            names[name_sealed] = (store.vault.open(name_sealed, "person.name", person_id) or "") if name_sealed else ""
         who = f"{unit} {names[name_sealed]}"
         flagged = set(flags.split()) if flags else set()
         arrival_day = arrived.astimezone(CHINA_TIME).date()
@@ -195,7 +195,7 @@ def summary(reminders: list[Reminder]) -> str:
 
 def _visitors_after_closing(store: Store, now: datetime, names: dict[bytes, str]) -> list[Reminder]:
     """The visitors still in past the closing time of their visiting day, earliest first."""
-    open_visits = (select(Visit.id, Visit.registration_id, Visit.arrived_at, Person.name_sealed, Unit.label)
+    open_visits = (select(Visit.id, Visit.registration_id, Visit.arrived_at, Person.name_sealed, Unit.label, Person.id)
                    .join(Person, col(Person.id) == Visit.person_id)
                    .join(Registration, col(Registration.id) == Visit.registration_id)
                    .join(Unit, col(Unit.id) == Registration.unit_id)
@@ -207,12 +207,12 @@ def _visitors_after_closing(store: Store, now: datetime, names: dict[bytes, str]
     closing = closing_time(store)
     shown = closing.strftime("%H:%M")
     found = []
-    for visit_id, host, arrived, name_sealed, unit in rows:
+    for visit_id, host, arrived, name_sealed, unit, person_id in rows:
         since = late_since(arrived, closing)
         if since > now:
             continue
         if name_sealed not in names:
-            names[name_sealed] = (store.vault.open(name_sealed, "person.name") or "") if name_sealed else ""
+            names[name_sealed] = (store.vault.open(name_sealed, "person.name", person_id) or "") if name_sealed else ""
         who = f"{unit} 的访客 {names[name_sealed]}"
         found.append(Reminder(
             "visit.after_closing",

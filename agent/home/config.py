@@ -14,6 +14,7 @@ from pathlib import Path
 
 from agent.domain.errors import ConfigError
 from agent.domain.problems import Problem
+from agent.home.private import private_file, private_folder
 
 CONFIG_FILE = "config.toml"
 DATABASE_FILE = "dengji.sqlite3"
@@ -133,7 +134,7 @@ def reader_problem(config: Config) -> Problem | None:
 
 def save_config(home: Path, config: Config) -> None:
     """Write `config.toml` atomically (a power cut leaves the old file or the new, never half of one)."""
-    home.mkdir(parents=True, exist_ok=True)
+    private_folder(home)
     lines = ["# dengji settings. Empty values take the defaults.\n"]
     for key, value in asdict(config).items():
         escaped = value.replace("\\", "\\\\").replace('"', '\\"')
@@ -153,7 +154,7 @@ def ensure_config(home: Path) -> None:
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that a crash leaves either the old or the new content."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
+    with open(private_file(tmp), "wb") as f:  # 0600 from the start: the home's files are this user's only
         f.write(data)
         f.flush()
         os.fsync(f.fileno())

@@ -43,6 +43,7 @@ from agent.home.config import (
     load_config,
     save_config,
 )
+from agent.home.private import private_folder
 from agent.ops.backup_file import SUFFIX, Opened, damaged, seal, unseal
 from agent.secrets.keystore import (
     KEY_FILE,
@@ -57,10 +58,10 @@ from agent.secrets.keystore import (
 from agent.store import migrate
 from agent.store.vault import Vault
 from agent.validation import Problem
+from agent.validation.passphrase import check_new_passphrase
 
 SECRETS = (MASTER_KEY_NAME,)  # the device's signing key is sealed in the store itself
 PASSPHRASE_ENV_BACKUP = "DENGJI_BACKUP_PASSPHRASE"
-MIN_PASSPHRASE = 8
 _COPY_STEP_PAGES = 4096  # 16 MiB per step at 4 KiB pages: progress without holding a read lock for long
 
 # Stages reported to `progress(stage, done, total)`.
@@ -105,10 +106,11 @@ class RestoreReport:
 
 
 def check_passphrase(passphrase: str) -> None:
-    """A backup passphrase protects every person's details on a USB stick: refuse a short one."""
-    if len(passphrase) < MIN_PASSPHRASE:
-        raise _error("backup.short_passphrase", f"备份口令至少要 {MIN_PASSPHRASE} 个字符",
-                     f"the backup passphrase must have at least {MIN_PASSPHRASE} characters")
+    """A backup passphrase protects every person's details on a USB stick: the one rule of
+    `agent.validation.passphrase`, as for the key file."""
+    problem = check_new_passphrase(passphrase)
+    if problem is not None:
+        raise BackupError.from_problem(problem)
 
 
 def inspect_database(path: Path, master_key: bytes, *, integrity: bool = True) -> Inspection:
@@ -335,8 +337,7 @@ def _safety_copy(home: Path, database: Path, passphrase: str, keystore_prompt: C
                  stamp: str) -> Path:
     """Keep the store a restore replaces: as a backup under the same passphrase if it still opens, else
     as a copy of its files (database, key file, config), which is as protected as the originals."""
-    backups = home / "backups"
-    backups.mkdir(parents=True, exist_ok=True)
+    backups = private_folder(home / "backups")
     target = backups / f"before-restore-{stamp}{SUFFIX}"
     try:
         make_backup(home, target, passphrase, keystore_prompt=keystore_prompt)
@@ -344,7 +345,7 @@ def _safety_copy(home: Path, database: Path, passphrase: str, keystore_prompt: C
     except BackupError:
         pass
     folder = backups / f"before-restore-{stamp}"
-    folder.mkdir()
+    folder.mkdir(mode=0o700)
     try:
         _online_copy(database, folder / DATABASE_FILE, None)
     except sqlite3.Error:
@@ -365,7 +366,7 @@ def restore_backup(home: Path, source: Path, passphrase: str, *, force: bool = F
     config, database = _sqlite_store(home)
     replacing = database.exists()
     _check_restorable(home, database, replacing, force)
-    home.mkdir(parents=True, exist_ok=True)
+    private_folder(home)
     work = Path(tempfile.mkdtemp(prefix=".restore-", dir=home))
     try:
         restored = work / DATABASE_FILE
@@ -430,7 +431,7 @@ def _put_keys_in_place(home: Path, work: Path, backend: str, secrets: dict[str, 
     """The restored secrets take the key store's place; an old key file is kept in backups/, never deleted."""
     old_keys = home / KEY_FILE
     if old_keys.exists():
-        (home / "backups").mkdir(exist_ok=True)
+        private_folder(home / "backups")
         old_keys.rename(home / "backups" / f"{KEY_FILE}.before-restore-{stamp}")
     if backend == "file":
         os.replace(work / KEY_FILE, old_keys)

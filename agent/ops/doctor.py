@@ -14,6 +14,7 @@ is opened read-only, no migration runs, no key is made, nothing is sent.
 | `schema`     | the schema revision against the one this program knows            |
 | `keystore`   | the keyring or key file opens, holds the key, the key fits the data |
 | `enrollment` | the device is enrolled and its signing key is there               |
+| `platform_address` | (only when it breaks the rule) the platform's address is not https |
 | `platform`   | the platform answers its health endpoint                          |
 | `clock`      | this machine's clock against the platform's `Date` header         |
 | `backlog`    | how long the oldest unsent event has waited                       |
@@ -45,6 +46,7 @@ from agent.secrets.keystore import (
     os_keyring_usable,
     passphrase_from_environment,
 )
+from protocol.platform_url import platform_url_problem
 
 EXIT_OK, EXIT_FAIL, EXIT_WARN = 0, 1, 3
 
@@ -94,7 +96,7 @@ TITLES = {
     "config": ("配置文件", "config"), "disk": ("磁盘空间", "disk space"),
     "reader": ("身份证阅读器", "card reader"), "store": ("登记库", "store"),
     "integrity": ("数据库完整性", "database integrity"), "schema": ("数据结构版本", "schema version"),
-    "keystore": ("密钥", "keys"), "enrollment": ("设备登记", "enrollment"), "platform": ("平台连接", "platform"),
+    "keystore": ("密钥", "keys"), "enrollment": ("设备登记", "enrollment"), "platform_address": ("平台地址", "platform address"), "platform": ("平台连接", "platform"),
     "clock": ("时钟", "clock"), "backlog": ("待上报", "backlog"), "rejected": ("退回记录", "rejected records"),
 }
 
@@ -349,6 +351,21 @@ def check_enrollment(device: dict[str, Any] | None, key_in_store: bool) -> Check
     return Check("enrollment", Status.OK, *found)
 
 
+def check_platform_address(url: str) -> Check | None:
+    """A warning when the platform's address breaks the rule every part of dengji follows
+    (`protocol.platform_url`: https, or plain http to this machine only), e.g. a device enrolled before
+    the rule; None when it keeps it. Such an address is not looked at: nothing is sent to it from here."""
+    problem = platform_url_problem(url)
+    if problem is None:
+        return None
+    return Check("platform_address", Status.WARN, f"平台地址 {url} 不安全：{problem.zh}", f"the platform address {url} "
+                 f"is not safe: {problem.en}",
+                 "向派出所核对平台的 https 地址，用新的注册码和平台密钥指纹重新登记：dengji enroll 注册码 --platform "
+                 "https://… --fingerprint 指纹",
+                 "check the platform's https address with the police station and enroll again with a new code and "
+                 "the key fingerprint: `dengji enroll CODE --platform https://... --fingerprint FINGERPRINT`")
+
+
 def check_platform(look: PlatformLook) -> Check:
     if look.healthy:
         took = ""
@@ -476,7 +493,10 @@ def diagnose(home: Path, *, look_at_platform: LookAtPlatform | None = None,
             device = _device(conn)
             checks.append(check_enrollment(device, _device_key_stored(conn)))
             url = (device or {}).get("platform_url") or config.platform_url
-            if url and look_at_platform is not None:
+            address_check = check_platform_address(url) if url else None
+            if address_check is not None:
+                checks.append(address_check)
+            elif url and look_at_platform is not None:
                 look = look_at_platform(url, (device or {}).get("ca_file"), now)
                 checks.append(check_platform(look))
                 clock_check = check_clock(look)

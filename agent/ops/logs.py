@@ -11,13 +11,15 @@ import logging.handlers
 import sys
 from pathlib import Path
 
+from agent.home.private import private_folder
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 def configure_logging(home: Path, *, level: int = logging.INFO, to_stderr: bool = True) -> Path:
     """Send dengji's loggers to `HOME/logs/dengji.log` (rotated) and optionally stderr; returns the file."""
     log_dir = home / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(log_dir)
     path = log_dir / "dengji.log"
     root = logging.getLogger("dengji")
     root.setLevel(level)

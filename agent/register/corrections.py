@@ -38,7 +38,7 @@ class Corrections:
         """Every event the platform refused and that has not been corrected or sent again, oldest first."""
         query = (select(Event.seq, Event.event_id, Event.type, Event.registration_id, Event.occurred_at,
                         OutboxEntry.reject_code, OutboxEntry.reject_zh, OutboxEntry.reject_en, OutboxEntry.updated_at,
-                        Unit.label, Person.name_sealed)
+                        Unit.label, Person.name_sealed, Person.id)
                  .join(OutboxEntry, col(OutboxEntry.event_seq) == Event.seq)
                  .outerjoin(Registration, col(Registration.id) == Event.registration_id)
                  .outerjoin(Unit, col(Unit.id) == Registration.unit_id)
@@ -49,8 +49,9 @@ class Corrections:
             rows = session.exec(query).all()
         return [Rejection(seq=seq, event_id=event_id, type=kind, registration_id=reg_id, occurred_at=occurred,
                           code=code or "", zh=zh or "", en=en or "", rejected_at=rejected_at, unit=unit,
-                          name=self._listing.name_of(name_sealed) if name_sealed else None)
-                for seq, event_id, kind, reg_id, occurred, code, zh, en, rejected_at, unit, name_sealed in rows]
+                          name=self._listing.name_of(name_sealed, person_id) if name_sealed else None)
+                for seq, event_id, kind, reg_id, occurred, code, zh, en, rejected_at, unit, name_sealed, person_id
+                in rows]
 
     def rejected_data(self, seq: int) -> dict[str, Any] | None:
         """What a rejected event said (its wire `data`, decrypted), to fill the form that corrects it."""

@@ -55,8 +55,11 @@ class Delivery(Protocol):
         """The current state (cheap: read from the store)."""
         ...
 
-    async def enroll(self, code: str, platform_url: str, ca_file: str | None = None) -> Problem | None:
-        """Enroll this device with the platform; None when it worked, else what went wrong."""
+    async def enroll(self, code: str, platform_url: str, ca_file: str | None = None, *,
+                     fingerprint: str | None = None) -> Problem | None:
+        """Enroll this device with the platform; None when it worked, else what went wrong. `fingerprint`:
+        the platform key's, handed over by the police station with the code; a platform with another key
+        is refused (required unless the platform is on this machine)."""
         ...
 
     async def check_permit(self, registration_id: int, permit_number: str | None = None,

@@ -202,7 +202,7 @@ class Ledger:
         if not companions:
             return
         present = session.exec(
-            select(Person.doc_type, Person.doc_index, Person.birth_date_sealed)
+            select(Person.doc_type, Person.doc_index, Person.birth_date_sealed, Person.id)
             .join(Registration, col(Registration.person_id) == Person.id)
             .join(Unit, col(Unit.id) == Registration.unit_id)
             .where(Registration.venue_id == venue_id, Unit.label == data["unit"],
@@ -219,7 +219,7 @@ class Ledger:
                     f"第 {index + 1} 位同住人员不在房间 {data['unit']} 登记入住：请先为其登记（或一同登记）",
                     f"companion {index + 1} is not checked in to unit {data['unit']}: register them first "
                     "(or in the same check-in)", path))
-            born = vault.open(match[2], "person.birth_date") if match[2] else None
+            born = vault.open(match[2], "person.birth_date", match[3]) if match[2] else None
             if born and age_on(born, arrival_day) < ADULT_AGE:
                 raise Refused(Problem(
                     "registration.companion_minor",
@@ -319,9 +319,15 @@ class Ledger:
             assert guardian_id is not None
             index = vault.blind_index("child", f"{guardian_id}|{person['name']}|{person.get('birth_date')}")
             masked = "-"
+        person_id = session.exec(select(Person.id).where(Person.doc_type == person["doc_type"],
+                                                         Person.doc_index == index)).first()
+        if person_id is None:
+            # The row first: each sealed field is bound to its row's id (agent.store.vault).
+            person_id = insert_row(session, Person, doc_type=person["doc_type"], doc_index=index, doc_masked=masked,
+                                   created_at=now, name_sealed=b"", updated_at=now)
         values: dict[str, Any] = {
-            "name_sealed": vault.seal(person["name"], "person.name"),
-            "doc_number_sealed": vault.seal(person.get("doc_number"), "person.doc_number"),
+            "name_sealed": vault.seal(person["name"], "person.name", person_id),
+            "doc_number_sealed": vault.seal(person.get("doc_number"), "person.doc_number", person_id),
             "updated_at": now,
         }
         for attr in ("sex", "ethnicity", "nationality"):
@@ -329,14 +335,9 @@ class Ledger:
                 values[attr] = person[attr]
         for key, attribute in _SEALED_PERSON_FIELDS:
             if person.get(key):
-                values[attribute] = vault.seal(str(person[key]), f"person.{key}")
+                values[attribute] = vault.seal(str(person[key]), f"person.{key}", person_id)
         if guardian_id is not None:
             values["guardian_id"] = guardian_id
-        person_id = session.exec(select(Person.id).where(Person.doc_type == person["doc_type"],
-                                                         Person.doc_index == index)).first()
-        if person_id is None:
-            return insert_row(session, Person, doc_type=person["doc_type"], doc_index=index, doc_masked=masked,
-                              created_at=now, **values)
         session.execute(update(Person).where(col(Person.id) == person_id).values(**values))
         return person_id
 

@@ -59,7 +59,7 @@ class Listing:
         decrypted names of the candidates; full views are built for the matches only."""
         if not text.strip():
             return self.registrations(present_only=present_only)
-        candidates = (select(Registration.id, Person.name_sealed, Person.doc_masked, Unit.label)
+        candidates = (select(Registration.id, Person.name_sealed, Person.doc_masked, Unit.label, Person.id)
                       .join(Person, col(Person.id) == Registration.person_id)
                       .join(Unit, col(Unit.id) == Registration.unit_id)
                       .where(col(Registration.cancelled_at).is_(None))
@@ -68,8 +68,8 @@ class Listing:
             candidates = candidates.where(col(Registration.departed_at).is_(None))
         with self._store.read() as session:
             rows = session.exec(candidates).all()
-        found = find([_Candidate(reg_id, self.name_of(name_sealed), unit, masked)
-                      for reg_id, name_sealed, masked, unit in rows], text)
+        found = find([_Candidate(reg_id, self.name_of(name_sealed, person_id), unit, masked)
+                      for reg_id, name_sealed, masked, unit, person_id in rows], text)
         if not found:
             return []
         ids = [c.id for c in found]
@@ -81,13 +81,14 @@ class Listing:
         index = self._store.vault.blind_index(doc_type, number)
         return self._views(_view_query().where(Person.doc_type == doc_type, Person.doc_index == index))
 
-    def name_of(self, sealed: bytes) -> str:
-        """A sealed name in clear, each ciphertext decrypted once (lists and searches repeat them)."""
+    def name_of(self, sealed: bytes, person_id: int) -> str:
+        """A sealed name in clear (sealed in person `person_id`'s row), each ciphertext decrypted once
+        (lists and searches repeat them)."""
         if not sealed:
             return ""  # erased by the retention purge
         name = self._names.get(sealed)
         if name is None:
-            name = self._store.vault.open(sealed, "person.name") or ""
+            name = self._store.vault.open(sealed, "person.name", person_id) or ""
             if len(self._names) > 50_000:
                 self._names.clear()
             self._names[sealed] = name
@@ -99,10 +100,11 @@ class Listing:
             rows = session.exec(query).all()
         views = []
         for (reg_id, kind, unit, name_sealed, sex, doc_type, doc_masked, phone_sealed, arrived, expected, departed,
-             person_purged, reg_purged) in rows:
-            phone = vault.open(phone_sealed, "person.phone")
+             person_purged, reg_purged, person_id) in rows:
+            phone = vault.open(phone_sealed, "person.phone", person_id)
             views.append(RegistrationView(
-                id=reg_id, kind=kind, unit=unit, name=PURGED_NAME if person_purged else self.name_of(name_sealed),
+                id=reg_id, kind=kind, unit=unit,
+                name=PURGED_NAME if person_purged else self.name_of(name_sealed, person_id),
                 sex=sex, doc_type=doc_type, doc_masked=doc_masked, phone_masked=mask_phone(phone) if phone else None,
                 arrived_at=arrived, expected_departure=expected, departed_at=departed,
                 purged=reg_purged is not None))
@@ -113,7 +115,7 @@ def _view_query() -> Any:
     return (select(Registration.id, Registration.kind, Unit.label, Person.name_sealed, Person.sex,
                    Person.doc_type, Person.doc_masked, Person.phone_sealed, Registration.arrived_at,
                    Registration.expected_departure, Registration.departed_at, Person.purged_at,
-                   Registration.purged_at)
+                   Registration.purged_at, Person.id)
             .join(Person, col(Person.id) == Registration.person_id)
             .join(Unit, col(Unit.id) == Registration.unit_id)
             .where(col(Registration.cancelled_at).is_(None))

@@ -226,7 +226,7 @@ class StayChanges:
         """Visits newest first, with whom each visits; `in_only` keeps the visitors still in."""
         host = Person.__table__.alias("host_person")  # type: ignore[attr-defined]
         query = (select(Visit.id, Visit.registration_id, Unit.label, host.c.name_sealed, Person.name_sealed,
-                        Person.doc_type, Person.doc_masked, Visit.arrived_at, Visit.left_at)
+                        Person.doc_type, Person.doc_masked, Visit.arrived_at, Visit.left_at, host.c.id, Person.id)
                  .join(Person, col(Person.id) == Visit.person_id)
                  .join(Registration, col(Registration.id) == Visit.registration_id)
                  .join(host, host.c.id == Registration.person_id)
@@ -236,13 +236,14 @@ class StayChanges:
             query = query.where(col(Visit.left_at).is_(None))
         with self._ledger.store.read() as session:
             rows = session.exec(query).all()
-        def name(sealed: bytes) -> str:
-            return self._listing.name_of(sealed) if sealed else PURGED_NAME
+        def name(sealed: bytes, person_id: int) -> str:
+            return self._listing.name_of(sealed, person_id) if sealed else PURGED_NAME
 
-        return [VisitView(id=vid, host_registration_id=rid, host_unit=unit, host_name=name(host_name),
-                          name=name(visitor_name), doc_type=doc_type, doc_masked=masked, arrived_at=arrived,
-                          left_at=left)
-                for vid, rid, unit, host_name, visitor_name, doc_type, masked, arrived, left in rows]
+        return [VisitView(id=vid, host_registration_id=rid, host_unit=unit, host_name=name(host_name, host_id),
+                          name=name(visitor_name, visitor_id), doc_type=doc_type, doc_masked=masked,
+                          arrived_at=arrived, left_at=left)
+                for vid, rid, unit, host_name, visitor_name, doc_type, masked, arrived, left, host_id, visitor_id
+                in rows]
 
     # -- corrections of refused stay events (`agent.register.corrections`) ---------------------------
 

@@ -24,6 +24,8 @@ from typing import Protocol
 
 from agent.domain.errors import KeystoreError
 from agent.home.config import write_atomically
+from agent.home.private import private_folder
+from agent.validation.passphrase import check_new_passphrase
 
 KEY_FILE = "keys.enc"
 # The secrets a home keeps; a backup carries each of them (agent.ops.backup).
@@ -73,8 +75,15 @@ class PassphraseFile:
     """
 
     def __init__(self, path: Path, passphrase: str) -> None:
+        """Open the file at `path`, or prepare a new one there. A new file's passphrase must pass the one
+        rule (`agent.validation.passphrase`), from wherever it came: checked here, before anything (the
+        store beside it included) is made."""
         if not passphrase:
             raise KeystoreError("口令不能为空", "the passphrase must not be empty", code="keys.passphrase_empty")
+        if not path.exists():
+            problem = check_new_passphrase(passphrase)
+            if problem is not None:
+                raise KeystoreError.from_problem(problem)
         self.path = path
         self.description = f"encrypted key file {path}"
         self._passphrase = passphrase.encode("utf-8")
@@ -119,7 +128,7 @@ class PassphraseFile:
         self._entries[name] = base64.b64encode(value).decode()
         nonce = os.urandom(12)
         sealed = AESGCM(self._key()).encrypt(nonce, json.dumps(self._entries).encode(), _MAGIC)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(self.path.parent)
         write_atomically(self.path, _MAGIC + self._salt + nonce + sealed)
         os.chmod(self.path, 0o600)
 

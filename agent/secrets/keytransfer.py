@@ -22,24 +22,15 @@ import os
 from pathlib import Path
 
 from agent.domain.errors import KeystoreError, TransferError
-from agent.domain.problems import Problem
 from agent.secrets.keystore import MASTER_KEY_NAME, PassphraseFile
+from agent.validation.passphrase import check_new_passphrase
 
 PASSPHRASE_ENV = "DENGJI_TRANSFER_PASSPHRASE"
-MIN_PASSPHRASE = 10
-
-
-def passphrase_problem(passphrase: str) -> Problem | None:
-    """Why a passphrase is too weak to seal a master key that may travel on a USB stick, or None."""
-    if len(passphrase) < MIN_PASSPHRASE:
-        return Problem("keys.transfer.passphrase_short", f"转移口令至少 {MIN_PASSPHRASE} 个字符",
-                       f"the transfer passphrase must have at least {MIN_PASSPHRASE} characters", "passphrase")
-    return None
 
 
 def write_transfer(path: Path, passphrase: str, master_key: bytes) -> None:
     """Seal `master_key` into a new file at `path` (an existing file is never overwritten)."""
-    problem = passphrase_problem(passphrase)
+    problem = check_new_passphrase(passphrase)  # the one rule: the file may travel on a USB stick
     if problem:
         raise TransferError.from_problem(problem)
     if path.exists():

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from agent.domain import CHINA_TIME
 from agent.domain.codes import doc_types
 from agent.domain.errors import ExportError
+from agent.home.private import private_file
 from agent.register.records import RegistrationView
 from agent.register.registry import Registry
 from agent.store import audit
@@ -146,6 +147,7 @@ def _write_atomically(path: Path, write: Callable[[Path], None], before_rename: 
         raise ExportError(f"目录不存在: {folder}", f"no such directory: {folder}", code="export.no_directory")
     temp = folder / f".{path.name}.{os.getpid()}.tmp"
     try:
+        private_file(temp)  # the register in the clear: this user's only (the folder may be shared)
         write(temp)
         before_rename(temp)
         os.replace(temp, path)

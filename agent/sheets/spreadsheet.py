@@ -21,6 +21,7 @@ import codecs
 import csv
 import io
 import re
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -34,6 +35,10 @@ Cell = str | int | float | bool | datetime | date | time
 
 # Bigger files are not a landlord's register; refusing them early keeps memory bounded.
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# What an .xlsx may unpack to, all its parts together. An .xlsx is a zip: a 1 MB one can hold a sheet of a
+# gigabyte; 100,000 rows of a register unpack to about 100 MB. The sizes a zip declares bound what Python's
+# zipfile unpacks, so they are checked before anything is opened.
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 MAX_ROWS = 100_000
 # A title row or two above the headers is common; the header row is looked for this far down.
 _HEADER_SEARCH_ROWS = 10
@@ -182,14 +187,7 @@ def _normalise_header(header: str) -> str:
 
 def read_sheet(path: Path, required: tuple[str, ...] = REQUIRED_FIELDS) -> Sheet:
     """Read a CSV or XLSX file; raise SheetError if it cannot be read or lacks a required column."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SheetError(f"文件太大（{size // 1024 // 1024} MB），请拆分成几个文件再导入",
-                             f"the file is too large ({size // 1024 // 1024} MB): split it and import the parts")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SheetError(f"无法读取文件 {path.name}: {exc.strerror}", f"cannot read {path.name}: {exc.strerror}")
+    raw = _read_file(path)
     if not raw.strip():
         raise SheetError(f"文件 {path.name} 是空的", f"{path.name} is empty")
     if raw.startswith(b"PK\x03\x04"):
@@ -203,6 +201,46 @@ def read_sheet(path: Path, required: tuple[str, ...] = REQUIRED_FIELDS) -> Sheet
         text, encoding = decode_text(raw, path.name)
         grid, sheet_name = _csv_rows(text, path.name), None
     return _sheet_from_grid(grid, path.name, encoding, sheet_name, required)
+
+
+def _too_large(size_mb: str) -> SheetError:
+    return SheetError(f"文件太大（{size_mb} MB），请拆分成几个文件再导入",
+                      f"the file is too large ({size_mb} MB): split it and import the parts", code="sheet.too_large")
+
+
+def _read_file(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES. A device (`/dev/zero`), a pipe or a folder is
+    refused before it is opened; a file that grows while it is read is read no further than the cap."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise SheetError(f"{path.name} 不是普通文件，无法导入：请选择一个 .xlsx 或 CSV 文件",
+                             f"{path.name} is not a regular file: choose an .xlsx or CSV file",
+                             code="sheet.not_a_file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise _too_large(str(info.st_size // 1024 // 1024))
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SheetError(f"无法读取文件 {path.name}: {exc.strerror}", f"cannot read {path.name}: {exc.strerror}")
+    if len(raw) > MAX_FILE_BYTES:
+        raise _too_large(f"> {MAX_FILE_BYTES // 1024 // 1024}")
+    return raw
+
+
+def _refuse_zip_bomb(raw: bytes, file_name: str) -> None:
+    """Refuse a workbook whose parts would unpack to more than MAX_UNPACKED_BYTES (read from the zip's
+    directory, before anything is unpacked)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return  # not a readable zip: openpyxl says so below
+    if unpacked > MAX_UNPACKED_BYTES:
+        limit = MAX_UNPACKED_BYTES // 1024 // 1024
+        raise SheetError(f"{file_name} 解压后超过 {limit} MB，不像一份登记表，没有打开。请拆分后再导入",
+                         f"{file_name} would unpack to more than {limit} MB, which is no register: it was not "
+                         "opened; split it and import the parts", code="sheet.too_large")
 
 
 def _refuse_binary(raw: bytes, file_name: str) -> None:
@@ -288,6 +326,7 @@ def _xlsx_rows(raw: bytes, file_name: str) -> tuple[list[tuple[int, list[Cell]]]
     from openpyxl.utils.datetime import from_excel
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _refuse_zip_bomb(raw, file_name)
     try:
         book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):

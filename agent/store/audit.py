@@ -38,8 +38,10 @@ from sqlalchemy import insert, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from agent.domain.errors import VaultError
 from agent.store.database import Store, lock
-from agent.store.models import AuditEntry, Event, Registration
+from agent.store.models import AuditEntry, Event, Person, Registration
+from agent.store.vault import Vault
 
 GENESIS = "0" * 64
 _VERSION = 1  # of the canonical form; bump it and keep the old one readable if it ever changes
@@ -161,7 +163,7 @@ def entries(store: Store, *, registration_id: int | None = None, last: int | Non
 class Break:
     """The first entry that does not hold, and why (zh/en: the operator and the inspector read it)."""
 
-    seq: int
+    seq: int  # 0: not an entry, a person's record (`_check_people`)
     zh: str
     en: str
 
@@ -223,6 +225,8 @@ def verify(store: Store, anchor: tuple[int, str] | None = None) -> Verdict:
                            f"entry {anchor[0]}, written down earlier, is gone: the log was cut short")
         if broken is None:
             broken = _check_events(session)
+        if broken is None:
+            broken = _check_people(session, store.vault)
         warnings = () if _guarded(session) else (
             ("审计日志的防改写触发器不在了：数据库曾被直接改动过",
              "the audit log's append-only triggers are gone: the database was altered directly"),)
@@ -266,6 +270,28 @@ def _check_events(session: Session) -> Break | None:
     if orphan is not None:
         return Break(orphan[0], f"第 {orphan[0]} 条审计记录所记的事件 {orphan[1]} 已被删除",
                      f"event {orphan[1]}, recorded by audit entry {orphan[0]}, was deleted")
+    return None
+
+
+# A person's sealed columns and the labels they are sealed under (`agent.store.vault`, format 0x02).
+_PERSON_SEALED = (("name_sealed", "person.name"), ("doc_number_sealed", "person.doc_number"),
+                  ("birth_date_sealed", "person.birth_date"), ("address_sealed", "person.address"),
+                  ("phone_sealed", "person.phone"), ("residence_permit_sealed", "person.residence_permit_number"))
+
+
+def _check_people(session: Session, vault: Vault) -> Break | None:
+    """Every sealed field of every person opens in its own row: a field moved from another person, or
+    altered, does not (the vault binds each to its table, column and row)."""
+    columns = [getattr(Person, column) for column, _ in _PERSON_SEALED]
+    rows = session.exec(select(Person.id, *columns).order_by(col(Person.id)).execution_options(yield_per=2000))
+    for person_id, *blobs in rows:
+        for (_, label), blob in zip(_PERSON_SEALED, blobs, strict=True):
+            if not blob:
+                continue  # never given, or erased by the retention purge
+            try:
+                vault.open(blob, label, person_id)
+            except VaultError as exc:
+                return Break(0, exc.zh, exc.en)
     return None
 
 

@@ -17,15 +17,20 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
+from agent.home.private import private_file, private_folder
 from agent.store.database import lock
+
+if TYPE_CHECKING:
+    from agent.store.vault import Vault
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision; a test checks it equals alembic's head, so it cannot drift.
-HEAD = "0008"
+HEAD = "0009"
 _LOCK = "dengji schema migration"
 
 
@@ -35,17 +40,20 @@ def current_revision(conn: Connection) -> str | None:
     return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def _alembic_config(conn: Connection):  # type: ignore[no-untyped-def]
+def _alembic_config(conn: Connection, vault: Vault | None = None):  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = conn
+    cfg.attributes["vault"] = vault  # for migrations that re-seal fields (0009)
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head", backup_dir: Path | None = None) -> str | None:
-    """Bring the schema to `revision`; returns the backup file made first, if any."""
+def upgrade(engine: Engine, revision: str = "head", backup_dir: Path | None = None,
+            vault: Vault | None = None) -> str | None:
+    """Bring the schema to `revision`; returns the backup file made first, if any. `vault`: the store's
+    key, which a migration that re-seals fields needs when there are any (0009)."""
     with engine.connect() as conn:
         current = current_revision(conn)
     if current == HEAD and revision == "head":
@@ -57,15 +65,16 @@ def upgrade(engine: Engine, revision: str = "head", backup_dir: Path | None = No
 
     with engine.begin() as conn:
         lock(conn, _LOCK)  # PostgreSQL: one desk upgrades, the others wait and then find nothing to do
-        command.upgrade(_alembic_config(conn), revision)
+        command.upgrade(_alembic_config(conn, vault), revision)
     return str(backup) if backup else None
 
 
 def backup_sqlite(engine: Engine, backup_dir: Path, label: str) -> Path:
     """Copy a live SQLite database consistently (the online backup API) into `backup_dir`."""
-    backup_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(backup_dir)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = backup_dir / f"dengji-{stamp}-{label}.sqlite3"
+    private_file(target)  # a copy of the register: this user's only, like the register
     source = sqlite3.connect(engine.url.database or "")
     try:
         dest = sqlite3.connect(target)

@@ -23,9 +23,18 @@ from sqlmodel import Session, select
 
 from agent.domain.errors import DiskFull, KeystoreError, StoreError, VaultError
 from agent.home.config import DATABASE_FILE, Config, has_store, load_config, save_config
+from agent.home.private import private_database, private_folder
 from agent.secrets.keystore import MASTER_KEY_NAME, Keystore, open_keystore
 from agent.store import migrate
-from agent.store.database import Store, engine_url, is_disk_full, is_postgres, lock, make_engine, sqlite_path
+from agent.store.database import (
+    Store,
+    engine_url,
+    is_disk_full,
+    is_postgres,
+    lock,
+    make_engine,
+    sqlite_path,
+)
 from agent.store.models import Meta
 from agent.store.vault import Vault, new_master_key
 
@@ -67,27 +76,31 @@ def open_store(
     if not create and not has_store(home, config):
         raise StoreError(f"这里还没有登记库: {home}。请先运行 dengji init", f"no store in {home} yet: run `dengji init` first",
                          code="store.missing")
-    home.mkdir(parents=True, exist_ok=True)
+    private_folder(home)
     keystore = _open_keystore(home, config, prompt)
+    if is_sqlite and not config.database_url:
+        private_database(home / DATABASE_FILE)  # before SQLite makes it and its WAL with the umask's mode
     engine = connect(url)
     try:
         if not is_sqlite and _revision(engine, url) is None and not create:
             raise _no_site_store()
         try:
-            migrate.upgrade(engine, backup_dir=home / "backups" if is_sqlite else None)
-            check = _vault_check(engine)
-        except DatabaseError as exc:
-            raise _unusable(exc, url, sqlite_path(engine)) from None
-        try:
             master_key = keystore.get(MASTER_KEY_NAME)
         except KeystoreError as exc:
             raise StoreError.from_problem(exc.problem) from None
+        # The key is checked before the migrations, which may re-seal fields with it (0009).
+        vault = Vault(master_key) if master_key is not None else None
+        try:
+            check = _vault_check(engine) if _revision(engine, url) is not None else None
+            if check is not None and (vault is None or not _opens(vault, check)):
+                raise _key_mismatch() if vault is not None else _key_missing(is_sqlite)
+            migrate.upgrade(engine, backup_dir=home / "backups" if is_sqlite else None, vault=vault)
+            check = _vault_check(engine)
+        except DatabaseError as exc:
+            raise _unusable(exc, url, sqlite_path(engine)) from None
         if master_key is None:
             if check is not None:
-                join_zh, join_en = ("", "") if is_sqlite else _JOIN_HINT
-                raise StoreError("找不到这个登记库的密钥，数据无法解密。请恢复密钥环或密钥文件" + join_zh,
-                                 "the key of this store is missing, so its data cannot be decrypted: restore the OS "
-                                 "keyring entry or keys.enc from a backup" + join_en, code="store.key_missing")
+                raise _key_missing(is_sqlite)
             master_key = new_master_key()
             keystore.set(MASTER_KEY_NAME, master_key)
         vault = Vault(master_key)
@@ -98,13 +111,23 @@ def open_store(
                                  "another desk set up a store in this database at the same moment: add this desk "
                                  "with `dengji join` instead", code="store.claimed")
         elif not _opens(vault, check):
-            raise StoreError("密钥与登记库不匹配：密钥环条目或密钥文件不是这个登记库的",
-                             "the key does not match this store: wrong keyring entry or key file",
-                             code="store.key_mismatch")
+            raise _key_mismatch()
     except BaseException:
         engine.dispose()
         raise
     return store
+
+
+def _key_missing(is_sqlite: bool) -> StoreError:
+    join_zh, join_en = ("", "") if is_sqlite else _JOIN_HINT
+    return StoreError("找不到这个登记库的密钥，数据无法解密。请恢复密钥环或密钥文件" + join_zh,
+                      "the key of this store is missing, so its data cannot be decrypted: restore the OS "
+                      "keyring entry or keys.enc from a backup" + join_en, code="store.key_missing")
+
+
+def _key_mismatch() -> StoreError:
+    return StoreError("密钥与登记库不匹配：密钥环条目或密钥文件不是这个登记库的",
+                      "the key does not match this store: wrong keyring entry or key file", code="store.key_mismatch")
 
 
 _JOIN_HINT = ("。若这是同一场所的另一台前台，请用 dengji join 加入",
@@ -138,7 +161,7 @@ def join_site(home: Path, url: str, master_key: bytes, prompt: Callable[[], str]
         raise StoreError("这个密钥文件不属于该数据库里的登记库",
                          "the transfer file holds the key of another store, not of the one in this database",
                          code="store.join_wrong_key")
-    home.mkdir(parents=True, exist_ok=True)
+    private_folder(home)
     keystore = _open_keystore(home, config, prompt)
     try:
         keystore.set(MASTER_KEY_NAME, master_key)

@@ -1,10 +1,26 @@
 """Encryption of personal data at rest, and blind indexes for looking it up.
 
 One 32-byte master key (kept in the keystore, never in the database) yields two keys by HKDF: one for
-AES-256-GCM field encryption, one for HMAC-SHA256 blind indexes. A field's ciphertext is bound to its
-column by the associated data, so a ciphertext copied into another column (a name into the phone) does
-not decrypt. A blind index lets the store find a person by document number with an ordinary indexed
-equality query, without the number ever being stored in the clear.
+AES-256-GCM field encryption, one for HMAC-SHA256 blind indexes. A blind index lets the store find a
+person by document number with an ordinary indexed equality query, without the number ever being stored
+in the clear.
+
+A sealed field is `format byte || nonce || ciphertext and tag`. The first byte names the format, that is
+the algorithm and what the associated data binds, so that another can be added without a format break:
+
+    0x01  AES-256-GCM, 12-byte nonce; bound to its table and column (`event.payload`). Used where the
+          row is bound otherwise: event payloads, whose SHA-256 the audit trail keeps, chained (`dengji
+          audit verify` finds one moved to another event; re-sealing them would break that chain), and
+          the `meta` rows, whose label names the row (`meta.vault_check`, `meta.device_key`). Refused
+          where a row-bound field is expected.
+    0x02  AES-256-GCM, 12-byte nonce; bound to its table, column AND row (`person.name` of person 7), so
+          that swapping two people's sealed fields in the database file makes both fail to open. Every
+          field sealed with a `row`; migration 0009 re-sealed the 0x01 ones.
+    0x03  free: e.g. SM4-GCM (issue #20), with its own key derived from the master key and the same
+          binding as 0x02. `open` picks the algorithm by this byte; `seal` writes the newest one.
+
+A byte that names no known format is refused as "from a newer dengji"; a 0x01 field where a row-bound one
+is expected is refused as tampering (an old copy of the file could otherwise supply one).
 """
 
 from __future__ import annotations
@@ -20,7 +36,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from agent.domain.errors import VaultError
 
-_VERSION = b"\x01"
+_COLUMN_BOUND = b"\x01"  # AES-256-GCM, bound to table and column (event payloads)
+_ROW_BOUND = b"\x02"  # AES-256-GCM, bound to table, column and row
 
 
 def new_master_key() -> bytes:
@@ -40,28 +57,57 @@ class Vault:
         self._aead = AESGCM(_derive(master_key, b"field encryption v1"))
         self._index_key = _derive(master_key, b"blind index v1")
 
-    def seal(self, value: str | None, column: str) -> bytes | None:
-        """Encrypt one field; `column` (e.g. `person.name`) is bound as associated data."""
+    def seal(self, value: str | None, column: str, row: str | int | None = None) -> bytes | None:
+        """Encrypt one field of `column` (`table.column`, e.g. `person.name`) in `row` (its key, e.g. the
+        person's id); both are bound as associated data. Without a row (event payloads only): bound to
+        the column alone (format 0x01, see the module's docstring)."""
         if value is None:
             return None
         nonce = os.urandom(12)
-        return _VERSION + nonce + self._aead.encrypt(nonce, value.encode("utf-8"), column.encode())
+        if row is None:
+            return _COLUMN_BOUND + nonce + self._aead.encrypt(nonce, value.encode("utf-8"), column.encode())
+        return _ROW_BOUND + nonce + self._aead.encrypt(nonce, value.encode("utf-8"), _bound(column, row))
 
-    def open(self, blob: bytes | None, column: str) -> str | None:
-        """Decrypt one field sealed by `seal` for the same column."""
+    def open(self, blob: bytes | None, column: str, row: str | int | None = None) -> str | None:
+        """Decrypt one field sealed by `seal` for the same column and row. A field moved from another
+        row or column, or altered, raises `VaultError` (`store.tampered`)."""
         if blob is None:
             return None
-        if blob[:1] != _VERSION:
+        expected = _COLUMN_BOUND if row is None else _ROW_BOUND
+        if blob[:1] not in (_COLUMN_BOUND, _ROW_BOUND):
             raise VaultError(f"{column} 的密文版本未知：这个登记库来自更新的 dengji",
                              f"unknown ciphertext version in {column}: this store comes from a newer dengji",
                              code="store.ciphertext_version")
+        if blob[:1] != expected:
+            raise _tampered(column, row)
+        associated = column.encode() if row is None else _bound(column, row)
         try:
-            return self._aead.decrypt(blob[1:13], blob[13:], column.encode()).decode("utf-8")
+            return self._aead.decrypt(blob[1:13], blob[13:], associated).decode("utf-8")
         except InvalidTag:
-            raise VaultError(f"{column} 无法解密：数据库与密钥不匹配",
-                             f"cannot decrypt {column}: the database does not match this key") from None
+            raise (VaultError(f"{column} 无法解密：数据库与密钥不匹配",
+                              f"cannot decrypt {column}: the database does not match this key")
+                   if row is None else _tampered(column, row)) from None
+
+    def open_column_bound(self, blob: bytes | None, column: str) -> str | None:
+        """Decrypt a field in the old format 0x01 (bound to its column only): for migration 0009, which
+        re-seals such fields bound to their rows."""
+        return self.open(blob, column)
 
     def blind_index(self, kind: str, value: str) -> str:
         """A keyed hash of `value` for equality look-ups (e.g. kind `resident_id`, value the number)."""
         msg = kind.encode() + b"\x00" + value.encode("utf-8")
         return hmac.new(self._index_key, msg, hashlib.sha256).hexdigest()[:32]
+
+
+def _bound(column: str, row: str | int) -> bytes:
+    """The associated data of a row-bound field: the column (`table.column`) and the row's key."""
+    return f"{column}\x00{row}".encode()
+
+
+def _tampered(column: str, row: str | int | None) -> VaultError:
+    """A field that does not open where it is: moved from another row or column, or altered. The key
+    itself fits (the store's key check passed), so this is the file's contents, not the key."""
+    where = f"{column} #{row}" if row is not None else column
+    return VaultError(f"登记库中的加密字段 {where} 被改动过或被移动到了别的记录：请从备份恢复（dengji restore），并检查这台电脑是否被他人操作过",
+                      f"the sealed field {where} was altered or moved from another record: restore a backup "
+                      "(`dengji restore`) and check who had access to this computer", code="store.tampered")

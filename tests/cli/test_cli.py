@@ -72,7 +72,7 @@ def test_register_from_stdin_reports_each_record_and_exits_1_on_refusal(hotel: P
 def test_malformed_input_gets_a_clear_message(hotel: Path, tmp_path: Path, content: bytes, expected: str) -> None:
     source = tmp_path / "bad.json"
     source.write_bytes(content)
-    result = CliRunner().invoke(main, ["register", "--json", str(source)])
+    result = CliRunner().invoke(main, ["--lang", "en", "register", "--json", str(source)])
     assert result.exit_code == 2
     assert expected in result.output
     assert "Traceback" not in result.output

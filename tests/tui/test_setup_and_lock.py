@@ -27,16 +27,17 @@ class RecordingDelivery:
     """The sending side as the screens see it (agent.register.delivery.Delivery), recording what was asked:
     the uploader that implements it for real is not part of this tree yet."""
 
-    enrolled_with: list[tuple[str, str]] = field(default_factory=list)
+    enrolled_with: list[tuple[str, str, str | None]] = field(default_factory=list)
     refuse: bool = False
 
     def state(self) -> DeliveryState:
         return DeliveryState(enrolled=bool(self.enrolled_with), platform_reachable=True, sender="this process")
 
-    async def enroll(self, code: str, platform_url: str, ca_file: str | None = None) -> Problem | None:
+    async def enroll(self, code: str, platform_url: str, ca_file: str | None = None, *,
+                     fingerprint: str | None = None) -> Problem | None:
         if self.refuse:
             return Problem("enroll.code", "注册码无效或已用过", "the enrollment code is not valid or was used")
-        self.enrolled_with.append((code, platform_url))
+        self.enrolled_with.append((code, platform_url, fingerprint))
         return None
 
     def send_soon(self) -> None:
@@ -134,7 +135,8 @@ async def test_the_enrollment_step_uses_the_injected_delivery(make_app, private_
         assert app.screen.form.step == 2
         app.screen.query_one("#platform-url").value = "https://platform.example.cn"
         await _type_into(app, pilot, "enroll-code", "ABCD-1234")
-        await pilot.press("enter")
+        await pilot.press("enter")  # on to the fingerprint
+        await pilot.press(*"3F9A-QK2M-7TXC-0H5R", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "注册码无效" in screen_text(app) and app.screen.form.step == 2
@@ -143,7 +145,7 @@ async def test_the_enrollment_step_uses_the_injected_delivery(make_app, private_
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.screen.form.step == 3
-    assert delivery.enrolled_with == [("ABCD-1234", "https://platform.example.cn")]
+    assert delivery.enrolled_with == [("ABCD-1234", "https://platform.example.cn", "3F9A-QK2M-7TXC-0H5R")]
     assert load_config(private_home).platform_url == "https://platform.example.cn"
 
 

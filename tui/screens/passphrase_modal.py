@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 
-from agent.validation.passphrase import MIN_LENGTH, check_new_passphrase
+from agent.validation.passphrase import RULE_EN, RULE_ZH, check_new_passphrase
 from tui.screens.modal import DengjiModal
 
 
@@ -40,10 +40,10 @@ class PassphraseModal(DengjiModal):
         with Vertical():
             if self.new:
                 yield Static(self.say(
-                    f"本机没有系统密钥环，请设一个口令来加密登记库（至少 {MIN_LENGTH} 个字符）。"
+                    f"本机没有系统密钥环，请设一个口令来加密登记库（{RULE_ZH}）。"
                     "每次打开都要输入它；忘记了登记库就无法打开，请记下来，dengji backup 的备份会保留一份。",
-                    f"This machine has no keyring: choose a passphrase that encrypts the register (at least "
-                    f"{MIN_LENGTH} characters). You type it at every start; forget it and the register cannot be "
+                    f"This machine has no keyring: choose a passphrase that encrypts the register ({RULE_EN}). "
+                    "You type it at every start; forget it and the register cannot be "
                     "opened, so write it down (a `dengji backup` keeps a copy)."))
                 yield Label(self.say("口令", "Passphrase"))
                 yield Input(password=True, id="passphrase-1", compact=True)

@@ -1,8 +1,11 @@
-"""Enroll this device with the platform: the one-time code from the police station and its address.
+"""Enroll this device with the platform: its address, and the one-time code and the platform key's
+fingerprint the police station hands over.
 
-The work is the injected `Delivery`'s (the uploader's): this panel never speaks HTTP. Without a
-Delivery (the uploader is not part of this program yet) it says so, and the operator can enroll later
-from Settings.
+The address is checked by the one rule (`protocol.platform_url`: https, or http to this machine only)
+before anything is sent; the fingerprint goes with the code to the uploader, which refuses a platform
+whose key has another (and, off this machine, one enrolled without it). The work is the injected
+`Delivery`'s (the uploader's): this panel never speaks HTTP. Without a Delivery (the uploader is not part
+of this program yet) it says so, and the operator can enroll later from Settings.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from protocol.platform_url import platform_url_problem
 from tui.messages import Enrolled
 
 if TYPE_CHECKING:  # agent.register.delivery loads SQLModel
@@ -21,16 +25,16 @@ if TYPE_CHECKING:  # agent.register.delivery loads SQLModel
 
 
 def check_platform_url(url: str, lang: str) -> str | None:
-    """What is wrong with a platform address (None: it looks usable).
+    """What is wrong with a platform address (None: it may be used), by the rule every part of dengji
+    follows (`protocol.platform_url`): the parsed host, not how the text begins.
 
     >>> check_platform_url("https://gaj.example.cn", "en") is None
     True
-    >>> check_platform_url("gaj.example.cn", "en")
-    'the address starts with https://'
+    >>> check_platform_url("http://localhost.attacker.example", "en")[:44]
+    'The platform address must start with https:/'
     """
-    if url.startswith("https://") or url.startswith("http://127.0.0.1") or url.startswith("http://localhost"):
-        return None
-    return "the address starts with https://" if lang == "en" else "平台地址应以 https:// 开头"
+    problem = platform_url_problem(url)
+    return None if problem is None else problem.text(lang)
 
 
 class EnrollPanel(Vertical):
@@ -61,6 +65,9 @@ class EnrollPanel(Vertical):
             yield Label(self.say("注册码（派出所提供）", "Enrollment code"))
             yield Input(id="enroll-code", compact=True, max_length=64)
         with Horizontal():
+            yield Label(self.say("平台密钥指纹", "Key fingerprint"))
+            yield Input(id="enroll-fingerprint", placeholder="XXXX-XXXX-XXXX-XXXX", compact=True, max_length=32)
+        with Horizontal():
             yield Button(self.say("连接平台", "Connect"), id="enroll", compact=True)
         note = "" if self._delivery else self.say(
             "未连接平台：本程序还没有发送模块。可以先登记，以后在“设置”中连接；登记会保存在本机，连接后补传。",
@@ -78,10 +85,16 @@ class EnrollPanel(Vertical):
         self.query_one("#enroll-code", Input).focus()
 
     @on(Input.Submitted, "#enroll-code")
+    def _code_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#enroll-fingerprint", Input).focus()
+
+    @on(Input.Submitted, "#enroll-fingerprint")
     @on(Button.Pressed, "#enroll")
     def _connect(self, event: Input.Submitted | Button.Pressed) -> None:
         event.stop()
         code = self.query_one("#enroll-code", Input).value.strip()
+        fingerprint = self.query_one("#enroll-fingerprint", Input).value.strip() or None
         problem = None
         if self._delivery is None:
             problem = self.say("未连接平台：本程序还没有发送模块，请以后在“设置”中连接",
@@ -93,12 +106,12 @@ class EnrollPanel(Vertical):
             self._say(problem, error=True)
             return
         self._say(self.say("正在连接平台……", "Connecting..."))
-        self._enroll(code, self.url)
+        self._enroll(code, self.url, fingerprint)
 
     @work(exclusive=True)
-    async def _enroll(self, code: str, url: str) -> None:
+    async def _enroll(self, code: str, url: str, fingerprint: str | None) -> None:
         assert self._delivery is not None
-        problem = await self._delivery.enroll(code, url)
+        problem = await self._delivery.enroll(code, url, fingerprint=fingerprint)
         if problem is not None:
             self._say(problem.text(self._lang), error=True)
             return

@@ -51,7 +51,7 @@ _SIGNATURE_HEADERS = [
                        ("Signature-Input", "RFC 9421, label dengji, keyid = device id, tag dengji/1"),
                        ("Signature", "RFC 9421 Ed25519 signature"),
                        ("Dengji-Key-Id", "the platform key id the body is sealed to"),
-                       ("Dengji-Suite", "the HPKE suite: " + ", ".join(s.value for s in SUITE_PREFERENCE)))]
+                       ("Dengji-Suite", "the cipher suite: " + ", ".join(s.value for s in SUITE_PREFERENCE)))]
 
 
 def _responses(method: str, path: str) -> dict[str, Any]:

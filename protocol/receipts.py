@@ -230,17 +230,21 @@ def adopt_platform_key(announcement: Mapping[str, Any], receipt_public_key: str,
 # signed statement). An agent walks from the key it pins, each step verified by the key before, and
 # then pins the last; it keeps the old public keys only to verify the answers it kept.
 
-def receipt_key_endorsement(new: ReceiptKey, old: ReceiptKey, published_at: str) -> dict[str, Any]:
-    """`new` as the successor of `old`, signed by `old`."""
-    return sign_statement({"protocol": PROTOCOL, "kind": RECEIPT_KEY, "key_id": new.key_id,
-                           "public_key": new.public_text(), "replaces": old.key_id,
-                           "published_at": published_at}, old)
+def receipt_key_endorsement(new: ReceiptKey, old: ReceiptKey, published_at: str, alg: str = ED25519
+                            ) -> dict[str, Any]:
+    """`new` (both halves) as the successor of `old`, signed by `old` (its SM2 half with `sm2-sm3`: what
+    a device in the national suite follows)."""
+    statement = {"protocol": PROTOCOL, "kind": RECEIPT_KEY, "key_id": new.key_id, "public_key": new.public_text(),
+                 "replaces": old.key_id, "published_at": published_at}
+    if new.sm2_key:
+        statement["sm2_public_key"] = new.sm2_public_text()
+    return sign_statement(statement, old, alg)
 
 
 def follow_receipt_keys(endorsements: object, key_id: str, public_key: str) -> list[tuple[str, str]]:
     """The receipt keys that replaced (`key_id`, `public_key`), in order, as (key id, public key), each
     verified with the one before; empty when none did. `UnverifiedAnswer` when a statement on the path
-    does not verify."""
+    does not verify. Each public key is a `PinnedKey`: with the SM2 half the statement names, if any."""
     if not isinstance(endorsements, list):
         return []
     by_signer = {item.get("signed_by"): item for item in endorsements if isinstance(item, dict)}
@@ -250,11 +254,14 @@ def follow_receipt_keys(endorsements: object, key_id: str, public_key: str) -> l
         successor, successor_public = statement.get("key_id"), statement.get("public_key")
         if statement.get("replaces") != key_id or not isinstance(successor, str) or successor == key_id:
             raise UnverifiedAnswer("the receipt key statement does not replace the key that signed it")
+        successor_sm2 = statement.get("sm2_public_key", "")
         try:
             load_ed25519_public(successor_public, "receipt key")
+            if successor_sm2:
+                load_sm2_public(successor_sm2, "receipt key")
         except KeyFormatError:
             raise UnverifiedAnswer("the receipt key statement holds no key") from None
-        key_id, public_key = successor, str(successor_public)
+        key_id, public_key = successor, PinnedKey(str(successor_public), str(successor_sm2))
         chain.append((key_id, public_key))
     return chain
 

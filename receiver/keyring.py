@@ -125,10 +125,13 @@ def rotate_receipt_key(storage: Storage, now: datetime) -> str:
     old = _receipt_key(storage)
     new = generate_receipt_key(new_key_id("r"))
     endorsement = json.dumps(receipt_key_endorsement(new, old, iso(now)), ensure_ascii=False)
+    sm2_endorsement = json.dumps(receipt_key_endorsement(new, old, iso(now), SM2_SM3), ensure_ascii=False) \
+        if old.sm2_key else None
     row = _current(storage)
     public = dataclasses.replace(_public_of(row), expires_at=iso(now + ANNOUNCEMENT_LIFETIME))
     announcement = json.dumps(key_announcement(public, new), ensure_ascii=False)
-    storage.add_receipt_key(new.key_id, new.private, iso(now), endorsement, (row.key_id, announcement), new.sm2_key)
+    storage.add_receipt_key(new.key_id, new.private, iso(now), endorsement, (row.key_id, announcement), new.sm2_key,
+                            sm2_endorsement)
     return new.key_id
 
 
@@ -191,7 +194,8 @@ class KeyRing:
                 # To a device in the national suite the key is its SM2 half alone: it seals to nothing else.
                 gm_only = {**statement, "suites": {CipherSuite.GM.value: statement["suites"][CipherSuite.GM.value]}}
                 gm_announcement = sign_statement(gm_only, receipt_key, SM2_SM3)
-            gm_extra = {**extra, "platform_key": gm_announcement}
+            gm_chain = [json.loads(text) for text in self.storage.receipt_key_sm2_endorsements()]
+            gm_extra = {"platform_key": gm_announcement, **({"receipt_keys": gm_chain} if gm_chain else {})}
             self._loaded = _Loaded(state, receipt_key, held, current.key_id, announcement, extra,
                                    json.dumps(extra, ensure_ascii=False)[1:-1].encode("utf-8"),
                                    gm_announcement, gm_extra,

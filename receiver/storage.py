@@ -84,6 +84,7 @@ class ReceiptKeyEndorsement(ReceiverModel, table=True):
     __tablename__ = "receipt_key_endorsement"
     key_id: str = Field(primary_key=True, max_length=40)  # the new key
     statement: str = Field(sa_column=Column(Text, nullable=False))  # signed by the key it replaces, JSON
+    sm2_statement: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # the same, sm2-sm3
     created_at: str = Field(max_length=40)
 
 
@@ -178,7 +179,8 @@ buckets = RateBucket.__table__
 BRIEF_TABLES = [nonces, buckets]  # what `Storage.write_brief` writes
 # Columns added after a table was first made, which `create_all` does not add to an existing database:
 # added on opening, nullable (a row from before has none).
-ADDED_COLUMNS = [(devices, "sm2_public_key"), (platform_keys, "sm2_key"), (receipt_keys, "sm2_key")]
+ADDED_COLUMNS = [(devices, "sm2_public_key"), (platform_keys, "sm2_key"), (receipt_keys, "sm2_key"),
+                 (endorsements, "sm2_statement")]
 
 
 def _add_missing_columns(engine: Any) -> None:
@@ -367,7 +369,8 @@ class Storage:
                                 .order_by(receipt_keys.c.created_at.desc())).first()
 
     def add_receipt_key(self, key_id: str, private: bytes, created_at: str, endorsement: str | None = None,
-                        announcement: tuple[str, str] | None = None, sm2_key: bytes | None = None) -> None:
+                        announcement: tuple[str, str] | None = None, sm2_key: bytes | None = None,
+                        sm2_endorsement: str | None = None) -> None:
         """A new receipt key: the first, or the successor of the current one with the `endorsement` the
         latter signed - whose private halves are then erased - and the current platform key's
         `announcement` (key id, text) signed anew by the new key. One transaction."""
@@ -377,7 +380,7 @@ class Storage:
                                                       created_at=created_at))
             if endorsement is not None:
                 conn.execute(endorsements.insert().values(key_id=key_id, statement=endorsement,
-                                                          created_at=created_at))
+                                                          sm2_statement=sm2_endorsement, created_at=created_at))
             if announcement is not None:
                 conn.execute(update(platform_keys).where(platform_keys.c.key_id == announcement[0])
                              .values(announcement=announcement[1]))
@@ -388,6 +391,12 @@ class Storage:
         """The statements naming each receipt key's successor, oldest first."""
         with self.read() as conn:
             return list(conn.execute(select(endorsements.c.statement).order_by(endorsements.c.created_at)).scalars())
+
+    def receipt_key_sm2_endorsements(self) -> list[str]:
+        """The same statements signed by the SM2 halves (for the national suite), where there are some."""
+        with self.read() as conn:
+            return list(conn.execute(select(endorsements.c.sm2_statement).where(endorsements.c.sm2_statement.isnot(None))
+                                     .order_by(endorsements.c.created_at)).scalars())
 
     def key_state(self) -> tuple[Any, ...]:
         """What a receiver's keys in memory depend on: (current platform key id and announcement, current

@@ -75,12 +75,12 @@ class Device:
         return dataclasses.replace(self, platform_key=key)
 
     def with_receipt_key(self, key_id: str, public_key: str) -> Device:
-        """The device pinning a new receipt key; the one it pinned joins the previous ones. The new key's
-        SM2 half is not named by the statement that endorses it: it is not pinned."""
-        return dataclasses.replace(self, receipt_key_id=key_id, receipt_public_key=public_key,
-                                   receipt_sm2_public_key="",
+        """The device pinning a new receipt key (a `PinnedKey` brings its SM2 half, as the statement that
+        endorsed it named it); the one it pinned joins the previous ones."""
+        return dataclasses.replace(self, receipt_key_id=key_id, receipt_public_key=str(public_key),
+                                   receipt_sm2_public_key=getattr(public_key, "sm2", ""),
                                    previous_receipt_keys=(*self.previous_receipt_keys,
-                                                          (self.receipt_key_id, self.receipt_public_key)))
+                                                          (self.receipt_key_id, self.pinned_receipt_key)))
 
 
 def save_device(store: Store, device: Device) -> None:
@@ -89,7 +89,8 @@ def save_device(store: Store, device: Device) -> None:
         "device_id": device.device_id, "platform_url": device.platform_url,
         "platform_key": device.platform_key.as_dict(), "receipt_key_id": device.receipt_key_id,
         "receipt_public_key": device.receipt_public_key, "ca_file": device.ca_file,
-        "previous_receipt_keys": [list(pair) for pair in device.previous_receipt_keys],
+        "previous_receipt_keys": [[key_id, str(public), getattr(public, "sm2", "")]
+                                  for key_id, public in device.previous_receipt_keys],
         "receipt_sm2_public_key": device.receipt_sm2_public_key,
     }).encode()
     sealed_key = _seal_key(store, device.signing_key.private_bytes_raw())
@@ -124,8 +125,8 @@ def load_device(store: Store) -> Device:
         sm2_key = SoftwareSm2Key.from_bytes(base64.b64decode(store.vault.open(sm2_row.value, "meta.device_sm2_key") or ""))
     return Device(record["device_id"], record["platform_url"], PlatformKey.from_dict(record["platform_key"]),
                   record["receipt_key_id"], record["receipt_public_key"], device_key_from_bytes(raw_key),
-                  record.get("ca_file"), tuple((str(key_id), str(public)) for key_id, public
-                                               in record.get("previous_receipt_keys", [])),
+                  record.get("ca_file"), tuple((str(pair[0]), PinnedKey(str(pair[1]), str(pair[2]) if len(pair) > 2 else ""))
+                                               for pair in record.get("previous_receipt_keys", [])),
                   sm2_key, str(record.get("receipt_sm2_public_key", "")))
 
 

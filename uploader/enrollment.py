@@ -65,6 +65,12 @@ async def enroll(store: Store, venue: Venue, code: str, platform_url: str, ca_fi
     if expected_fingerprint is not None:
         found = key_fingerprint(receipt_public)
         found_sm2 = sm2_fingerprint(receipt_sm2) if receipt_sm2 else None
+        if found_sm2 is not None and same_fingerprint(expected_fingerprint, found_sm2) and not gm_only:
+            return Problem("enroll.fingerprint_suite",
+                           "这是国密平台密钥指纹（SM2），但这个平台不只用国密套件：请用派出所给出的平台密钥指纹核对；没有登记。",
+                           "This is the SM2 platform key fingerprint, but this platform is not in the national suite "
+                           "alone: check it with the platform key fingerprint the police station gave; not enrolled.",
+                           "fingerprint")
         if found_sm2 is not None and same_fingerprint(expected_fingerprint, found_sm2):
             receipt_public = ""  # vouched for: the SM2 half only
         elif same_fingerprint(expected_fingerprint, found) and gm_only:

@@ -35,7 +35,7 @@ def follow_receipt_key(device: Device, answer: Mapping[str, Any]) -> Device:
     if signer == device.receipt_key_id or not isinstance(signer, str):
         return device
     try:
-        chain = follow_receipt_keys(answer.get("receipt_keys"), device.receipt_key_id, device.receipt_public_key)
+        chain = follow_receipt_keys(answer.get("receipt_keys"), device.receipt_key_id, device.pinned_receipt_key)
     except UnverifiedAnswer as exc:
         log.warning("ignored receipt key statements that do not verify (%s)", exc)
         return device

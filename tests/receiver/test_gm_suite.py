@@ -216,3 +216,22 @@ def receiver_now() -> Any:
     from tests.receiver.conftest import START
 
     return START
+
+
+async def test_a_device_pinning_only_the_sm2_half_follows_a_new_receipt_key(start_receiver, events) -> None:
+    from protocol.receipts import PinnedKey, follow_receipt_keys
+    from receiver.keyring import rotate_receipt_key
+
+    receiver = await start_receiver(GM_ONLY)
+    device = await receiver.enroll()
+    pinned = PinnedKey("", device.enrollment.receipt_sm2_public_key)  # vouched for by the SM2 fingerprint
+    assert (await receiver.report(device, [events.no_arrivals()])).status == 200
+    new_id = rotate_receipt_key(receiver.storage, receiver.clock())
+    receiver.clock.advance(minutes=2)  # a running server picks the new key up within a minute
+    answer = (await receiver.report(device, [events.no_arrivals("2025-02-27")])).json()
+    assert answer["signed_by"] == new_id and answer["alg"] == "sm2-sm3"
+    assert all(item["alg"] == "sm2-sm3" for item in answer["receipt_keys"])  # the chain in the suite too
+    chain = follow_receipt_keys(answer["receipt_keys"], device.enrollment.receipt_key_id, pinned)
+    assert [key_id for key_id, _ in chain] == [new_id] and chain[-1][1].sm2
+    verify_receipts(answer, chain[-1][1], device.device_id)
+    assert verify_platform_key(answer["platform_key"], chain[-1][1]).key_id == device.enrollment.platform_key.key_id

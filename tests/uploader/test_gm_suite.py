@@ -107,6 +107,13 @@ async def test_the_ed25519_fingerprint_cannot_vouch_for_a_national_suite_platfor
         load_device(hotel_registry.store)
 
 
+async def test_the_sm2_fingerprint_cannot_vouch_for_a_platform_in_other_suites(hotel_registry, receiver) -> None:
+    code, _ed25519, sm2 = fingerprints(receiver)
+    result = await enroll(hotel_registry.store, hotel_registry.venue(), code, receiver.url, expected_fingerprint=sm2)
+    assert not isinstance(result, Device) and result.code == "enroll.fingerprint_suite"
+    assert "国密" in result.zh and "SM2" in result.en
+
+
 def test_a_platform_that_turns_to_the_national_suite_is_explained_in_both_languages(
         private_home: Path, tmp_path: Path) -> None:
     """A device that reports in the hybrid suite, whose platform then requires the national suite: the

@@ -402,7 +402,8 @@ def create_app(storage: Storage, settings: Settings | None = None, clock: Clock 
                faults: FaultPlan | None = None) -> web.Application:
     """The receiver as an aiohttp application; `storage` must already hold its keys (`ensure_keys`)."""
     settings = settings or Settings()
-    platform = Platform(storage, KeyRing(storage, settings.key_overlap), settings, clock,
+    accepted = (settings.required_suite,) if settings.required_suite is not None else None
+    platform = Platform(storage, KeyRing(storage, settings.key_overlap, accepted), settings, clock,
                         Faults(faults) if faults is not None else None)
     # A connection without a whole request after `idle_timeout` is closed (aiohttp's keep-alive timer runs
     # from the connection's start); the unread rest of a refused body is drained for 2 s at most.

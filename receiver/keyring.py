@@ -168,9 +168,11 @@ class KeyRing:
     Reloads happen in the event loop and in database threads (a permit check, housekeeping): they hold
     a lock while they read, so the last to finish read last, and each replaces everything at once."""
 
-    def __init__(self, storage: Storage, overlap: timedelta = DEFAULT_OVERLAP) -> None:
+    def __init__(self, storage: Storage, overlap: timedelta = DEFAULT_OVERLAP,
+                 accepted: tuple[CipherSuite, ...] | None = None) -> None:
         self.storage = storage
         self.overlap = overlap
+        self.accepted = accepted  # `serve --require-suite`: the announcements name only these suites
         self._lock = threading.Lock()
         self._checked_at: datetime | None = None
         self.reload()
@@ -183,13 +185,19 @@ class KeyRing:
                     for r in rows}
             current = next(r for r in rows if r.retired_at is None)
             announcement = json.loads(current.announcement)
+            receipt_key = _receipt_key(self.storage)
+            statement = announcement["statement"]
+            if self.accepted is not None and set(statement.get("suites", {})) - {s.value for s in self.accepted}:
+                # A platform that accepts fewer suites than its key has announces only those: an agent
+                # seals to the best suite announced, and must not pick one the platform refuses.
+                statement = {**statement, "suites": {name: key for name, key in statement["suites"].items()
+                                                     if name in {s.value for s in self.accepted}}}
+                announcement = sign_statement(statement, receipt_key)
             chain = [json.loads(text) for text in self.storage.receipt_key_endorsements()]
             # What every answer carries beside its signed statement: the current key's announcement and,
             # once the receipt key was rotated, the statements an agent pinning an older one follows.
             extra = {"platform_key": announcement, **({"receipt_keys": chain} if chain else {})}
-            receipt_key = _receipt_key(self.storage)
             gm_announcement = announcement
-            statement = announcement["statement"]
             if receipt_key.sm2_key and CipherSuite.GM.value in statement.get("suites", {}):
                 # To a device in the national suite the key is its SM2 half alone: it seals to nothing else.
                 gm_only = {**statement, "suites": {CipherSuite.GM.value: statement["suites"][CipherSuite.GM.value]}}

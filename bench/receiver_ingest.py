@@ -8,6 +8,7 @@ then sends them - signing each request when it goes - and prints events/s. Every
     .venv/bin/python bench/receiver_ingest.py                       # SQLite in a temporary folder
     .venv/bin/python bench/receiver_ingest.py --db postgresql://dengji:dengji@127.0.0.1/dengji_test
     .venv/bin/python bench/receiver_ingest.py --mix registrations   # only registrations (costliest)
+    .venv/bin/python bench/receiver_ingest.py --suites x25519,gm    # each suite in turn, in the same run
 
 Mixes: `hotel` (default: a registration and a departure per guest, the steady state of a hotel),
 `registrations`, `departures` (cheapest: no identity document to validate).
@@ -35,9 +36,10 @@ from sqlalchemy.engine import make_url
 
 from agent.domain import CHINA_TIME, EventType, VenueKind
 from protocol.enrollment import ENROLL_PATH, enroll_request, read_enrollment
-from protocol.keys import generate_device_key
+from protocol.gm import SoftwareSm2Key
+from protocol.keys import CipherSuite, generate_device_key
 from protocol.messages import Batch, Event, new_event
-from protocol.receipts import verify_receipts
+from protocol.receipts import PinnedKey, verify_receipts
 from protocol.sealing import SealedBatch, seal_batch
 from protocol.signatures import sign_request
 from receiver.enrollment import issue_code
@@ -45,6 +47,7 @@ from receiver.storage import Storage, normalise_url
 
 SCRIPT = Path(sys.executable).parent / "dengji-receiver"
 ARRIVED = datetime.now(CHINA_TIME) - timedelta(hours=2)
+SUITES = {"hybrid": CipherSuite.MLKEM768_X25519, "x25519": CipherSuite.X25519, "gm": CipherSuite.GM}
 
 
 def registration(rid: str) -> Event:
@@ -119,7 +122,7 @@ async def start(*command: str, env: dict[str, str] | None = None) -> tuple[async
 
 
 async def run(url: str, batches: int, size: int, mix: str, concurrency: int, workers: int,
-              baseline: bool = False) -> Figures:
+              baseline: bool = False, suite: CipherSuite = CipherSuite.MLKEM768_X25519) -> Figures:
     storage = Storage(url)
     from receiver.keyring import ensure_keys
 
@@ -130,14 +133,17 @@ async def run(url: str, batches: int, size: int, mix: str, concurrency: int, wor
                                "1000000", "--max-in-flight", "1000", "--workers", str(workers))
     sink_server = None
     try:
-        key = generate_device_key()
+        sm2_key = SoftwareSm2Key.generate()
+        device_key = generate_device_key()
+        key = sm2_key if suite is CipherSuite.GM else device_key  # what signs a request in `suite`
         async with aiohttp.ClientSession() as session:
             async with session.post(base + ENROLL_PATH, json=enroll_request(
-                    code, {"kind": "hotel", "name": "压测旅馆"}, key)) as resp:
+                    code, {"kind": "hotel", "name": "压测旅馆"}, device_key, (suite,), sm2_key)) as resp:
                 enrollment = read_enrollment(await resp.json())
+            pinned = PinnedKey(enrollment.receipt_public_key, enrollment.receipt_sm2_public_key)
             warm_up, timed_events = build_batches(mix, batches, size)
             warm, timed = ([seal_batch(Batch(enrollment.device_id, str(uuid.uuid4()), tuple(events)),
-                                       enrollment.platform_key) for events in group]
+                                       enrollment.platform_key, (suite,)) for events in group]
                            for group in (warm_up, timed_events))
 
             async def send(item: SealedBatch) -> None:
@@ -147,7 +153,7 @@ async def run(url: str, batches: int, size: int, mix: str, concurrency: int, wor
                     body = await resp.read()
                     if resp.status != 200:
                         raise SystemExit(f"batch refused: {resp.status} {body[:300]!r}")
-                receipts = verify_receipts(body, enrollment.receipt_public_key)  # as the uploader reads them
+                receipts = verify_receipts(body, pinned)  # as the uploader reads them
                 refused = [r for r in receipts if r.status.value != "accepted"]
                 if refused:
                     raise SystemExit(f"{len(refused)} events not accepted, e.g. {refused[0].problem}")
@@ -192,6 +198,8 @@ def main() -> None:
     parser.add_argument("--mix", choices=["hotel", "registrations", "departures"], default="hotel")
     parser.add_argument("--concurrency", type=int, default=2, help="batches in flight at once")
     parser.add_argument("--workers", type=int, default=2, help="the server's checker processes (serve --workers)")
+    parser.add_argument("--suites", default="hybrid",
+                        help="cipher suites to measure, each in turn in this run: hybrid, x25519, gm (comma-separated)")
     parser.add_argument("--serve-sink", action="store_true", help=argparse.SUPPRESS)  # the baseline's server
     args = parser.parse_args()
     if args.serve_sink:
@@ -209,17 +217,22 @@ def main() -> None:
         url = make_url(normalise_url(url)).update_query_dict(
             {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
     try:
-        figures = asyncio.run(run(url, args.batches, args.size, args.mix, args.concurrency, args.workers))
-        base = asyncio.run(run(url, args.batches, args.size, args.mix, args.concurrency, args.workers, True))
-        kind = "SQLite" if schema is None else "PostgreSQL"
-        print(f"{kind}: {figures.rate:,.0f} events/s ({args.batches} batches of {args.size}, mix {args.mix}, "
-              f"{args.concurrency} in flight, {args.workers} checker processes)   baseline {base.rate:,.0f} "
-              f"events/s (same signed requests to a sink that only reads them)   ratio {base.rate / figures.rate:.1f}x")
-        cores = os.cpu_count() or 1
-        cpu = figures.server_cpu + figures.client_cpu
-        print(f"CPU per event: server {figures.server_cpu * 1e6:.0f} us (checkers included), client "
-              f"{figures.client_cpu * 1e6:.0f} us; {cores} idle cores would allow at most "
-              f"{cores / cpu:,.0f} events/s")
+        for name in args.suites.split(","):
+            suite = SUITES[name.strip()]
+            figures = asyncio.run(run(url, args.batches, args.size, args.mix, args.concurrency, args.workers,
+                                      suite=suite))
+            base = asyncio.run(run(url, args.batches, args.size, args.mix, args.concurrency, args.workers, True,
+                                   suite=suite))
+            kind = "SQLite" if schema is None else "PostgreSQL"
+            print(f"{kind}, suite {name.strip()}: {figures.rate:,.0f} events/s ({args.batches} batches of "
+                  f"{args.size}, mix {args.mix}, {args.concurrency} in flight, {args.workers} checker processes)   "
+                  f"baseline {base.rate:,.0f} events/s (same signed requests to a sink that only reads them)   "
+                  f"ratio {base.rate / figures.rate:.1f}x")
+            cores = os.cpu_count() or 1
+            cpu = figures.server_cpu + figures.client_cpu
+            print(f"CPU per event: server {figures.server_cpu * 1e6:.0f} us (checkers included), client "
+                  f"{figures.client_cpu * 1e6:.0f} us; {cores} idle cores would allow at most "
+                  f"{cores / cpu:,.0f} events/s")
     finally:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)

@@ -1,6 +1,6 @@
 """Figures for the uploader (issue 5): backlog drain end to end, and the idle daemon's footprint.
 
-    .venv/bin/python bench/uploader_figures.py [--events 100000] [--idle-seconds 60]
+    .venv/bin/python bench/uploader_figures.py [--events 100000] [--idle-seconds 60] [--suites hybrid,x25519,gm]
 
 - drain: `--events` registrations waiting in a venue's outbox are sent by the real `Sender` (read, seal,
   sign, POST, verify receipts, write them back) to a `dengji-receiver serve --workers <cores>` process
@@ -9,7 +9,9 @@
   receiver started from a copy of the platform's database taken before the drain; answers are read,
   not verified, nothing is written back. It is the platform's own pace, so the ratio is what the
   uploader adds. Also printed: the same rows POSTed to a sink that only reads them (no platform at
-  all). Targets: >= 10,000 events/s and within 3x of the baseline.
+  all). Targets: >= 10,000 events/s and within 3x of the baseline. `--suites` drains once per suite in
+  the same run, each with a platform serving `--require-suite` that suite (the agent follows by itself);
+  `--idle-seconds 0` skips the idle figures.
 - idle: `dengji agent run` with nothing to send, its watch, send and duties ticks sped up so that `--idle-seconds`
   hold an hour of ticks at the normal 3 s; RSS at start and end against the import floor of the stack
   (sqlmodel + aiohttp + apscheduler + keyring + cryptography loaded in a bare interpreter as the daemon
@@ -59,9 +61,13 @@ from uploader.transport import Transport  # noqa: E402
 BIN = Path(sys.executable).parent
 
 
-def start_receiver(db: str) -> tuple[subprocess.Popen[str], str]:
+SUITES = {"hybrid": CipherSuite.MLKEM768_X25519, "x25519": CipherSuite.X25519, "gm": CipherSuite.GM}
+
+
+def start_receiver(db: str, suite: CipherSuite | None = None) -> tuple[subprocess.Popen[str], str]:
+    required = ["--require-suite", suite.value] if suite is not None else []
     proc = subprocess.Popen([str(BIN / "dengji-receiver"), "serve", "--port", "0", "--db", db, "--workers",
-                             str(os.cpu_count() or 1)],
+                             str(os.cpu_count() or 1), *required],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -134,7 +140,8 @@ async def sink_rate(db_path: str, count: int, batch: int) -> float:
     return count / elapsed
 
 
-async def platform_rate(db_path: str, platform_db: Path, device: Device, count: int) -> float:
+async def platform_rate(db_path: str, platform_db: Path, device: Device, count: int,
+                        suite: CipherSuite | None = None) -> float:
     """The baseline: the sealed batches the sender stored, read back in order and POSTed one at a time,
     the same bytes, to a second receiver started from a copy of the platform's database taken before the
     drain - signed before the clock starts, answers read but not verified, nothing written back. This is
@@ -144,10 +151,10 @@ async def platform_rate(db_path: str, platform_db: Path, device: Device, count: 
     db.close()
     assert sum(1 for _ in rows) * MAX_EVENTS >= count, "the sender's batches were not kept"
     now = datetime.now(UTC)
-    requests = [(body, sign_request("POST", BATCHES_PATH, body, device.signing_key, device.device_id, now,
-                                    SealedBatch(key_id, CipherSuite(suite), body, batch_id).headers()))
-                for batch_id, key_id, suite, body in rows]
-    receiver, url = start_receiver(f"sqlite:///{platform_db}")
+    requests = [(body, sign_request("POST", BATCHES_PATH, body, device.signer_for(CipherSuite(name)), device.device_id,
+                                    now, SealedBatch(key_id, CipherSuite(name), body, batch_id).headers()))
+                for batch_id, key_id, name, body in rows]
+    receiver, url = start_receiver(f"sqlite:///{platform_db}", suite)
     try:
         async with aiohttp.ClientSession() as session:
             t0 = time.perf_counter()
@@ -162,10 +169,10 @@ async def platform_rate(db_path: str, platform_db: Path, device: Device, count: 
     return count / elapsed
 
 
-def bench_drain(root: Path, count: int) -> None:
+def bench_drain(root: Path, count: int, suite: CipherSuite | None = None) -> None:
     home = root / "venue"
     os.environ["DENGJI_PASSPHRASE"] = "bench"
-    receiver, url = start_receiver(f"sqlite:///{root / 'platform.sqlite3'}")
+    receiver, url = start_receiver(f"sqlite:///{root / 'platform.sqlite3'}", suite)
     try:
         registry = Registry(open_store(home, create=True))
         venue = registry.set_venue(VenueDetails(kind="hotel", name="bench"))
@@ -189,8 +196,10 @@ def bench_drain(root: Path, count: int) -> None:
         assert counts["sent"] == count, counts
         rate = count / elapsed
         db_path = str(registry.store.engine.url.database)
-        base = asyncio.run(platform_rate(db_path, platform_copy, device, count))
+        base = asyncio.run(platform_rate(db_path, platform_copy, device, count, suite))
         sink = asyncio.run(sink_rate(db_path, count, MAX_EVENTS))
+        used = {name for (name,) in sqlite3.connect(db_path).execute("SELECT DISTINCT suite FROM outbox_batch")}
+        print(f"suite {', '.join(sorted(used))}:")
         print(f"drain {count:,} events end to end: {rate:9,.0f} events/s ({elapsed:.1f} s)   "
               f"baseline {base:9,.0f} events/s (the stored batches to the same platform)   ratio {base / rate:5.2f}x"
               f"   [sink only: {sink:,.0f} events/s, {sink / rate:.0f}x]")
@@ -267,12 +276,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--idle-seconds", type=float, default=60)
+    parser.add_argument("--suites", default=None, help="drain once per suite (hybrid, x25519, gm; comma-separated), "
+                                                       "each platform requiring it; default: one drain, no requirement")
     args = parser.parse_args()
+    suites = [SUITES[name.strip()] for name in args.suites.split(",")] if args.suites else [None]
     with tempfile.TemporaryDirectory(prefix="dengji-bench-") as tmp:
-        root = Path(tmp)
-        print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, in {root}")
-        bench_drain(root, args.events)
-        bench_idle(root, args.idle_seconds)
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, in {tmp}")
+        for i, suite in enumerate(suites):
+            root = Path(tmp) / f"run{i}"
+            root.mkdir()
+            bench_drain(root, args.events, suite)
+        if args.idle_seconds > 0:
+            bench_idle(Path(tmp) / "run0", args.idle_seconds)
 
 
 if __name__ == "__main__":

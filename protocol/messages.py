@@ -336,3 +336,4 @@ class Enrollment:
     receipt_key_id: str
     receipt_public_key: str
     suites: tuple[str, ...] = field(default_factory=tuple)
+    receipt_sm2_public_key: str = ""  # the receipt key's SM2 half (base64 point), when the platform has one

@@ -20,6 +20,7 @@ import json
 from typing import Any
 
 from agent.domain.problems import Problem
+from protocol.keys import CipherSuite
 
 # code -> (HTTP status, zh, en). The codes are part of protocol v1: never reuse one for another meaning.
 CATALOGUE: dict[str, tuple[int, str, str]] = {
@@ -46,10 +47,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
                          "The batch is sealed to a retired platform key; seal it to the new key and resend."),
     "seal.unsupported_suite": (400, "平台不接受这种加密套件。",
                                "The platform does not accept this cipher suite."),
-    "seal.suite_required": (400, "这个平台只接受另一种加密套件（见 required_suite，通常是抗量子的 ML-KEM-768 + "
-                                 "X25519 混合套件）：请升级登记软件后重新登记设备。",
-                            "This platform accepts only another cipher suite (see required_suite, usually the "
-                            "post-quantum ML-KEM-768 + X25519 hybrid): update the agent and enroll again."),
+    "seal.suite_required": (400, "这个平台只接受另一种加密套件（见 required_suite：抗量子的 ML-KEM-768 + "
+                                 "X25519 混合套件，或国密 SM2/SM3/SM4 套件）：请升级登记软件后重新登记设备。",
+                            "This platform accepts only another cipher suite (see required_suite: the "
+                            "post-quantum ML-KEM-768 + X25519 hybrid, or the national SM2/SM3/SM4 suite): update "
+                            "the agent and enroll again."),
     "signature.missing": (401, "请求没有签名（缺少 Signature 或 Signature-Input 请求头）。",
                           "The request is not signed (Signature or Signature-Input is missing)."),
     "signature.invalid": (401, "请求签名无效。", "The request signature is not valid."),
@@ -122,3 +124,26 @@ def read_refusal(status: int, body: bytes, retry_after: str | None = None) -> Re
         problem = Problem(f"http.{status}", f"平台返回了 HTTP {status}。", f"The platform answered HTTP {status}.")
         extra = {}
     return Refusal(status, problem, wait, extra)
+
+
+SUITE_NAMES: dict[str, tuple[str, str]] = {
+    CipherSuite.GM.value: ("国密 SM2/SM3/SM4 套件", "the national SM2/SM3/SM4 suite"),
+    CipherSuite.MLKEM768_X25519.value: ("抗量子 ML-KEM-768 + X25519 混合套件",
+                                        "the post-quantum ML-KEM-768 + X25519 hybrid suite"),
+    CipherSuite.X25519.value: ("X25519 套件", "the X25519 suite"),
+}
+
+
+def explain_suite_required(refusal: Refusal) -> Problem:
+    """What the agent tells the operator when the platform requires a suite this device cannot use as it
+    is enrolled (`seal.suite_required`, with `required_suite`): which suite, in words, and what to do.
+    This agent speaks every suite, so it is a device enrolled before its platform changed suites (or
+    before the agent knew the suite): enrolling again with a new code gives it the keys it needs."""
+    required = str(refusal.extra.get("required_suite", ""))
+    zh_name, en_name = SUITE_NAMES.get(required, (required or "另一种加密套件", required or "another cipher suite"))
+    return Problem("seal.suite_required",
+                   f"平台只接受{zh_name}（{required}），这台设备按目前的登记不能使用它：请向派出所申请新的登记码，"
+                   "重新登记设备，本软件会自动使用平台要求的套件。",
+                   f"The platform accepts only {en_name} ({required}), which this device cannot use as it is "
+                   "enrolled: ask the police station for a new enrollment code and enroll the device again; the "
+                   "agent then uses the suite the platform requires by itself.", "suite")

@@ -1,4 +1,4 @@
-"""Request signatures: HTTP Message Signatures (RFC 9421) with the device's Ed25519 key.
+"""Request signatures: HTTP Message Signatures (RFC 9421) with the device's Ed25519 key, or its SM2 key.
 
 We use `http-message-signatures` (a maintained RFC 9421 implementation) for the signature base and the
 `Signature-Input` / `Signature` fields, and add what RFC 9421 leaves to the application: which
@@ -12,7 +12,14 @@ plus each of `idempotency-key`, `dengji-key-id`, `dengji-suite` that the request
 parameters are `created`, `keyid` (the device id), `alg="ed25519"`, a random `nonce` and
 `tag="dengji/1"`; the label is `dengji`. The platform refuses a `created` or `Date` more than 5 minutes
 from its clock, and a (keyid, nonce) it has seen before: so every attempt, retries included, is signed
-anew (the sealed body stays the same). It reads the claim of a request (`read_claim`: who, when, which
+anew (the sealed body stays the same).
+
+A request sealed with the national suite is signed with the device's SM2 key instead: `alg="sm2-sm3"`
+(SM2 with SM3, Z_A from the ID 1234567812345678, the signature DER: `protocol.gm`) over the same
+signature base, and its `Content-Digest` is `sm3=:...:`. Which key signs follows from the key given;
+which key verifies is the platform's choice (by the signed `Dengji-Suite`), never the request's `alg`.
+
+It reads the claim of a request (`read_claim`: who, when, which
 nonce) before its body, so that a request that cannot be good is refused before it costs a read.
 
 >>> from datetime import datetime, timezone
@@ -39,6 +46,11 @@ from email.utils import format_datetime, parsedate_to_datetime
 import http_sf
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from http_message_signatures import HTTPMessageSigner, HTTPMessageVerifier, algorithms
+from http_message_signatures.digests import ContentDigest
+from http_message_signatures.exceptions import InvalidSignature
+
+from protocol.gm import SM3_LENGTH, Sm2Key, Sm2PublicKey, sm3
+from protocol.keys import SM2_SM3
 
 LABEL = "dengji"
 TAG = "dengji/1"
@@ -70,15 +82,55 @@ class _Message:
 class _KeyOf:
     """Key resolver for one request: signing and verifying each use exactly one known key."""
 
-    def __init__(self, private: ed25519.Ed25519PrivateKey | None = None,
-                 public: ed25519.Ed25519PublicKey | None = None) -> None:
+    def __init__(self, private: object = None, public: object = None) -> None:
         self.private, self.public = private, public
 
-    def resolve_private_key(self, key_id: str) -> ed25519.Ed25519PrivateKey | None:
+    def resolve_private_key(self, key_id: str) -> object:
         return self.private
 
-    def resolve_public_key(self, key_id: str) -> ed25519.Ed25519PublicKey | None:
+    def resolve_public_key(self, key_id: str) -> object:
         return self.public
+
+
+class _Sm3:
+    """SM3 shaped as the library's digest functions are (`hashlib`'s: called on the body, `digest()`)."""
+
+    digest_size = SM3_LENGTH
+
+    def __init__(self, data: bytes = b"") -> None:
+        self._data = data
+
+    def digest(self) -> bytes:
+        return sm3(self._data)
+
+
+class Sm3ContentDigest(ContentDigest):
+    """`Content-Digest: sm3=:...:` (RFC 9530's form, with SM3): the only digest of a national-suite request."""
+
+    algorithm = "sm3"
+    _hashers = {"sm3": _Sm3}  # noqa: RUF012 - the library's own class attribute
+
+
+class SM2_SM3(algorithms.HTTPSignatureAlgorithm):
+    """RFC 9421 algorithm `sm2-sm3` (not in its registry: the name this protocol gives it), with an
+    `Sm2Key` to sign (the seam: a software key or a certified module) and an `Sm2PublicKey` to verify."""
+
+    algorithm_id = SM2_SM3
+
+    def __init__(self, public_key: Sm2PublicKey | None = None, private_key: Sm2Key | None = None) -> None:
+        self.public_key, self.private_key = public_key, private_key
+
+    def sign(self, message: bytes) -> bytes:
+        assert self.private_key is not None
+        return self.private_key.sign(message)
+
+    def verify(self, signature: bytes, message: bytes) -> None:
+        if self.public_key is None or not self.public_key.verify(signature, message):
+            raise InvalidSignature("the SM2 signature does not verify")
+
+
+class _Sm3Signer(HTTPMessageSigner):
+    content_digest_class = Sm3ContentDigest
 
 
 class _Verifier(HTTPMessageVerifier):
@@ -94,14 +146,19 @@ class _Verifier(HTTPMessageVerifier):
             raise SignatureRefused("signature.stale", "created is outside the window")
 
 
+class _Sm3Verifier(_Verifier):
+    content_digest_class = Sm3ContentDigest
+
+
 def http_date(now: dt.datetime) -> str:
     """The IMF-fixdate of `now` (RFC 9110), e.g. `Sat, 01 Mar 2025 06:00:00 GMT`."""
     return format_datetime(now.astimezone(dt.timezone.utc), usegmt=True)
 
 
-def sign_request(method: str, path: str, body: bytes, device_key: ed25519.Ed25519PrivateKey,
+def sign_request(method: str, path: str, body: bytes, device_key: ed25519.Ed25519PrivateKey | Sm2Key,
                  device_id: str, now: dt.datetime, headers: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The headers to send: `headers` plus Date, Content-Digest, Signature-Input and Signature.
+    """The headers to send: `headers` plus Date, Content-Digest, Signature-Input and Signature. An Ed25519
+    key signs `ed25519` with a SHA-256 digest, an SM2 key `sm2-sm3` with an SM3 digest.
 
     Call it for every attempt: a signature is good once, within 5 minutes of `now`.
     """
@@ -110,7 +167,10 @@ def sign_request(method: str, path: str, body: bytes, device_key: ed25519.Ed2551
     present = {name.lower() for name in fields}
     covered = BASE_COMPONENTS + tuple(name for name in SIGNED_IF_PRESENT if name in present)
     message = _Message(method.upper(), _HOST + path, fields)
-    signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519, key_resolver=_KeyOf(private=device_key))
+    if isinstance(device_key, ed25519.Ed25519PrivateKey):
+        signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519, key_resolver=_KeyOf(private=device_key))
+    else:
+        signer = _Sm3Signer(signature_algorithm=SM2_SM3, key_resolver=_KeyOf(private=device_key))
     signer.sign(message, key_id=device_id, created=now, nonce=secrets.token_urlsafe(16), label=LABEL, tag=TAG,
                 covered_component_ids=covered, body=body)
     return fields
@@ -186,8 +246,10 @@ class VerifiedRequest:
 
 
 def verify_request(method: str, path: str, headers: Mapping[str, str], body: bytes,
-                   public_key: ed25519.Ed25519PublicKey, now: dt.datetime) -> VerifiedRequest:
-    """Check the request's signature, its coverage, its body digest and its date window.
+                   public_key: ed25519.Ed25519PublicKey | Sm2PublicKey, now: dt.datetime) -> VerifiedRequest:
+    """Check the request's signature, its coverage, its body digest and its date window. The key says
+    the algorithm: an Ed25519 key takes only `ed25519` (SHA-256 digest), an SM2 key only `sm2-sm3` (SM3
+    digest); a request signed otherwise is `signature.invalid`.
 
     `path` is the raw (percent-encoded) path the request was sent to. Raises `SignatureRefused` with
     `signature.invalid` (a nonce is required) or `signature.stale`; replay detection is the caller's (it
@@ -195,7 +257,10 @@ def verify_request(method: str, path: str, headers: Mapping[str, str], body: byt
     """
     present = {key.lower() for key in headers}
     required = BASE_COMPONENTS + tuple(name for name in SIGNED_IF_PRESENT if name in present)
-    verifier = _Verifier(signature_algorithm=algorithms.ED25519, key_resolver=_KeyOf(public=public_key))
+    if isinstance(public_key, Sm2PublicKey):
+        verifier: _Verifier = _Sm3Verifier(signature_algorithm=SM2_SM3, key_resolver=_KeyOf(public=public_key))
+    else:
+        verifier = _Verifier(signature_algorithm=algorithms.ED25519, key_resolver=_KeyOf(public=public_key))
     verifier.now = now
     message = _Message(method.upper(), _HOST + path, headers)
     try:

@@ -118,10 +118,10 @@ class Platform:
                 self.checkers = self._new_checkers()
             raise Refusal.of("platform.overloaded", retry_after=self.settings.overloaded_retry_after) from None
 
-    async def authenticate(self, request: web.Request, claimed: Claimed, body: bytes) -> None:
-        """The signature over the request as received; then, shared with every receiver on the database,
-        the replay check and the device's rate limit."""
-        verified = verify(claimed, request.method, request.raw_path, request.headers, body, self.clock())
+    async def authenticate(self, request: web.Request, claimed: Claimed, body: bytes, suite: CipherSuite) -> None:
+        """The signature over the request as received (with the device's key for `suite`); then, shared
+        with every receiver on the database, the replay check and the device's rate limit."""
+        verified = verify(claimed, request.method, request.raw_path, request.headers, body, self.clock(), suite)
         await self.run(remember, self.storage, verified, self.clock(), self.settings.rate, self.settings.burst)
 
     async def forget_old_nonces(self) -> None:
@@ -158,10 +158,10 @@ def answer(value: Any, status: int = 200, headers: dict[str, str] | None = None)
     return web.json_response(value, status=status, headers=headers, dumps=_dumps)
 
 
-def with_announcement(platform: Platform, signed_answer: bytes) -> web.Response:
-    """A signed answer (a JSON object) with the current platform key announcement (and the receipt key
-    statements, after a rotation) added to it."""
-    body = b"{" + platform.keys.extra_json + b", " + signed_answer[1:]
+def with_announcement(platform: Platform, signed_answer: bytes, suite: CipherSuite) -> web.Response:
+    """A signed answer (a JSON object) with the current platform key announcement as a request in `suite`
+    gets it (and the receipt key statements, after a rotation) added to it."""
+    body = b"{" + platform.keys.extra_json_for(suite) + b", " + signed_answer[1:]
     return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
@@ -252,7 +252,9 @@ async def openapi(request: web.Request) -> web.Response:
 
 async def platform_key(request: web.Request) -> web.Response:
     platform = request.app[PLATFORM]
-    return answer({**platform.keys.extra, "receipt_key_id": platform.keys.receipt_key.key_id})
+    gm_only = platform.suites == (CipherSuite.GM,)
+    return answer({**platform.keys.extra_for(CipherSuite.GM if gm_only else None),
+                   "receipt_key_id": platform.keys.receipt_key.key_id})
 
 
 async def post_enroll(request: web.Request) -> web.Response:
@@ -273,9 +275,10 @@ async def post_enroll(request: web.Request) -> web.Response:
 
 def _sealing_headers(request: web.Request) -> tuple[str, CipherSuite]:
     key_id = request.headers.get("Dengji-Key-Id")
-    if not key_id:
-        raise Refusal.of("seal.unknown_key", extra=request.app[PLATFORM].keys.extra)
     suite = request.headers.get("Dengji-Suite", "")
+    if not key_id:
+        gm = CipherSuite.GM if suite == CipherSuite.GM.value else None
+        raise Refusal.of("seal.unknown_key", extra=request.app[PLATFORM].keys.extra_for(gm))
     if suite not in CipherSuite._value2member_map_:
         raise Refusal.of("seal.unsupported_suite")
     required = request.app[PLATFORM].settings.required_suite
@@ -286,7 +289,7 @@ def _sealing_headers(request: web.Request) -> tuple[str, CipherSuite]:
 
 def _open(platform: Platform, key_id: str, suite: CipherSuite, body: bytes, purpose: str, device_id: str,
           now: datetime) -> bytes:
-    secret = platform.keys.secret_for(key_id, now)
+    secret = platform.keys.secret_for(key_id, now, suite)
     try:
         return open_sealed(body, secret, suite, purpose, device_id, platform.settings.max_plaintext)
     except CannotOpen as exc:
@@ -295,7 +298,7 @@ def _open(platform: Platform, key_id: str, suite: CipherSuite, body: bytes, purp
 
 async def _process_batch(platform: Platform, device_id: str, batch_id: str, key_id: str, suite: CipherSuite,
                          body: bytes, now: datetime, venue: VenueRules = NO_VENUE) -> bytes:
-    secret = platform.keys.secret_for(key_id, now)
+    secret = platform.keys.secret_for(key_id, now, suite)
     max_plaintext = platform.settings.max_plaintext
     # A batch is shared between the checker processes when no other batch is being checked: an uploader
     # sends one batch at a time, and one process checking it would leave the other cores idle. Each
@@ -322,7 +325,8 @@ async def _process_batch(platform: Platform, device_id: str, batch_id: str, key_
         raise Refusal.of(opened)
     if isinstance(opened, bytes):  # recorded by the checker process
         return opened
-    return await platform.run(record_batch, platform.storage, platform.keys.receipt_key, device_id, opened, now)
+    return await platform.run(record_batch, platform.storage, platform.keys.receipt_key, device_id, opened, now,
+                              suite.signature_algorithm)
 
 
 async def post_batches(request: web.Request) -> web.Response:
@@ -333,11 +337,11 @@ async def post_batches(request: web.Request) -> web.Response:
         raise Refusal.of("batch.no_idempotency_key")
     key_id, suite = _sealing_headers(request)
     body = await read_body(request, platform.settings.max_body, platform.settings.limits)
-    await platform.authenticate(request, claimed, body)
+    await platform.authenticate(request, claimed, body, suite)
     with platform.gate.enter():
         signed_answer = await _process_batch(platform, claimed.device.device_id, batch_id, key_id, suite, body,
                                              platform.clock(), venue_rules(claimed.device.venue))
-    return with_announcement(platform, signed_answer)
+    return with_announcement(platform, signed_answer, suite)
 
 
 def _check_permit(platform: Platform, device_id: str, key_id: str, suite: CipherSuite, body: bytes,
@@ -349,7 +353,7 @@ def _check_permit(platform: Platform, device_id: str, key_id: str, suite: Cipher
         raise Refusal.of(exc.code) from None
     status, valid_until = permit_status(platform.storage, query["permit_number"], query["document_number"], now)
     return sign_statement(permit_answer_statement(device_id, query["query_id"], status, valid_until, iso(now)),
-                          platform.keys.receipt_key)
+                          platform.keys.receipt_key, suite.signature_algorithm)
 
 
 async def post_permit_checks(request: web.Request) -> web.Response:
@@ -357,11 +361,11 @@ async def post_permit_checks(request: web.Request) -> web.Response:
     claimed = check_claim(platform.storage, request.headers, platform.clock())
     key_id, suite = _sealing_headers(request)
     body = await read_body(request, platform.settings.max_small_body, platform.settings.limits)
-    await platform.authenticate(request, claimed, body)
+    await platform.authenticate(request, claimed, body, suite)
     with platform.gate.enter():
         signed_answer = await platform.run(_check_permit, platform, claimed.device.device_id, key_id, suite, body,
                                            platform.clock())
-    return answer({**signed_answer, **platform.keys.extra})
+    return answer({**signed_answer, **platform.keys.extra_for(suite)})
 
 
 async def put_faults(request: web.Request) -> web.Response:
@@ -401,7 +405,8 @@ def create_app(storage: Storage, settings: Settings | None = None, clock: Clock 
                faults: FaultPlan | None = None) -> web.Application:
     """The receiver as an aiohttp application; `storage` must already hold its keys (`ensure_keys`)."""
     settings = settings or Settings()
-    platform = Platform(storage, KeyRing(storage, settings.key_overlap), settings, clock,
+    accepted = (settings.required_suite,) if settings.required_suite is not None else None
+    platform = Platform(storage, KeyRing(storage, settings.key_overlap, accepted), settings, clock,
                         Faults(faults) if faults is not None else None)
     # A connection without a whole request after `idle_timeout` is closed (aiohttp's keep-alive timer runs
     # from the connection's start); the unread rest of a refused body is drained for 2 s at most.

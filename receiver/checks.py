@@ -26,7 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
-from protocol.keys import KeyFormatError, load_ed25519_public
+from protocol.keys import CipherSuite, KeyFormatError, load_ed25519_public, load_sm2_public
 from protocol.refusals import Refusal
 from protocol.signatures import Claim, SignatureRefused, VerifiedRequest, read_claim, verify_request
 from receiver.storage import Storage
@@ -129,10 +129,17 @@ def check_claim(storage: Storage, headers: Mapping[str, str], now: datetime) -> 
 
 
 def verify(claimed: Claimed, method: str, path: str, headers: Mapping[str, str], body: bytes,
-           now: datetime) -> VerifiedRequest:
-    """The signature over the request as received, with its body digest and date window."""
+           now: datetime, suite: CipherSuite | None = None) -> VerifiedRequest:
+    """The signature over the request as received, with its body digest and date window. A request in
+    the national suite must be signed with the device's SM2 key (`sm2-sm3`, SM3 digest), any other with
+    its Ed25519 key: the suite (a signed header) decides, never the signature's own `alg`."""
     try:
-        public = load_ed25519_public(claimed.device.public_key)
+        if suite is CipherSuite.GM:
+            if not claimed.device.sm2_public_key:
+                raise SignatureRefused("signature.invalid", "the device enrolled without an SM2 key")
+            public = load_sm2_public(claimed.device.sm2_public_key)
+        else:
+            public = load_ed25519_public(claimed.device.public_key)
         verified = verify_request(method, path, headers, body, public, now)
     except SignatureRefused as refused:
         raise Refusal.of(refused.code) from None

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from agent.domain import CHINA_TIME, VenueKind
-from protocol.keys import CipherSuite
+from protocol.keys import SUITE_ALIASES, CipherSuite
 from receiver.storage import Storage, default_url
 
 
@@ -62,9 +62,10 @@ def main() -> None:
 @click.option("--enroll-burst", default=10, show_default=True, type=click.IntRange(1, 100000),
               help="Burst of enrollment attempts per client address.")
 @click.option("--require-suite", default=None, metavar="SUITE",
-              type=click.Choice([suite.value for suite in CipherSuite], case_sensitive=False),
+              type=click.Choice([suite.value for suite in CipherSuite] + list(SUITE_ALIASES), case_sensitive=False),
               help="Accept only this cipher suite, e.g. the post-quantum hybrid "
-                   f"{CipherSuite.MLKEM768_X25519.value}; every other is refused (seal.suite_required).")
+                   f"{CipherSuite.MLKEM768_X25519.value}, or gm for the national suite {CipherSuite.GM.value}; "
+                   "every other is refused (seal.suite_required).")
 @click.option("--workers", default=None, type=click.IntRange(0, 64),
               help="Processes that check and record batches (the validators' CPU work)  [default: one per core, "
                    "at most 8: each holds a database connection]; 0 runs them in threads of this process.")
@@ -87,7 +88,8 @@ def serve(host: str, port: int, db: str | None, tls_cert: str | None, tls_key: s
         context.load_cert_chain(tls_cert, tls_key)
     if workers is None:
         workers = min(os.cpu_count() or 1, 8)
-    required = next((suite for suite in CipherSuite if suite.value.lower() == require_suite.lower()), None) \
+    required = (SUITE_ALIASES.get(require_suite.lower())
+                or next((suite for suite in CipherSuite if suite.value.lower() == require_suite.lower()), None)) \
         if require_suite else None
     settings = Settings(rate=rate, burst=burst, max_in_flight=max_in_flight, workers=workers,
                         limits=Limits(max_per_address=max_per_address), enroll_rate=enroll_rate,
@@ -132,7 +134,7 @@ async def _serve(storage: Storage, host: str, port: int, context: ssl.SSLContext
 @click.option("--ttl-days", default=7, show_default=True, type=click.IntRange(1, 365))
 @db_option
 def issue_code_command(venue: str, kind: str | None, ttl_days: int, db: str | None) -> None:
-    from protocol.keys import key_fingerprint
+    from protocol.keys import key_fingerprint, sm2_fingerprint
     from receiver.app import utc_now
     from receiver.enrollment import issue_code
     from receiver.keyring import KeyRing
@@ -140,9 +142,13 @@ def issue_code_command(venue: str, kind: str | None, ttl_days: int, db: str | No
     storage = open_storage(db)
     now = utc_now()
     code = issue_code(storage, venue, VenueKind(kind) if kind else None, now, timedelta(days=ttl_days))
-    fingerprint = key_fingerprint(KeyRing(storage).receipt_public()["public_key"])
+    receipt = KeyRing(storage).receipt_public()
+    fingerprint = key_fingerprint(receipt["public_key"])
     until = (now + timedelta(days=ttl_days)).astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
     click.echo(f"平台密钥指纹 platform key fingerprint (hand it over with the code): {fingerprint}")
+    if receipt.get("sm2_public_key"):
+        click.echo(f"国密平台密钥指纹 SM2 platform key fingerprint (national suite, SM3; for a platform serving "
+                   f"--require-suite gm): {sm2_fingerprint(receipt['sm2_public_key'])}")
     click.echo(f"登记码 enrollment code for {venue} (valid until {until}): {code}")
     storage.close()
 
@@ -249,7 +255,7 @@ def rotate_key(db: str | None) -> None:
                                          "the new fingerprint out with new enrollment codes.")
 @db_option
 def rotate_receipt_key_command(db: str | None) -> None:
-    from protocol.keys import key_fingerprint
+    from protocol.keys import key_fingerprint, sm2_fingerprint
     from receiver.app import utc_now
     from receiver.keyring import KeyRing, rotate_receipt_key
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agent.domain import VenueKind
-from protocol.keys import SUITE_PREFERENCE, CipherSuite, KeyFormatError, load_ed25519_public
+from protocol.keys import SUITE_PREFERENCE, CipherSuite, KeyFormatError, load_ed25519_public, load_sm2_public
 from protocol.messages import PROTOCOL, holds_lone_surrogate, nests_deeper_than
 from protocol.refusals import Refusal
 from receiver.keyring import KeyRing
@@ -46,7 +46,7 @@ def issue_code(storage: Storage, venue_name: str, venue_kind: VenueKind | None, 
 MAX_VENUE_DEPTH = 4  # the venue's details are flat; a little room for a platform's additions
 
 
-def _read_request(value: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+def _read_request(value: dict[str, Any]) -> tuple[str, dict[str, Any], str, str | None]:
     code, venue, public_key = value.get("code"), value.get("venue"), value.get("device_public_key")
     if not isinstance(code, str) or not 0 < len(code) <= 64 or not isinstance(venue, dict):
         raise Refusal.of("enroll.bad_request")
@@ -63,17 +63,28 @@ def _read_request(value: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
         load_ed25519_public(public_key, "device public key")
     except KeyFormatError:
         raise Refusal.of("enroll.bad_request", field="device_public_key") from None
-    return code, venue, str(public_key)
+    sm2_public_key = value.get("sm2_public_key")
+    if sm2_public_key is not None:  # an agent from before the national suite sends none
+        try:
+            load_sm2_public(sm2_public_key, "device SM2 public key")
+        except KeyFormatError:
+            raise Refusal.of("enroll.bad_request", field="sm2_public_key") from None
+    return code, venue, str(public_key), sm2_public_key
 
 
 def enroll(storage: Storage, keys: KeyRing, value: dict[str, Any], now: datetime,
            suites: tuple[CipherSuite, ...] = SUITE_PREFERENCE) -> dict[str, Any]:
     """Redeem a code for a device id; the answer the device keeps (platform key, receipt key to pin).
-    A device that offers none of the platform's `suites` is refused before its code is used."""
-    code, venue, public_key = _read_request(value)
+    A device that offers none of the platform's `suites` is refused before its code is used; so is one
+    that would use the national suite without an SM2 key to sign with. When the platform accepts only
+    the national suite, the announcement in the answer is signed by the receipt key's SM2 half."""
+    code, venue, public_key, sm2_public_key = _read_request(value)
     offered = value.get("suites")
     if isinstance(offered, list) and not any(suite.value in offered for suite in suites):
         raise Refusal.of("seal.suite_required", extra={"required_suite": suites[0].value})
+    gm_only = suites == (CipherSuite.GM,)
+    if gm_only and sm2_public_key is None:
+        raise Refusal.of("seal.suite_required", extra={"required_suite": CipherSuite.GM.value})
     digest = code_hash(code)
     device_id = f"dev_{secrets.token_hex(8)}"
     with storage.write() as conn:
@@ -90,7 +101,8 @@ def enroll(storage: Storage, keys: KeyRing, value: dict[str, Any], now: datetime
             raise Refusal.of("enroll.code_used")
         storage.add_device(conn, device_id=device_id, venue_kind=venue["kind"], venue_name=venue["name"].strip(),
                            venue=json.dumps(venue, ensure_ascii=False), public_key=public_key,
-                           enrolled_at=iso(now), revoked_at=None)
+                           sm2_public_key=sm2_public_key, enrolled_at=iso(now), revoked_at=None)
     return {"protocol": PROTOCOL, "device_id": device_id, "venue_kind": venue["kind"],
-            "receipt_key": keys.receipt_public(), "platform_key": keys.announcement,
+            "receipt_key": keys.receipt_public(),
+            "platform_key": keys.announcement_for(CipherSuite.GM if gm_only else None),
             "suites": [suite.value for suite in suites]}

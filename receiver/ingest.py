@@ -37,7 +37,7 @@ from sqlalchemy import Connection
 from agent.domain import CHINA_TIME, EventType
 from agent.domain.problems import Problem
 from agent.validation.registration import FUTURE_TOLERANCE
-from protocol.keys import CipherSuite, PlatformSecret, ReceiptKey
+from protocol.keys import ED25519, CipherSuite, PlatformSecret, ReceiptKey
 from protocol.messages import EVENT_TYPES, Event, MalformedMessage, Receipt, ReceiptStatus, parse_batch
 from protocol.receipts import receipts_statement, signed_anew, signed_json
 from protocol.refusals import Refusal
@@ -45,6 +45,7 @@ from protocol.sealing import BATCH, CannotOpen, open_sealed
 from agent.validation.normalise import compact_number
 from agent.validation.registration import ADULT_AGE, NO_VENUE, VenueRules, age_on
 from receiver.content import Checked, check_departure_rule, check_event
+from receiver.keyring import receipt_key_of
 from receiver.stay_events import STAY_EVENTS, StayRecords
 from receiver.storage import Storage, iso, merge_presence
 
@@ -294,8 +295,7 @@ def start_recorder(url: str) -> None:
     """Open the database in a new checker process, so that it can record the batches it checks whole."""
     global _recorder
     storage = Storage(url)
-    row = storage.receipt_key()
-    _recorder = (storage, ReceiptKey(row.key_id, row.private))
+    _recorder = (storage, receipt_key_of(storage.receipt_key()))
 
 
 def open_and_record(secret: PlatformSecret, suite: CipherSuite, body: bytes, device_id: str, batch_id: str,
@@ -312,10 +312,9 @@ def open_and_record(secret: PlatformSecret, suite: CipherSuite, body: bytes, dev
         return opened
     storage, receipt_key = _recorder
     if receipt_key.key_id != receipt_key_id:
-        row = storage.receipt_key()
-        _recorder = storage, receipt_key = (storage, ReceiptKey(row.key_id, row.private))
+        _recorder = storage, receipt_key = (storage, receipt_key_of(storage.receipt_key()))
     try:
-        return record_batch(storage, receipt_key, device_id, opened, now)
+        return record_batch(storage, receipt_key, device_id, opened, now, suite.signature_algorithm)
     except Refusal as refusal:
         return refusal.problem.code
 
@@ -331,9 +330,11 @@ def join_parts(parts: list[Opened | str]) -> Opened | str:
                   [item for opened in parts if isinstance(opened, Opened) for item in opened.items])
 
 
-def record_batch(storage: Storage, receipt_key: ReceiptKey, device_id: str, opened: Opened, now: datetime) -> bytes:
+def record_batch(storage: Storage, receipt_key: ReceiptKey, device_id: str, opened: Opened, now: datetime,
+                 alg: str = ED25519) -> bytes:
     """Record the batch (or check it, for a dry run); the signed answer as JSON, without the key
-    announcement (which is the current one at each answer, while the receipts never change)."""
+    announcement (which is the current one at each answer, while the receipts never change). `alg` is
+    the algorithm of the request's suite (`sm2-sm3` in the national suite)."""
     items = [Item(*item) for item in opened.items]
     received_at = iso(now)
     if opened.dry_run:
@@ -341,7 +342,7 @@ def record_batch(storage: Storage, receipt_key: ReceiptKey, device_id: str, open
             receipts, _, _, _ = _decide(storage, conn, device_id, items, now)
         final = [r or {"event_id": i.event_id, "status": ReceiptStatus.VALID.value} for r, i in zip(receipts, items)]
         return signed_json(receipts_statement(device_id, opened.batch_id, received_at, final, True),
-                           receipt_key)
+                           receipt_key, alg)
     with storage.write() as conn:
         storage.lock_device(conn, device_id)
         stored = storage.answer(conn, device_id, opened.batch_id)
@@ -366,7 +367,7 @@ def record_batch(storage: Storage, receipt_key: ReceiptKey, device_id: str, open
                        "status": accepted_status if i.event_id in inserted else duplicate_status}
                  for r, i in zip(receipts, items)]
         answer = signed_json(receipts_statement(device_id, opened.batch_id, received_at, final, False),
-                             receipt_key)
+                             receipt_key, alg)
         storage.save_answer(conn, device_id=device_id, batch_id=opened.batch_id,
                             plaintext_digest=opened.digest, answer=answer.decode("utf-8"), received_at=received_at)
         return answer

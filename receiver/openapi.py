@@ -51,7 +51,7 @@ _SIGNATURE_HEADERS = [
                        ("Signature-Input", "RFC 9421, label dengji, keyid = device id, tag dengji/1"),
                        ("Signature", "RFC 9421 Ed25519 signature"),
                        ("Dengji-Key-Id", "the platform key id the body is sealed to"),
-                       ("Dengji-Suite", "the HPKE suite: " + ", ".join(s.value for s in SUITE_PREFERENCE)))]
+                       ("Dengji-Suite", "the cipher suite: " + ", ".join(s.value for s in SUITE_PREFERENCE)))]
 
 
 def _responses(method: str, path: str) -> dict[str, Any]:
@@ -87,6 +87,8 @@ def openapi_document() -> dict[str, Any]:
                                     "type": "object", "required": ["code", "venue", "device_public_key"],
                                     "properties": {"code": {"type": "string"}, "venue": {"type": "object"},
                                                    "device_public_key": {"type": "string"},
+                                                   "sm2_public_key": {"type": "string", "description":
+                                                                      "base64 of the SM2 point 04 || X || Y"},
                                                    "suites": {"type": "array"}}}}}}}},
         "/v1/batches": {"post": {"summary": f"Report up to {MAX_EVENTS_PER_BATCH} events; one receipt per event",
                                  "parameters": [*_SIGNATURE_HEADERS, {

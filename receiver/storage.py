@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, LargeBinary, Text, and_, bindparam, delete, event, func, select, update
+from sqlalchemy import Connection, LargeBinary, Text, and_, bindparam, delete, event, func, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import registry
@@ -42,6 +42,7 @@ class Device(ReceiverModel, table=True):
     venue_name: str
     venue: str = Field(sa_column=Column(Text, nullable=False))  # the venue's details, JSON
     public_key: str = Field(max_length=64)  # Ed25519, base64
+    sm2_public_key: str | None = Field(default=None, max_length=100)  # 04 || X || Y, base64 (national suite)
     enrolled_at: str = Field(max_length=40)
     revoked_at: str | None = Field(default=None, max_length=40)
 
@@ -62,6 +63,7 @@ class PlatformKeyRow(ReceiverModel, table=True):
     key_id: str = Field(primary_key=True, max_length=40)
     x25519_private: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     xwing_seed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sm2_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))  # d || 04 || X || Y
     created_at: str = Field(max_length=40)
     retired_at: str | None = Field(default=None, max_length=40)  # when a newer key replaced it
     announcement: str = Field(sa_column=Column(Text, nullable=False))  # signed by the receipt key, JSON
@@ -71,6 +73,7 @@ class ReceiptKeyRow(ReceiverModel, table=True):
     __tablename__ = "receipt_key"
     key_id: str = Field(primary_key=True, max_length=40)
     private: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sm2_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))  # the SM2 half
     created_at: str = Field(max_length=40)
 
 
@@ -81,6 +84,7 @@ class ReceiptKeyEndorsement(ReceiverModel, table=True):
     __tablename__ = "receipt_key_endorsement"
     key_id: str = Field(primary_key=True, max_length=40)  # the new key
     statement: str = Field(sa_column=Column(Text, nullable=False))  # signed by the key it replaces, JSON
+    sm2_statement: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # the same, sm2-sm3
     created_at: str = Field(max_length=40)
 
 
@@ -187,6 +191,20 @@ filed_units = FiledUnit.__table__
 nonces = RequestNonce.__table__
 buckets = RateBucket.__table__
 BRIEF_TABLES = [nonces, buckets]  # what `Storage.write_brief` writes
+# Columns added after a table was first made, which `create_all` does not add to an existing database:
+# added on opening, nullable (a row from before has none).
+ADDED_COLUMNS = [(devices, "sm2_public_key"), (platform_keys, "sm2_key"), (receipt_keys, "sm2_key"),
+                 (endorsements, "sm2_statement")]
+
+
+def _add_missing_columns(engine: Any) -> None:
+    """`ALTER TABLE ... ADD COLUMN` for each of `ADDED_COLUMNS` that a database made earlier lacks."""
+    with engine.begin() as conn:
+        for table, name in ADDED_COLUMNS:
+            present = {column["name"] for column in inspect(conn).get_columns(table.name)}
+            if name not in present:
+                kind = table.c[name].type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{name}" {kind}')
 
 
 # Built once: every request looks its device up and every batch its answer and filed units, and
@@ -280,6 +298,7 @@ class Storage:
             self._brief = writer(brief)
             ReceiverModel.metadata.create_all(brief, tables=BRIEF_TABLES)
         ReceiverModel.metadata.create_all(self.engine, tables=tables)
+        _add_missing_columns(self.engine)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -365,16 +384,18 @@ class Storage:
                                 .order_by(receipt_keys.c.created_at.desc())).first()
 
     def add_receipt_key(self, key_id: str, private: bytes, created_at: str, endorsement: str | None = None,
-                        announcement: tuple[str, str] | None = None) -> None:
+                        announcement: tuple[str, str] | None = None, sm2_key: bytes | None = None,
+                        sm2_endorsement: str | None = None) -> None:
         """A new receipt key: the first, or the successor of the current one with the `endorsement` the
-        latter signed - whose private half is then erased - and the current platform key's
+        latter signed - whose private halves are then erased - and the current platform key's
         `announcement` (key id, text) signed anew by the new key. One transaction."""
         with self._write_keys() as conn:
-            conn.execute(update(receipt_keys).where(receipt_keys.c.private != b"").values(private=b""))
-            conn.execute(receipt_keys.insert().values(key_id=key_id, private=private, created_at=created_at))
+            conn.execute(update(receipt_keys).where(receipt_keys.c.private != b"").values(private=b"", sm2_key=None))
+            conn.execute(receipt_keys.insert().values(key_id=key_id, private=private, sm2_key=sm2_key,
+                                                      created_at=created_at))
             if endorsement is not None:
                 conn.execute(endorsements.insert().values(key_id=key_id, statement=endorsement,
-                                                          created_at=created_at))
+                                                          sm2_statement=sm2_endorsement, created_at=created_at))
             if announcement is not None:
                 conn.execute(update(platform_keys).where(platform_keys.c.key_id == announcement[0])
                              .values(announcement=announcement[1]))
@@ -386,6 +407,12 @@ class Storage:
         with self.read() as conn:
             return list(conn.execute(select(endorsements.c.statement).order_by(endorsements.c.created_at)).scalars())
 
+    def receipt_key_sm2_endorsements(self) -> list[str]:
+        """The same statements signed by the SM2 halves (for the national suite), where there are some."""
+        with self.read() as conn:
+            return list(conn.execute(select(endorsements.c.sm2_statement).where(endorsements.c.sm2_statement.isnot(None))
+                                     .order_by(endorsements.c.created_at)).scalars())
+
     def key_state(self) -> tuple[Any, ...]:
         """What a receiver's keys in memory depend on: (current platform key id and announcement, current
         receipt key id). Another process changed the keys when it changes."""
@@ -394,6 +421,17 @@ class Storage:
                                    .where(platform_keys.c.retired_at.is_(None))).first()
             receipt = conn.execute(select(receipt_keys.c.key_id).where(receipt_keys.c.private != b"")).scalar()
         return (tuple(current) if current else None, receipt)
+
+    def add_sm2_halves(self, receipt_key_id: str, receipt_sm2: bytes, platform_key_id: str, platform_sm2: bytes,
+                       announcement: str) -> None:
+        """Give keys made before the national suite their SM2 halves (the current receipt key and the
+        current platform key, whose announcement then lists the suite). One transaction."""
+        with self._write_keys() as conn:
+            conn.execute(update(receipt_keys).where(and_(receipt_keys.c.key_id == receipt_key_id,
+                                                         receipt_keys.c.sm2_key.is_(None))).values(sm2_key=receipt_sm2))
+            conn.execute(update(platform_keys).where(and_(platform_keys.c.key_id == platform_key_id,
+                                                          platform_keys.c.sm2_key.is_(None)))
+                         .values(sm2_key=platform_sm2, announcement=announcement))
 
     def set_announcement(self, key_id: str, announcement: str) -> None:
         with self._write_keys() as conn:
@@ -409,7 +447,7 @@ class Storage:
         with self._write_keys() as conn:
             erased = conn.execute(update(platform_keys).where(and_(platform_keys.c.retired_at < retired_before,
                                                                    platform_keys.c.xwing_seed != b""))
-                                  .values(x25519_private=b"", xwing_seed=b"")).rowcount
+                                  .values(x25519_private=b"", xwing_seed=b"", sm2_key=None)).rowcount
             # Receipt keys: `add_receipt_key` erases the old private half when it adds the new one.
         if erased and self.is_sqlite:
             self.checkpoint()
@@ -433,13 +471,13 @@ class Storage:
             return conn.execute(select(platform_keys.c.key_id).where(platform_keys.c.retired_at.is_(None))).scalar()
 
     def add_platform_key(self, key_id: str, x25519_private: bytes, xwing_seed: bytes, created_at: str,
-                         announcement: str) -> None:
+                         announcement: str, sm2_key: bytes | None = None) -> None:
         """Publish a new key; the previous current key is retired now and kept for the overlap window."""
         with self._write_keys() as conn:
             conn.execute(update(platform_keys).where(platform_keys.c.retired_at.is_(None))
                          .values(retired_at=created_at))
             conn.execute(platform_keys.insert().values(key_id=key_id, x25519_private=x25519_private,
-                                                       xwing_seed=xwing_seed, created_at=created_at,
+                                                       xwing_seed=xwing_seed, sm2_key=sm2_key, created_at=created_at,
                                                        announcement=announcement))
 
     # --- the batch write path ------------------------------------------------------------------------

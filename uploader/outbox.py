@@ -155,7 +155,7 @@ def _seal_pending(conn: Connection, store: Store, device: Device, max_events: in
     if not wire_events:
         return None
     batch = Batch(device.device_id, str(uuid.uuid4()), tuple(wire_events))
-    sealed = seal_batch(batch, device.platform_key)
+    sealed = seal_batch(batch, device.platform_key, device.suites)
     conn.execute(insert(batches).values(batch_id=batch.batch_id, state="open", key_id=sealed.key_id,
                                         suite=sealed.suite.value, body=sealed.body, event_count=len(wire_events),
                                         attempts=attempts, created_at=moment,

@@ -43,8 +43,8 @@ async def check_permit(store: Store, registration_id: int, permit_number: str | 
         return Problem("device.not_enrolled", "本设备还没有在平台登记，无法查询居住证 (dengji enroll)",
                        "this device is not enrolled with the platform, so it cannot check permits (dengji enroll)")
     query = permit_check_query(*numbers)
-    sealed = seal_permit_check(query, device.platform_key, device.device_id)
-    headers = sign_request("POST", PERMIT_CHECKS_PATH, sealed.body, device.signing_key, device.device_id,
+    sealed = seal_permit_check(query, device.platform_key, device.device_id, device.suites)
+    headers = sign_request("POST", PERMIT_CHECKS_PATH, sealed.body, device.signer_for(sealed.suite), device.device_id,
                            datetime.now(UTC), sealed.headers())
     async with Transport(device.platform_url, device.ca_file) as transport:
         result = await transport.post(PERMIT_CHECKS_PATH, sealed.body, headers)
@@ -58,7 +58,7 @@ async def check_permit(store: Store, registration_id: int, permit_number: str | 
         followed = follow_receipt_key(device, value) if isinstance(value, dict) else device
         if followed is not device:
             save_device(store, followed)
-        answer = read_permit_answer(value, followed.receipt_public_key, query["query_id"])
+        answer = read_permit_answer(value, followed.pinned_receipt_key, query["query_id"])
     except (UnverifiedAnswer, ValueError):
         return Problem("answer.unverified", "平台的回答无法验证，请稍后再查",
                        "the platform's answer could not be verified; try again later")

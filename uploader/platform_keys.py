@@ -35,7 +35,7 @@ def follow_receipt_key(device: Device, answer: Mapping[str, Any]) -> Device:
     if signer == device.receipt_key_id or not isinstance(signer, str):
         return device
     try:
-        chain = follow_receipt_keys(answer.get("receipt_keys"), device.receipt_key_id, device.receipt_public_key)
+        chain = follow_receipt_keys(answer.get("receipt_keys"), device.receipt_key_id, device.pinned_receipt_key)
     except UnverifiedAnswer as exc:
         log.warning("ignored receipt key statements that do not verify (%s)", exc)
         return device
@@ -54,7 +54,7 @@ def adopt_announced_key(device: Device, announcement: object, now: datetime) -> 
     if not isinstance(announcement, Mapping):
         return None
     try:
-        key = adopt_platform_key(announcement, device.receipt_public_key, device.platform_key, now)
+        key = adopt_platform_key(announcement, device.pinned_receipt_key, device.platform_key, now)
     except UnverifiedAnswer as exc:
         log.warning("refused a platform key announcement (%s)", exc)
         return None
@@ -71,8 +71,8 @@ def verify_kept_answer(device: Device, body: bytes) -> list[Receipt]:
         answer = json_text.read(body)
     except (ValueError, RecursionError):
         raise UnverifiedAnswer("the kept answer is not JSON") from None
-    known = dict(device.previous_receipt_keys)
-    known[device.receipt_key_id] = device.receipt_public_key
+    known: dict[str, str] = dict(device.previous_receipt_keys)
+    known[device.receipt_key_id] = device.pinned_receipt_key
     public_key = known.get(answer.get("signed_by")) if isinstance(answer, dict) else None
     if public_key is None:
         raise UnverifiedAnswer("the kept answer is signed by no receipt key this device knows")

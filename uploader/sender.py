@@ -34,7 +34,7 @@ from agent.validation import Problem
 from protocol import json_text
 from protocol.messages import Receipt
 from protocol.receipts import UnverifiedAnswer, verify_receipts
-from protocol.refusals import Refusal
+from protocol.refusals import Refusal, explain_suite_required
 from protocol.signatures import sign_request
 from uploader.backoff import Backoff
 from uploader.device import Device, save_device
@@ -128,8 +128,8 @@ class Sender:
 
         sealed = pending.sealed
         self.attempts += 1
-        headers = sign_request("POST", BATCHES_PATH, sealed.body, self.device.signing_key, self.device.device_id,
-                               self.clock(), sealed.headers())
+        headers = sign_request("POST", BATCHES_PATH, sealed.body, self.device.signer_for(sealed.suite),
+                               self.device.device_id, self.clock(), sealed.headers())
         work = asyncio.ensure_future(asyncio.to_thread(alongside))
         try:
             result = await self.transport.post(BATCHES_PATH, sealed.body, headers)
@@ -162,7 +162,7 @@ class Sender:
             statement = json_text.read(answer.body)
             if isinstance(statement, dict):
                 self._follow_receipt_key(statement)
-            receipts: list[Receipt] = verify_receipts(statement, self.device.receipt_public_key,
+            receipts: list[Receipt] = verify_receipts(statement, self.device.pinned_receipt_key,
                                                       self.device.device_id, batch_id)
         except (UnverifiedAnswer, ValueError, RecursionError) as exc:
             log.warning("batch %s: answer did not verify (%s); keeping the batch", batch_id, exc)
@@ -209,6 +209,8 @@ class Sender:
             return self._retry(refusal.problem, reachable=True)
         if code == "signature.replayed":
             return self._retry(refusal.problem, reachable=True)
+        if code == "seal.suite_required":
+            return self._retry(explain_suite_required(refusal), reachable=True, blocked=True)
         return self._retry(refusal.problem, reachable=True, blocked=True)
 
     def _retry(self, problem: Problem, *, reachable: bool, retry_after: float | None = None,

@@ -69,3 +69,37 @@ def test_hostile_bodies_give_cannot_open_and_nothing_else() -> None:
                                         info=info(BATCH, "k1", "dev_1"))
     with pytest.raises(CannotOpen, match="body.not_compressed"):
         open_sealed(trailing, SECRET, suite, BATCH, "dev_1")
+
+
+def test_the_national_suite_refuses_every_altered_byte_and_hostile_bodies() -> None:
+    """Its body is an envelope: a flipped bit anywhere (the wrapped key, the nonce, the ciphertext, the
+    tag), a truncation, or the envelope of another body's key gives `body.not_sealed`, never anything else."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    suite = CipherSuite.GM
+    sealed = seal(b'{"a": 1}', SECRET.public(), BATCH, "dev_1", (suite,))
+    assert open_sealed(sealed.body, SECRET, suite, BATCH, "dev_1") == b'{"a": 1}'
+    other = seal(b'{"a": 2}', SECRET.public(), BATCH, "dev_1", (suite,))
+    wrapped_len = 2 + sealed.body[1]
+    spliced = other.body[:wrapped_len] + sealed.body[wrapped_len:]  # another body's key, this body's rest
+    for body in (b"", b"\x30", b"\x30\x7f", sealed.body[:wrapped_len + 20], spliced, b"\x30\x10" + bytes(100)):
+        with pytest.raises(CannotOpen, match="body.not_sealed"):
+            open_sealed(body, SECRET, suite, BATCH, "dev_1")
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.integers(0, len(sealed.body) * 8 - 1))
+    def flipped(bit: int) -> None:
+        body = bytearray(sealed.body)
+        body[bit // 8] ^= 1 << (bit % 8)
+        with pytest.raises(CannotOpen, match="body.not_sealed"):
+            open_sealed(bytes(body), SECRET, suite, BATCH, "dev_1")
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.binary(max_size=400))
+    def random(body: bytes) -> None:
+        with pytest.raises(CannotOpen, match="body.not_sealed"):
+            open_sealed(body, SECRET, suite, BATCH, "dev_1")
+
+    flipped()
+    random()

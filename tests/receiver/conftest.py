@@ -22,6 +22,8 @@ from aiohttp import web
 
 from agent.domain import CHINA_TIME, EventType, VenueKind
 from protocol.enrollment import ENROLL_PATH, enroll_request, read_enrollment
+from protocol.gm import SoftwareSm2Key
+from protocol.receipts import PinnedKey
 from protocol.keys import SUITE_PREFERENCE, CipherSuite, generate_device_key
 from protocol.messages import Batch, Enrollment, Event, new_event
 from protocol.sealing import SealedBatch, seal_batch
@@ -68,6 +70,12 @@ class Device:
     key: Any
     enrollment: Enrollment
     supported: tuple[CipherSuite, ...] = SUITE_PREFERENCE
+    sm2_key: Any = None  # an `Sm2Key`: signs requests in the national suite
+
+    @property
+    def receipt_key(self) -> PinnedKey:
+        """The receipt key as pinned at enrollment, both halves."""
+        return PinnedKey(self.enrollment.receipt_public_key, self.enrollment.receipt_sm2_public_key)
 
     @property
     def device_id(self) -> str:
@@ -108,14 +116,15 @@ class Receiver:
             return Reply(resp.status, resp.headers, await resp.read())
 
     async def enroll(self, kind: VenueKind = VenueKind.HOTEL, venue: dict[str, Any] | None = None,
-                     supported: tuple[CipherSuite, ...] = SUITE_PREFERENCE) -> Device:
+                     supported: tuple[CipherSuite, ...] = SUITE_PREFERENCE, sm2_key: Any = None) -> Device:
         code = issue_code(self.storage, "测试旅馆", kind, self.clock())
         key = generate_device_key()
-        body = enroll_request(code, venue or {"kind": kind.value, "name": "测试旅馆"}, key, supported)
+        sm2_key = sm2_key or SoftwareSm2Key.generate()
+        body = enroll_request(code, venue or {"kind": kind.value, "name": "测试旅馆"}, key, supported, sm2_key)
         reply = await self.request("POST", ENROLL_PATH, json.dumps(body).encode(),
                                    {"Content-Type": "application/json"})
         assert reply.status == 200, reply.body
-        device = Device(key, read_enrollment(reply.json()), supported)
+        device = Device(key, read_enrollment(reply.json()), supported, sm2_key)
         self.devices.append(device)
         return device
 
@@ -125,8 +134,8 @@ class Receiver:
         return seal_batch(batch, device.enrollment.platform_key, device.supported)
 
     def signed_headers(self, device: Device, sealed: SealedBatch, path: str = "/v1/batches") -> dict[str, str]:
-        return sign_request("POST", path, sealed.body, device.key, device.device_id, self.clock(),
-                            sealed.headers())
+        key = device.sm2_key if sealed.suite is CipherSuite.GM else device.key
+        return sign_request("POST", path, sealed.body, key, device.device_id, self.clock(), sealed.headers())
 
     async def send(self, device: Device, sealed: SealedBatch) -> Reply:
         return await self.request("POST", "/v1/batches", sealed.body, self.signed_headers(device, sealed))

@@ -97,7 +97,15 @@ async def test_a_platform_that_requires_the_hybrid_refuses_every_other_suite(sta
     assert (reply.status, reply.code) == (400, "seal.suite_required")
     assert reply.json()["required_suite"] == CipherSuite.MLKEM768_X25519.value
     device = await receiver.enroll()  # offers both suites: enrolled
-    device.supported = (CipherSuite.X25519,)  # then seals with the baseline all the same
+    assert set(device.enrollment.platform_key.suites) == {CipherSuite.MLKEM768_X25519}  # announced alone
+    # An agent that held the key with all its suites (announced before the requirement) seals with the
+    # baseline all the same.
+    import dataclasses
+
+    from receiver.keyring import _secret_of
+    full = _secret_of(receiver.storage.platform_keys()[0]).public()
+    device.enrollment = dataclasses.replace(device.enrollment, platform_key=full)
+    device.supported = (CipherSuite.X25519,)
     classic = receiver.seal(device, [events.no_arrivals()])
     assert classic.suite is CipherSuite.X25519
     reply = await receiver.send(device, classic)

@@ -211,5 +211,5 @@ async def test_unknown_routes_and_methods_answer_with_a_code(receiver) -> None:
 
 async def test_suites_other_than_the_baseline_are_announced(receiver) -> None:
     health = (await receiver.request("GET", "/v1/health")).json()
-    assert health["suites"] == [CipherSuite.MLKEM768_X25519.value, CipherSuite.X25519.value]
+    assert health["suites"] == [CipherSuite.MLKEM768_X25519.value, CipherSuite.X25519.value, CipherSuite.GM.value]
     assert json.loads(json.dumps(health))["status"] == "ok"

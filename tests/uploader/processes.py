@@ -25,6 +25,7 @@ class Receiver:
     db: str
     faults: str | None = None
     port: int = 0
+    require_suite: str | None = None
     proc: subprocess.Popen[str] | None = field(default=None, repr=False)
 
     @property
@@ -35,6 +36,8 @@ class Receiver:
         args = [str(BIN / "dengji-receiver"), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", self.db]
         if self.faults:
             args += ["--faults", self.faults]
+        if self.require_suite:
+            args += ["--require-suite", self.require_suite]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert self.proc.stdout is not None
         for line in self.proc.stdout:  # the server says where it listens once it does: no sleeping

@@ -218,9 +218,11 @@ class _Check(PersonChecks):
             data["arrived_at"] = to_iso(arrived)
         if kind in DATE_ONLY_DEPARTURE:  # a lease's or a contract's end: a day, with no time made up for it
             ends = self.day(payload.get("expected_departure"), "expected_departure")
+            expected = None
             if ends is not None:
+                expected = datetime.combine(ends, time(23, 59), CHINA_TIME)  # the last day counts whole
                 if arrived is not None:
-                    self.expected_departure(arrived, datetime.combine(ends, time(23, 59), CHINA_TIME))
+                    self.expected_departure(arrived, expected)
                 data["expected_departure"] = ends.isoformat()
         else:
             expected = self.moment(payload.get("expected_departure"), "expected_departure")

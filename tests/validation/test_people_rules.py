@@ -222,6 +222,17 @@ def test_a_stay_past_the_permitted_stay_is_accepted_and_flagged() -> None:
     assert [p.code for p in checked.warnings] == ["registration.visa_overstay"]
 
 
+def test_a_lease_that_outlasts_the_visa_is_flagged_and_its_end_stays_a_day() -> None:
+    """A tenancy's end is a day (no time made up); the whole day counts against the permitted stay."""
+    lease = {**foreigner({**VISA, "stay_until": "2026-07-11"}), "kind": "tenancy", "expected_departure": "2026-07-12"}
+    checked = check_registration(lease, now=NOW)
+    assert checked.ok, checked.problems
+    assert checked.data is not None and checked.data["expected_departure"] == "2026-07-12"
+    assert checked.data["flags"] == ["visa_overstay"]
+    within = {**lease, "expected_departure": "2026-07-11"}
+    assert "flags" not in (check_registration(within, now=NOW).data or {})
+
+
 # -- late registrations (templates/policies) --------------------------------------------------------------
 
 

@@ -199,3 +199,22 @@ async def test_home_shows_reminders_and_the_daily_report(hotel_registry, make_ap
         text = screen_text(app)
         assert "已过预计离店时间 1" in text
         assert f"无入住上报 {yesterday}\n   待上报" in text  # two whole lines, no phrase broken
+
+
+@pytest.mark.parametrize(("lang", "more"), [("zh", "另有 1 人"), ("en", "and 1 more")])
+async def test_each_reminder_says_who_it_is_about(hotel_registry, make_app, screen_text, lang, more):
+    """A landlord reads who a reminder is about, not only how many: the first two by room and name."""
+    from agent.cli.demo_people import sample_registration
+
+    for n, unit in enumerate(("310", "311", "312")):
+        late = sample_registration(40 + n, "stay", "2025-05-01 08:00", unit=unit)
+        late["expected_departure"] = "2025-05-01 12:00"  # before the app's clock: past the check-out
+        assert hotel_registry.register(late).ok
+    names = {view.unit: view.name for view in hotel_registry.registrations()}
+    app = make_app(hotel_registry, lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(app)
+        assert f"310 {names['310']}" in text and f"311 {names['311']}" in text
+        assert more in text

@@ -53,10 +53,11 @@ _REMINDERS = {  # agent.duties.reminders codes, as the home screen's side column
     "lodging.unregistered": ("员工住宿未登记", "Lodging unregistered"),
     "rejected.uncorrected": ("退回超过24小时未更正", "Rejected over 24 h"),
     "backlog.late": ("上报已超时", "Reports are late"),
-    "minor.unaccompanied": ("未成年人无成人同住", "Minor without an adult"),
-    "visa.overstay": ("超过签证停留期", "Past the permitted stay"),
-    "foreigner.unreported": ("境外人员超24小时未报", "Foreign guest unreported 24 h"),
+    "minor.unaccompanied": ("未成年人无成人同住", "Minor, no adult"),
+    "visa.overstay": ("超过签证停留期", "Past visa stay"),
+    "foreigner.unreported": ("境外人员超24小时未报", "Foreigner unreported"),
 }
+_NAMES_PER_REMINDER = 2  # who each reminder is about, under it; the side column has room for few lines
 _PER_PERSON = frozenset({"permit.missing", "lease.ended", "stay.overdue", "lodging.unregistered",
                          "minor.unaccompanied", "visa.overstay", "foreigner.unreported"})
 
@@ -186,14 +187,24 @@ class HomeScreen(TakesCards, DengjiScreen):
         return text
 
     def _reminder_text(self) -> str:
-        """Reminders by kind, short enough for the side column; `dengji reminders` lists each one."""
+        """Reminders by kind, short enough for the side column, each with who it is about (the first two,
+        by room and name); `dengji reminders` lists each one."""
         reminders = self.facts.reminders
         if not reminders:
             return self.say("提醒：无", "Reminders: none")
         lines = [self.say("提醒：", "Reminders:")]
+        here = {view.id: view for view in self.facts.present}
         for code, count in Counter(r.code for r in reminders).items():
             zh, en = _REMINDERS.get(code, (code, code))
             lines.append(f" · {self.say(zh, en)}" + (f" {count}" if code in _PER_PERSON else ""))
+            if code not in _PER_PERSON:
+                continue
+            who = [here[r.registration_id] for r in reminders
+                   if r.code == code and r.registration_id in here]
+            lines += [f"   {view.unit} {view.name}" for view in who[:_NAMES_PER_REMINDER]]
+            if len(who) > _NAMES_PER_REMINDER:
+                more = len(who) - _NAMES_PER_REMINDER
+                lines.append("   " + self.say(f"另有 {more} 人", f"and {more} more"))
         return "\n".join(lines)
 
     # -- the menu and the keys ---------------------------------------------------------------------

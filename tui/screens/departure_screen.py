@@ -184,6 +184,7 @@ class DepartureScreen(UndoesDepartures, TakesCards, SearchListScreen):
         said = self.say(f"已办理离开：{people[0].unit} {names}", f"Checked out: {people[0].unit} {names}")
         hint = undo_hint(self.session.lang, departure.until)
         self.query_one("#found", Static).update(self.say(f"{said}，{hint}", f"{said}; {hint}"))
+        self.app.clear_notifications()  # one notice at a time: a stack of them hides the list at 60x20
         self.notify(self.say(f"{said}。{hint}", f"{said}. {hint}"), timeout=UNDO_NOTICE_SECONDS)
         for v in people:
             self.app.post_message(Departed(v.id))

@@ -81,6 +81,7 @@ class UndoesDepartures(_Base):
             if delivery is not None:
                 delivery.send_soon()
             names = self.say("、", ", ").join(view.name for view in back)
+            self.app.clear_notifications()  # one notice at a time: a stack of them hides the list at 60x20
             self.notify(self.say(f"已撤销离开：{back[0].unit} {names}（重新在住）",
                                  f"Check-out undone: {back[0].unit} {names} (present again)"), timeout=8)
             for view in back:

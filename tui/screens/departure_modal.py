@@ -128,6 +128,7 @@ class DepartureModal(DengjiModal):
             yield Static("", id="departure-message")
 
     def on_mount(self) -> None:
+        self.app.clear_notifications()  # older notices would cover the question's buttons
         if self.others:
             self.query_one("#departure-scope", RoomChoice).focus()
         else:

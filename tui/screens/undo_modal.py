@@ -67,6 +67,7 @@ class UndoDepartureModal(DengjiModal):
                 yield Button(self.say("不撤销  Esc", "Keep it  Esc"), id="undo-keep", compact=True)
 
     def on_mount(self) -> None:
+        self.app.clear_notifications()  # older notices would cover the question's buttons
         self.query_one("#undo-confirm", Button).focus()
 
     @on(Button.Pressed, "#undo-confirm")

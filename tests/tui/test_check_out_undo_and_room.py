@@ -269,7 +269,7 @@ async def test_a_check_out_more_than_72_hours_back_asks_for_the_reason_only_then
         registry, private_home, clock, lang, size):
     say = (lambda zh, en: en if lang == "en" else zh)
     [late, recent] = _guests(registry, ["301", "302"])
-    rule = say("早于现在72小时以上", "more than 72 hours ago")
+    rule = say("已超过72小时", "more than 72 hours ago")
     clock.moment = NOW + timedelta(days=5)  # the clerk records departures of days ago
     app = _app(registry, private_home, clock, lang)
     async with app.run_test(size=size, notifications=True) as pilot:

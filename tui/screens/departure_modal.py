@@ -110,7 +110,7 @@ class DepartureModal(DengjiModal):
                 yield Input(self.now.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M"), id="departure-at",
                             compact=True)
             with Vertical(id="departure-late"):
-                yield Static(self.say(f"离开时间早于现在{LATE_HOURS}小时以上：请写明为什么现在才登记（会报给平台）。",
+                yield Static(self.say(f"离开时间已超过{LATE_HOURS}小时：请写迟报原因（会报给平台）。",
                                       f"That is more than {LATE_HOURS} hours ago: say why it is recorded only now "
                                       "(the platform is told)."), id="departure-late-rule")
                 with Horizontal():
@@ -118,9 +118,12 @@ class DepartureModal(DengjiModal):
                     yield Input(placeholder=self.say("例如：客人早已离开，当班忘记登记",
                                                      "e.g. the night shift forgot to record it"),
                                 id="departure-reason", compact=True, max_length=LATE_REASON_MAX)
-            yield Static(self.say("时间不对可以改；Enter 到“确认离开”，再按 Enter 登记离开。",
-                                  "Change the time if it is not right; Enter goes to Check out, Enter there records "
-                                  "it."))
+            choose = self.say("↑↓ 选谁离开，Enter 到离开时间；", "↑↓ choose who leaves, Enter goes to the time; ")
+            yield Static((choose if self.others else "") + self.say(
+                "时间不对可以改；Enter 到“确认离开”，再按 Enter 登记离开。",
+                "change the time if it is not right; Enter goes to Check out, Enter there records it."
+                if self.others else "Change the time if it is not right; Enter goes to Check out, Enter there records "
+                "it."), id="departure-help")
             with Horizontal(id="departure-buttons"):
                 yield Button(self.say("确认离开", "Check out"), id="departure-confirm", variant="warning",
                              compact=True)
@@ -199,6 +202,7 @@ class DepartureModal(DengjiModal):
         """Whether `left` is more than 72 hours back; the reason's field shows exactly then."""
         late = left < self.now - BACKDATE_WITHOUT_REASON
         self.query_one("#departure-late").set_class(late, "-late")
+        self.query_one("#departure-help").display = not late  # the reason's rule says what to do then
         return late
 
     def _reason(self) -> str | None:

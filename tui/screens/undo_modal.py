@@ -36,7 +36,7 @@ class UndoDepartureModal(DengjiModal):
     UndoDepartureModal Static { width: 100%; color: $text; }
     UndoDepartureModal .undo-who { text-style: bold; }
     UndoDepartureModal #undo-people { margin-bottom: 1; height: auto; }
-    UndoDepartureModal Horizontal { width: 100%; height: auto; margin-top: 1; }
+    UndoDepartureModal Horizontal { width: 100%; height: auto; margin: 1 0; }
     UndoDepartureModal Button { margin-right: 2; }
     """
 
@@ -59,7 +59,7 @@ class UndoDepartureModal(DengjiModal):
             told = self.say("平台会收到撤销的通知。", "and the platform is told.")
             if self.until is not None:
                 until = self.until.astimezone(CHINA_TIME).strftime("%H:%M")
-                told += self.say(f"{until} 前可以撤销。", f" Possible until {until}.")
+                told += self.say(f"\n{until} 前可以撤销。", f"\nPossible until {until}.")
             yield Static(back + told)
             with Horizontal():
                 yield Button(self.say("撤销离开", "Undo check-out"), id="undo-confirm", variant="warning",

@@ -312,3 +312,22 @@ async def test_a_room_that_changed_since_the_list_was_read_is_not_checked_out(re
         assert _sees(app, "501 房的住客刚有变化"), _shown(app)
         assert newcomer in app.screen.query_one("#present").views  # the list is read again
     assert _present(registry) == {*family, newcomer}
+
+
+def test_the_sessions_recent_check_outs_offer_the_newest_undoable_and_forget_what_was_undone(registry):
+    from tui.departures import RecentDeparture, RecentDepartures
+
+    ids = _guests(registry, ["501", "501", "502"])
+    views = {v.id: v for v in registry.registrations()}
+    recent = RecentDepartures()
+    room = RecentDeparture((views[ids[0]], views[ids[1]]), NOW, whole_room=True)
+    single = RecentDeparture((views[ids[2]],), NOW + timedelta(minutes=10))
+    recent.add(room)
+    recent.add(single)
+    assert recent.latest_undoable(NOW + timedelta(minutes=12)) is single
+    assert recent.latest_undoable(NOW + timedelta(minutes=16)) is single  # the room's 15 minutes are over
+    assert recent.latest_undoable(NOW + timedelta(minutes=26)) is None
+    assert recent.latest().too_late(NOW + timedelta(minutes=26)).code == "departure.undo_too_late"
+    recent.forget({ids[2], ids[0]})  # one of the room was undone at a person's screen
+    assert recent.latest().ids == (ids[1],) and recent.of(ids[1]).whole_room
+    assert recent.of(ids[0]) is None

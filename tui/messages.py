@@ -25,6 +25,14 @@ class Departed(Message):
         self.registration_id = registration_id
 
 
+class DepartureUndone(Message):
+    """A departure was undone (within its 15 minutes): the stay is open again."""
+
+    def __init__(self, registration_id: int) -> None:
+        super().__init__()
+        self.registration_id = registration_id
+
+
 class VenueReady(Message):
     """The setup wizard created the store and the venue: the app can show the home screen."""
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from agent.domain.language import LANGS
 from agent.register.settings import HomeSettings
 from tui.clock import Clock, china_now
+from tui.departures import RecentDepartures
 from tui.preferences import Preferences
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class TuiSession:
     make_delivery: Callable[[Registry], Delivery] | None = None  # the sending side, once a store is open
     accounts: bool = False  # the store has operator accounts: log in at start, lock after idle time
     operator: str | None = None  # who logged in last (what the lock screen offers first)
+    departures: RecentDepartures = field(default_factory=RecentDepartures)  # check-outs still to be undone
 
     def use_registry(self, registry: Registry | None) -> None:
         """Work on this register from now on, with a sending side for its store when one can be made."""

@@ -33,6 +33,22 @@ SAMPLE_CARDS: dict[str, IdentityCard] = {
         sex=Sex.FEMALE, ethnicity="01", nationality="CHN", birth_date=date(1990, 3, 7),
         address="北京市朝阳区示例路1号院2号楼301室", issuer="北京市公安局朝阳分局",
         valid_from=date(2020, 3, 7), valid_until=date(2040, 3, 7)),
+    # 韩梅梅's family, for a room checked in card after card and out at once (all adults: no minor's rules).
+    "resident_id_father": IdentityCard(
+        layout=CardLayout.RESIDENT_ID, doc_number=_gb11643("11010519620518001"), name="韩建国", name_en=None,
+        sex=Sex.MALE, ethnicity="01", nationality="CHN", birth_date=date(1962, 5, 18),
+        address="北京市朝阳区示例路1号院2号楼301室", issuer="北京市公安局朝阳分局",
+        valid_from=date(2012, 5, 18), valid_until=None),
+    "resident_id_mother": IdentityCard(
+        layout=CardLayout.RESIDENT_ID, doc_number=_gb11643("11010519640921004"), name="林秀珍", name_en=None,
+        sex=Sex.FEMALE, ethnicity="01", nationality="CHN", birth_date=date(1964, 9, 21),
+        address="北京市朝阳区示例路1号院2号楼301室", issuer="北京市公安局朝阳分局",
+        valid_from=date(2014, 9, 21), valid_until=None),
+    "resident_id_sister": IdentityCard(
+        layout=CardLayout.RESIDENT_ID, doc_number=_gb11643("11010520010612006"), name="韩雪", name_en=None,
+        sex=Sex.FEMALE, ethnicity="01", nationality="CHN", birth_date=date(2001, 6, 12),
+        address="北京市朝阳区示例路1号院2号楼301室", issuer="北京市公安局朝阳分局",
+        valid_from=date(2021, 6, 12), valid_until=date(2041, 6, 12)),
     "resident_id_expired": IdentityCard(
         layout=CardLayout.RESIDENT_ID, doc_number=_gb11643("32010619780815001"), name="李雷", name_en=None,
         sex=Sex.MALE, ethnicity="01", nationality="CHN", birth_date=date(1978, 8, 15),

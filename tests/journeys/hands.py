@@ -81,8 +81,9 @@ class Hands:
             held = _flat(_text_of(widget))
             if not held:
                 continue
-            drawn = "".join(strips[row].crop(region.x, region.right).text
-                            for row in range(region.y, min(region.bottom, len(strips))))
+            inner = region.shrink(widget.styles.gutter)  # a border or padding is not part of the text
+            drawn = "".join(strips[row].crop(inner.x, inner.right).text
+                            for row in range(inner.y, min(inner.bottom, len(strips))))
             if held not in _flat(drawn):
                 cut.append(f"#{widget.id or type(widget).__name__}: {held!r} drawn as {_flat(drawn)!r}")
         return cut

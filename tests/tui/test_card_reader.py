@@ -257,8 +257,9 @@ async def test_a_named_port_with_no_reader_says_what_to_do(hotel_registry, make_
 
 
 @pytest.mark.parametrize(("lang", "size"), SIZES)
-async def test_a_card_on_the_reader_at_check_out_finds_the_guest(hotel_registry, make_app, reader_port, simulator,
-                                                                  screen_text, lang, size):
+async def test_a_card_on_the_reader_at_check_out_finds_the_guest(hotel_registry_at_now, make_app, reader_port,
+                                                                  simulator, screen_text, lang, size):
+    hotel_registry = hotel_registry_at_now  # checked out through the screen: the register on the screen's clock
     card = SAMPLE_CARDS["resident_id"]
     other = hotel_registry.register(sample_registration(0, "stay", ARRIVED, unit="301"))
     payload = sample_registration(1, "stay", ARRIVED, unit="302")

@@ -135,3 +135,43 @@ def test_check_out_question(snap_compare, hotel_registry, make_app, seed_guests,
     seed_guests(hotel_registry, 3)
     assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=SIZE,
                         run_before=_keys("f3", "enter", "enter"))
+
+
+def _family(registry, unit: str = "501", count: int = 3) -> None:  # type: ignore[no-untyped-def]
+    from agent.cli.demo_people import sample_registration
+    from tests.tui.conftest import ARRIVED
+
+    for i in range(count):
+        assert registry.register(sample_registration(i, "stay", ARRIVED, unit=unit)).ok
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_whole_room_question(snap_compare, hotel_registry, make_app, lang):
+    """Enter on a person whose room has others: who else is there, and who leaves (only this person chosen)."""
+    _family(hotel_registry)
+    assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=SIZE,
+                        run_before=_keys("f3", "enter", "enter"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_whole_room_question_chosen_narrow(snap_compare, hotel_registry, make_app, lang):
+    """The whole room chosen, at 60x20: the button says how many leave."""
+    _family(hotel_registry)
+    assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=(60, 20),
+                        run_before=_keys("f3", "enter", "enter", "down", "enter", "enter"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_late_check_out_question(snap_compare, hotel_registry, make_app, seed_guests, lang):
+    """A time more than 72 hours back: the rule, and the field for the reason, with the cursor in it."""
+    seed_guests(hotel_registry, 1)
+    assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=SIZE,
+                        run_before=_keys("f3", "enter", "enter", "ctrl+u", *"2025-04-27 10:00", "enter"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_undo_question(snap_compare, hotel_registry_at_now, make_app, lang):
+    """Ctrl+Z after a whole room's check-out: everyone who comes back, with room and masked number."""
+    _family(hotel_registry_at_now)
+    assert snap_compare(make_app(hotel_registry_at_now, lang=lang), terminal_size=SIZE,
+                        run_before=_keys("f3", "enter", "enter", "down", "enter", "enter", "enter", "ctrl+z"))

@@ -27,6 +27,7 @@ from tui.scanner import (
     ScanResult,
 )
 from tui.screens.base import DengjiScreen
+from tui.screens.undoing import UNDO_KEY, UndoesDepartures
 from tui.widgets.people_table import PeopleTable
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ _PER_PERSON = frozenset({"permit.missing", "lease.ended", "stay.overdue", "lodgi
                          "minor.unaccompanied", "visa.overstay", "foreigner.unreported"})
 
 
-class HomeScreen(TakesCards, DengjiScreen):
+class HomeScreen(UndoesDepartures, TakesCards, DengjiScreen):
     KEYS = (
         Key("f2", "register", "登记", "Register"),
         Key("f3", "depart", "离开", "Leave"),
@@ -70,15 +71,17 @@ class HomeScreen(TakesCards, DengjiScreen):
         Key("f5", "rejected", "退回", "Rejected"),
         Key("f6", "settings", "设置", "Settings"),
         Key("ctrl+q", "app.quit", "退出", "Quit"),
+        UNDO_KEY,
     )
     TITLE_ZH, TITLE_EN = "首页", "Home"
     HELP_ZH = ("首页显示现在在住的人、今天的到达和离开、提醒，以及上报平台的状态。\n"
                "用 ↑↓ 选择左边的功能，按 Enter 进入；也可以直接按 F2 到 F6。\n"
-               "在首页刷身份证或扫描护照：在住的人会打开离开登记，其他人打开到达登记。")
+               "在首页刷身份证或扫描护照：在住的人会打开离开登记，其他人打开到达登记。\n"
+               "办理离开后 15 分钟内按 Ctrl+Z 可以撤销。")
     HELP_EN = ("Home shows who is here now, today's arrivals and departures, reminders, and where the reports "
                "to the platform stand.\nPick a task on the left with the arrow keys and Enter, or press F2 to "
                "F6.\nSwipe an ID card or scan a passport here: someone present gets the check-out, anyone else "
-               "the registration form.")
+               "the registration form.\nCtrl+Z undoes a check-out for 15 minutes after it.")
 
     def __init__(self) -> None:
         super().__init__(id="home")
@@ -107,6 +110,9 @@ class HomeScreen(TakesCards, DengjiScreen):
         self.set_interval(DELIVERY_REFRESH_SECONDS, self.refresh_delivery)
 
     def on_screen_resume(self) -> None:
+        self.reload()
+
+    def departures_undone(self, people: list[RegistrationView]) -> None:
         self.reload()
 
     def store_opened(self) -> None:

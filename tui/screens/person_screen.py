@@ -21,6 +21,7 @@ from tui.keys import Key
 from tui.messages import PersonInspected
 from tui.screens.base import BACK, DengjiScreen
 from tui.screens.modal import DengjiModal
+from tui.screens.undoing import UNDO_KEY, UndoesThisDeparture
 from tui.widgets.people_table import PeopleTable, leaving, short_time
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
@@ -30,14 +31,15 @@ if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first fr
 _KINDS = {"tenancy": ("租住", "Tenancy"), "stay": ("住宿", "Stay"), "employment": ("从业", "Employment")}
 
 
-class PersonScreen(DengjiScreen):
-    KEYS = (Key("f7", "check_permit", "查居住证", "Check permit"), BACK)
+class PersonScreen(UndoesThisDeparture, DengjiScreen):
+    KEYS = (Key("f7", "check_permit", "查居住证", "Check permit"), UNDO_KEY, BACK)
     TITLE_ZH, TITLE_EN = "人员详情", "Person"
     HELP_ZH = ("一位人员的登记详情，以及此人在本场所的历次登记。\n"
-               "F7 向平台查询此人的居住证是否有效（一证通），结果和查询时间会保存下来。按 Esc 返回。")
+               "F7 向平台查询此人的居住证是否有效（一证通），结果和查询时间会保存下来。"
+               "离开登记后 15 分钟内按 Ctrl+Z 可以撤销。按 Esc 返回。")
     HELP_EN = ("One registration in detail, and the person's registrations here over time.\nF7 asks the "
                "platform whether the person's residence permit is valid (一证通); the answer is kept with its "
-               "time. Esc goes back.")
+               "time. Ctrl+Z undoes a check-out recorded in the last 15 minutes. Esc goes back.")
 
     def __init__(self, view: RegistrationView, history: list[RegistrationView]) -> None:
         super().__init__(id="person")
@@ -70,6 +72,7 @@ class PersonScreen(DengjiScreen):
             grid.add_row(self.say(zh, en), value)
         with VerticalScroll(id="person-body"):
             yield Static(grid, id="person-details")
+            yield from self.undo_offer_lines()
             yield Static("", id="permit")
             yield Static(self.say(f"在本场所的登记（{len(self.history)} 次）", f"Registrations here ({len(self.history)})"),
                          id="history-title")

@@ -129,6 +129,7 @@ class RegisterScreen(TakesCards, DengjiScreen):
         return self.query_one(RegistrationFields)
 
     def on_mount(self) -> None:
+        self.app.clear_notifications()  # the last guest's "registered" would cover this form's Save at 60x20
         self.query_one("#scan", Input).focus()
         self._load_units()
         if self._pending_scan is not None:

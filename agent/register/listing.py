@@ -99,13 +99,13 @@ class Listing:
             rows = session.exec(query).all()
         views = []
         for (reg_id, kind, unit, name_sealed, sex, doc_type, doc_masked, phone_sealed, arrived, expected, departed,
-             person_purged, reg_purged) in rows:
+             person_purged, reg_purged, nationality) in rows:
             phone = vault.open(phone_sealed, "person.phone")
             views.append(RegistrationView(
                 id=reg_id, kind=kind, unit=unit, name=PURGED_NAME if person_purged else self.name_of(name_sealed),
                 sex=sex, doc_type=doc_type, doc_masked=doc_masked, phone_masked=mask_phone(phone) if phone else None,
                 arrived_at=arrived, expected_departure=expected, departed_at=departed,
-                purged=reg_purged is not None))
+                purged=reg_purged is not None, nationality=nationality))
         return views
 
 
@@ -113,7 +113,7 @@ def _view_query() -> Any:
     return (select(Registration.id, Registration.kind, Unit.label, Person.name_sealed, Person.sex,
                    Person.doc_type, Person.doc_masked, Person.phone_sealed, Registration.arrived_at,
                    Registration.expected_departure, Registration.departed_at, Person.purged_at,
-                   Registration.purged_at)
+                   Registration.purged_at, Person.nationality)
             .join(Person, col(Person.id) == Registration.person_id)
             .join(Unit, col(Unit.id) == Registration.unit_id)
             .where(col(Registration.cancelled_at).is_(None))

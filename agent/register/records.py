@@ -107,6 +107,7 @@ class RegistrationView:
     expected_departure: datetime | None
     departed_at: datetime | None
     purged: bool = False  # retention erased its events' payloads (and the person's data, if nothing kept it)
+    nationality: str | None = None  # the ISO 3166-1 alpha-3 code (CHN for a resident ID); None if not known
 
     @property
     def present(self) -> bool:

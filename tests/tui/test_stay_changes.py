@@ -36,8 +36,8 @@ async def _open_person(app, pilot, unit: str) -> None:  # type: ignore[no-untype
 
 
 def _sees(screen_text, app, text: str) -> bool:  # type: ignore[no-untyped-def]
-    """Whether `text` is drawn (a line break in the terminal is not a break in the text)."""
-    return "".join(text.split()) in "".join(screen_text(app).split())
+    """Whether `text` is drawn (a line break in the terminal, or in a box, is not a break in the text)."""
+    return "".join(text.split()) in "".join(screen_text(app).replace("│", "").split())
 
 
 def _events(registry, kind: str) -> list[Event]:  # type: ignore[no-untyped-def]

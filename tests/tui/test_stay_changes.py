@@ -4,9 +4,12 @@ what was typed. Real store, the screens' clock."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlmodel import select
 
+from agent.domain import CHINA_TIME
 from agent.store.models import Event
 from tui.screens.discard_modal import DiscardModal
 from tui.screens.person_screen import PersonScreen
@@ -113,7 +116,7 @@ async def test_an_extension_reads_the_new_end_and_refuses_a_past_one(hotel_regis
         assert isinstance(app.screen, PersonScreen)
         assert "2025-05-04 12:00" in screen_text(app)
     [stay] = [v for v in hotel_registry.registrations() if v.id == guest]
-    assert stay.expected_departure is not None and stay.expected_departure.isoformat().startswith("2025-05-04T12:00")
+    assert stay.expected_departure == datetime(2025, 5, 4, 12, 0, tzinfo=CHINA_TIME)
     assert len(_events(hotel_registry, "stay_extension")) == 1
 
 

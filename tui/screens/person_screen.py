@@ -33,8 +33,9 @@ _KINDS = {"tenancy": ("租住", "Tenancy"), "stay": ("住宿", "Stay"), "employm
 
 class PersonScreen(DengjiScreen):
     KEYS = (Key("f7", "check_permit", "查居住证", "Check permit"),
-            Key("ctrl+t", "change_room", "换房", "Change room"),
-            Key("ctrl+e", "extend", "续住/续租", "Extend/renew"),
+            # Off the bar: the buttons under the details carry these keys' names (present people only).
+            Key("ctrl+t", "change_room", "换房", "Change room", on_bar=False),
+            Key("ctrl+e", "extend", "续住/续租", "Extend/renew", on_bar=False),
             BACK)
     TITLE_ZH, TITLE_EN = "人员详情", "Person"
     HELP_ZH = ("一位人员的登记详情，以及此人在本场所的历次登记。\n"

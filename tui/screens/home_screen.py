@@ -39,6 +39,7 @@ _MENU = (
     ("people", "查看人员", "People", "F4"),
     ("rejected", "被退回的记录", "Rejected records", "F5"),
     ("settings", "设置", "Settings", "F6"),
+    ("visitors", "访客", "Visitors", "F12"),
 )
 
 
@@ -66,15 +67,16 @@ class HomeScreen(TakesCards, DengjiScreen):
         Key("f4", "people", "人员", "People"),
         Key("f5", "rejected", "退回", "Rejected"),
         Key("f6", "settings", "设置", "Settings"),
+        Key("f12", "visitors", "访客", "Visitors", on_bar=False),  # in the menu; F7 is the permit check
         Key("ctrl+q", "app.quit", "退出", "Quit"),
     )
     TITLE_ZH, TITLE_EN = "首页", "Home"
     HELP_ZH = ("首页显示现在在住的人、今天的到达和离开、提醒，以及上报平台的状态。\n"
-               "用 ↑↓ 选择左边的功能，按 Enter 进入；也可以直接按 F2 到 F6。\n"
+               "用 ↑↓ 选择左边的功能，按 Enter 进入；也可以直接按 F2 到 F6，访客按 F12。\n"
                "在首页刷身份证或扫描护照：在住的人会打开离开登记，其他人打开到达登记。")
     HELP_EN = ("Home shows who is here now, today's arrivals and departures, reminders, and where the reports "
                "to the platform stand.\nPick a task on the left with the arrow keys and Enter, or press F2 to "
-               "F6.\nSwipe an ID card or scan a passport here: someone present gets the check-out, anyone else "
+               "F6 (F12: visitors).\nSwipe an ID card or scan a passport here: someone present gets the check-out, anyone else "
                "the registration form.")
 
     def __init__(self) -> None:
@@ -302,6 +304,13 @@ class HomeScreen(TakesCards, DengjiScreen):
         from tui.screens.rejected_screen import RejectedScreen
 
         self.app.push_screen(RejectedScreen())
+
+    def action_visitors(self) -> None:
+        if not self._ready():
+            return
+        from tui.screens.visitor_screen import VisitorsScreen
+
+        self.app.push_screen(VisitorsScreen())
 
     def action_settings(self) -> None:
         if not self._ready():

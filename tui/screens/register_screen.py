@@ -102,7 +102,7 @@ class RegisterScreen(TakesCards, DengjiScreen):
             self.template = load_template(venue.kind)
             self.form = RegistrationForm(self.template, self.session.clock(),
                                          venue=VenueRules(*venue_rules_of(venue.subtype, venue.jurisdiction)),
-                                         new_arrival=self.correcting is None)
+                                         new_arrival=self.correcting is None, lang=self.session.lang)
             if self._sent_data is not None:
                 self.form.fill_from_payload(self._sent_data)
             self._untouched = dict(self.form.values)
@@ -199,6 +199,10 @@ class RegisterScreen(TakesCards, DengjiScreen):
             return
         lang = self.session.lang
         options = form_field.options()
+        if form_field.choices == "countries" and code_in_table("countries", text) in options:
+            if self.form.name_countries():  # a code typed (USA), or a name in the other language: its name
+                self.fields.show_value(key)
+            return
         if form_field.choices is None or code_in_table(form_field.choices, text) in options:
             return  # already a whole word of the table (汉族, 汉, 01, Han): the register reads it the same way
         fits = [entry for code, entry in options.items()
@@ -476,5 +480,9 @@ class RegisterScreen(TakesCards, DengjiScreen):
         self.call_after_refresh(lambda: self.query_one("#scan", Input).focus())
 
     def after_relabel(self) -> None:
+        if self.form is not None:
+            self.form.lang = self.session.lang
+            for key in self.form.name_countries():  # 美国 becomes United States, and back
+                self.fields.show_value(key)
         self.fields.show_applicable()
         self._refresh_marks()

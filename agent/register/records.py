@@ -123,6 +123,17 @@ class RegistrationView:
 
 
 @dataclass(frozen=True)
+class Companion:
+    """Someone present in a unit who may be named as a minor's companion: the registration as lists show
+    it, whether they are an adult on the day asked (None when no birth date is known), and the document
+    number a registration's `companions` names them by - to be sent, never shown (`repr` leaves it out)."""
+
+    view: RegistrationView
+    adult: bool | None
+    doc_number: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Rejection:
     """An event the platform refused, with its reason, until it is corrected or sent again."""
 

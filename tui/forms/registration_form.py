@@ -55,6 +55,7 @@ class RegistrationForm:
         self.new_arrival = new_arrival
         self.values: dict[str, str] = {}
         self.autofilled: set[str] = set()
+        self.companions: list[dict[str, str]] = []  # a minor's adults in the room: [{doc_number, relation}]
         self._checked: tuple[str, CheckedRegistration] | None = None  # the entries last checked, and how
         self.reset(now)
 
@@ -62,6 +63,7 @@ class RegistrationForm:
         """Empty the form for the next person: document type and times take their usual defaults."""
         self.values = {f.key: "" for f in self.template.fields}
         self.autofilled = set()
+        self.companions = []
         self.values["person.doc_type"] = DocType.RESIDENT_ID.value
         arrived = self.template.field("arrived_at")
         self.values["arrived_at"] = format_moment(arrived, now)
@@ -210,6 +212,9 @@ class RegistrationForm:
             else:
                 text = str(value)
             self.values[form_field.key] = text
+        companions = data.get("companions")
+        if isinstance(companions, list):
+            self.companions = [dict(c) for c in companions if isinstance(c, Mapping)]
         self.autofilled = set()
 
     def country_name(self, text: str) -> str:
@@ -241,6 +246,11 @@ class RegistrationForm:
             return None
         return region_name(number[:6])
 
+    def asks_companions(self) -> bool:
+        """Whether the person is a minor whose stay names the adults sharing the room (the template's
+        minor-only fields are shown: a minor at a hotel or an overnight venue)."""
+        return any(f.minor_only for f in self.shown())
+
     # -- what it means -----------------------------------------------------------------------------
 
     def payload(self) -> dict[str, Any]:
@@ -258,6 +268,8 @@ class RegistrationForm:
             for part in parents:
                 target = target.setdefault(part, {})
             target[leaf] = value
+        if self.companions and self.asks_companions():
+            payload["companions"] = [dict(c) for c in self.companions]
         return payload
 
     def check(self, now: datetime) -> CheckedRegistration:

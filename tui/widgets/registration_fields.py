@@ -17,6 +17,7 @@ from agent.forms.templates import Template
 from agent.validation import Problem, Severity
 from tui.forms.registration_form import RegistrationForm
 from tui.widgets.choice_select import ChoiceSelect
+from tui.widgets.companions_row import CompanionsRow
 from tui.widgets.field_row import FieldRow, widget_id
 
 
@@ -24,8 +25,9 @@ class RegistrationFields(VerticalScroll):
     """The rows of a registration form (id `form`) with its save button (id `save`)."""
 
     def __init__(self, template: Template, form: RegistrationForm, lang: str, save_label: str,
-                 units: Sequence[str] = ()) -> None:
+                 units: Sequence[str] = (), companions: tuple[str, str] = ("", "")) -> None:
         super().__init__(id="form")
+        self._companions = companions  # the companions row's label and text
         self.can_focus = False  # Enter and Tab go from field to field, not to the container
         self._template = template
         self._form = form
@@ -41,6 +43,10 @@ class RegistrationFields(VerticalScroll):
                            self._units if form_field.key == "unit" else ())
             row.display = form_field.key in shown
             yield row
+            if form_field.key == "unit":  # a minor's companions, when the room has adults (the screen shows it)
+                companions = CompanionsRow(self._companions[0], self._companions[1])
+                companions.display = False
+                yield companions
         yield Button(self._save_label, id="save", compact=True)
 
     def show_value(self, key: str) -> None:
@@ -58,6 +64,12 @@ class RegistrationFields(VerticalScroll):
         shown = {f.key for f in self._form.shown()}
         for row in self.query(FieldRow):
             row.display = row.form_field.key in shown
+
+    def show_companions(self, shown: bool, text: str) -> None:
+        """Show or hide the companions row, naming the adults picked."""
+        for row in self.query(CompanionsRow):
+            row.display = shown
+            row.show(text)
 
     def mark(self, problems: Mapping[str, Problem]) -> None:
         """Colour each row's label by the problem shown for its field, if any."""

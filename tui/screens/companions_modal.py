@@ -70,7 +70,7 @@ class CompanionsModal(DengjiModal):
         with Vertical():
             yield Static(self.say(f"同住成年人：房间 {self.unit} 已入住的人中，谁陪同这位未成年人？",
                                   f"Adults in room {self.unit}: who accompanies this minor?"))
-            yield Static(self.say("为陪同的人选择与未成年人的关系（空格打开列表）；不陪同的不选。",
+            yield Static(self.say("为陪同的人选择关系（空格打开列表），不陪同的不选。",
                                   "Pick the relation of each adult who accompanies (Space opens the list); leave "
                                   "the others empty."), id="companions-help")
             with VerticalScroll(id="companions-list"):

@@ -59,7 +59,7 @@ def _moment(moment: datetime) -> str:
 class VisitorsScreen(TakesCards, DengjiScreen):
     KEYS = (
         Key("ctrl+n", "new_visitor", "登记访客", "New visitor"),
-        Key("enter", "", "登记离开（先确认）", "Record leaving (asks first)"),
+        Key("enter", "", "登记离开", "Record leaving"),
         BACK,
     )
     TITLE_ZH, TITLE_EN = "访客", "Visitors"
@@ -70,6 +70,12 @@ class VisitorsScreen(TakesCards, DengjiScreen):
                "later, the reminders list those still in.\nCtrl+N (or the New visitor button) registers a visitor: "
                "lay their card on the reader or type the document, then pick the person visited.\nOn a visitor, "
                "Enter asks when they left (now unless changed); Enter on Record leaving records it.")
+
+    DEFAULT_CSS = """
+    VisitorsScreen #visitors-top { height: 1; }
+    VisitorsScreen #visitors-top Button { margin-right: 2; }
+    VisitorsScreen #visits { height: 1fr; }
+    """
 
     def __init__(self) -> None:
         super().__init__(id="visitors")
@@ -277,6 +283,13 @@ class VisitorFormScreen(TakesCards, DengjiScreen):
                "to the next field.\nVisiting: type the name, room or last digits of someone present, Enter goes to "
                "the list, Enter there picks them.\nCtrl+S saves. Esc goes back (asking first if something was "
                "typed).")
+
+    DEFAULT_CSS = """
+    VisitorFormScreen #visitor-reader { height: 1; }
+    VisitorFormScreen #visitor-card { width: auto; padding-right: 2; }
+    VisitorFormScreen #hosts { height: 1fr; min-height: 4; }
+    VisitorFormScreen #visitor-body { height: 1fr; }
+    """
 
     def __init__(self, card: IdentityCard | None = None) -> None:
         super().__init__(id="visitor-form")

@@ -15,7 +15,7 @@ class CompanionsRow(Horizontal):
     CompanionsRow { height: 1; }
     CompanionsRow > Label { width: 22; padding: 0 1 0 0; text-align: right; color: $text;
                             text-wrap: nowrap; text-overflow: ellipsis; }
-    CompanionsRow > Button { width: 1fr; max-width: 50; text-align: left; }
+    CompanionsRow > Button { width: 1fr; max-width: 50; text-align: left; content-align: left middle; }
     """
 
     def __init__(self, label: str, text: str) -> None:

@@ -4,6 +4,7 @@ leaving confirmed with Enter on the focused button. Real store, the screens' clo
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -167,3 +168,36 @@ if os.name == "posix":
             assert "韩梅梅" in screen_text(app)
         [visit] = hotel_registry.visits(in_only=True)
         assert visit.name == "韩梅梅"
+
+
+async def test_the_menu_offers_visitors_where_the_venue_records_them(private_home, make_app, screen_text):
+    """A hotel opened as the desk opens it (the store after the first frame) gets Visitors F12 in its
+    menu; a landlord's menu stays as it was, and F12 there says why nothing opens."""
+    from agent.cli.terminal_ui import tui_app
+    from agent.register.registry import Registry
+    from agent.store.opening import open_store
+    from agent.validation.venue import VenueDetails
+
+    store = open_store(private_home, create=True)
+    registry = Registry(store)
+    registry.set_venue(VenueDetails(kind="hotel", name="测试宾馆"))
+    store.dispose()
+    app = tui_app(private_home, "zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(3):  # the sender's worker runs as long as the app: not waited for
+            running = [w for w in app.workers if w.group != "delivery" and not w.is_finished]
+            await asyncio.gather(*(w.wait() for w in running), return_exceptions=True)
+            await pilot.pause()
+        assert "访客  F12" in screen_text(app)
+
+    store = open_store(private_home)
+    registry = Registry(store)
+    registry.set_venue(VenueDetails(kind="rental", name="幸福公寓"))
+    app = make_app(registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        assert "访客" not in screen_text(app)
+        await pilot.press("f12")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, HomeScreen)
+    store.dispose()

@@ -39,8 +39,9 @@ _MENU = (
     ("people", "查看人员", "People", "F4"),
     ("rejected", "被退回的记录", "Rejected records", "F5"),
     ("settings", "设置", "Settings", "F6"),
-    ("visitors", "访客", "Visitors", "F12"),
 )
+_VISITORS = ("visitors", "访客", "Visitors", "F12")  # hotels and overnight venues record their visitors
+_KINDS_WITH_VISITORS = frozenset({"hotel", "overnight"})
 
 
 DELIVERY_REFRESH_SECONDS = 3
@@ -91,12 +92,20 @@ class HomeScreen(TakesCards, DengjiScreen):
         with Horizontal(id="home-body"):
             with Vertical(id="home-side"):
                 yield OptionList(*(Option(f"{self.say(zh, en)}  {key}", id=action)
-                                   for action, zh, en, key in _MENU), id="menu")
+                                   for action, zh, en, key in self._menu()), id="menu")
                 yield Static(self._today_text(), id="today")
                 yield Static(self._reminder_text(), id="reminders")
             with Vertical(id="home-main"):
                 yield Static(self._present_title(), id="present-title")
                 yield PeopleTable(("unit", "name", "doc", "arrived"), self.session.lang, id="present")
+
+    def _takes_visitors(self) -> bool:
+        venue = self.session.venue
+        return venue is not None and venue.kind in _KINDS_WITH_VISITORS
+
+    def _menu(self) -> tuple[tuple[str, str, str, str], ...]:
+        """The tasks: the visitors too where the venue records them (a landlord's menu stays short)."""
+        return (*_MENU, _VISITORS) if self._takes_visitors() else _MENU
 
     def on_mount(self) -> None:
         self.query_one("#menu", OptionList).focus()
@@ -113,6 +122,10 @@ class HomeScreen(TakesCards, DengjiScreen):
 
         venue = self.session.venue
         self.query_one(TitleBar).set_venue(venue.name if venue else "")
+        menu = self.query_one("#menu", OptionList)
+        if self._takes_visitors() and menu.option_count == len(_MENU):
+            action, zh, en, key = _VISITORS
+            menu.add_option(Option(f"{self.say(zh, en)}  {key}", id=action))
         self.reload()
 
     @work(thread=True, exclusive=True, group="home")
@@ -307,6 +320,9 @@ class HomeScreen(TakesCards, DengjiScreen):
 
     def action_visitors(self) -> None:
         if not self._ready():
+            return
+        if not self._takes_visitors():
+            self.notify(self.say("访客登记用于旅馆和住宿场所", "Visitors are recorded at hotels and overnight venues"))
             return
         from tui.screens.visitor_screen import VisitorsScreen
 

@@ -12,11 +12,12 @@ from typing import Any, NamedTuple
 from sqlmodel import col, select
 
 from agent.register.ledger import day_start
-from agent.register.records import PURGED_NAME, RegistrationView
+from agent.register.records import PURGED_NAME, Companion, RegistrationView
 from agent.register.search import find
 from agent.store.database import Store
 from agent.store.models import Person, Registration, Unit
 from agent.validation.phone import mask as mask_phone
+from agent.validation.registration import ADULT_AGE, age_on
 
 
 class _Candidate(NamedTuple):
@@ -52,6 +53,28 @@ class Listing:
         label = " ".join(str(unit).split())
         query = _view_query().where(Unit.label == label, col(Registration.departed_at).is_(None))
         return list(reversed(self._views(query)))
+
+    def companions(self, unit: str, day: date) -> list[Companion]:
+        """The people present in `unit` now who could accompany a minor arriving on `day`: each with
+        whether they are an adult then and the document number a minor's `companions` names them by."""
+        views = {view.id: view for view in self.occupants(unit)}
+        if not views:
+            return []
+        vault = self._store.vault
+        with self._store.read() as session:
+            rows = session.exec(select(Registration.id, Person.id, Person.doc_number_sealed, Person.birth_date_sealed)
+                                .join(Person, col(Person.id) == Registration.person_id)
+                                .where(col(Registration.id).in_(list(views)))).all()
+        sealed = {reg_id: (person_id, number, born) for reg_id, person_id, number, born in rows}
+        found = []
+        for reg_id, view in views.items():
+            person_id, number_sealed, born_sealed = sealed.get(reg_id, (None, None, None))
+            number = vault.open(number_sealed, "person.doc_number", person_id) if number_sealed else None
+            if not number:
+                continue  # a child registered under a guardian, or a purged record: no number to name
+            born = vault.open(born_sealed, "person.birth_date", person_id) if born_sealed else None
+            found.append(Companion(view, age_on(born, day) >= ADULT_AGE if born else None, number))
+        return found
 
     def search(self, text: str, *, present_only: bool = True) -> list[RegistrationView]:
         """Find by name (any part), by unit, or by the last digits of the document number: the rule of
@@ -100,14 +123,14 @@ class Listing:
             rows = session.exec(query).all()
         views = []
         for (reg_id, kind, unit, name_sealed, sex, doc_type, doc_masked, phone_sealed, arrived, expected, departed,
-             person_purged, reg_purged, person_id) in rows:
+             person_purged, reg_purged, person_id, nationality) in rows:
             phone = vault.open(phone_sealed, "person.phone", person_id)
             views.append(RegistrationView(
                 id=reg_id, kind=kind, unit=unit,
                 name=PURGED_NAME if person_purged else self.name_of(name_sealed, person_id),
                 sex=sex, doc_type=doc_type, doc_masked=doc_masked, phone_masked=mask_phone(phone) if phone else None,
                 arrived_at=arrived, expected_departure=expected, departed_at=departed,
-                purged=reg_purged is not None))
+                purged=reg_purged is not None, nationality=nationality))
         return views
 
 
@@ -115,7 +138,7 @@ def _view_query() -> Any:
     return (select(Registration.id, Registration.kind, Unit.label, Person.name_sealed, Person.sex,
                    Person.doc_type, Person.doc_masked, Person.phone_sealed, Registration.arrived_at,
                    Registration.expected_departure, Registration.departed_at, Person.purged_at,
-                   Registration.purged_at, Person.id)
+                   Registration.purged_at, Person.id, Person.nationality)
             .join(Person, col(Person.id) == Registration.person_id)
             .join(Unit, col(Unit.id) == Registration.unit_id)
             .where(col(Registration.cancelled_at).is_(None))

@@ -107,6 +107,7 @@ class RegistrationView:
     expected_departure: datetime | None
     departed_at: datetime | None
     purged: bool = False  # retention erased its events' payloads (and the person's data, if nothing kept it)
+    nationality: str | None = None  # the ISO 3166-1 alpha-3 code (CHN for a resident ID); None if not known
 
     @property
     def present(self) -> bool:
@@ -131,6 +132,17 @@ class RegistrationView:
                 else iso(self.expected_departure)),
             "departed_at": iso(self.departed_at), "present": self.present, "purged": self.purged,
         }
+
+
+@dataclass(frozen=True)
+class Companion:
+    """Someone present in a unit who may be named as a minor's companion: the registration as lists show
+    it, whether they are an adult on the day asked (None when no birth date is known), and the document
+    number a registration's `companions` names them by - to be sent, never shown (`repr` leaves it out)."""
+
+    view: RegistrationView
+    adult: bool | None
+    doc_number: str = field(repr=False)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,14 @@ from agent.register.corrections import Corrections
 from agent.register.delivery import DeliveryState, delivery_state, outbox_counts
 from agent.register.ledger import Ledger, already_departed, not_found
 from agent.register.listing import Listing
-from agent.register.records import Outcome, RegistrationView, RoomDeparture, VisitOutcome, VisitView
+from agent.register.records import (
+    Companion,
+    Outcome,
+    RegistrationView,
+    RoomDeparture,
+    VisitOutcome,
+    VisitView,
+)
 from agent.register.stay import StayChanges
 from agent.store import audit
 from agent.store.database import Store
@@ -165,6 +172,11 @@ class Registry:
     def occupants(self, unit: str) -> list[RegistrationView]:
         """Who is registered in `unit` now (the companions a new guest joins, the room `depart_room` empties)."""
         return self._listing.occupants(unit)
+
+    def companions(self, unit: str, day: date) -> list[Companion]:
+        """Who is present in `unit` and could be named as a minor's companion arriving on `day`: each with
+        whether they are an adult then, and the document number `companions` takes (never to be shown)."""
+        return self._listing.companions(unit, day)
 
     # -- visitors ------------------------------------------------------------------------------------
 

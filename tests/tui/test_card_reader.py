@@ -150,7 +150,7 @@ async def test_a_foreigners_card_fills_the_nationality_and_the_english_name(hote
         await _card_read(app, pilot)
         assert screen.form.value("person.doc_type") == "foreign_permanent_id"
         assert _field(app, "person.name").value == "DOE, JANE"
-        assert _field(app, "person.nationality").value == "GBR"
+        assert _field(app, "person.nationality").value == "United Kingdom"  # by name, in English here
         assert _field(app, "person.nationality").display
         assert app.focused is _field(app, "unit")
 
@@ -388,7 +388,7 @@ async def test_a_card_read_through_the_vendors_library_fills_the_form(hotel_regi
         await _card_read(app, pilot)
         assert screen.form.value("person.doc_type") == "foreign_permanent_id"
         assert _field(app, "person.name").value == "马丁"
-        assert _field(app, "person.nationality").value == "FRA"
+        assert _field(app, "person.nationality").value == "France"  # by name, in English here
         await pilot.press("6", "0", "1", "ctrl+s")
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -175,3 +175,100 @@ def test_undo_question(snap_compare, hotel_registry_at_now, make_app, lang):
     _family(hotel_registry_at_now)
     assert snap_compare(make_app(hotel_registry_at_now, lang=lang), terminal_size=SIZE,
                         run_before=_keys("f3", "enter", "enter", "down", "enter", "enter", "enter", "ctrl+z"))
+
+
+# -- issue 18: stay changes, visitors, a minor's companions ------------------------------------------
+
+
+def _tenants(registry) -> None:  # type: ignore[no-untyped-def]
+    """A landlord's register: the venue let as flats, one tenant whose lease is running."""
+    from agent.cli.demo_people import sample_registration
+    from agent.validation.venue import VenueDetails
+
+    registry.set_venue(VenueDetails(kind="rental", name="幸福公寓"))
+    payload = sample_registration(11, "tenancy", "2025-03-01 10:00", unit="2-301")
+    payload["expected_departure"] = "2025-08-31"
+    payload["late_reason"] = "入住时未登记，现补登"
+    assert registry.register(payload).ok
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_person_with_stay_changes(snap_compare, hotel_registry, make_app, lang):
+    """A tenant's screen: the lease's end by its day, and the buttons 换房 Ctrl+T and 续租 Ctrl+E."""
+    _tenants(hotel_registry)
+    assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=SIZE,
+                        run_before=_keys("f4", *"2-301", "enter", "enter"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_lease_renewal_question(snap_compare, hotel_registry, make_app, lang):
+    """Ctrl+E on a tenant: the lease's end now and the new one typed with its year."""
+    _tenants(hotel_registry)
+    assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=SIZE,
+                        run_before=_keys("f4", *"2-301", "enter", "enter", "ctrl+e", *"2026-08-31"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_room_change_question_refused(snap_compare, hotel_registry, make_app, seed_guests, lang):
+    """Ctrl+T on a guest, the room they are in typed: the refusal said in the question."""
+    seed_guests(hotel_registry, 2)
+    assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=SIZE,
+                        run_before=_keys("f4", *"301", "enter", "enter", "ctrl+t", *"301", "enter", "enter"))
+
+
+def _visitor_in(registry, seed_guests) -> None:  # type: ignore[no-untyped-def]
+    from agent.cli.demo_people import sample_person
+
+    [host, _] = seed_guests(registry, 2)
+    outcome = registry.visit({"visitor": sample_person(40), "host": host, "arrived_at": "2025-05-01 13:05"})
+    assert outcome.ok, outcome.problems
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_visitors(snap_compare, hotel_registry, make_app, seed_guests, lang):
+    """F12: the closing time, the visitors in (number masked), whom they visit."""
+    _visitor_in(hotel_registry, seed_guests)
+    assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=SIZE, run_before=_keys("f12"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_visit_end_question(snap_compare, hotel_registry, make_app, seed_guests, lang):
+    _visitor_in(hotel_registry, seed_guests)
+    assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=SIZE,
+                        run_before=_keys("f12", "tab", "enter"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_visitor_form(snap_compare, hotel_registry, make_app, seed_guests, lang):
+    """A visitor typed in, the host searched by room and picked."""
+    seed_guests(hotel_registry, 3)
+    assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=SIZE,
+                        run_before=_keys("f12", "enter", *"11010519491231002X", "enter", *"赵访客", "enter",
+                                         "enter", "enter", "enter", *"302", "enter", "enter"))
+
+
+def _minor_in_mothers_room(registry) -> None:  # type: ignore[no-untyped-def]
+    from agent.cli.demo_people import sample_registration
+
+    assert registry.register(sample_registration(3, "stay", "2025-05-01 10:00", unit="305")).ok
+
+
+_CHILD_KEYS = ("f2", "enter", "enter", *"11010520120315002X", "enter", *"王小明", "enter",  # a boy of 13
+               "enter", "enter", "enter", "enter", "enter",  # sex, birth date, ethnic group, address, phone
+               *"王大明", "enter", *"13912345678", "enter", "enter", *"305")  # the guardian; the room
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_companions_question(snap_compare, hotel_registry, make_app, lang):
+    """A minor in a room with an adult: who accompanies them, and how related."""
+    _minor_in_mothers_room(hotel_registry)
+    assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=SIZE,
+                        run_before=_keys(*_CHILD_KEYS, "enter", "enter"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_register_form_with_companions(snap_compare, hotel_registry, make_app, lang):
+    """The minor's form after the mother was picked as a parent."""
+    _minor_in_mothers_room(hotel_registry)
+    assert snap_compare(make_app(hotel_registry, lang=lang), terminal_size=SIZE,
+                        run_before=_keys(*_CHILD_KEYS, "enter", "enter", "space", "down", "enter", "enter", "enter"))

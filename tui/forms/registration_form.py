@@ -13,12 +13,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agent.domain import CHINA_TIME, DocType, VenueKind
+from agent.domain.codes import countries
 from agent.domain.codes import label as code_label
 from agent.forms.templates import FieldType, FormField, Template
 from agent.validation import InvalidDocument, Problem, Severity
 from agent.validation.documents import document_facts, validate_document
 from agent.validation.mrz import MrzPassport
-from agent.validation.registration import NO_VENUE, CheckedRegistration, VenueRules, check_registration
+from agent.validation.registration import (
+    NO_VENUE,
+    CheckedRegistration,
+    VenueRules,
+    check_registration,
+)
 from agent.validation.resident_id import region_name
 from agent.validation.words import code_in_table
 
@@ -44,14 +50,17 @@ class RegistrationForm:
     """Values by field key (text as typed; a choice holds its code), plus what was filled in for the clerk."""
 
     def __init__(self, template: Template, now: datetime, *, venue: VenueRules = NO_VENUE,
-                 new_arrival: bool = True) -> None:
+                 new_arrival: bool = True, lang: str = "zh") -> None:
         """`venue`: the rules of the venue the form registers for (an internet café admits no minor);
-        `new_arrival`: an arrival registered now (its deadline is judged), not a correction."""
+        `new_arrival`: an arrival registered now (its deadline is judged), not a correction; `lang`: the
+        language a country filled in for the clerk is named in (美国, United States), set as it changes."""
         self.template = template
+        self.lang = lang
         self.venue = venue
         self.new_arrival = new_arrival
         self.values: dict[str, str] = {}
         self.autofilled: set[str] = set()
+        self.companions: list[dict[str, str]] = []  # a minor's adults in the room: [{doc_number, relation}]
         self._checked: tuple[str, CheckedRegistration] | None = None  # the entries last checked, and how
         self.reset(now)
 
@@ -59,6 +68,7 @@ class RegistrationForm:
         """Empty the form for the next person: document type and times take their usual defaults."""
         self.values = {f.key: "" for f in self.template.fields}
         self.autofilled = set()
+        self.companions = []
         self.values["person.doc_type"] = DocType.RESIDENT_ID.value
         arrived = self.template.field("arrived_at")
         self.values["arrived_at"] = format_moment(arrived, now)
@@ -124,7 +134,7 @@ class RegistrationForm:
             if facts.birth_date is not None:
                 proposals["person.birth_date"] = facts.birth_date.isoformat()
             if facts.nationality is not None and doc_type != DocType.RESIDENT_ID:
-                proposals["person.nationality"] = facts.nationality
+                proposals["person.nationality"] = self.country_name(facts.nationality)
             if doc_type == DocType.RESIDENT_ID:
                 region = region_name(number[:6])
                 if region:
@@ -159,7 +169,7 @@ class RegistrationForm:
         if passport.sex is not None:
             self.values["person.sex"] = passport.sex.value
         if self._has("person.nationality"):
-            self.values["person.nationality"] = passport.nationality
+            self.values["person.nationality"] = self.country_name(passport.nationality)
         filled = {"person.doc_type", "person.doc_number", "person.name", "person.birth_date", "person.sex",
                   "person.nationality"}
         if self._has("person.doc_expiry"):
@@ -180,7 +190,7 @@ class RegistrationForm:
                 continue
             text = person.get(leaf, "")
             form_field = self.template.field(key)
-            if text and is_large_choice(form_field) and form_field.choices == "ethnicity":
+            if text and is_large_choice(form_field) and form_field.choices in ("ethnicity", "countries"):
                 entry = form_field.options().get(text)
                 text = code_label(entry, lang) if entry is not None else text
             if self.values.get(key) != text:
@@ -204,10 +214,34 @@ class RegistrationForm:
                 text = format_moment(form_field, datetime.fromisoformat(str(value)).astimezone(CHINA_TIME))
             elif form_field.type is FieldType.DATE and "T" in str(value):  # sent with a time before: the day
                 text = datetime.fromisoformat(str(value)).astimezone(CHINA_TIME).date().isoformat()
+            elif form_field.choices == "countries":
+                text = self.country_name(str(value))
             else:
                 text = str(value)
             self.values[form_field.key] = text
+        companions = data.get("companions")
+        if isinstance(companions, list):
+            self.companions = [dict(c) for c in companions if isinstance(c, Mapping)]
         self.autofilled = set()
+
+    def country_name(self, text: str) -> str:
+        """A country as the form shows it: its name in the form's language (USA, 美国 -> 美国 or United
+        States); text that names no country is left as typed, for the check to say so."""
+        code = code_in_table("countries", text) if text.strip() else None
+        entry = countries().get(code or "")
+        return code_label(entry, self.lang) if entry is not None else text
+
+    def name_countries(self) -> set[str]:
+        """The country fields written as names in the form's language (after a language switch, or a
+        code typed): the keys whose text changed."""
+        changed = set()
+        for form_field in self.template.fields:
+            if form_field.choices == "countries" and self.values.get(form_field.key, "").strip():
+                named = self.country_name(self.values[form_field.key])
+                if named != self.values[form_field.key]:
+                    self.values[form_field.key] = named
+                    changed.add(form_field.key)
+        return changed
 
     def native_region(self) -> str | None:
         """籍贯: the county that issued a valid resident ID number, for the clerk to see."""
@@ -218,6 +252,11 @@ class RegistrationForm:
         except InvalidDocument:
             return None
         return region_name(number[:6])
+
+    def asks_companions(self) -> bool:
+        """Whether the person is a minor whose stay names the adults sharing the room (the template's
+        minor-only fields are shown: a minor at a hotel or an overnight venue)."""
+        return any(f.minor_only for f in self.shown())
 
     # -- what it means -----------------------------------------------------------------------------
 
@@ -236,6 +275,8 @@ class RegistrationForm:
             for part in parents:
                 target = target.setdefault(part, {})
             target[leaf] = value
+        if self.companions and self.asks_companions():
+            payload["companions"] = [dict(c) for c in self.companions]
         return payload
 
     def check(self, now: datetime) -> CheckedRegistration:

@@ -41,6 +41,8 @@ _MENU = (
     ("rejected", "被退回的记录", "Rejected records", "F5"),
     ("settings", "设置", "Settings", "F6"),
 )
+_VISITORS = ("visitors", "访客", "Visitors", "F12")  # hotels and overnight venues record their visitors
+_KINDS_WITH_VISITORS = frozenset({"hotel", "overnight"})
 
 
 DELIVERY_REFRESH_SECONDS = 3
@@ -70,18 +72,19 @@ class HomeScreen(UndoesDepartures, TakesCards, DengjiScreen):
         Key("f4", "people", "人员", "People"),
         Key("f5", "rejected", "退回", "Rejected"),
         Key("f6", "settings", "设置", "Settings"),
+        Key("f12", "visitors", "访客", "Visitors", on_bar=False),  # in the menu; F7 is the permit check
         Key("ctrl+q", "app.quit", "退出", "Quit"),
         UNDO_KEY,
     )
     TITLE_ZH, TITLE_EN = "首页", "Home"
     HELP_ZH = ("首页显示现在在住的人、今天的到达和离开、提醒，以及上报平台的状态。\n"
-               "用 ↑↓ 选择左边的功能，按 Enter 进入；也可以直接按 F2 到 F6。\n"
+               "用 ↑↓ 选择左边的功能，按 Enter 进入；也可以直接按 F2 到 F6，访客按 F12。\n"
                "在首页刷身份证或扫描护照：在住的人会打开离开登记，其他人打开到达登记。\n"
                "办理离开后 15 分钟内按 Ctrl+Z 可以撤销。")
     HELP_EN = ("Home shows who is here now, today's arrivals and departures, reminders, and where the reports "
                "to the platform stand.\nPick a task on the left with the arrow keys and Enter, or press F2 to "
-               "F6.\nSwipe an ID card or scan a passport here: someone present gets the check-out, anyone else "
-               "the registration form.\nCtrl+Z undoes a check-out for 15 minutes after it.")
+               "F6 (F12: visitors).\nSwipe an ID card or scan a passport here: someone present gets the "
+               "check-out, anyone else the registration form.\nCtrl+Z undoes a check-out for 15 minutes after it.")
 
     def __init__(self) -> None:
         super().__init__(id="home")
@@ -95,13 +98,21 @@ class HomeScreen(UndoesDepartures, TakesCards, DengjiScreen):
         with Horizontal(id="home-body"):
             with Vertical(id="home-side"):
                 yield OptionList(*(Option(f"{self.say(zh, en)}  {key}", id=action)
-                                   for action, zh, en, key in _MENU), id="menu")
+                                   for action, zh, en, key in self._menu()), id="menu")
                 yield Static(self._today_text(), id="today")
                 yield Static(self._reminder_text(), id="reminders")
             with Vertical(id="home-main"):
                 yield Static(self._present_title(), id="present-title")
                 yield PeopleTable(("unit", "name", "doc", "phone", "arrived", "leaves"), self.session.lang,
                                   self.unit_label(), drop_order=("phone", "leaves", "doc"), id="present")
+
+    def _takes_visitors(self) -> bool:
+        venue = self.session.venue
+        return venue is not None and venue.kind in _KINDS_WITH_VISITORS
+
+    def _menu(self) -> tuple[tuple[str, str, str, str], ...]:
+        """The tasks: the visitors too where the venue records them (a landlord's menu stays short)."""
+        return (*_MENU, _VISITORS) if self._takes_visitors() else _MENU
 
     def on_mount(self) -> None:
         self.query_one("#menu", OptionList).focus()
@@ -121,6 +132,10 @@ class HomeScreen(UndoesDepartures, TakesCards, DengjiScreen):
 
         venue = self.session.venue
         self.query_one(TitleBar).set_venue(venue.name if venue else "")
+        menu = self.query_one("#menu", OptionList)
+        if self._takes_visitors() and menu.option_count == len(_MENU):
+            action, zh, en, key = _VISITORS
+            menu.add_option(Option(f"{self.say(zh, en)}  {key}", id=action))
         self.reload()
 
     @work(thread=True, exclusive=True, group="home")
@@ -324,6 +339,16 @@ class HomeScreen(UndoesDepartures, TakesCards, DengjiScreen):
         from tui.screens.rejected_screen import RejectedScreen
 
         self.app.push_screen(RejectedScreen())
+
+    def action_visitors(self) -> None:
+        if not self._ready():
+            return
+        if not self._takes_visitors():
+            self.notify(self.say("访客登记用于旅馆和住宿场所", "Visitors are recorded at hotels and overnight venues"))
+            return
+        from tui.screens.visitor_screen import VisitorsScreen
+
+        self.app.push_screen(VisitorsScreen())
 
     def action_settings(self) -> None:
         if not self._ready():

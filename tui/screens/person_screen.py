@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Input, Label, Static
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Input, Label, Static
 
-from agent.domain.codes import doc_types, label, sexes
+from agent.domain.codes import countries, doc_types, label, sexes
 from tui.keys import Key
 from tui.messages import PersonInspected
 from tui.screens.base import BACK, DengjiScreen
 from tui.screens.modal import DengjiModal
+from tui.screens.stay_change_modal import EXTEND, MOVE, StayChangeModal, change_names
 from tui.screens.undoing import UNDO_KEY, UndoesThisDeparture
 from tui.widgets.people_table import PeopleTable, leaving, short_time
 
@@ -32,20 +33,29 @@ _KINDS = {"tenancy": ("租住", "Tenancy"), "stay": ("住宿", "Stay"), "employm
 
 
 class PersonScreen(UndoesThisDeparture, DengjiScreen):
-    KEYS = (Key("f7", "check_permit", "查居住证", "Check permit"), UNDO_KEY, BACK)
+    KEYS = (Key("f7", "check_permit", "查居住证", "Check permit"),
+            # Off the bar: the buttons under the details carry these keys' names (present people only).
+            Key("ctrl+t", "change_room", "换房", "Change room", on_bar=False),
+            Key("ctrl+e", "extend", "续住/续租", "Extend/renew", on_bar=False),
+            UNDO_KEY, BACK)
     TITLE_ZH, TITLE_EN = "人员详情", "Person"
     HELP_ZH = ("一位人员的登记详情，以及此人在本场所的历次登记。\n"
+               "在住的人：Ctrl+T 换房；Ctrl+E 续住（租户为续租，填写新的租约到期日，如 2026-12-31）。"
+               "也可以按 Tab 到下面的按钮，再按 Enter。\n"
                "F7 向平台查询此人的居住证是否有效（一证通），结果和查询时间会保存下来。"
                "离开登记后 15 分钟内按 Ctrl+Z 可以撤销。按 Esc 返回。")
-    HELP_EN = ("One registration in detail, and the person's registrations here over time.\nF7 asks the "
-               "platform whether the person's residence permit is valid (一证通); the answer is kept with its "
-               "time. Ctrl+Z undoes a check-out recorded in the last 15 minutes. Esc goes back.")
+    HELP_EN = ("One registration in detail, and the person's registrations here over time.\n"
+               "For someone present: Ctrl+T changes the room; Ctrl+E extends the stay (for a tenant, renews the "
+               "lease: type the new end date, e.g. 2026-12-31). Or Tab to the buttons below and press Enter.\n"
+               "F7 asks the platform whether the person's residence permit is valid (一证通); the answer is kept "
+               "with its time. Ctrl+Z undoes a check-out recorded in the last 15 minutes. Esc goes back.")
 
     def __init__(self, view: RegistrationView, history: list[RegistrationView]) -> None:
         super().__init__(id="person")
         self.view = view
         self.history = history
         self.checks: list[PermitCheckResult] = []
+        self.changed_text = ""  # what the last room change or extension did, in the session's language
 
     def compose_body(self):  # type: ignore[no-untyped-def]
         lang = self.session.lang
@@ -62,10 +72,13 @@ class PersonScreen(UndoesThisDeparture, DengjiScreen):
             (("姓名", "Name"), view.name),
             (("性别", "Sex"), label(sex, lang) if sex else ""),
             (("证件", "Document"), f"{label(doc, lang) if doc else view.doc_type}  {view.doc_masked}"),
+            *((((("国籍(地区)", "Nationality"), _country(view.nationality, lang)),)
+               if view.nationality and view.nationality != "CHN" else ())),
             (("电话", "Phone"), view.phone_masked or ""),
             ((self.unit_label(), self.unit_label()), view.unit),
             (("到达", "Arrived"), short_time(view.arrived_at)),
-            (("预计离开", "Expected to leave"), leaving(view)),
+            ((("租约到期", "Lease ends") if view.kind == "tenancy" else ("预计离开", "Expected to leave")),
+             leaving(view)),
             (("离开", "Left"), short_time(view.departed_at) if view.departed_at else self.say("在住", "present")),
         ]
         for (zh, en), value in rows:
@@ -73,6 +86,12 @@ class PersonScreen(UndoesThisDeparture, DengjiScreen):
         with VerticalScroll(id="person-body"):
             yield Static(grid, id="person-details")
             yield from self.undo_offer_lines()
+            if view.present:
+                names = change_names(view)
+                with Horizontal(id="stay-changes"):
+                    yield Button(f"{self.say(*names[MOVE])}  Ctrl+T", id="change-room", compact=True)
+                    yield Button(f"{self.say(*names[EXTEND])}  Ctrl+E", id="extend", compact=True)
+            yield Static(self.changed_text, id="stay-changed")
             yield Static("", id="permit")
             yield Static(self.say(f"在本场所的登记（{len(self.history)} 次）", f"Registrations here ({len(self.history)})"),
                          id="history-title")
@@ -102,12 +121,67 @@ class PersonScreen(UndoesThisDeparture, DengjiScreen):
                 else self.say("居住证核验：未查询（按 F7 查询）", "Residence permit: not checked (F7 to check)"))
         self.query_one("#permit", Static).update(text)
 
+    # -- room changes and extensions ----------------------------------------------------------------
+
+    @on(Button.Pressed, "#change-room")
+    def action_change_room(self) -> None:
+        self._ask_change(MOVE)
+
+    @on(Button.Pressed, "#extend")
+    def action_extend(self) -> None:
+        self._ask_change(EXTEND)
+
+    def _ask_change(self, change: str) -> None:
+        view = self.view
+        if not view.present:
+            self.notify(self.say("此人已离开：不能换房或续住", "This person has left: no room change or extension"),
+                        severity="warning")
+            return
+
+        def answered(outcome: object) -> None:
+            if outcome is not None:
+                self._changed(change)
+
+        self.app.push_screen(StayChangeModal(view, change), answered)
+
+    def _changed(self, change: str) -> None:
+        delivery = self.session.delivery
+        if delivery is not None:
+            delivery.send_soon()
+        self.reload_view(change)
+
+    @work(thread=True, exclusive=True, group="person-view")
+    def reload_view(self, change: str) -> None:
+        """The registration as the agent now holds it (its room or its end), then the screen again."""
+        registry = self.session.registry
+        assert registry is not None
+        view = next((v for v in registry.registrations(present_only=True) if v.id == self.view.id), None)
+        self.app.call_from_thread(self._reloaded, view, change)
+
+    async def _reloaded(self, view: RegistrationView | None, change: str) -> None:
+        if view is not None:
+            self.history = [view if v.id == view.id else v for v in self.history]
+            self.view = view
+        names = change_names(self.view)
+        self.changed_text = (
+            self.say(f"已换房：现在住 {self.view.unit}", f"Room changed: now in {self.view.unit}")
+            if change == MOVE else
+            self.say(f"已{names[EXTEND][0]}：至 {leaving(self.view)}", f"Done ({names[EXTEND][1].lower()}): until "
+                     f"{leaving(self.view)}"))
+        await self.relabel()
+
     def action_check_permit(self) -> None:
         if self.session.delivery is None:
             self.notify(self.say("没有连接上报程序，无法查询", "Not connected to the uploader: cannot check"),
                         severity="error")
             return
         self.app.push_screen(PermitCheckModal(self.view), lambda _: self.load_checks())
+
+
+def _country(code: str | None, lang: str) -> str:
+    """A nationality by its name (美国, United States), the code itself when the table lacks it."""
+    entry = countries().get(code or "")
+    return label(entry, lang) if entry is not None else (code or "")
 
 
 class PermitCheckModal(DengjiModal):

@@ -10,6 +10,7 @@ happens in the background afterwards, so the clerk is never kept waiting for the
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from textual import events, on, work
@@ -47,7 +48,7 @@ from tui.widgets.registration_fields import RegistrationFields
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
     from agent.cardreader import IdentityCard, ReaderError
-    from agent.register.records import Outcome, Rejection
+    from agent.register.records import Companion, Outcome, Rejection
 
 
 class RegisterScreen(TakesCards, DengjiScreen):
@@ -92,6 +93,7 @@ class RegisterScreen(TakesCards, DengjiScreen):
         self._units: list[str] = []
         self._focus_after_compose: str | None = None
         self._untouched: dict[str, str] = {}  # the form's values before the clerk typed anything
+        self._companion_candidates: list[Companion] = []  # who is in the room typed (a minor's companions)
 
     # -- building ----------------------------------------------------------------------------------
 
@@ -102,7 +104,7 @@ class RegisterScreen(TakesCards, DengjiScreen):
             self.template = load_template(venue.kind)
             self.form = RegistrationForm(self.template, self.session.clock(),
                                          venue=VenueRules(*venue_rules_of(venue.subtype, venue.jurisdiction)),
-                                         new_arrival=self.correcting is None)
+                                         new_arrival=self.correcting is None, lang=self.session.lang)
             if self._sent_data is not None:
                 self.form.fill_from_payload(self._sent_data)
             self._untouched = dict(self.form.values)
@@ -121,7 +123,8 @@ class RegisterScreen(TakesCards, DengjiScreen):
             yield Input(placeholder=self.say("刷身份证或扫护照；手工录入按 Enter", "Swipe ID or passport; "
                                              "Enter: type by hand"), id="scan", compact=True)
             yield ReaderStatus(self.dengji.card_reading, lang)
-        yield RegistrationFields(self.template, form, lang, self.say("保存  Ctrl+S", "Save  Ctrl+S"), self._units)
+        yield RegistrationFields(self.template, form, lang, self.say("保存  Ctrl+S", "Save  Ctrl+S"), self._units,
+                                 (self.say("同住成年人", "Adults with them"), self._companions_text()))
         yield Static("", id="form-message")
 
     @property
@@ -170,6 +173,8 @@ class RegisterScreen(TakesCards, DengjiScreen):
             self.fields.show_value(other)
         if key in ("person.doc_type", "person.doc_number"):
             self.fields.show_applicable()
+        if key in ("unit", "person.doc_type", "person.doc_number", "person.birth_date", "arrived_at"):
+            self._look_for_companions()
         self._refresh_marks(typing=key)
 
     @on(Input.Changed)
@@ -201,6 +206,10 @@ class RegisterScreen(TakesCards, DengjiScreen):
             return
         lang = self.session.lang
         options = form_field.options()
+        if form_field.choices == "countries" and code_in_table("countries", text) in options:
+            if self.form.name_countries():  # a code typed (USA), or a name in the other language: its name
+                self.fields.show_value(key)
+            return
         if form_field.choices is None or code_in_table(form_field.choices, text) in options:
             return  # already a whole word of the table (汉族, 汉, 01, Han): the register reads it the same way
         fits = [entry for code, entry in options.items()
@@ -277,6 +286,7 @@ class RegisterScreen(TakesCards, DengjiScreen):
         for key in changed:
             self.fields.show_value(key)
         self.problems.leave(k for k in changed if form.value(k))
+        self._look_for_companions()
         self._refresh_marks()
         self._focus_first_empty()
 
@@ -305,6 +315,7 @@ class RegisterScreen(TakesCards, DengjiScreen):
         for key in changed:
             self.fields.show_value(key)
         self.problems.leave(k for k in changed if form.value(k))
+        self._look_for_companions()
         self._refresh_marks()
         self._focus_first_empty()
         notes = [warning.text(lang) for warning in card.warnings]
@@ -331,6 +342,77 @@ class RegisterScreen(TakesCards, DengjiScreen):
                 target = self.query_one(f"#{widget_id(form_field.key)}")
                 break
         self.set_focus(target)
+
+    # -- a minor's companions ----------------------------------------------------------------------
+
+    def _look_for_companions(self) -> None:
+        """A minor in a room: find who is checked in there (a worker); anyone else: no companions row."""
+        form = self.form
+        if form is None:
+            return
+        unit = " ".join(form.value("unit").split())
+        if not form.asks_companions() or not unit:
+            self._companion_candidates = []
+            self._show_companions()
+            return
+        from agent.domain.errors import InvalidDocument
+        from agent.validation.datetimes import parse_datetime
+
+        try:
+            day = parse_datetime(form.value("arrived_at")).date()
+        except InvalidDocument:
+            day = self.session.clock().date()
+        self._find_companions(unit, day)
+
+    @work(thread=True, exclusive=True, group="companions")
+    def _find_companions(self, unit: str, day: date) -> None:
+        registry = self.session.registry
+        if registry is None:
+            return
+        candidates = registry.companions(unit, day)
+        self.app.call_from_thread(self._found_companions, unit, candidates)
+
+    def _found_companions(self, unit: str, candidates: list[Companion]) -> None:
+        form = self.form
+        if form is None or " ".join(form.value("unit").split()) != unit:
+            return  # the room was changed meanwhile: its own search follows
+        self._companion_candidates = candidates
+        known = {c.doc_number for c in candidates if c.adult is not False}
+        kept = [c for c in form.companions if c.get("doc_number") in known]
+        if kept != form.companions:
+            form.companions = kept
+            self._refresh_marks()
+        self._show_companions()
+
+    def _companions_text(self) -> str:
+        from tui.screens.companions_modal import companions_text
+
+        form = self.form
+        return companions_text(form.companions if form else [], self._companion_candidates, self.session.lang)
+
+    def _show_companions(self) -> None:
+        if self.relabelling or self.form is None:
+            return
+        shown = self.form.asks_companions() and any(c.adult is not False for c in self._companion_candidates)
+        self.fields.show_companions(shown, self._companions_text())
+
+    @on(Button.Pressed, "#companions")
+    def _pick_companions(self) -> None:
+        from tui.screens.companions_modal import CompanionsModal
+
+        form = self.form
+        if form is None:
+            return
+
+        def answered(chosen: object) -> None:
+            if isinstance(chosen, list) and self.form is not None:
+                self.form.companions = chosen
+                self._show_companions()
+                self._refresh_marks()
+                self.focus_next()  # from the companions' button to the next field
+
+        self.app.push_screen(CompanionsModal(" ".join(form.value("unit").split()), self._companion_candidates,
+                                             form.companions), answered)
 
     # -- problems ----------------------------------------------------------------------------------
 
@@ -447,7 +529,7 @@ class RegisterScreen(TakesCards, DengjiScreen):
         if self.form is None or self.saving:
             return False
         self._take_widget_values()
-        return self.form.values != self._untouched
+        return self.form.values != self._untouched or bool(self.form.companions)
 
     def action_back(self) -> None:
         """Esc: leave at once when nothing was typed; else ask first, so a stray key loses no work."""
@@ -468,6 +550,7 @@ class RegisterScreen(TakesCards, DengjiScreen):
     def _clear(self) -> None:
         assert self.form is not None
         self.form.reset(self.session.clock())
+        self._companion_candidates = []
         self._untouched = dict(self.form.values)
         self.problems.reset()
         self._scans.reset()
@@ -476,5 +559,10 @@ class RegisterScreen(TakesCards, DengjiScreen):
         self.call_after_refresh(lambda: self.query_one("#scan", Input).focus())
 
     def after_relabel(self) -> None:
+        if self.form is not None:
+            self.form.lang = self.session.lang
+            for key in self.form.name_countries():  # 美国 becomes United States, and back
+                self.fields.show_value(key)
         self.fields.show_applicable()
+        self._show_companions()
         self._refresh_marks()

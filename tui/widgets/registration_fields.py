@@ -18,6 +18,7 @@ from agent.forms.templates import Template
 from agent.validation import Problem
 from tui.forms.registration_form import RegistrationForm
 from tui.widgets.choice_select import ChoiceSelect
+from tui.widgets.companions_row import CompanionsRow
 from tui.widgets.field_row import FieldRow, widget_id
 
 
@@ -35,8 +36,9 @@ class RegistrationFields(Vertical):
     `save`) always in sight under them."""
 
     def __init__(self, template: Template, form: RegistrationForm, lang: str, save_label: str,
-                 units: Sequence[str] = ()) -> None:
+                 units: Sequence[str] = (), companions: tuple[str, str] = ("", "")) -> None:
         super().__init__(id="form")
+        self._companions = companions  # the companions row's label and text
         self._template = template
         self._form = form
         self._lang = lang
@@ -52,6 +54,10 @@ class RegistrationFields(Vertical):
                                self._units if form_field.key == "unit" else ())
                 row.display = form_field.key in shown
                 yield row
+                if form_field.key == "unit":  # a minor's companions, when the room has adults (the screen shows it)
+                    companions = CompanionsRow(self._companions[0], self._companions[1])
+                    companions.display = False
+                    yield companions
         # Under the rows, not among them: notes under the fields never push it off the screen.
         yield Button(self._save_label, id="save", compact=True)
 
@@ -70,6 +76,12 @@ class RegistrationFields(Vertical):
         shown = {f.key for f in self._form.shown()}
         for row in self.query(FieldRow):
             row.display = row.form_field.key in shown
+
+    def show_companions(self, shown: bool, text: str) -> None:
+        """Show or hide the companions row, naming the adults picked."""
+        for row in self.query(CompanionsRow):
+            row.display = shown
+            row.show(text)
 
     def mark(self, problems: Mapping[str, Problem]) -> None:
         """Mark each row by the problem shown for its field, if any, and write it under the field."""

@@ -36,6 +36,8 @@ COMMANDS: dict[str, dict[str, object]] = {
     "dengji init": {
         "help": "设置本场所：建立数据目录、加密的登记库和场所信息。",
         "options": {
+            "jurisdiction": "适用哪里的地方规定（登记表旁的规则文件：national 全国、zhengzhou 郑州）。默认：按地址的行政区划，否则全国。",
+            "subtype": "通宵营业场所的类型：internet_cafe（网吧，不接待未成年人）、bathhouse（洗浴）、club（会所）。",
             "kind": "rental（出租房屋）、hotel（旅馆）、overnight（网吧、洗浴）、employer（用工单位）。",
             "name": "登记的场所名称。",
             "address": "场所地址。",
@@ -65,6 +67,7 @@ COMMANDS: dict[str, dict[str, object]] = {
     "dengji enroll": {
         "help": "用派出所给的一次性登记码，把本设备在平台登记。",
         "options": {
+            "fingerprint": "平台密钥指纹，派出所和注册码一起给出；指纹不符的平台会被拒绝。平台不在本机时必须填写。",
             "platform_url": "平台地址，例如 https://platform.example。",
             "ca_file": "签发平台证书的 CA 的 PEM 文件（不是公共 CA 时）。",
         },
@@ -79,7 +82,8 @@ COMMANDS: dict[str, dict[str, object]] = {
     },
     "dengji depart": {
         "help": "登记离开：退房、退租或离职。",
-        "options": {"at": "离开的时间（YYYY-MM-DD HH:MM，北京时间）。默认：现在。"},
+        "options": {
+            "late_reason": "为什么现在才登记离开：--at 早于 72 小时前时必填。","at": "离开的时间（YYYY-MM-DD HH:MM，北京时间）。默认：现在。"},
     },
     "dengji list": {
         "help": "列出登记，新的在前；证件号码和电话只显示部分。",
@@ -94,7 +98,8 @@ COMMANDS: dict[str, dict[str, object]] = {
         "help": "更正一条被退回的记录（编号见 `dengji rejected`）；更正作为新事件上报。\n\n"
                 "`dengji rejected --json` 显示当时发送的内容；改好后用 --json 传入。更正被拒绝时退出码为 1"
                 "（那时什么也不写入）。",
-        "options": {"source": "更正后的登记（格式同 `dengji register`），用于被退回的登记。",
+        "options": {
+            "late_reason": "与 --departed-at 一起用：为什么迟报（超过 72 小时）。","source": "更正后的登记（格式同 `dengji register`），用于被退回的登记。",
                     "departed_at": "更正后的离开时间，用于被退回的离开。"},
     },
     "dengji resend": {"help": "原样重发一条被退回的记录：原因已在别处解决之后（例如房号已备案）。"},
@@ -214,6 +219,53 @@ COMMANDS: dict[str, dict[str, object]] = {
             "backend": "串口上的 GA/T 467 报文，或厂商的 sdtapi 库；默认：配置的 reader_backend，否则 serial。",
             "library_path": "厂商的 sdtapi 库（与 --backend library 一起用）；默认：配置的 reader_library_path。",
         },
+    },
+    "dengji depart-room": {
+        "help": "房间 UNIT 里登记的所有人（一家人、同住人员）一起离开：要么全部登记，要么一个也不登记。",
+        "options": {
+            "at": "离开的时间（YYYY-MM-DD HH:MM，北京时间）。默认：现在。",
+            "late_reason": "为什么现在才登记离开（早于 72 小时前时必填）。",
+        },
+    },
+    "dengji undo-depart": {
+        "help": "撤销登记错了的离开（登记后 15 分钟内）：此人重新在住。",
+    },
+    "dengji move": {
+        "help": "在住人员换到另一个房间或单元（作为换房上报）。",
+        "options": {
+            "unit": "新的房间或单元。",
+            "at": "换房的时间（YYYY-MM-DD HH:MM，北京时间）。默认：现在。",
+        },
+    },
+    "dengji extend": {
+        "help": "延长（或缩短）在住人员的住宿；租户为续租，租约到 DATE。",
+        "options": {
+            "until": "新的预计离开时间，或续租后的租约到期日（YYYY-MM-DD，可加 HH:MM）。",
+        },
+    },
+    "dengji visit": {
+        "help": "登记来访人员，显示来访编号（dengji visit-end 用）。\n\n"
+                "来访人员的写法与 dengji register 的 person 相同（doc_type、doc_number、name……）。"
+                "来访被拒绝时退出码为 1（什么也不记下）。",
+        "options": {
+            "source": "JSON 文件（- 表示标准输入）：{visitor: 人员, host: 登记号, arrived_at}。",
+        },
+    },
+    "dengji visit-end": {
+        "help": "登记来访人员离开（VISIT_ID 来自 dengji visit 或 dengji visits）。",
+        "options": {
+            "at": "来访人员离开的时间（YYYY-MM-DD HH:MM，北京时间）。默认：现在。",
+        },
+    },
+    "dengji visits": {
+        "help": "列出来访，最新的在前，含被访人和打码的证件号码。",
+        "options": {
+            "in_only": "只列还没离开的来访人员。",
+        },
+    },
+    "dengji closing-time": {
+        "help": "显示来访人员须离开的时间，或设为 VALUE（HH:MM；只有店主可以设，记入审计）。\n\n"
+                "dengji reminders 会列出这个时间之后还没离开的来访人员。默认 23:00。",
     },
 }
 

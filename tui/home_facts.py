@@ -53,11 +53,12 @@ def gather(registry: Registry, delivery: Delivery | None, now: datetime) -> Home
 OFFLINE_WARNING_HOURS = 24  # a platform unreachable this long with reports waiting is said in the banner
 
 
-def not_reporting(facts: HomeFacts, now: datetime, lang: str) -> str | None:
+def not_reporting(facts: HomeFacts, now: datetime, lang: str, *, short: bool = False) -> str | None:
     """A warning when nothing reaches the platform, with what to do; None while reports flow.
 
     The delivery line says where things stand in a few words; a landlord who does not know that an
     unenrolled machine reports nothing needs it said plainly, once, at the top of the home screen.
+    `short`: one line, for a terminal too low for the whole warning beside the reminders.
     """
     say = (lambda zh, en: en if lang == "en" else zh)
     state = facts.delivery
@@ -65,11 +66,15 @@ def not_reporting(facts: HomeFacts, now: datetime, lang: str) -> str | None:
         return None
     pending = facts.outbox.get("pending", 0) + facts.outbox.get("in_flight", 0)
     if not state.enrolled:
+        if short:
+            return say("注意：没有上报——本机未在平台注册（F6 设置）", "Not reported: device not enrolled (F6 Settings)")
         return say("注意：登记只保存在本机，没有上报给公安机关。本机还没有在平台注册：请向派出所索取注册码，"
                    "然后按 F6 设置，在“平台”一栏填写并连接。",
                    "Nothing is being reported: registrations stay on this machine. This device is not enrolled "
                    "with the platform: get an enrollment code from the police station, then F6 Settings, Platform.")
     if pending and not state.sender and not facts.connected:
+        if short:
+            return say(f"注意：{pending} 条等待上报，没有程序在上传", f"Not reported: {pending} waiting, nothing sends")
         return say(f"注意：{pending} 条登记等待上报，但没有程序在上传。请运行 dengji service install 安装后台上传服务，"
                    "或退出后用 dengji 重新打开本程序。",
                    f"Nothing is being reported: {pending} waiting and no program is sending. Install the background "
@@ -77,6 +82,8 @@ def not_reporting(facts: HomeFacts, now: datetime, lang: str) -> str | None:
     if pending and state.platform_reachable is False and state.last_success is not None \
             and now - state.last_success > timedelta(hours=OFFLINE_WARNING_HOURS):
         hours = int((now - state.last_success).total_seconds() // 3600)
+        if short:
+            return say(f"注意：{hours} 小时没连上平台，{pending} 条等待", f"Nothing sent for {hours} h; {pending} waiting")
         return say(f"注意：已有 {hours} 小时没有连上平台，{pending} 条登记等待上报。请检查网络；联网后会自动补传。",
                    f"Nothing has reached the platform for {hours} hours; {pending} waiting. Check the network: "
                    "they are sent once it is back.")

@@ -213,6 +213,8 @@ def _revision(engine: Engine, url: str) -> str | None:
         with engine.connect() as conn:
             return migrate.current_revision(conn)
     except OperationalError as exc:
+        if engine.dialect.name == "sqlite":  # a file, not a server: a full disk, a damaged file
+            raise _unusable(exc, url, sqlite_path(engine)) from None
         where = make_url(engine_url(url))
         server = f"{where.host}:{where.port or 5432}/{where.database}"
         reason = str(exc.orig).strip().splitlines()[0]

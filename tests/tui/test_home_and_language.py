@@ -35,7 +35,7 @@ async def test_home_shows_who_is_here_and_the_delivery_line(hotel_registry, make
 
 @pytest.mark.parametrize(("lang", "size", "said"), [
     ("zh", (80, 24), "没有上报给公安机关"), ("en", (80, 24), "Nothing is being reported"),
-    ("zh", (60, 20), "没有上报给公安机关"), ("en", (60, 20), "Nothing is being reported"),
+    ("zh", (60, 20), "没有上报"), ("en", (60, 20), "Not reported"),  # one line on a low terminal
 ])
 async def test_an_unenrolled_machine_says_at_the_top_that_nothing_is_reported_and_what_to_do(
         hotel_registry, make_app, seed_guests, screen_text, lang, size, said):
@@ -48,7 +48,9 @@ async def test_an_unenrolled_machine_says_at_the_top_that_nothing_is_reported_an
         assert banner.display
         drawn = " ".join(screen_text(app).split())
         assert said in drawn
-        assert ("F6" in drawn) and ("派出所" in drawn if lang == "zh" else "police station" in drawn)
+        assert "F6" in drawn
+        if size[1] >= 24:
+            assert "派出所" in drawn if lang == "zh" else "police station" in drawn
         whole = " ".join(str(banner.render()).split())  # every word of the warning is on the screen
         assert whole.replace(" ", "") in drawn.replace(" ", "")
 

@@ -61,6 +61,9 @@ _REMINDERS = {  # agent.duties.reminders codes, as the home screen's side column
     "foreigner.unreported": ("境外人员超24小时未报", "Foreigner unreported"),
 }
 _NAMES_PER_REMINDER = 2  # who each reminder is about, under it; the side column has room for few lines
+# On a shorter terminal the names (and the whole not-reporting warning) would push the reminders
+# themselves off the screen: the warning is one line there, and the reminders are counts.
+_NAMES_FROM_HEIGHT = 24
 _PER_PERSON = frozenset({"permit.missing", "lease.ended", "stay.overdue", "lodging.unregistered",
                          "minor.unaccompanied", "visa.overstay", "foreigner.unreported"})
 
@@ -180,7 +183,8 @@ class HomeScreen(UndoesDepartures, TakesCards, DengjiScreen):
     def _show_reporting(self, facts: HomeFacts) -> None:
         """The delivery line, and the banner when nothing reaches the platform."""
         self.query_one("#delivery", Static).update(delivery_line(facts, self.session.lang))
-        warning = not_reporting(facts, self.session.clock(), self.session.lang)
+        warning = not_reporting(facts, self.session.clock(), self.session.lang,
+                                short=self.app.size.height < _NAMES_FROM_HEIGHT)
         banner = self.query_one("#not-reporting", Static)
         banner.update(warning or "")
         banner.display = warning is not None
@@ -222,9 +226,10 @@ class HomeScreen(UndoesDepartures, TakesCards, DengjiScreen):
                 continue
             who = [here[r.registration_id] for r in reminders
                    if r.code == code and r.registration_id in here]
-            lines += [f"   {view.unit} {view.name}" for view in who[:_NAMES_PER_REMINDER]]
-            if len(who) > _NAMES_PER_REMINDER:
-                more = len(who) - _NAMES_PER_REMINDER
+            named = _NAMES_PER_REMINDER if self.app.size.height >= _NAMES_FROM_HEIGHT else 0
+            lines += [f"   {view.unit} {view.name}" for view in who[:named]]
+            if named and len(who) > named:
+                more = len(who) - named
                 lines.append("   " + self.say(f"另有 {more} 人", f"and {more} more"))
         return "\n".join(lines)
 

@@ -75,9 +75,14 @@ class Hands:
         compositor = self.app.screen._compositor  # noqa: SLF001
         strips = compositor.render_strips()
         cut = []
+        # A notice (a toast) lies over what is under it for a few seconds: covered is not cut.
+        notices = [region for widget, (region, _) in compositor.visible_widgets.items()
+                   if type(widget).__name__ == "Toast" and region.area]
         for widget, (region, clip) in compositor.visible_widgets.items():
             if not isinstance(widget, Label | Static | Button) or clip.intersection(region) != region:
                 continue  # partly scrolled out of view: scrolling shows the rest, nothing is cut
+            if type(widget).__name__ == "Toast" or any(region.overlaps(notice) for notice in notices):
+                continue
             held = _flat(_text_of(widget))
             if not held:
                 continue

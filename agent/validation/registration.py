@@ -433,7 +433,7 @@ class _Check(PersonChecks):
         shown_en = f"{limit.days} days" if limit.days and not limit.seconds else f"{int(limit.total_seconds() // 3600)} hours"
         if reason is None:
             self.error("registration.late_without_reason",
-                       f"到达后须在 {shown_zh} 内登记，这次登记晚了：请在 late_reason 中写明迟报原因",
+                       f"到达后须在 {shown_zh}内登记，这次登记晚了：请写明迟报原因（late_reason）",
                        f"an arrival is registered within {shown_en}; this one is late: give the reason (late_reason)",
                        "late_reason")
             return

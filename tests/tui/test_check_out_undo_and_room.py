@@ -28,7 +28,7 @@ from tui.screens.person_screen import PersonScreen
 from tui.screens.undo_modal import UndoDepartureModal
 from tui.session import TuiSession
 
-SIZES = [("zh", (80, 24)), ("zh", (60, 20)), ("en", (80, 24)), ("en", (60, 20))]
+SIZES = [("zh", (80, 24)), ("en", (60, 20))]  # each language, each size: the widest text on the smallest screen
 IDS = [f"{lang}-{w}x{h}" for lang, (w, h) in SIZES]
 
 

@@ -94,7 +94,8 @@ def main() -> int:
         if url:
             env["DENGJI_TEST_POSTGRES_URL"] = url
     # loadgroup: tests marked xdist_group stay on one worker (the binary is built once, on that worker).
-    return subprocess.call([str(PYTHON), "-m", "pytest", "-q", "-n", "2", "--dist", "loadgroup", *rest], cwd=ROOT,
+    # Three workers on two cores: many tests wait on a child process, a pseudo-terminal or a serial line.
+    return subprocess.call([str(PYTHON), "-m", "pytest", "-q", "-n", "3", "--dist", "loadgroup", *rest], cwd=ROOT,
                            env=env)
 
 

@@ -4,16 +4,13 @@ before any network I/O) and, when the police station handed one over, its key fi
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-
 import pytest
 
+from agent.domain.errors import NotEnrolled
 from protocol.keys import key_fingerprint
+from tests.uploader.listener import listener
 from tests.uploader.processes import Receiver
 from uploader.device import Device, load_device
-from agent.domain.errors import NotEnrolled
 from uploader.enrollment import enroll
 
 
@@ -43,23 +40,6 @@ async def test_a_platform_with_another_fingerprint_is_refused_and_nothing_is_kep
     assert result.code == "enroll.fingerprint_mismatch" and fingerprint in result.en
     with pytest.raises(NotEnrolled):
         load_device(hotel_registry.store)
-
-
-@contextlib.asynccontextmanager
-async def listener() -> AsyncIterator[tuple[int, list[bytes]]]:
-    """A socket on 127.0.0.1 that records what anyone sends it."""
-    received: list[bytes] = []
-
-    async def record(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        received.append(await reader.read(1000))
-        writer.close()
-
-    server = await asyncio.start_server(record, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1], received
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 @pytest.mark.parametrize("url", ["http://localhost@127.0.0.1:{port}",  # the host is 127.0.0.1, by a trick

@@ -10,7 +10,6 @@ edge of an 80x24 terminal fails the journey.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from textual.app import App
@@ -108,5 +107,3 @@ def _text_of(widget: Label | Static | Button) -> str:
 def _flat(text: str) -> str:
     return "".join(text.split())
 
-
-Check = Callable[[Hands], None]

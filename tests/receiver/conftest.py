@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -23,9 +23,9 @@ from aiohttp import web
 from agent.domain import CHINA_TIME, EventType, VenueKind
 from protocol.enrollment import ENROLL_PATH, enroll_request, read_enrollment
 from protocol.gm import SoftwareSm2Key
-from protocol.receipts import PinnedKey
 from protocol.keys import SUITE_PREFERENCE, CipherSuite, generate_device_key
 from protocol.messages import Batch, Enrollment, Event, new_event
+from protocol.receipts import PinnedKey
 from protocol.sealing import SealedBatch, seal_batch
 from protocol.signatures import sign_request
 from receiver.app import Settings, create_app
@@ -33,6 +33,7 @@ from receiver.enrollment import issue_code
 from receiver.faults import FaultPlan
 from receiver.keyring import ensure_keys
 from receiver.storage import Storage
+from tests.moving_clock import Clock
 
 START = datetime(2025, 3, 1, 10, 0, tzinfo=CHINA_TIME)
 
@@ -45,22 +46,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     yield request.getfixturevalue("postgres_url")  # tests/conftest.py: a schema of its own, or a skip
 
 
-class Clock:
-    """The platform's and the devices' clock: tests move it instead of sleeping."""
-
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @dataclass

@@ -17,25 +17,15 @@ from agent.register.registry import Registry
 from agent.store.models import Event, OutboxEntry, Registration, Visit
 from agent.store.opening import open_store
 from agent.validation.venue import VenueDetails
+from tests.moving_clock import Clock
 
 START = datetime(2026, 11, 20, 14, 0, tzinfo=CHINA_TIME)
 HUGE = 99999999999999999999999
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 def _registry(home: Path, kind: str, clock: Clock) -> Iterator[Registry]:
@@ -231,9 +221,10 @@ def test_bad_visits_are_refused_and_write_nothing(hotel: Registry, clock: Clock)
 
 
 def test_visitors_still_in_after_closing_time_are_reminded(hotel: Registry, clock: Clock) -> None:
+    from datetime import time
+
     from agent.domain.errors import SettingError
     from agent.duties.visitors import late_since
-    from datetime import time
 
     host = guest(hotel, 1)
     early = hotel.visit({"visitor": visitor(7), "host": host, "arrived_at": "2026-11-20 19:00"}).visit_id

@@ -17,6 +17,7 @@ from agent.cli.demo_people import sample_registration
 from agent.domain import CHINA_TIME
 from agent.register.registry import Registry
 from agent.store.models import Event
+from tests.moving_clock import Clock
 from tests.tui.conftest import ARRIVED, NOW
 from tui.app import DengjiApp
 from tui.messages import Departed, DepartureUndone
@@ -30,16 +31,6 @@ from tui.session import TuiSession
 
 SIZES = [("zh", (80, 24)), ("en", (60, 20))]  # each language, each size: the widest text on the smallest screen
 IDS = [f"{lang}-{w}x{h}" for lang, (w, h) in SIZES]
-
-
-class Clock:
-    """The desk's and the register's clock, moved on by the test (no sleeping: 16 minutes pass at once)."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
 
 
 @pytest.fixture
@@ -219,7 +210,7 @@ async def test_after_15_minutes_the_undo_is_refused_in_the_registers_words(regis
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await _to_question(app, pilot, "301")
         await _press(app, pilot, "enter", "enter")
-        clock.moment = NOW + timedelta(minutes=16)
+        clock.now = NOW + timedelta(minutes=16)
         await _press(app, pilot, "ctrl+z")
         assert isinstance(app.screen, DepartureScreen)  # nothing to confirm: it cannot be undone
         assert _sees(app, "15 minutes ago" if lang == "en" else "不能撤销"), _shown(app)
@@ -250,7 +241,7 @@ async def test_a_departed_persons_screen_offers_the_undo_while_it_is_possible(re
 async def test_a_persons_screen_passes_on_the_registers_refusal_of_a_late_undo(registry, private_home, clock):
     [guest] = _guests(registry, ["301"])
     assert registry.depart(guest).ok  # recorded at another desk: this one does not know when
-    clock.moment = NOW + timedelta(minutes=20)
+    clock.now = NOW + timedelta(minutes=20)
     app = _app(registry, private_home, clock, "en")
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await _press(app, pilot, "f4", *"301", "enter", "enter")
@@ -270,7 +261,7 @@ async def test_a_check_out_more_than_72_hours_back_asks_for_the_reason_only_then
     say = (lambda zh, en: en if lang == "en" else zh)
     [late, recent] = _guests(registry, ["301", "302"])
     rule = say("已超过72小时", "more than 72 hours ago")
-    clock.moment = NOW + timedelta(days=5)  # the clerk records departures of days ago
+    clock.now = NOW + timedelta(days=5)  # the clerk records departures of days ago
     app = _app(registry, private_home, clock, lang)
     async with app.run_test(size=size, notifications=True) as pilot:
         await _to_question(app, pilot, "302")

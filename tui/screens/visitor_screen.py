@@ -49,10 +49,6 @@ _FIELD_OF_PROBLEM = {"visitor.doc_type": "v-doc_type", "visitor.doc_number": "v-
                      "visitor.phone": "v-phone", "arrived_at": "v-arrived", "host": "host-search"}
 
 
-def _moment(moment: datetime) -> str:
-    return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
-
-
 # -- the list of visitors in --------------------------------------------------------------------------
 
 
@@ -208,7 +204,7 @@ class VisitEndModal(DengjiModal):
                          id="visit-end-who")
             with Horizontal():
                 yield Label(self.say("离开时间", "Left at"))
-                yield Input(_moment(self.now), id="visit-end-at", compact=True, select_on_focus=False)
+                yield Input(short_time(self.now), id="visit-end-at", compact=True, select_on_focus=False)
             yield Static(self.say("Enter 到“确认离开”，再按 Enter 登记；Esc 取消。",
                                   "Enter goes to Record leaving, Enter there records it; Esc cancels."))
             with Horizontal(id="visit-end-buttons"):
@@ -309,7 +305,7 @@ class VisitorFormScreen(TakesCards, DengjiScreen):
         lang = self.session.lang
         say = self.say
         if not self._arrived_default:
-            self._arrived_default = _moment(self.session.clock())
+            self._arrived_default = short_time(self.session.clock())
             self.values.setdefault("v-arrived", self._arrived_default)
         value = self.values.get
         kinds = [(label(entry, lang), key) for key, entry in doc_types().items()

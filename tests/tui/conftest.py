@@ -62,6 +62,18 @@ def make_app(private_home: Path) -> AppFactory:
     return build
 
 
+async def settle(app: DengjiApp, pilot, rounds: int = 3) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the app has done what the last key started: its workers, then the frames after."""
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def sees(screen_text: Callable[[DengjiApp], str], app: DengjiApp, text: str) -> bool:
+    """Whether `text` is drawn, a line break or a box's side in between not counting."""
+    return "".join(text.split()) in "".join(screen_text(app).replace("│", "").split())
+
+
 def _screen_text(app: DengjiApp) -> str:
     return "\n".join(strip.text.rstrip() for strip in app.screen._compositor.render_strips())  # noqa: SLF001
 

@@ -19,6 +19,7 @@ from agent.register.registry import Registry
 from agent.store.models import Event
 from tests.moving_clock import Clock
 from tests.tui.conftest import ARRIVED, NOW
+from tests.tui.conftest import settle as _settle
 from tui.app import DengjiApp
 from tui.messages import Departed, DepartureUndone
 from tui.preferences import Preferences
@@ -75,12 +76,6 @@ def _shown(app: DengjiApp) -> str:
 
 def _sees(app: DengjiApp, text: str) -> bool:
     return _flat(text) in _flat(_shown(app))
-
-
-async def _settle(app: DengjiApp, pilot) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def _press(app: DengjiApp, pilot, *keys: str) -> None:  # type: ignore[no-untyped-def]

@@ -10,6 +10,8 @@ from sqlmodel import select
 from agent.cli.demo_people import sample_registration
 from agent.store.models import Event
 from agent.validation.resident_id import calc_check_digit
+from tests.tui.conftest import sees as _sees
+from tests.tui.conftest import settle as _settle
 from tui.screens.companions_modal import CompanionsModal
 from tui.screens.register_screen import RegisterScreen
 
@@ -25,16 +27,6 @@ def hotel_registry(hotel_registry_at_now):  # type: ignore[no-untyped-def]
 
 def _field(app, key: str):  # type: ignore[no-untyped-def]
     return app.screen.query_one("#f-" + key.replace(".", "--"))
-
-
-async def _settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-def _sees(screen_text, app, text: str) -> bool:  # type: ignore[no-untyped-def]
-    return "".join(text.split()) in "".join(screen_text(app).replace("│", "").split())
 
 
 async def _child_in_room(app, pilot, unit: str) -> RegisterScreen:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from agent.domain import CHINA_TIME
 from agent.store.models import Event
+from tests.tui.conftest import settle as _settle
 from tui.screens.discard_modal import DiscardModal
 from tui.screens.person_screen import PersonScreen
 from tui.screens.stay_change_modal import StayChangeModal
@@ -21,12 +22,6 @@ SIZES = [(80, 24), (60, 20)]
 @pytest.fixture
 def hotel_registry(hotel_registry_at_now):  # type: ignore[no-untyped-def]
     return hotel_registry_at_now
-
-
-async def _settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def _open_person(app, pilot, unit: str) -> None:  # type: ignore[no-untyped-def]

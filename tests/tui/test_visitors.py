@@ -13,6 +13,8 @@ import pytest
 
 from agent.cli.demo_people import resident_id_for
 from agent.home.config import load_config, save_config
+from tests.tui.conftest import sees as _sees
+from tests.tui.conftest import settle as _settle
 from tui.screens.discard_modal import DiscardModal
 from tui.screens.home_screen import HomeScreen
 from tui.screens.visitor_screen import VisitEndModal, VisitorFormScreen, VisitorsScreen
@@ -23,16 +25,6 @@ SIZES = [(80, 24), (60, 20)]
 @pytest.fixture
 def hotel_registry(hotel_registry_at_now):  # type: ignore[no-untyped-def]
     return hotel_registry_at_now
-
-
-async def _settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-def _sees(screen_text, app, text: str) -> bool:  # type: ignore[no-untyped-def]
-    return "".join(text.split()) in "".join(screen_text(app).replace("│", "").split())
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "60x20"])

@@ -31,8 +31,12 @@ def test_the_rules_the_issue_names() -> None:
     assert zhengzhou.duration("foreigner_report_within", today, "tenancy") == timedelta(hours=24)
     assert national.duration("foreigner_report_within", today, "stay") == timedelta(hours=24)
     assert national.duration("report_within", today, "stay") == timedelta(hours=1)
-    # before 2013 Zhengzhou's own rule was not in force, and before 2016 no national permit rule either
-    assert zhengzhou.duration("permit_after", date(2012, 6, 1)) is None
+    # Zhengzhou's rules since 2007-08-01 (order 160), the 2013 measures since 2013-11-01; before either,
+    # no permit rule at all (the national one dates from 2016)
+    assert zhengzhou.duration("permit_after", date(2007, 7, 31)) is None
+    assert zhengzhou.rule("permit_after", date(2007, 8, 1)).source.endswith("(市政府第160号令)")
+    assert zhengzhou.rule("permit_after", date(2013, 10, 31)).source.endswith("(市政府第160号令)")
+    assert zhengzhou.rule("permit_after", date(2013, 11, 1)).source == "郑州市居住证管理暂行办法"
     assert zhengzhou.duration("permit_after", date(2014, 6, 1)) == timedelta(days=30)
     with pytest.raises(KeyError):
         national.rule("curfew", today)

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from agent.validation.registration import NO_VENUE, VenueRules
+from agent.validation.arrival_rules import NO_VENUE, VenueRules
 from protocol.keys import SUITE_PREFERENCE, CipherSuite
 from protocol.messages import PROTOCOL, MalformedMessage, parse_json_object
 from protocol.permits import parse_permit_query
@@ -33,11 +33,20 @@ from protocol.refusals import Refusal
 from protocol.sealing import PERMIT_CHECK, CannotOpen, open_sealed
 from protocol.signatures import WINDOW
 from receiver.checkers import checker_pool
-from receiver.checks import (AddressGate, Claimed, Limits, LoadGate, check_claim, read_body, remember, take_token,
-                             verify)
+from receiver.checks import (
+    AddressGate,
+    Claimed,
+    Limits,
+    LoadGate,
+    check_claim,
+    read_body,
+    remember,
+    take_token,
+    verify,
+)
+from receiver.content import venue_rules
 from receiver.enrollment import enroll
 from receiver.faults import BadFaultPlan, FaultPlan, Faults
-from receiver.content import venue_rules
 from receiver.ingest import join_parts, open_and_record, open_batch, record_batch
 from receiver.keyring import DEFAULT_OVERLAP, KeyRing, erase_expired, renew_announcement
 from receiver.openapi import openapi_document

@@ -12,18 +12,28 @@ write transaction.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
-import json
-
 from agent.domain import CHINA_TIME, EventType, VenueSubtype
 from agent.domain.problems import Problem, Severity
-from agent.validation.registration import NO_VENUE, VenueRules, check_departure, check_registration
+from agent.validation.arrival_rules import NO_VENUE, VenueRules
+from agent.validation.registration import check_departure, check_registration
 from agent.validation.stay_events import check_late_departure, check_visit
 from protocol import json_text
-from protocol.messages import (ENVELOPE_KEYS, EVENT_TYPES, MAX_DATA_DEPTH, TOO_DEEP, Event, check_event_shape,
-                               nests_deeper_than, parse_date, parse_time, registration_payload)
+from protocol.messages import (
+    ENVELOPE_KEYS,
+    EVENT_TYPES,
+    MAX_DATA_DEPTH,
+    TOO_DEEP,
+    Event,
+    check_event_shape,
+    nests_deeper_than,
+    parse_date,
+    parse_time,
+    registration_payload,
+)
 
 REGISTERING = {EventType.REGISTERED, EventType.UPDATED, EventType.CORRECTED}
 # The protocol's keys of a visit's data; the rest is the visit the shared validator checks.

@@ -36,14 +36,21 @@ from sqlalchemy import Connection
 
 from agent.domain import CHINA_TIME, EventType
 from agent.domain.problems import Problem
+from agent.validation.arrival_rules import ADULT_AGE, NO_VENUE, VenueRules, age_on
+from agent.validation.normalise import compact_number
 from agent.validation.registration import FUTURE_TOLERANCE
 from protocol.keys import ED25519, CipherSuite, PlatformSecret, ReceiptKey
-from protocol.messages import EVENT_TYPES, Event, MalformedMessage, Receipt, ReceiptStatus, parse_batch
+from protocol.messages import (
+    EVENT_TYPES,
+    Event,
+    MalformedMessage,
+    Receipt,
+    ReceiptStatus,
+    parse_batch,
+)
 from protocol.receipts import receipts_statement, signed_anew, signed_json
 from protocol.refusals import Refusal
 from protocol.sealing import BATCH, CannotOpen, open_sealed
-from agent.validation.normalise import compact_number
-from agent.validation.registration import ADULT_AGE, NO_VENUE, VenueRules, age_on
 from receiver.content import Checked, check_departure_rule, check_event
 from receiver.keyring import receipt_key_of
 from receiver.stay_events import STAY_EVENTS, StayRecords

@@ -72,6 +72,7 @@ def use_language(group: click.Command, lang: str) -> None:
             if isinstance(param, click.Option):
                 zh = options.get(param.name or "") or SHARED_OPTIONS.get(param.name or "") if lang == "zh" else None
                 _say(param, "help", zh)
+        command._help_option = None  # click caches --help with its words of the first call (8.1.8+)
     _click_words(lang)
 
 

@@ -28,12 +28,17 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from agent.domain import CHINA_TIME, REGISTRATION_KIND_OF_VENUE, RegistrationKind, VenueKind
+from agent.domain import (
+    CHINA_TIME,
+    REGISTRATION_KIND_OF_VENUE,
+    RegistrationKind,
+    VenueKind,
+)
 from agent.domain.codes import TABLES, Labelled
 from agent.domain.errors import InvalidDocument, TemplateError
 from agent.domain.problems import Problem
+from agent.validation.arrival_rules import ADULT_AGE, age_on
 from agent.validation.datetimes import parse_date, parse_datetime
-from agent.validation.registration import ADULT_AGE, age_on
 
 
 class FieldType(StrEnum):

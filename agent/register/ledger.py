@@ -34,12 +34,10 @@ from agent.store import audit
 from agent.store.database import Store, lock
 from agent.store.models import Event, OutboxEntry, Person, Registration, Unit, Venue
 from agent.validation import Problem
+from agent.validation.arrival_rules import ADULT_AGE, VenueRules, age_on
 from agent.validation.documents import mask_document
 from agent.validation.registration import (
-    ADULT_AGE,
     CheckedRegistration,
-    VenueRules,
-    age_on,
     check_departure,
     check_registration,
 )

@@ -16,8 +16,8 @@ from agent.register.records import PURGED_NAME, Companion, RegistrationView
 from agent.register.search import find
 from agent.store.database import Store
 from agent.store.models import Person, Registration, Unit
+from agent.validation.arrival_rules import ADULT_AGE, age_on
 from agent.validation.phone import mask as mask_phone
-from agent.validation.registration import ADULT_AGE, age_on
 
 
 class _Candidate(NamedTuple):

@@ -44,6 +44,13 @@ def test_english_comes_back_after_chinese_in_the_same_process(private_home) -> N
     assert "离开" not in text
 
 
+def test_chinese_help_after_english_in_the_same_process(private_home) -> None:  # type: ignore[no-untyped-def]
+    """click keeps --help's option with the words of the first call; the second language still gets its own."""
+    _run("--lang", "en", "--help")
+    text = _run("--lang", "zh", "--help")
+    assert "显示此帮助并退出。" in text and "Show this message" not in text
+
+
 @pytest.mark.parametrize(("configured", "expected", "absent"), [("en", "Usage:", "用法"), ("zh", "用法:", "Usage")])
 def test_the_configured_language_is_the_help_language(private_home, monkeypatch, configured, expected, absent) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("LANG", "zh_CN.UTF-8" if configured == "en" else "en_US.UTF-8")  # the config wins

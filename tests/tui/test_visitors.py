@@ -17,7 +17,9 @@ from tests.tui.conftest import sees as _sees
 from tests.tui.conftest import settle as _settle
 from tui.screens.discard_modal import DiscardModal
 from tui.screens.home_screen import HomeScreen
-from tui.screens.visitor_screen import VisitEndModal, VisitorFormScreen, VisitorsScreen
+from tui.screens.visit_end_modal import VisitEndModal
+from tui.screens.visitor_form_screen import VisitorFormScreen
+from tui.screens.visitor_screen import VisitorsScreen
 
 SIZES = [(80, 24), (60, 20)]
 

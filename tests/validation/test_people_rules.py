@@ -13,7 +13,8 @@ import pytest
 
 from agent.domain import CHINA_TIME
 from agent.validation import resident_id
-from agent.validation.registration import VenueRules, check_registration
+from agent.validation.arrival_rules import VenueRules
+from agent.validation.registration import check_registration
 
 NOW = datetime(2026, 7, 10, 15, 0, tzinfo=CHINA_TIME)
 HOTEL = VenueRules()

@@ -17,14 +17,10 @@ from agent.domain.codes import countries
 from agent.domain.codes import label as code_label
 from agent.forms.templates import FieldType, FormField, Template
 from agent.validation import InvalidDocument, Problem, Severity
+from agent.validation.arrival_rules import NO_VENUE, VenueRules
 from agent.validation.documents import document_facts, validate_document
 from agent.validation.mrz import MrzPassport
-from agent.validation.registration import (
-    NO_VENUE,
-    CheckedRegistration,
-    VenueRules,
-    check_registration,
-)
+from agent.validation.registration import CheckedRegistration, check_registration
 from agent.validation.resident_id import region_name
 from agent.validation.words import code_in_table
 

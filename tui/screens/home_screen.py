@@ -16,6 +16,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.card_reading import TakesCards
+from tui.fresh_reads import show_if_latest
 from tui.home_facts import HomeFacts, delivery_line, gather, not_reporting
 from tui.keys import Key
 from tui.scanner import (
@@ -32,6 +33,7 @@ from tui.widgets.people_table import PeopleTable
 
 if TYPE_CHECKING:
     from agent.cardreader import IdentityCard, ReaderError
+    from agent.register.delivery import DeliveryState
     from agent.register.records import RegistrationView
 
 _MENU = (
@@ -148,7 +150,7 @@ class HomeScreen(UndoesDepartures, TakesCards, DengjiScreen):
         if registry is None:
             return
         facts = gather(registry, self.session.delivery, self.session.clock())
-        self.app.call_from_thread(self._show, facts)
+        show_if_latest(self.app, self._show, facts)
 
     @work(thread=True, exclusive=True, group="home-delivery")
     def refresh_delivery(self) -> None:
@@ -156,17 +158,17 @@ class HomeScreen(UndoesDepartures, TakesCards, DengjiScreen):
         registry = self.session.registry
         if registry is None:
             return
-        from dataclasses import replace
-
         from agent.register.delivery import delivery_state
 
         delivery = self.session.delivery
         state = delivery.state() if delivery is not None else delivery_state(registry.store)
-        facts = replace(self.facts, delivery=state, outbox=registry.outbox_counts(), connected=delivery is not None)
-        self.app.call_from_thread(self._show_delivery, facts)
+        self.app.call_from_thread(self._show_delivery, state, registry.outbox_counts(), delivery is not None)
 
-    def _show_delivery(self, facts: HomeFacts) -> None:
-        self.facts = facts
+    def _show_delivery(self, state: DeliveryState, outbox: dict[str, int], connected: bool) -> None:
+        """Only the sender's part of the facts changes (on the UI thread: a reload may have come between)."""
+        from dataclasses import replace
+
+        self.facts = facts = replace(self.facts, delivery=state, outbox=outbox, connected=connected)
         if not self.relabelling:
             self._show_reporting(facts)
 

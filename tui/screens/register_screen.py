@@ -10,7 +10,6 @@ happens in the background afterwards, so the clerk is never kept waiting for the
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING
 
 from textual import events, on, work
@@ -19,39 +18,36 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
-from agent.domain import RegistrationKind
 from agent.domain.codes import label as code_label
 from agent.forms.templates import Template, load_template
 from agent.validation import Problem, Severity
-from agent.validation.registration import CheckedRegistration, VenueRules
+from agent.validation.arrival_rules import VenueRules
+from agent.validation.registration import CheckedRegistration
 from agent.validation.venue import venue_rules_of
 from agent.validation.words import code_in_table
-from tui.card_reading import TakesCards
 from tui.caught_up import caught_up
 from tui.forms.form_problems import FormProblems
 from tui.forms.registration_form import RegistrationForm, is_large_choice
 from tui.keys import Key
 from tui.messages import Registered
 from tui.scanner import (
-    AwaitingSecondLine,
-    IdCardScan,
-    PassportScan,
-    ScanFailed,
     ScanReader,
     ScanResult,
 )
 from tui.screens.base import BACK, DengjiScreen
+from tui.screens.register_companions import FindsCompanions
+from tui.screens.register_documents import FillsFromDocuments
 from tui.widgets.choice_select import ChoiceSelect
-from tui.widgets.field_row import key_of, widget_id
+from tui.widgets.field_row import key_of
 from tui.widgets.reader_status import ReaderStatus
 from tui.widgets.registration_fields import RegistrationFields
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
-    from agent.cardreader import IdentityCard, ReaderError
+    from agent.cardreader import IdentityCard
     from agent.register.records import Companion, Outcome, Rejection
 
 
-class RegisterScreen(TakesCards, DengjiScreen):
+class RegisterScreen(FillsFromDocuments, FindsCompanions, DengjiScreen):
     KEYS = (
         Key("ctrl+s", "save", "保存", "Save"),
         Key("enter", "enter_key", "下一项", "Next field", priority=True),
@@ -244,176 +240,6 @@ class RegisterScreen(TakesCards, DengjiScreen):
         else:
             raise SkipAction()  # a button presses itself; an open list picks its item
 
-    def _swiped_into(self, field_input: Input, key: str) -> bool:
-        """An ID card swiped while the cursor was in another text field: take the number out of it."""
-        swiped = self._scans.swiped_into(field_input.value)
-        if swiped is None:
-            return False
-        field_input.value = swiped.field_text
-        self._apply_scan(swiped.scan)
-        return True
-
-    def _scan_box(self, text: str) -> None:
-        scan_input = self.query_one("#scan", Input)
-        if not text.strip():
-            self._scans.reset()
-            self.focus_next()
-            return
-        result = self._scans.feed(text)
-        scan_input.value = ""
-        if isinstance(result, AwaitingSecondLine):
-            self._message(self.say("已读到护照第一行，正在读第二行……", "First passport line read, reading the second..."))
-            return
-        if result is None:
-            self._message(self.say("没有认出证件。请重新刷卡，或按 Enter 后手工录入",
-                                   "That was not a document scan. Swipe again, or press Enter to type by hand"),
-                          error=True)
-            return
-        self._apply_scan(result)
-
-    def _apply_scan(self, scan: ScanResult) -> None:
-        form = self._ensure_form()
-        if isinstance(scan, ScanFailed):
-            self._message(scan.problem.text(self.session.lang), error=True)
-            return
-        if isinstance(scan, IdCardScan):
-            changed = form.fill_from_id_card(scan.number)
-        elif isinstance(scan, PassportScan):
-            changed = form.fill_from_passport(scan.passport)
-        else:
-            return
-        self.fields.show_applicable()
-        for key in changed:
-            self.fields.show_value(key)
-        self.problems.leave(k for k in changed if form.value(k))
-        self._look_for_companions()
-        self._refresh_marks()
-        self._focus_first_empty()
-
-    # -- the card reader ---------------------------------------------------------------------------
-
-    def card_placed(self, card: IdentityCard) -> None:
-        """A card read by the desk's reader fills every field it holds (document, number, name, sex,
-        ethnic group, birth date, address, nationality) and the cursor goes to the first required field
-        left, usually the room. An expired card is refused for a stay: it is not a valid document."""
-        if self.saving:
-            return
-        form = self._ensure_form()
-        assert self.template is not None
-        lang = self.session.lang
-        expired = card.expired_on(self.session.clock().date())
-        if expired and self.template.registration is RegistrationKind.STAY:
-            until = card.valid_until.isoformat() if card.valid_until else ""
-            self._message(self.say(f"这张证件已过期（有效期至 {until}），不能用于住宿登记：请客人出示有效证件",
-                                   f"This card expired on {until}: a stay cannot be registered with it. Ask "
-                                   "for a valid document"), error=True)
-            return
-        self._scans.reset()
-        self.query_one("#scan", Input).value = ""
-        changed = form.fill_from_card(card.person_fields(), lang)
-        self.fields.show_applicable()
-        for key in changed:
-            self.fields.show_value(key)
-        self.problems.leave(k for k in changed if form.value(k))
-        self._look_for_companions()
-        self._refresh_marks()
-        self._focus_first_empty()
-        notes = [warning.text(lang) for warning in card.warnings]
-        if expired:
-            notes.append(self.say(f"证件已过期（有效期至 {card.valid_until}）", f"the card expired on {card.valid_until}"))
-        if notes:
-            self.app.notify("\n".join(notes), title=self.say("读卡器", "Card reader"), severity="warning", timeout=8)
-
-    def card_problem(self, problem: ReaderError) -> None:
-        """A reading that failed while the reader works (the card lifted too soon...): what to do."""
-        self._message(problem.text(self.session.lang), error=True)
-
-    def _focus_first_empty(self) -> None:
-        """After a scan: the first field still to fill (usually the name, or the room; for a foreign
-        passport the visa, which the shared check requires). The focus moves now, not after the app's
-        queue (as `Widget.focus` would): the keys of a burst still waiting there go to the new field."""
-        assert self.form is not None
-        target: Widget = self.query_one("#save", Button)
-        problems = self.form.problems(self.session.clock())
-        for form_field in self.form.shown():
-            problem = problems.get(form_field.key)
-            needed = form_field.required or (problem is not None and problem.severity is Severity.ERROR)
-            if needed and not self.form.value(form_field.key).strip():
-                target = self.query_one(f"#{widget_id(form_field.key)}")
-                break
-        self.set_focus(target)
-
-    # -- a minor's companions ----------------------------------------------------------------------
-
-    def _look_for_companions(self) -> None:
-        """A minor in a room: find who is checked in there (a worker); anyone else: no companions row."""
-        form = self.form
-        if form is None:
-            return
-        unit = " ".join(form.value("unit").split())
-        if not form.asks_companions() or not unit:
-            self._companion_candidates = []
-            self._show_companions()
-            return
-        from agent.domain.errors import InvalidDocument
-        from agent.validation.datetimes import parse_datetime
-
-        try:
-            day = parse_datetime(form.value("arrived_at")).date()
-        except InvalidDocument:
-            day = self.session.clock().date()
-        self._find_companions(unit, day)
-
-    @work(thread=True, exclusive=True, group="companions")
-    def _find_companions(self, unit: str, day: date) -> None:
-        registry = self.session.registry
-        if registry is None:
-            return
-        candidates = registry.companions(unit, day)
-        self.app.call_from_thread(self._found_companions, unit, candidates)
-
-    def _found_companions(self, unit: str, candidates: list[Companion]) -> None:
-        form = self.form
-        if form is None or " ".join(form.value("unit").split()) != unit:
-            return  # the room was changed meanwhile: its own search follows
-        self._companion_candidates = candidates
-        known = {c.doc_number for c in candidates if c.adult is not False}
-        kept = [c for c in form.companions if c.get("doc_number") in known]
-        if kept != form.companions:
-            form.companions = kept
-            self._refresh_marks()
-        self._show_companions()
-
-    def _companions_text(self) -> str:
-        from tui.screens.companions_modal import companions_text
-
-        form = self.form
-        return companions_text(form.companions if form else [], self._companion_candidates, self.session.lang)
-
-    def _show_companions(self) -> None:
-        if self.relabelling or self.form is None:
-            return
-        shown = self.form.asks_companions() and any(c.adult is not False for c in self._companion_candidates)
-        self.fields.show_companions(shown, self._companions_text())
-
-    @on(Button.Pressed, "#companions")
-    def _pick_companions(self) -> None:
-        from tui.screens.companions_modal import CompanionsModal
-
-        form = self.form
-        if form is None:
-            return
-
-        def answered(chosen: object) -> None:
-            if isinstance(chosen, list) and self.form is not None:
-                self.form.companions = chosen
-                self._show_companions()
-                self._refresh_marks()
-                self.focus_next()  # from the companions' button to the next field
-
-        self.app.push_screen(CompanionsModal(" ".join(form.value("unit").split()), self._companion_candidates,
-                                             form.companions), answered)
-
     # -- problems ----------------------------------------------------------------------------------
 
     def _refresh_marks(self, typing: str | None = None) -> None:
@@ -451,6 +277,10 @@ class RegisterScreen(TakesCards, DengjiScreen):
         message.set_class(warning, "-warning")
 
     # -- saving ------------------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#companions")
+    def _companions_pressed(self) -> None:
+        self.pick_companions()
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:

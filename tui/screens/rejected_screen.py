@@ -14,6 +14,7 @@ from rich.text import Text
 from textual import on, work
 from textual.widgets import DataTable, Input, Label, Static
 
+from tui.fresh_reads import show_if_latest
 from tui.keys import Key
 from tui.screens.base import BACK, DengjiScreen
 from tui.screens.modal import DengjiModal
@@ -70,7 +71,7 @@ class RejectedScreen(DengjiScreen):
         registry = self.session.registry
         assert registry is not None
         rejections = registry.corrections.rejections()
-        self.app.call_from_thread(self._show, rejections)
+        show_if_latest(self.app, self._show, rejections)
 
     def _show(self, rejections: list[Rejection]) -> None:
         self.rejections = rejections

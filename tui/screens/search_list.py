@@ -15,6 +15,7 @@ from textual.widgets import Input, Label, Static
 
 from agent.register.search import find
 from tui.card_reading import TakesCards
+from tui.fresh_reads import show_if_latest
 from tui.screens.base import DengjiScreen
 from tui.widgets.people_table import PeopleTable
 from tui.widgets.reader_status import ReaderStatus
@@ -71,7 +72,7 @@ class SearchListScreen(DengjiScreen):
         registry = self.session.registry
         assert registry is not None
         views = self.fetch(registry)
-        self.app.call_from_thread(self._loaded, views)
+        show_if_latest(self.app, self._loaded, views)
 
     def _loaded(self, views: list[RegistrationView]) -> None:
         self.views = views

@@ -45,8 +45,8 @@ class RejectedScreen(DengjiScreen):
                "如果原因已在别处解决（例如房间已到派出所备案），按 R 原样重新上报。")
     HELP_EN = ("Records the platform rejected, and why. Everything else keeps being reported.\n"
                "Pick one and press Enter to correct it: a registration opens the filled-in form (fix it, then "
-               "Ctrl+S); a departure asks for the right time; a visit, a visitor leaving, a room change or an "
-               "extension shows what was sent, to fix and save with Enter on Save.\nIf the cause was put right elsewhere (the room "
+               "Ctrl+S); a departure asks for the right time; a visit, visitor leaving, room change or "
+               "extension shows what was sent: fix it, then Enter on Save.\nIf the cause was put right elsewhere (the room "
                "filed at the police station), press R to send the record again unchanged.")
 
     def __init__(self) -> None:

@@ -1,7 +1,8 @@
 """What the platform refused, with its reason in plain words: correct it, or send it again unchanged.
 
 Enter on a refused registration opens the register form filled with what was sent, for the clerk to
-fix; a refused departure asks for the right time. `R` sends a record again as it was, for a refusal
+fix; a refused departure asks for the right time; a refused visit, visitor leaving, room change or
+extension asks its fields again, filled with what was sent (`StayCorrectionModal`). `R` sends a record again as it was, for a refusal
 whose cause was put right elsewhere (the room filed at the police station). Either way the agent
 writes a new event and retires the refused one in one transaction; the upload happens in the background.
 """
@@ -22,10 +23,13 @@ from tui.widgets.people_table import short_time
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
     from agent.register.records import Outcome, Rejection
+    from tui.screens.stay_correction_modal import StayFix
 
 _WHAT = {"registration": ("登记", "Registration"), "update": ("变更", "Update"), "correction": ("更正", "Correction"),
          "departure": ("离开", "Departure"), "cancellation": ("撤销", "Cancellation"),
-         "no_arrivals_report": ("无入住上报", "No-arrivals report")}
+         "no_arrivals_report": ("无入住上报", "No-arrivals report"), "visit": ("访客", "Visit"),
+         "visit_end": ("访客离开", "Visitor left"), "unit_change": ("换房", "Room change"),
+         "stay_extension": ("续住", "Extension"), "departure_cancelled": ("撤销离开", "Check-out undone")}
 
 
 class RejectedScreen(DengjiScreen):
@@ -36,11 +40,13 @@ class RejectedScreen(DengjiScreen):
     )
     TITLE_ZH, TITLE_EN = "被退回", "Rejected"
     HELP_ZH = ("平台退回的记录和原因。其他记录照常上报，不受影响。\n"
-               "选中一条按 Enter 更正：登记会打开填好的登记表，改好后按 Ctrl+S；离开记录要求填写正确的离开时间。\n"
+               "选中一条按 Enter 更正：登记会打开填好的登记表，改好后按 Ctrl+S；离开记录要求填写正确的离开时间；"
+               "访客、访客离开、换房、续住会列出当时报的内容，改好后在“保存更正”上按 Enter。\n"
                "如果原因已在别处解决（例如房间已到派出所备案），按 R 原样重新上报。")
     HELP_EN = ("Records the platform rejected, and why. Everything else keeps being reported.\n"
                "Pick one and press Enter to correct it: a registration opens the filled-in form (fix it, then "
-               "Ctrl+S); a departure asks for the right time.\nIf the cause was put right elsewhere (the room "
+               "Ctrl+S); a departure asks for the right time; a visit, visitor leaving, room change or "
+               "extension shows what was sent: fix it, then Enter on Save.\nIf the cause was put right elsewhere (the room "
                "filed at the police station), press R to send the record again unchanged.")
 
     def __init__(self) -> None:
@@ -78,10 +84,13 @@ class RejectedScreen(DengjiScreen):
         if self.relabelling:
             return
         table = self.query_one("#rejected-list", DataTable)
+        was = table.cursor_row
         table.clear()
         for r in rejections:
             table.add_row(str(r.seq), self.say(*_WHAT.get(r.type, (r.type, r.type))), r.unit or "", r.name or "",
                           short_time(r.occurred_at), key=str(r.seq))
+        if rejections:  # a re-read (back from a question) keeps the cursor where it was
+            table.move_cursor(row=min(was, len(rejections) - 1))
         self.query_one("#rejected-count", Static).update(
             self.say(f"被平台退回 {len(rejections)} 条，等待更正", f"{len(rejections)} rejected by the platform, "
                      "waiting for a correction") if rejections else
@@ -105,11 +114,13 @@ class RejectedScreen(DengjiScreen):
         current = self._current()
         if current is None:
             return
-        if not current.editable:
+        if not (current.editable or current.stay_event):
             self.notify(self.say("这条记录不能修改，可以按 R 原样重报", "This record cannot be edited; press R "
                                  "to send it again"), timeout=6)
         elif current.type == "departure":
             self.app.push_screen(DepartureTimeModal(current), self._corrected)
+        elif current.stay_event:
+            self.open_stay_fix(current)
         else:
             self.open_form(current)
 
@@ -127,6 +138,23 @@ class RejectedScreen(DengjiScreen):
             self.load()
             return
         self.app.push_screen(RegisterScreen(correcting=rejection, data=data))
+
+    @work(thread=True, exclusive=True, group="rejected-open")
+    def open_stay_fix(self, rejection: Rejection) -> None:
+        from tui.screens.stay_correction_modal import load_fix
+
+        registry = self.session.registry
+        assert registry is not None
+        fix = load_fix(registry, rejection)
+        self.app.call_from_thread(self._open_stay_fix, fix)
+
+    def _open_stay_fix(self, fix: StayFix | None) -> None:
+        from tui.screens.stay_correction_modal import StayCorrectionModal
+
+        if fix is None:  # corrected meanwhile (another desk, the CLI)
+            self.load()
+            return
+        self.app.push_screen(StayCorrectionModal(fix), self._corrected)
 
     def action_resend(self) -> None:
         current = self._current()

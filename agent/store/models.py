@@ -25,6 +25,7 @@ def _sealed(nullable: bool = True) -> Column:  # type: ignore[type-arg]
 DEVICE_META_KEY = "device"  # the enrolled device's public identity (uploader.device)
 DEVICE_KEY_META_KEY = "device_key"  # its Ed25519 signing key, sealed by the vault (uploader.device)
 DEVICE_SM2_KEY_META_KEY = "device_sm2_key"  # its SM2 key (national suite), sealed by the vault (uploader.device)
+AT_REST_META_KEY = "at_rest_suite"  # the vault's suite, `aes` when absent (agent.store.at_rest)
 SENDER_LEASE_NAME = "sender"  # the one lease that decides who sends (uploader.lease)
 
 

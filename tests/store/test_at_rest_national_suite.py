@@ -183,3 +183,32 @@ def test_a_field_that_does_not_open_stops_the_switch_and_changes_nothing(hotel_r
         hotel_registry.set_at_rest_suite(GM)
     assert refused.value.code == "store.tampered"
     assert _sealed_cells(private_home) == before and hotel_registry.at_rest_suite() == AES
+
+
+def test_on_postgresql_a_site_switches_in_one_transaction_and_another_desk_finds_its_people(
+        postgres_url: str, tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from agent.secrets.keystore import MASTER_KEY_NAME
+    from agent.store.opening import join_site
+    from tests.desks.test_shared_store import first_desk
+
+    first = first_desk(tmp_path / "a", postgres_url)
+    registry = Registry(first)
+    people = _guests(registry)
+    assert registry.set_at_rest_suite(GM).people == 3
+    with first.engine.connect() as conn:
+        cells = [blob for row in conn.execute(text(f"SELECT {', '.join(SEALED)} FROM person")) for blob in row]
+        cells += [row[0] for row in conn.execute(text("SELECT payload_sealed FROM event"))]
+        cells += [row[0] for row in conn.execute(text("SELECT value FROM meta WHERE key = 'vault_check'"))]
+    assert {bytes(cell)[:1] for cell in cells if cell} == {b"\x03", b"\x04"}
+    key = first.keystore.get(MASTER_KEY_NAME)  # type: ignore[union-attr]
+    second = join_site(tmp_path / "b", postgres_url, key)  # type: ignore[arg-type]
+    try:
+        assert second.vault.suite == GM
+        found = Registry(second).find_by_document(people[0]["doc_type"], people[0]["doc_number"])
+        assert [view.name for view in found] == [people[0]["name"]]
+        assert audit.verify(second).broken is None
+    finally:
+        first.dispose()
+        second.dispose()

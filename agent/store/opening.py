@@ -229,7 +229,7 @@ def _vault_check(engine: Engine) -> Meta | None:
 
 
 def _suite(engine: Engine) -> str:
-    """The suite the store's fields are sealed with (`agent.store.at_rest`): `aes` unless set."""
+    """The suite the store's fields are sealed with (`agent.duties.at_rest`): `aes` unless set."""
     with Session(engine) as session:
         row = session.get(Meta, AT_REST_META_KEY)
     suite = row.value.decode("ascii", "replace") if row is not None else AES

@@ -6,7 +6,7 @@ default) and `gm`, the national suite (SM4-GCM and HMAC-SM3, GB/T 32907 and GB/T
 functions as the wire: `protocol.gm`). A blind index lets the store find a person by document number with
 an ordinary indexed equality query, without the number ever being stored in the clear.
 
-A vault has the store's suite (the `meta` row `at_rest_suite`, set by `agent.store.at_rest`): `seal`
+A vault has the store's suite (the `meta` row `at_rest_suite`, set by `agent.duties.at_rest`): `seal`
 writes that suite's format and `blind_index` uses its hash; `open` reads every format, whichever the suite.
 
 A sealed field is `format byte || nonce || ciphertext and tag`. The first byte names the format, that is
@@ -89,7 +89,7 @@ class Vault:
         self._sm3_index_key = _derive(master_key, b"blind index sm3 v1")
 
     def with_suite(self, suite: str) -> Vault:
-        """The same keys, sealing and indexing with `suite` (`agent.store.at_rest` switches with it)."""
+        """The same keys, sealing and indexing with `suite` (`agent.duties.at_rest` switches with it)."""
         if suite not in SUITES:
             raise ValueError(f"unknown suite {suite!r}")
         other = object.__new__(Vault)

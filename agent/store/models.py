@@ -2,8 +2,8 @@
 
 Times are aware datetimes, stored as UTC (SQLModel's UTCDateTime); the registry shows them in China time.
 Columns ending in `_sealed` hold AES-256-GCM (or, in the national suite, SM4-GCM) ciphertext made by
-`agent.store.vault.Vault`; the clear text of a personal field is never written to the database. `doc_masked` (`410102********1234`) is what
-lists show and what a search by the last digits matches.
+`agent.store.vault.Vault`; the clear text of a personal field is never written to the database.
+`doc_masked` (`410102********1234`) is what lists show and what a search by the last digits matches.
 
 Tenancies, stays and employments share one `registration` table with a `kind` column: they differ by
 two optional columns (position, lodges_on_site), and one table gives one id space - the number a

@@ -46,7 +46,7 @@ def report(label: str, samples: list[float], baseline: list[float] | None = None
 
 
 def new_registry(home: Path, kind: str = "hotel") -> Registry:
-    os.environ.setdefault("DENGJI_PASSPHRASE", "bench")
+    os.environ.setdefault("DENGJI_PASSPHRASE", "bench passphrase")
     registry = Registry(open_store(home, create=True))
     registry.set_venue(VenueDetails(kind=kind, name="bench"))
     return registry
@@ -96,8 +96,9 @@ def bulk_load(registry: Registry, count: int, present: int) -> None:
             number = person["doc_number"]
             people.append((i + 1, "resident_id", vault.blind_index("resident_id", number),
                            mask_document("resident_id", number), person["sex"],
-                           vault.seal(person["name"], "person.name"), vault.seal(number, "person.doc_number"),
-                           vault.seal(person["phone"], "person.phone"), now, now))
+                           vault.seal(person["name"], "person.name", i + 1),
+                           vault.seal(number, "person.doc_number", i + 1),
+                           vault.seal(person["phone"], "person.phone", i + 1), now, now))
             # Real stays arrive and leave at their own times; identical timestamps would mislead ANALYZE
             # into thinking the departure index useless, which no real register does.
             arrived = start_time + timedelta(seconds=90 * i)

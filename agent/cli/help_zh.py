@@ -267,6 +267,11 @@ COMMANDS: dict[str, dict[str, object]] = {
         "help": "显示来访人员须离开的时间，或设为 VALUE（HH:MM；只有店主可以设，记入审计）。\n\n"
                 "dengji reminders 会列出这个时间之后还没离开的来访人员。默认 23:00。",
     },
+    "dengji at-rest": {
+        "help": "显示个人信息如何加密存储，或改为 SUITE（只有店主可以改，记入审计）。\n\n"
+                "aes：AES-256-GCM 和 HMAC-SHA256（默认）。gm：国密 SM4-GCM 和 HMAC-SM3，场所所在地规定要求时使用。"
+                "改用后，所有记录在一个事务中重新加密。多台前台的场所，改完后请重启其他前台的 dengji。",
+    },
 }
 
 CLICK_WORDS: dict[str, str] = {

@@ -13,7 +13,6 @@ from agent.cli.card_reader import reader
 from agent.cli.context import EXIT_UNUSABLE, Context
 from agent.cli.delivery import agent, send, status
 from agent.cli.demo import demo
-from agent.cli.help_language import LanguageGroup
 from agent.cli.duties import (
     audit_group,
     operator,
@@ -22,11 +21,22 @@ from agent.cli.duties import (
     reminders,
     retention,
 )
+from agent.cli.help_language import LanguageGroup
 from agent.cli.ops import backup, doctor, restore, service
 from agent.cli.registering import correct, depart, list_, register, rejected, resend
 from agent.cli.setup import enroll, init, join, keys
 from agent.cli.spreadsheets import export, import_
-from agent.cli.staying import closing_time, depart_room, extend, move, undo_depart, visit, visit_end, visits
+from agent.cli.staying import (
+    at_rest,
+    closing_time,
+    depart_room,
+    extend,
+    move,
+    undo_depart,
+    visit,
+    visit_end,
+    visits,
+)
 from agent.cli.terminal_ui import tui
 from agent.domain.errors import ConfigError, DengjiError
 from agent.domain.language import Say, detect_lang
@@ -110,3 +120,4 @@ main.add_command(visit)
 main.add_command(visit_end)
 main.add_command(visits)
 main.add_command(closing_time)
+main.add_command(at_rest)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -103,20 +104,15 @@ def purge(store: Store, *, operator: str, now: datetime | None = None) -> PurgeP
     sqlite = store.engine.dialect.name == "sqlite"
 
     def work(session: Session) -> PurgePlan:
-        if sqlite:
-            session.connection().exec_driver_sql("PRAGMA secure_delete = ON")
-        try:
+        with secure_delete(session):
             found, people = _plan(session, days, moment)
             if found.registrations:
                 _erase(session, found, people, moment, operator)
-        finally:
-            if sqlite:
-                session.connection().exec_driver_sql("PRAGMA secure_delete = OFF")
         return found
 
     done = store.write(work)
     if done.registrations and sqlite:
-        _checkpoint(store)
+        checkpoint(store)
     log.info("retention purge: %d registrations, %d people, %d events erased; %d waiting for the platform",
              len(done.registrations), done.people, done.events, done.waiting)
     return done
@@ -210,7 +206,21 @@ def _erase(session: Session, found: PurgePlan, people: set[int], now: datetime, 
                          "events": found.events, "days": found.days})
 
 
-def _checkpoint(store: Store) -> None:
+@contextmanager
+def secure_delete(session: Session) -> Iterator[None]:
+    """On SQLite, have what this transaction erases or overwrites zeroed in the file, not merely freed
+    (the purge; `agent.duties.at_rest`'s re-seal). Nothing to do on PostgreSQL."""
+    sqlite = session.connection().dialect.name == "sqlite"
+    if sqlite:
+        session.connection().exec_driver_sql("PRAGMA secure_delete = ON")
+    try:
+        yield
+    finally:
+        if sqlite:
+            session.connection().exec_driver_sql("PRAGMA secure_delete = OFF")
+
+
+def checkpoint(store: Store) -> None:
     """Move the write-ahead log into the database file and empty it, so erased pages leave the log."""
     raw = store.engine.raw_connection()
     try:
@@ -218,4 +228,4 @@ def _checkpoint(store: Store) -> None:
     finally:
         raw.close()
     if busy:
-        log.info("retention purge: another process was reading; the log is emptied at the next checkpoint")
+        log.info("checkpoint: another process was reading; the log is emptied at the next checkpoint")

@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from agent.domain import CHINA_TIME, VenueKind
-from agent.duties import visitors
+from agent.duties import at_rest, visitors
 from agent.duties.permit_checks import PermitCheckResult, permit_checks
 from agent.duties.reminders import Reminder, due_reminders
 from agent.register import daily_report
@@ -200,6 +200,17 @@ class Registry:
         """Set the visitors' closing time, `HH:MM` (owners only, audited); raises SettingError or
         OperatorError."""
         return visitors.set_closing_time(self.store, text, operator=self.operator, now=self._ledger.now())
+
+    # -- encryption at rest --------------------------------------------------------------------------
+
+    def at_rest_suite(self) -> str:
+        """The suite personal data is sealed with: `aes` (AES-256-GCM, HMAC-SHA256) or `gm` (SM4, SM3)."""
+        return self.store.vault.suite
+
+    def set_at_rest_suite(self, suite: str) -> at_rest.Resealed:
+        """Seal with `suite` from now on, re-sealing everything in one transaction (owners only, audited);
+        raises SettingError, OperatorError or StoreError (`agent.duties.at_rest`)."""
+        return at_rest.switch_suite(self.store, suite, operator=self.operator, now=self._ledger.now())
 
     def report_no_arrivals(self, now: datetime | None = None) -> list[date]:
         """Queue the daily "nobody new arrived" report for each finished day owed (`daily_report`)."""

@@ -60,6 +60,7 @@ PIN_CHANGED = "pin_changed"
 PURGE = "purge"
 PERMIT_CHECK = "permit_check"
 BACKUP = "backup"
+RESEAL = "reseal"  # an event's payload sealed anew (`agent.duties.at_rest`): detail `event`, its new digest
 
 Detail = Mapping[str, str | int | bool | None]
 
@@ -239,7 +240,10 @@ def _stream(session: Session) -> Iterator[AuditEntry]:
 
 def _check_events(session: Session) -> Break | None:
     """Every event has its entry, made by the same operator, and its payload is the one written then
-    (unless retention erased it - and then its registration says so)."""
+    (unless retention erased it - and then its registration says so), or the one its latest `reseal`
+    entry names (the suite at rest was switched: `agent.duties.at_rest`)."""
+    resealed = {json.loads(detail or "{}").get("event"): digest for detail, digest in session.exec(
+        select(AuditEntry.detail, AuditEntry.digest).where(AuditEntry.action == RESEAL).order_by(col(AuditEntry.seq)))}
     rows = session.exec(
         select(Event.seq, Event.type, Event.operator, Event.registration_id, Event.payload_sealed,
                AuditEntry.seq, AuditEntry.action, AuditEntry.operator, AuditEntry.registration_id,
@@ -256,7 +260,7 @@ def _check_events(session: Session) -> Break | None:
                          f"event {seq} disagrees with audit entry {a_seq}: its type, operator or registration "
                          "was changed")
         if payload:
-            if digest_of(payload) != a_digest:
+            if digest_of(payload) != resealed.get(seq, a_digest):
                 return Break(a_seq, f"事件 {seq} 的内容在写入后被改动（见第 {a_seq} 条审计记录）",
                              f"event {seq} was changed after it was written (audit entry {a_seq})")
         elif purged is None:
@@ -273,19 +277,19 @@ def _check_events(session: Session) -> Break | None:
     return None
 
 
-# A person's sealed columns and the labels they are sealed under (`agent.store.vault`, format 0x02).
-_PERSON_SEALED = (("name_sealed", "person.name"), ("doc_number_sealed", "person.doc_number"),
-                  ("birth_date_sealed", "person.birth_date"), ("address_sealed", "person.address"),
-                  ("phone_sealed", "person.phone"), ("residence_permit_sealed", "person.residence_permit_number"))
+# A person's sealed columns and the labels they are sealed under (`agent.store.vault`, format 0x02 or 0x03).
+PERSON_SEALED = (("name_sealed", "person.name"), ("doc_number_sealed", "person.doc_number"),
+                 ("birth_date_sealed", "person.birth_date"), ("address_sealed", "person.address"),
+                 ("phone_sealed", "person.phone"), ("residence_permit_sealed", "person.residence_permit_number"))
 
 
 def _check_people(session: Session, vault: Vault) -> Break | None:
     """Every sealed field of every person opens in its own row: a field moved from another person, or
     altered, does not (the vault binds each to its table, column and row)."""
-    columns = [getattr(Person, column) for column, _ in _PERSON_SEALED]
+    columns = [getattr(Person, column) for column, _ in PERSON_SEALED]
     rows = session.exec(select(Person.id, *columns).order_by(col(Person.id)).execution_options(yield_per=2000))
     for person_id, *blobs in rows:
-        for (_, label), blob in zip(_PERSON_SEALED, blobs, strict=True):
+        for (_, label), blob in zip(PERSON_SEALED, blobs, strict=True):
             if not blob:
                 continue  # never given, or erased by the retention purge
             try:

@@ -1,9 +1,9 @@
 """The tables of the venue's store.
 
 Times are aware datetimes, stored as UTC (SQLModel's UTCDateTime); the registry shows them in China time.
-Columns ending in `_sealed` hold AES-256-GCM ciphertext made by `agent.store.vault.Vault`; the clear
-text of a personal field is never written to the database. `doc_masked` (`410102********1234`) is what
-lists show and what a search by the last digits matches.
+Columns ending in `_sealed` hold AES-256-GCM (or, in the national suite, SM4-GCM) ciphertext made by
+`agent.store.vault.Vault`; the clear text of a personal field is never written to the database.
+`doc_masked` (`410102********1234`) is what lists show and what a search by the last digits matches.
 
 Tenancies, stays and employments share one `registration` table with a `kind` column: they differ by
 two optional columns (position, lodges_on_site), and one table gives one id space - the number a
@@ -25,6 +25,7 @@ def _sealed(nullable: bool = True) -> Column:  # type: ignore[type-arg]
 DEVICE_META_KEY = "device"  # the enrolled device's public identity (uploader.device)
 DEVICE_KEY_META_KEY = "device_key"  # its Ed25519 signing key, sealed by the vault (uploader.device)
 DEVICE_SM2_KEY_META_KEY = "device_sm2_key"  # its SM2 key (national suite), sealed by the vault (uploader.device)
+AT_REST_META_KEY = "at_rest_suite"  # the vault's suite, `aes` when absent (agent.duties.at_rest)
 SENDER_LEASE_NAME = "sender"  # the one lease that decides who sends (uploader.lease)
 
 

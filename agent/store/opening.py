@@ -35,8 +35,8 @@ from agent.store.database import (
     make_engine,
     sqlite_path,
 )
-from agent.store.models import Meta
-from agent.store.vault import Vault, new_master_key
+from agent.store.models import AT_REST_META_KEY, Meta
+from agent.store.vault import AES, SUITES, Vault, new_master_key
 
 VAULT_CHECK_KEY = "vault_check"  # the `meta` row holding a text sealed with the master key
 _CHECK = VAULT_CHECK_KEY
@@ -103,7 +103,7 @@ def open_store(
                 raise _key_missing(is_sqlite)
             master_key = new_master_key()
             keystore.set(MASTER_KEY_NAME, master_key)
-        vault = Vault(master_key)
+        vault = Vault(master_key, _suite(engine))
         store = Store(engine, vault, keystore)
         if check is None:
             if not store.write(lambda session: _claim(session, vault)):
@@ -226,6 +226,18 @@ def _revision(engine: Engine, url: str) -> str | None:
 def _vault_check(engine: Engine) -> Meta | None:
     with Session(engine) as session:
         return session.exec(select(Meta).where(Meta.key == _CHECK)).first()
+
+
+def _suite(engine: Engine) -> str:
+    """The suite the store's fields are sealed with (`agent.duties.at_rest`): `aes` unless set."""
+    with Session(engine) as session:
+        row = session.get(Meta, AT_REST_META_KEY)
+    suite = row.value.decode("ascii", "replace") if row is not None else AES
+    if suite not in SUITES:
+        raise StoreError(f"登记库的加密算法 {suite} 未知：这个登记库来自更新的 dengji",
+                         f"the store's encryption suite {suite} is unknown: this store comes from a newer dengji",
+                         code="store.ciphertext_version")
+    return suite
 
 
 def _opens(vault: Vault, check: Meta) -> bool:

@@ -92,6 +92,24 @@ def hotel_backup(private_home: Path, tmp_path: Path) -> Path:
     return backup
 
 
+def test_a_store_sealed_with_the_national_suite_restores_as_it_was(hotel_backup: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue #20: the suite at rest is the store's (a `meta` row), so it comes back with the backup."""
+    assert "national suite SM4-GCM / HMAC-SM3; re-sealed 3 people, 3 events" in dengji("at-rest", "gm").stdout
+    people = listed()
+    backup = tmp_path / "gm.dengji-backup"
+    dengji("backup", str(backup))
+    move_to(tmp_path / "new-pc", monkeypatch)
+    assert "registrations 3, people 3, events 3" in dengji("restore", str(backup)).stdout
+    assert listed() == people
+    assert "national suite" in dengji("at-rest").stdout
+    assert "the audit log is intact" in dengji("audit", "verify").stdout
+    register_guests(1, start=3)
+    with sqlite3.connect(tmp_path / "new-pc" / "dengji.sqlite3") as db:
+        formats = {bytes(row[0])[:1] for row in db.execute("SELECT name_sealed FROM person")}
+    assert formats == {b"\x03"}
+
+
 def test_a_wrong_passphrase_is_refused_and_changes_nothing(hotel_backup: Path, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     move_to(tmp_path / "new-pc", monkeypatch)

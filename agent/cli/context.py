@@ -39,6 +39,13 @@ class Context:
     _registry: Registry | None = None
     _store: Store | None = None
 
+    def close(self) -> None:
+        """The command is done: let go of the store's connections (a command run inside another program,
+        a test or a script calling `main`, leaves no open database behind)."""
+        if self._store is not None:
+            self._store.dispose()
+            self._store = self._registry = None
+
     def fail(self, message: str | DengjiError) -> NoReturn:
         """The command could not run: say why (an error in the user's language) and exit 2."""
         click.echo(self.text(message), err=True)

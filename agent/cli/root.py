@@ -80,6 +80,7 @@ def main(ctx: click.Context, home: str | None, lang: str | None, operator: str |
             sys.exit(EXIT_UNUSABLE)
         config = Config()
     ctx.obj = Context(resolved, Say(detect_lang(lang, config.lang)), operator or None, config.operator_name)
+    ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
         ctx.invoke(tui)
 

@@ -10,7 +10,7 @@ from tests.uploader.processes import dengji
 
 
 def test_the_walk_through_reads_a_card_registers_its_guest_and_uploads() -> None:
-    out = dengji("demo", "--no-tui")
+    out = dengji("demo", "--no-tui", process=True)  # the README's first command, as a newcomer runs it
     assert "Traceback" not in out.stderr
     lines = out.stdout.splitlines()
     steps = [line.split(" ", 1)[0] for line in lines if re.match(r"\d\. ", line)]

@@ -15,7 +15,6 @@ from tests.tui.conftest import settle as _settle
 from tui.screens.companions_modal import CompanionsModal
 from tui.screens.register_screen import RegisterScreen
 
-SIZES = [(80, 24), (60, 20)]
 CHILD = "110105201203150" + "02"  # born 2012-03-15: 13 on the arrival day (2025-05-01)
 CHILD += calc_check_digit(CHILD)
 
@@ -49,8 +48,7 @@ async def _child_in_room(app, pilot, unit: str) -> RegisterScreen:  # type: igno
     return screen
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["80x24", "60x20"])
-@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize(("lang", "size"), [("zh", (80, 24)), ("en", (60, 20))], ids=["zh-80x24", "en-60x20"])
 async def test_a_minor_joins_the_mother_in_her_room(hotel_registry, make_app, screen_text, lang, size):
     say = (lambda zh, en: en if lang == "en" else zh)
     mother = sample_registration(3, "stay", "2025-05-01 10:00", unit="305")

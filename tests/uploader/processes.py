@@ -26,6 +26,10 @@ class Receiver:
     faults: str | None = None
     port: int = 0
     require_suite: str | None = None
+    # The batches checked in the server's own threads (`--workers 0`): the agent's tests need a platform,
+    # not its pool of checker processes, which tests/receiver tests (and which cost two spawned
+    # interpreters per start). None: the server's default pool, for a test about the real deployment.
+    workers: int | None = 0
     proc: subprocess.Popen[str] | None = field(default=None, repr=False)
 
     @property
@@ -38,6 +42,8 @@ class Receiver:
             args += ["--faults", self.faults]
         if self.require_suite:
             args += ["--require-suite", self.require_suite]
+        if self.workers is not None:
+            args += ["--workers", str(self.workers)]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert self.proc.stdout is not None
         for line in self.proc.stdout:  # the server says where it listens once it does: no sleeping
@@ -69,20 +75,37 @@ class Receiver:
         return [e["event_id"] for e in json.loads(self.admin("events", "--json"))]
 
 
-def dengji(*args: str, input: str | None = None, check: bool = True,
-           program: Path = BIN / "dengji") -> subprocess.CompletedProcess[str]:
+def dengji(*args: str, input: str | None = None, check: bool = True, program: Path | None = None,
+           process: bool = False) -> subprocess.CompletedProcess[str]:
     """Run the real `dengji` command (home and passphrase come from the test's environment).
 
-    `program`: another build of it, e.g. the PyInstaller binary.
+    By default the command's own `main` runs in this process, as a script calling it would (click's
+    CliRunner: its exit status, its stdout and stderr apart): a new interpreter costs a second of
+    imports, and the suite runs hundreds of commands. `process=True` runs it as its own process, for
+    what only a process shows; `program`: another build of it, e.g. the PyInstaller binary.
     """
-    out = subprocess.run([str(program), "--lang", "en", *args], capture_output=True, text=True, input=input,
-                         timeout=120)
+    if program is None and not process:
+        return _in_process(["--lang", "en", *args], input, check)
+    out = subprocess.run([str(program or BIN / "dengji"), "--lang", "en", *args], capture_output=True, text=True,
+                         input=input, timeout=120)
     if check:
         assert out.returncode == 0, f"dengji {' '.join(args)} -> {out.returncode}\n{out.stdout}\n{out.stderr}"
     return out
 
 
-def register_guests(count: int, start: int = 0, program: Path = BIN / "dengji") -> None:
+def _in_process(args: list[str], input: str | None, check: bool) -> subprocess.CompletedProcess[str]:
+    from click.testing import CliRunner
+
+    from agent.cli.root import main
+
+    result = CliRunner().invoke(main, args, input=input, catch_exceptions=False)  # a traceback fails the test
+    out = subprocess.CompletedProcess(["dengji", *args], result.exit_code, result.stdout, result.stderr)
+    if check:
+        assert out.returncode == 0, f"dengji {' '.join(args)} -> {out.returncode}\n{out.stdout}\n{out.stderr}"
+    return out
+
+
+def register_guests(count: int, start: int = 0, program: Path | None = None) -> None:
     records = [sample_registration(start + i, "stay", "2026-11-20 10:00") for i in range(count)]
     out = dengji("register", "--json", "-", input=json.dumps(records, ensure_ascii=False), program=program)
     assert out.stdout.count("registered as") == count

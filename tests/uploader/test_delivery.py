@@ -122,6 +122,7 @@ def test_receiver_killed_mid_drain_loses_and_duplicates_nothing(enrolled_hotel: 
     daemon = subprocess.Popen([str(BIN / "dengji"), "agent", "run", "--max-events", "3", "--watch-interval", "0.5"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rng = random.Random(7)
+    enrolled_hotel.workers = None  # restarted as deployed: with its pool of checker processes
     try:
         for _ in range(5):
             time.sleep(rng.uniform(0.3, 1.0))  # the random moment of the kill, not a synchronisation

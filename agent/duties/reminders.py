@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -80,101 +81,135 @@ def due_reminders(store: Store, now: datetime) -> list[Reminder]:
         venue = session.exec(select(Venue)).first()
     if venue is None:
         return []
+    rules = _policy(venue.jurisdiction)
+    facts = _read_facts(store, now)
     names: dict[bytes, str] = {}
     found: list[Reminder] = []
-    rules = _policy(venue.jurisdiction)
-    present = (select(Registration.id, Registration.kind, Registration.arrived_at, Registration.expected_departure,
-                      Registration.lodges_on_site, Registration.person_id, Person.doc_type,
-                      Person.residence_permit_sealed, Person.name_sealed, Unit.label, Registration.flags,
-                      Person.doc_masked, Person.nationality)
-               .join(Person, col(Person.id) == Registration.person_id)
-               .join(Unit, col(Unit.id) == Registration.unit_id)
-               .where(col(Registration.departed_at).is_(None), col(Registration.cancelled_at).is_(None))
-               .order_by(col(Registration.arrived_at)))
+    people_present = Counter(row.person_id for row in facts.present)
+    for row in facts.present:
+        if row.name_sealed not in names:
+            names[row.name_sealed] = (store.vault.open(row.name_sealed, "person.name", row.person_id) or "") \
+                if row.name_sealed else ""
+        found.extend(_person_reminders(row, f"{row.unit} {names[row.name_sealed]}", rules, venue.region, now,
+                                       reported=row.id not in facts.unreported,
+                                       lodging_registered=people_present[row.person_id] >= 2))
+    found.extend(_visitors_after_closing(store, now, names))
+    found.extend(_delivery_reminders(facts, VenueKind(venue.kind), rules, now))
+    return found
+
+
+class _Facts(NamedTuple):
+    """What the reminders are computed from, read in one transaction."""
+
+    present: list[Any]  # rows of _PRESENT, oldest arrival first
+    rejected: tuple[int, datetime | None]  # rejected over REJECTED_FOR ago: how many, since when
+    oldest_waiting: datetime | None  # the oldest event still to be sent
+    waiting: int
+    unreported: set[int]  # registrations whose registering event is not accepted yet
+
+
+_PRESENT = (select(Registration.id, Registration.kind, Registration.arrived_at, Registration.expected_departure,
+                   Registration.lodges_on_site, Registration.person_id, Person.doc_type,
+                   Person.residence_permit_sealed, Person.name_sealed, Unit.label.label("unit"),  # type: ignore[attr-defined]
+                   Registration.flags, Person.doc_masked, Person.nationality)
+            .join(Person, col(Person.id) == Registration.person_id)
+            .join(Unit, col(Unit.id) == Registration.unit_id)
+            .where(col(Registration.departed_at).is_(None), col(Registration.cancelled_at).is_(None))
+            .order_by(col(Registration.arrived_at)))
+_UNSENT = (OutboxState.PENDING.value, OutboxState.IN_FLIGHT.value)
+
+
+def _read_facts(store: Store, now: datetime) -> _Facts:
     with store.read() as session:
-        rows = session.exec(present).all()
+        present = list(session.exec(_PRESENT).all())
         rejected = session.exec(
             select(func.count(), func.min(OutboxEntry.updated_at))
             .where(OutboxEntry.state == OutboxState.REJECTED.value, OutboxEntry.updated_at <= now - REJECTED_FOR)).one()
         oldest_waiting = session.exec(
             select(func.min(Event.created_at)).join(OutboxEntry, col(OutboxEntry.event_seq) == Event.seq)
-            .where(col(OutboxEntry.state).in_([OutboxState.PENDING.value, OutboxState.IN_FLIGHT.value]))).one()
+            .where(col(OutboxEntry.state).in_(_UNSENT))).one()
         waiting = session.exec(select(func.count()).select_from(OutboxEntry).where(
-            col(OutboxEntry.state).in_([OutboxState.PENDING.value, OutboxState.IN_FLIGHT.value]))).one()
+            col(OutboxEntry.state).in_(_UNSENT))).one()
         unreported = session.exec(
             select(Registration.id).join(Event, col(Event.registration_id) == Registration.id)
             .join(OutboxEntry, col(OutboxEntry.event_seq) == Event.seq)
             .where(col(Event.type).in_([EventType.REGISTERED.value, EventType.CORRECTED.value]),
-                   col(OutboxEntry.state).in_([OutboxState.PENDING.value, OutboxState.IN_FLIGHT.value,
-                                               OutboxState.REJECTED.value]))).all()
-    unreported_ids = set(unreported)
-    people_present = Counter(row[5] for row in rows)
-    for (reg_id, kind, arrived, expected, lodges, person_id, doc_type, permit, name_sealed, unit, flags, masked,
-         nationality) in rows:
-        if name_sealed not in names:
-            names[name_sealed] = (store.vault.open(name_sealed, "person.name", person_id) or "") if name_sealed else ""
-        who = f"{unit} {names[name_sealed]}"
-        flagged = set(flags.split()) if flags else set()
-        arrival_day = arrived.astimezone(CHINA_TIME).date()
-        permit_after = rules.duration("permit_after", arrival_day, kind)
-        if doc_type == DocType.RESIDENT_ID.value and permit is None and permit_after is not None \
-                and arrived <= now - permit_after and not _same_city(masked, venue.region):
-            days = permit_after.days
-            within = rules.duration("permit_apply_within", arrival_day, kind)
-            apply_zh = f"，须在 {within.days} 天内申领" if within else ""
-            apply_en = f" within {within.days} days" if within else ""
-            found.append(Reminder(
-                "permit.missing", f"{who}：已居住满{days}天，尚无居住证号码，请提醒其申领居住证{apply_zh}",
-                f"{who}: here over {days} days with no residence permit number; help them apply for one{apply_en}",
-                reg_id, arrived + permit_after))
-        if "minor_unaccompanied" in flagged:
-            found.append(Reminder(
-                "minor.unaccompanied", f"{who}：未成年人无成年人同住（已联系监护人）：请留意其安全，与监护人保持联系",
-                f"{who}: a minor with no adult in the room (the guardian was contacted): look after them and keep "
-                "in touch with the guardian", reg_id, arrived))
-        if "visa_overstay" in flagged:
-            found.append(Reminder(
-                "visa.overstay", f"{who}：住宿超过签证停留有效期：请报告公安机关",
-                f"{who}: stays past the permitted stay of their visa: tell the police", reg_id, arrived))
-        foreign_within = rules.duration("foreigner_report_within", arrival_day, kind)
-        if nationality not in (None, *_CHINESE) and reg_id in unreported_ids and foreign_within is not None \
-                and arrived <= now - foreign_within:
-            hours = int(foreign_within.total_seconds() // 3600)
-            found.append(Reminder(
-                "foreigner.unreported", f"{who}：境外人员须在入住后 {hours} 小时内报告，尚未报告成功：请检查上报或被退回的记录",
-                f"{who}: a foreign guest is reported within {hours} hours of arrival and this one is not yet: check "
-                "the uploader and the rejected records", reg_id, arrived + foreign_within))
-        if expected is not None and kind == "tenancy" and _day_after(expected) <= now:
-            found.append(Reminder(
-                "lease.ended", f"{who}：租期已于 {_day(expected)} 结束，尚未办理退租；已搬走请登记离开，续租请更新",
-                f"{who}: the lease ended on {_day(expected)} with no move-out recorded; record the departure "
-                "if they left", reg_id, _day_after(expected)))
-        elif expected is not None and expected < now and kind == "stay":
-            found.append(Reminder(
-                "stay.overdue", f"{who}：已过预计离开时间 {_day(expected)}，已离店请办理离开",
-                f"{who}: past the expected check-out ({_day(expected)}); check them out if they left",
-                reg_id, expected))
-        if kind == "employment" and lodges and people_present[person_id] < 2:
-            found.append(Reminder(
-                "lodging.unregistered", f"{who}：在单位住宿，但没有住宿登记，请登记其住处",
-                f"{who}: lodges on site but has no registration of lodging; register where they sleep",
-                reg_id, arrived))
-    found.extend(_visitors_after_closing(store, now, names))
-    count, since = rejected
+                   col(OutboxEntry.state).in_([*_UNSENT, OutboxState.REJECTED.value]))).all()
+    return _Facts(present, tuple(rejected), oldest_waiting, waiting, set(unreported))  # type: ignore[arg-type]
+
+
+def _person_reminders(row: Any, who: str, rules: Policy, venue_region: str | None, now: datetime, *,
+                      reported: bool, lodging_registered: bool) -> list[Reminder]:
+    """The duties one present person's registration has due: permit, minor, visa, foreigner, lease, stay,
+    lodging. `who` is how the reminder names them (room and name)."""
+    found = []
+    reg_id, kind, arrived, expected = row.id, row.kind, row.arrived_at, row.expected_departure
+    flagged = set(row.flags.split()) if row.flags else set()
+    arrival_day = arrived.astimezone(CHINA_TIME).date()
+    permit_after = rules.duration("permit_after", arrival_day, kind)
+    if row.doc_type == DocType.RESIDENT_ID.value and row.residence_permit_sealed is None \
+            and permit_after is not None and arrived <= now - permit_after \
+            and not _same_city(row.doc_masked, venue_region):
+        days = permit_after.days
+        within = rules.duration("permit_apply_within", arrival_day, kind)
+        apply_zh = f"，须在 {within.days} 天内申领" if within else ""
+        apply_en = f" within {within.days} days" if within else ""
+        found.append(Reminder(
+            "permit.missing", f"{who}：已居住满{days}天，尚无居住证号码，请提醒其申领居住证{apply_zh}",
+            f"{who}: here over {days} days with no residence permit number; help them apply for one{apply_en}",
+            reg_id, arrived + permit_after))
+    if "minor_unaccompanied" in flagged:
+        found.append(Reminder(
+            "minor.unaccompanied", f"{who}：未成年人无成年人同住（已联系监护人）：请留意其安全，与监护人保持联系",
+            f"{who}: a minor with no adult in the room (the guardian was contacted): look after them and keep "
+            "in touch with the guardian", reg_id, arrived))
+    if "visa_overstay" in flagged:
+        found.append(Reminder(
+            "visa.overstay", f"{who}：住宿超过签证停留有效期：请报告公安机关",
+            f"{who}: stays past the permitted stay of their visa: tell the police", reg_id, arrived))
+    foreign_within = rules.duration("foreigner_report_within", arrival_day, kind)
+    if row.nationality not in (None, *_CHINESE) and not reported and foreign_within is not None \
+            and arrived <= now - foreign_within:
+        hours = int(foreign_within.total_seconds() // 3600)
+        found.append(Reminder(
+            "foreigner.unreported", f"{who}：境外人员须在入住后 {hours} 小时内报告，尚未报告成功：请检查上报或被退回的记录",
+            f"{who}: a foreign guest is reported within {hours} hours of arrival and this one is not yet: check "
+            "the uploader and the rejected records", reg_id, arrived + foreign_within))
+    if expected is not None and kind == "tenancy" and _day_after(expected) <= now:
+        found.append(Reminder(
+            "lease.ended", f"{who}：租期已于 {_day(expected)} 结束，尚未办理退租；已搬走请登记离开，续租请更新",
+            f"{who}: the lease ended on {_day(expected)} with no move-out recorded; record the departure "
+            "if they left", reg_id, _day_after(expected)))
+    elif expected is not None and expected < now and kind == "stay":
+        found.append(Reminder(
+            "stay.overdue", f"{who}：已过预计离开时间 {_day(expected)}，已离店请办理离开",
+            f"{who}: past the expected check-out ({_day(expected)}); check them out if they left",
+            reg_id, expected))
+    if kind == "employment" and row.lodges_on_site and not lodging_registered:
+        found.append(Reminder(
+            "lodging.unregistered", f"{who}：在单位住宿，但没有住宿登记，请登记其住处",
+            f"{who}: lodges on site but has no registration of lodging; register where they sleep",
+            reg_id, arrived))
+    return found
+
+
+def _delivery_reminders(facts: _Facts, venue_kind: VenueKind, rules: Policy, now: datetime) -> list[Reminder]:
+    """The reporting duties: refusals left uncorrected, records waiting past the venue kind's deadline."""
+    found = []
+    count, since = facts.rejected
     if count:
         found.append(Reminder(
             "rejected.uncorrected", f"有 {count} 条记录被平台退回超过24小时仍未更正，请在“被退回的记录”中更正",
             f"{count} record(s) rejected by the platform over 24 hours ago are still not corrected; "
             "correct them under Rejected records", None, since))
-    kind_of_venue = REGISTRATION_KIND_OF_VENUE[VenueKind(venue.kind)].value
-    deadline = rules.duration("report_within", now.astimezone(CHINA_TIME).date(), kind_of_venue) \
-        or OTHER_BACKLOG_DEADLINE
-    if oldest_waiting is not None and oldest_waiting <= now - deadline:
+    kind = REGISTRATION_KIND_OF_VENUE[venue_kind].value
+    deadline = rules.duration("report_within", now.astimezone(CHINA_TIME).date(), kind) or OTHER_BACKLOG_DEADLINE
+    if facts.oldest_waiting is not None and facts.oldest_waiting <= now - deadline:
         hours = int(deadline.total_seconds() // 3600)
         found.append(Reminder(
-            "backlog.late", f"有 {waiting} 条记录超过 {hours} 小时未上报：请检查网络和上报服务 (dengji doctor)",
-            f"{waiting} record(s) waiting over {hours} hour(s) to be reported: check the network and the "
-            "uploader (dengji doctor)", None, oldest_waiting + deadline))
+            "backlog.late", f"有 {facts.waiting} 条记录超过 {hours} 小时未上报：请检查网络和上报服务 (dengji doctor)",
+            f"{facts.waiting} record(s) waiting over {hours} hour(s) to be reported: check the network and the "
+            "uploader (dengji doctor)", None, facts.oldest_waiting + deadline))
     return found
 
 

@@ -20,7 +20,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, Static
 
 from agent.domain.codes import label, relations
-from tui.screens.discard_modal import DiscardModal
 from tui.screens.modal import DengjiModal
 from tui.widgets.choice_select import ChoiceSelect
 
@@ -110,11 +109,4 @@ class CompanionsModal(DengjiModal):
         self.action_cancel()
 
     def action_cancel(self) -> None:
-        if {c["doc_number"]: c["relation"] for c in self.chosen()} != self.start:
-            def answered(discard: object) -> None:
-                if discard:
-                    self.dismiss(None)
-
-            self.app.push_screen(DiscardModal(), answered)
-        else:
-            self.dismiss(None)
+        self.dismiss_unless_changed({c["doc_number"]: c["relation"] for c in self.chosen()} != self.start)

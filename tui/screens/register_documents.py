@@ -75,13 +75,7 @@ class FillsFromDocuments(TakesCards, _Base):
             changed = form.fill_from_passport(scan.passport)
         else:
             return
-        self.fields.show_applicable()
-        for key in changed:
-            self.fields.show_value(key)
-        self.problems.leave(k for k in changed if form.value(k))
-        self._look_for_companions()
-        self._refresh_marks()
-        self._focus_first_empty()
+        self._filled(changed)
 
     def card_placed(self, card: IdentityCard) -> None:
         """A card read by the desk's reader fills every field it holds (document, number, name, sex,
@@ -102,18 +96,24 @@ class FillsFromDocuments(TakesCards, _Base):
         self._scans.reset()
         self.query_one("#scan", Input).value = ""
         changed = form.fill_from_card(card.person_fields(), lang)
-        self.fields.show_applicable()
-        for key in changed:
-            self.fields.show_value(key)
-        self.problems.leave(k for k in changed if form.value(k))
-        self._look_for_companions()
-        self._refresh_marks()
-        self._focus_first_empty()
+        self._filled(changed)
         notes = [warning.text(lang) for warning in card.warnings]
         if expired:
             notes.append(self.say(f"证件已过期（有效期至 {card.valid_until}）", f"the card expired on {card.valid_until}"))
         if notes:
             self.app.notify("\n".join(notes), title=self.say("读卡器", "Card reader"), severity="warning", timeout=8)
+
+    def _filled(self, changed: set[str]) -> None:
+        """What a document filled: shown, its fields' problems judged, the companions looked for, and the
+        cursor on the first field still to fill."""
+        assert self.form is not None
+        self.fields.show_applicable()
+        for key in changed:
+            self.fields.show_value(key)
+        self.problems.leave(k for k in changed if self.form.value(k))
+        self._look_for_companions()
+        self._refresh_marks()
+        self._focus_first_empty()
 
     def card_problem(self, problem: ReaderError) -> None:
         """A reading that failed while the reader works (the card lifted too soon...): what to do."""

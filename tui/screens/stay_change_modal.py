@@ -23,7 +23,6 @@ from textual.widgets import Button, Input, Label, Static
 
 from agent.domain.errors import InvalidDocument
 from agent.validation.datetimes import parse_date, parse_datetime
-from tui.screens.discard_modal import DiscardModal
 from tui.screens.modal import DengjiModal
 from tui.widgets.people_table import leaving
 
@@ -145,14 +144,7 @@ class StayChangeModal(DengjiModal):
         """Esc: back at once when nothing was typed, else ask before the typed text is thrown away."""
         if self.busy:
             return
-        if self.query_one("#change-value", Input).value.strip():
-            def answered(discard: object) -> None:
-                if discard:
-                    self.dismiss(None)
-
-            self.app.push_screen(DiscardModal(), answered)
-        else:
-            self.dismiss(None)
+        self.dismiss_unless_changed(bool(self.query_one("#change-value", Input).value.strip()))
 
     # -- the value and the agent -------------------------------------------------------------------
 

@@ -86,15 +86,14 @@ def save_device(store: Store, device: Device) -> None:
                                   for key_id, public in device.previous_receipt_keys],
         "receipt_sm2_public_key": device.receipt_sm2_public_key,
     }).encode()
-    sealed_key = _seal_key(store, device.signing_key.private_bytes_raw())
-    sealed_sm2 = None
-    if isinstance(device.sm2_key, SoftwareSm2Key):  # a key in a certified module is not ours to store
-        sealed_sm2 = store.vault.seal(base64.b64encode(device.sm2_key.to_bytes()).decode(), "meta.device_sm2_key")
-
     def work(session: Session) -> None:
+        # sealed in the transaction, which has learnt the store's suite (`Store.write`): another desk may
+        # have switched it since this one opened the store
         _put(session, _META, record)
-        _put(session, _KEY_META, sealed_key)
-        if sealed_sm2 is not None:
+        _put(session, _KEY_META, _seal_key(store, device.signing_key.private_bytes_raw()))
+        if isinstance(device.sm2_key, SoftwareSm2Key):  # a key in a certified module is not ours to store
+            sealed_sm2 = store.vault.seal(base64.b64encode(device.sm2_key.to_bytes()).decode(), "meta.device_sm2_key")
+            assert sealed_sm2 is not None
             _put(session, _SM2_KEY_META, sealed_sm2)
 
     store.write(work)

@@ -21,10 +21,13 @@ trail is append-only). Re-sealing a payload therefore appends a `reseal` entry n
 digest of its new bytes, and `audit verify` checks a payload against its latest such entry: the trail
 says who re-sealed what and when, and a payload changed in any other way still breaks it.
 
-On SQLite the transaction holds the database's write lock. On PostgreSQL it locks the person, event and
-meta tables against writes (reads go on); a desk that was running during the switch still holds the old
-suite in memory: restart the other desks' agents after switching (their writes would still open, but
-would be sealed and indexed with the old suite).
+On SQLite the transaction holds the database's write lock. On PostgreSQL it locks the meta, person and
+event tables against writes (reads go on), `meta` first: every write transaction of every desk begins by
+locking `meta` in the mode writes share and reading the suite from it (`Store.write`), so a write begun
+before the switch ends before the switch re-seals (and is re-sealed with the rest), and one begun after
+waits for the switch to commit and seals with the new suite. The other desks need no restart: a desk
+that was running during the switch seals and indexes its next write with the new suite, and its
+searches by document number (`agent.register.listing`) look up the blind index of either suite.
 """
 
 from __future__ import annotations
@@ -109,10 +112,12 @@ def switch_suite(store: Store, suite: str, *, operator: str, now: datetime | Non
 
 def _hold(session: Session) -> None:
     """Keep every other desk from writing sealed data until the switch commits (SQLite: the write
-    transaction does already)."""
+    transaction does already). `meta` is locked first (PostgreSQL locks the tables in the order named):
+    every write transaction locks it before anything else to read the suite (`Store.write`), so one that
+    got there first ends before the switch takes the other tables, and none waits crosswise."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(text("LOCK TABLE person, event, meta IN SHARE ROW EXCLUSIVE MODE"))
+        connection.execute(text("LOCK TABLE meta, person, event IN SHARE ROW EXCLUSIVE MODE"))
 
 
 def _reseal_people(session: Session, old: Vault, new: Vault) -> int:

@@ -204,8 +204,9 @@ class Registry:
     # -- encryption at rest --------------------------------------------------------------------------
 
     def at_rest_suite(self) -> str:
-        """The suite personal data is sealed with: `aes` (AES-256-GCM, HMAC-SHA256) or `gm` (SM4, SM3)."""
-        return self.store.vault.suite
+        """The suite personal data is sealed with: `aes` (AES-256-GCM, HMAC-SHA256) or `gm` (SM4, SM3), as
+        the store says now (another desk may have switched it)."""
+        return self.store.suite()
 
     def set_at_rest_suite(self, suite: str) -> at_rest.Resealed:
         """Seal with `suite` from now on, re-sealing everything in one transaction (owners only, audited);

@@ -12,6 +12,10 @@ code. It has no database-wide write lock, so where SQLite's `BEGIN IMMEDIATE` ma
 safe by itself, a PostgreSQL transaction takes a named advisory lock first (`lock`): a no-op on SQLite,
 which already holds its write lock. Its serialization failures and deadlocks are retried like
 SQLITE_BUSY: the transaction was rolled back whole, so running it again is safe.
+
+Every write transaction first learns the store's at-rest suite (the `meta` row `at_rest_suite`, which
+`agent.duties.at_rest` switches) and seals with it: a desk that was running when another switched the
+suite seals its next write with the new one, without a restart (`Store.write`).
 """
 
 from __future__ import annotations
@@ -30,9 +34,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
-from agent.domain.errors import DiskFull
+from agent.domain.errors import DiskFull, StoreError
 from agent.secrets.keystore import Keystore
-from agent.store.vault import Vault
+from agent.store.models import AT_REST_META_KEY
+from agent.store.vault import AES, SUITES, Vault
 
 T = TypeVar("T")
 
@@ -163,6 +168,22 @@ def database_now(session: Session) -> datetime:
     return connection.execute(text("SELECT clock_timestamp()")).scalar_one()
 
 
+# The store's suite, one indexed single-row read (`meta` is keyed by `key`).
+_SUITE_QUERY = text("SELECT value FROM meta WHERE key = :key").bindparams(key=AT_REST_META_KEY)
+
+
+def stored_suite(session: Session | Connection) -> str:
+    """The suite the store's fields are sealed with (`agent.duties.at_rest`), read in this transaction:
+    `aes` unless set. A suite this dengji does not know is refused (the store comes from a newer one)."""
+    connection = session.connection() if isinstance(session, Session) else session
+    value = connection.execute(_SUITE_QUERY).scalar_one_or_none()
+    suite = bytes(value).decode("ascii", "replace") if value is not None else AES
+    if suite not in SUITES:
+        raise StoreError(f"登记库的加密算法 {suite} 未知：这个登记库来自更新的 dengji",
+                         f"the store's encryption suite {suite} is unknown: this store comes from a newer dengji",
+                         code="store.ciphertext_version")
+    return suite
+
 
 class Store:
     """The database engine, the vault that seals personal fields, and the keystore (for the device key)."""
@@ -189,6 +210,7 @@ class Store:
         for attempt in range(attempts):
             try:
                 with Session(self._writer, expire_on_commit=False) as session:
+                    self._learn_suite(session)
                     result = work(session)
                     session.commit()
                     return result
@@ -199,6 +221,35 @@ class Store:
                     raise
                 time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
         raise AssertionError("unreachable")
+
+    def _learn_suite(self, session: Session) -> None:
+        """Seal this transaction's writes, and later ones, with the suite the store has now.
+
+        Another desk may have switched the suite (`agent.duties.at_rest`) since this one opened the store;
+        its vault would otherwise go on sealing and indexing with the old one. The `meta` row is read in
+        this transaction, before `work` seals anything, and it cannot change before this transaction
+        ends. On SQLite the transaction holds the database's write lock (`BEGIN IMMEDIATE`), and the switch
+        is a write transaction too. On PostgreSQL `meta` is locked first in ROW EXCLUSIVE mode, the mode
+        every write of a table takes, which writers share, while the switch locks `meta` first of all in
+        SHARE ROW EXCLUSIVE mode, which conflicts with it: a write that got here before the switch ends
+        before the switch goes on (which then re-seals what it wrote), and one after waits for the switch
+        to commit and reads the new suite (its SELECT is a new statement, so sees what committed).
+        A row lock (`SELECT ... FOR SHARE`) would not do: a store that never switched has no row to lock,
+        and a writer holding the row that then writes a person would wait for the switch's table lock
+        while the switch waits for the row (a deadlock). Cost: one indexed single-row SELECT per write
+        transaction (and a LOCK statement on PostgreSQL); nothing when the suite is unchanged.
+        """
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("LOCK TABLE meta IN ROW EXCLUSIVE MODE"))
+        suite = stored_suite(connection)
+        if suite != self.vault.suite:
+            self.vault = self.vault.with_suite(suite)
+
+    def suite(self) -> str:
+        """The store's suite now (read from the store: another desk may have switched it)."""
+        with self.read() as session:
+            return stored_suite(session)
 
     def dispose(self) -> None:
         self.engine.dispose()

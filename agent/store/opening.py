@@ -34,9 +34,10 @@ from agent.store.database import (
     lock,
     make_engine,
     sqlite_path,
+    stored_suite,
 )
-from agent.store.models import AT_REST_META_KEY, Meta
-from agent.store.vault import AES, SUITES, Vault, new_master_key
+from agent.store.models import Meta
+from agent.store.vault import Vault, new_master_key
 
 VAULT_CHECK_KEY = "vault_check"  # the `meta` row holding a text sealed with the master key
 _CHECK = VAULT_CHECK_KEY
@@ -231,13 +232,7 @@ def _vault_check(engine: Engine) -> Meta | None:
 def _suite(engine: Engine) -> str:
     """The suite the store's fields are sealed with (`agent.duties.at_rest`): `aes` unless set."""
     with Session(engine) as session:
-        row = session.get(Meta, AT_REST_META_KEY)
-    suite = row.value.decode("ascii", "replace") if row is not None else AES
-    if suite not in SUITES:
-        raise StoreError(f"登记库的加密算法 {suite} 未知：这个登记库来自更新的 dengji",
-                         f"the store's encryption suite {suite} is unknown: this store comes from a newer dengji",
-                         code="store.ciphertext_version")
-    return suite
+        return stored_suite(session)
 
 
 def _opens(vault: Vault, check: Meta) -> bool:

@@ -8,6 +8,7 @@ an ordinary indexed equality query, without the number ever being stored in the 
 
 A vault has the store's suite (the `meta` row `at_rest_suite`, set by `agent.duties.at_rest`): `seal`
 writes that suite's format and `blind_index` uses its hash; `open` reads every format, whichever the suite.
+A write transaction learns the store's suite before it seals (`agent.store.database.Store.write`).
 
 A sealed field is `format byte || nonce || ciphertext and tag`. The first byte names the format, that is
 the algorithm and what the associated data binds, so that another can be added without a format break:
@@ -145,6 +146,12 @@ class Vault:
         if self.suite == GM:
             return hmac_sm3(self._sm3_index_key, msg).hex()[:32]
         return hmac.new(self._index_key, msg, hashlib.sha256).hexdigest()[:32]
+
+    def blind_indexes(self, kind: str, value: str) -> tuple[str, ...]:
+        """The blind index of `value` in every suite, this vault's first: for a look-up outside a write
+        transaction, which cannot know that another desk has not just switched the suite."""
+        return tuple(self.with_suite(suite).blind_index(kind, value)
+                     for suite in sorted(SUITES, key=lambda suite: suite != self.suite))
 
 
 def _bound(column: str, row: str | int) -> bytes:

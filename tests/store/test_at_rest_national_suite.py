@@ -212,3 +212,112 @@ def test_on_postgresql_a_site_switches_in_one_transaction_and_another_desk_finds
     finally:
         first.dispose()
         second.dispose()
+
+
+def _a_running_desk_learns_the_switch(first: Registry, second: Registry, sealed_cells) -> None:  # type: ignore[no-untyped-def]
+    """`second` was open before `first` switched to gm: without reopening, its next registration is sealed
+    and indexed with SM4 and SM3, and either desk finds the person by document number."""
+    _guests(first)
+    assert second.at_rest_suite() == AES
+    assert first.set_at_rest_suite(GM).people == 3
+    assert second.at_rest_suite() == GM  # read from the store, not remembered from the opening
+    payload = sample_registration(4, "stay", "2026-11-21 10:00", unit="306")
+    assert second.register(payload).ok
+    cells = sealed_cells()
+    assert len(cells) == 4 * 5 + 5 + 1
+    assert {cell[:1] for cell in cells} == {b"\x03", b"\x04"}, "a desk running before the switch sealed with AES"
+    person = payload["person"]
+    for desk in (first, second):
+        found = desk.find_by_document(person["doc_type"], person["doc_number"])
+        assert [view.name for view in found] == [person["name"]], "searching by document number misses them"
+    assert audit.verify(second.store).broken is None
+
+
+def test_a_desk_open_before_the_switch_seals_its_next_writes_with_the_new_suite(
+        hotel_registry: Registry, private_home: Path) -> None:
+    second = open_store(private_home)  # another process on the same SQLite file, opened before the switch
+    try:
+        assert second.vault.suite == AES
+        _a_running_desk_learns_the_switch(hotel_registry, Registry(second), lambda: _sealed_cells(private_home))
+    finally:
+        second.dispose()
+
+
+def test_on_postgresql_a_desk_running_during_the_switch_seals_with_the_new_suite(
+        postgres_url: str, tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from agent.secrets.keystore import MASTER_KEY_NAME
+    from agent.store.opening import join_site
+    from tests.desks.test_shared_store import first_desk
+
+    first = first_desk(tmp_path / "a", postgres_url)
+    key = first.keystore.get(MASTER_KEY_NAME)  # type: ignore[union-attr]
+    second = join_site(tmp_path / "b", postgres_url, key)  # type: ignore[arg-type]
+
+    def cells() -> list[bytes]:
+        with first.engine.connect() as conn:
+            found = [blob for row in conn.execute(text(f"SELECT {', '.join(SEALED)} FROM person")) for blob in row]
+            found += [row[0] for row in conn.execute(text("SELECT payload_sealed FROM event"))]
+            found += [row[0] for row in conn.execute(text(
+                f"SELECT value FROM meta WHERE key IN ({', '.join(repr(k) for k in SEALED_META)})"))]
+        return [bytes(cell) for cell in found if cell]
+
+    try:
+        assert second.vault.suite == AES
+        _a_running_desk_learns_the_switch(Registry(first), Registry(second), cells)
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def test_on_postgresql_desks_writing_while_another_switches_leave_nothing_of_the_old_suite(
+        postgres_url: str, tmp_path: Path) -> None:
+    """The race itself: one desk registers people one after another while the other switches; whatever
+    the interleaving, each registration either ends before the switch (and is re-sealed by it) or is
+    sealed with the new suite, and every one is found by document number."""
+    import threading
+
+    from sqlalchemy import text
+
+    from agent.secrets.keystore import MASTER_KEY_NAME
+    from agent.store.opening import join_site
+    from tests.desks.test_shared_store import first_desk
+
+    first = first_desk(tmp_path / "a", postgres_url)
+    key = first.keystore.get(MASTER_KEY_NAME)  # type: ignore[union-attr]
+    second = join_site(tmp_path / "b", postgres_url, key)  # type: ignore[arg-type]
+    writer, switcher = Registry(second), Registry(first)
+    started, people, failures = threading.Event(), [], []
+
+    def write() -> None:
+        try:
+            for index in range(10, 40):
+                payload = sample_registration(index, "stay", "2026-11-21 10:00", unit=f"5{index}")
+                assert writer.register(payload).ok
+                people.append(payload["person"])
+                started.set()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+            started.set()
+
+    try:
+        _guests(switcher)
+        thread = threading.Thread(target=write)
+        thread.start()
+        started.wait(30)
+        assert switcher.set_at_rest_suite(GM).people >= 4
+        thread.join(60)
+        assert not failures and len(people) == 30
+        with first.engine.connect() as conn:
+            cells = [blob for row in conn.execute(text(f"SELECT {', '.join(SEALED)} FROM person")) for blob in row]
+            cells += [row[0] for row in conn.execute(text("SELECT payload_sealed FROM event"))]
+        assert {bytes(cell)[:1] for cell in cells if cell} == {b"\x03", b"\x04"}
+        for person in people:
+            for desk in (writer, switcher):
+                found = desk.find_by_document(person["doc_type"], person["doc_number"])
+                assert [view.name for view in found] == [person["name"]]
+        assert audit.verify(second).broken is None
+    finally:
+        first.dispose()
+        second.dispose()

@@ -255,7 +255,7 @@ def rotate_key(db: str | None) -> None:
                                          "the new fingerprint out with new enrollment codes.")
 @db_option
 def rotate_receipt_key_command(db: str | None) -> None:
-    from protocol.keys import key_fingerprint, sm2_fingerprint
+    from protocol.keys import key_fingerprint
     from receiver.app import utc_now
     from receiver.keyring import KeyRing, rotate_receipt_key
 

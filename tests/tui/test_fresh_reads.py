@@ -32,7 +32,7 @@ class _Reads(App[None]):
 
 async def test_the_older_read_finishing_last_is_not_shown() -> None:
     app = _Reads()
-    async with app.run_test() as pilot:
+    async with app.run_test():
         old = app.read("before the undo", wait=True)
         assert await asyncio.to_thread(app.old_started.wait, 10)  # it is reading when the newer one starts
         new = app.read("after the undo", wait=False)

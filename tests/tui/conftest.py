@@ -74,6 +74,16 @@ def sees(screen_text: Callable[[DengjiApp], str], app: DengjiApp, text: str) -> 
     return "".join(text.split()) in "".join(screen_text(app).replace("│", "").split())
 
 
+async def until_drawn(app: DengjiApp, pilot, text: str, frames: int = 30) -> bool:  # type: ignore[no-untyped-def]
+    """Whether `text` gets drawn, frame by frame (at most `frames`): a table's new rows and a form's new
+    layout are drawn a frame or two after the work that made them, later on a loaded machine."""
+    for _ in range(frames):
+        if sees(_screen_text, app, text):
+            return True
+        await pilot.pause()
+    return sees(_screen_text, app, text)
+
+
 def _screen_text(app: DengjiApp) -> str:
     return "\n".join(strip.text.rstrip() for strip in app.screen._compositor.render_strips())  # noqa: SLF001
 

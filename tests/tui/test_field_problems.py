@@ -11,6 +11,7 @@ import pytest
 
 from agent.cli.demo_people import resident_id_for
 from agent.validation.venue import VenueDetails
+from tests.tui.conftest import settle, until_drawn
 from tui.preferences import Preferences
 from tui.screens.register_screen import RegisterScreen
 from tui.widgets.field_row import FieldRow
@@ -51,12 +52,13 @@ async def test_a_wrong_number_stays_written_under_its_field_after_moving_on(
         await pilot.pause()
         row = screen.query_one("#row-person--doc_number", FieldRow)
         assert row.has_class("-invalid") and row.note.startswith("✗")
+        assert await until_drawn(app, pilot, "✗ " + row.note[2:8]), screen_text(app)  # the note's new line laid out
         lines = _drawn_lines(screen_text, app)
         number_line = next(i for i, line in enumerate(lines) if ("证件号码" if lang == "zh" else "Document number") in line)
         assert lines[number_line + 1].strip().startswith("✗ " + row.note[2:8])  # right under the field
         # Fixed: the note goes, and the form is one line per field again.
         screen.query_one("#f-person--doc_number").value = resident_id_for(3)[0]
-        await pilot.pause()
+        await settle(app, pilot)
         assert row.note == ""
         lines = _drawn_lines(screen_text, app)
         number_line = next(i for i, line in enumerate(lines) if ("证件号码" if lang == "zh" else "Document number") in line)

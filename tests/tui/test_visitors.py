@@ -15,6 +15,7 @@ from agent.cli.demo_people import resident_id_for
 from agent.home.config import load_config, save_config
 from tests.tui.conftest import sees as _sees
 from tests.tui.conftest import settle as _settle
+from tests.tui.conftest import until_drawn
 from tui.screens.discard_modal import DiscardModal
 from tui.screens.home_screen import HomeScreen
 from tui.screens.visit_end_modal import VisitEndModal
@@ -56,7 +57,8 @@ async def test_a_visitor_is_typed_in_visits_a_guest_found_by_room_and_leaves(
         await pilot.press("enter")
         await _settle(app, pilot)
         assert isinstance(app.screen, VisitorsScreen)
-        assert "赵访客" in screen_text(app) and number not in screen_text(app)  # the number masked
+        assert await until_drawn(app, pilot, "赵访客"), screen_text(app)
+        assert number not in screen_text(app)  # the number masked
         assert _sees(screen_text, app, say("现在在访 1 人", "In now: 1"))
         [visit] = hotel_registry.visits(in_only=True)
         assert (visit.host_registration_id, visit.name) == (host, "赵访客")

@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, Static
 
 from agent.domain.codes import label, relations
+from tui.screens.discard_modal import dismiss_unless_changed
 from tui.screens.modal import DengjiModal
 from tui.widgets.choice_select import ChoiceSelect
 
@@ -109,4 +110,4 @@ class CompanionsModal(DengjiModal):
         self.action_cancel()
 
     def action_cancel(self) -> None:
-        self.dismiss_unless_changed({c["doc_number"]: c["relation"] for c in self.chosen()} != self.start)
+        dismiss_unless_changed(self, {c["doc_number"]: c["relation"] for c in self.chosen()} != self.start)

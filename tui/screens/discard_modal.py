@@ -47,3 +47,17 @@ class DiscardModal(DengjiModal):
     @on(Button.Pressed, "#discard-work")
     def action_discard(self) -> None:
         self.dismiss(True)
+
+
+def dismiss_unless_changed(question: DengjiModal, changed: bool) -> None:
+    """Esc on a question: gone at once when nothing was changed, else ask first (`DiscardModal`), so one
+    key loses nothing typed."""
+    if not changed:
+        question.dismiss(None)
+        return
+
+    def answered(discard: object) -> None:
+        if discard:
+            question.dismiss(None)
+
+    question.app.push_screen(DiscardModal(), answered)

@@ -22,20 +22,6 @@ class DengjiModal(ModalScreen[object]):
     def say(self, zh: str, en: str) -> str:
         return self.session.say(zh, en)
 
-    def dismiss_unless_changed(self, changed: bool) -> None:
-        """Esc on a question: gone at once when nothing was changed, else ask first (`DiscardModal`), so
-        one key loses nothing typed."""
-        if not changed:
-            self.dismiss(None)
-            return
-        from tui.screens.discard_modal import DiscardModal  # itself a DengjiModal
-
-        def answered(discard: object) -> None:
-            if discard:
-                self.dismiss(None)
-
-        self.app.push_screen(DiscardModal(), answered)
-
     async def relabel(self) -> None:
         """F9 while the modal is up: rebuild it in the new language, keeping what was typed and the cursor."""
         from textual.widgets import Input, Select

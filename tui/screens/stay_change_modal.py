@@ -23,6 +23,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from agent.domain.errors import InvalidDocument
 from agent.validation.datetimes import parse_date, parse_datetime
+from tui.screens.discard_modal import dismiss_unless_changed
 from tui.screens.modal import DengjiModal
 from tui.widgets.people_table import leaving
 
@@ -144,7 +145,7 @@ class StayChangeModal(DengjiModal):
         """Esc: back at once when nothing was typed, else ask before the typed text is thrown away."""
         if self.busy:
             return
-        self.dismiss_unless_changed(bool(self.query_one("#change-value", Input).value.strip()))
+        dismiss_unless_changed(self, bool(self.query_one("#change-value", Input).value.strip()))
 
     # -- the value and the agent -------------------------------------------------------------------
 

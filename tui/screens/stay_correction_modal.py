@@ -31,6 +31,7 @@ from agent.domain import DocType, EventType
 from agent.domain.codes import doc_types, label
 from agent.domain.errors import InvalidDocument
 from agent.validation.datetimes import parse_date, parse_datetime, to_iso
+from tui.screens.discard_modal import dismiss_unless_changed
 from tui.screens.modal import DengjiModal
 from tui.screens.stay_change_modal import EXTEND, change_names, is_lease
 from tui.widgets.choice_select import ChoiceSelect
@@ -228,7 +229,7 @@ class StayCorrectionModal(DengjiModal):
         """Esc: back at once when nothing was changed, else ask before the changes are thrown away."""
         if self.busy:
             return
-        self.dismiss_unless_changed(self._values() != self.first)
+        dismiss_unless_changed(self, self._values() != self.first)
 
     # -- the values and the agent ------------------------------------------------------------------
 

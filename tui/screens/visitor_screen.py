@@ -48,6 +48,7 @@ class VisitorsScreen(TakesCards, DengjiScreen):
 
     DEFAULT_CSS = """
     VisitorsScreen #visitors-top { height: 1; }
+    VisitorsScreen #visits-note { padding: 0 1; }
     VisitorsScreen #visitors-top Button { margin-right: 2; }
     VisitorsScreen #visits { height: 1fr; }
     """

@@ -1,5 +1,5 @@
-"""The venue's duties: `reminders`, `permit-check`, operator accounts, the audit trail, retention and
-the purge (docs/duties.md).
+"""The venue's duties: `reminders`, `permit-check`, operator accounts, the audit trail, retention,
+the purge and the suite at rest (docs/duties.md, docs/store.md).
 """
 
 from __future__ import annotations
@@ -279,3 +279,31 @@ def purge(obj: Context, dry_run: bool, as_json: bool) -> None:
         click.echo(say(f"另有 {done.waiting} 条登记已过期限，但还有事件未经平台确认，暂不清除",
                        f"{done.waiting} more are past the period but wait for the platform to confirm "
                        "their events: kept"))
+
+
+@click.command("at-rest")
+@click.argument("suite", required=False, type=click.Choice(["aes", "gm"]))
+@click.pass_obj
+def at_rest(obj: Context, suite: str | None) -> None:
+    """Show how personal data is encrypted at rest, or switch it to SUITE (owners only, audited).
+
+    aes: AES-256-GCM and HMAC-SHA256 (the default). gm: the national suite, SM4-GCM and HMAC-SM3, where
+    the venue's policy asks for it. Switching re-seals every record in one transaction; the other desks
+    of a site follow at their next write, without a restart.
+    """
+    from agent.domain.errors import OperatorError, SettingError, StoreError
+
+    registry = obj.registry()
+    names = {"aes": ("AES-256-GCM / HMAC-SHA256", "AES-256-GCM / HMAC-SHA256"),
+             "gm": ("国密 SM4-GCM / HMAC-SM3", "national suite SM4-GCM / HMAC-SM3")}
+    if suite is None:
+        zh, en = names[registry.at_rest_suite()]
+        click.echo(obj.say(f"个人信息加密存储: {zh}", f"personal data at rest: {en}"))
+        return
+    try:
+        done = registry.set_at_rest_suite(suite)
+    except (SettingError, OperatorError, StoreError) as exc:
+        obj.refuse(obj.problem_text(exc.problem))
+    zh, en = names[done.suite]
+    click.echo(obj.say(f"个人信息加密存储已改为 {zh}：重新加密了 {done.people} 人、{done.events} 条事件",
+                       f"personal data at rest now: {en}; re-sealed {done.people} people, {done.events} events"))

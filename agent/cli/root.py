@@ -14,6 +14,7 @@ from agent.cli.context import EXIT_UNUSABLE, Context
 from agent.cli.delivery import agent, send, status
 from agent.cli.demo import demo
 from agent.cli.duties import (
+    at_rest,
     audit_group,
     operator,
     permit_check,
@@ -27,7 +28,6 @@ from agent.cli.registering import correct, depart, list_, register, rejected, re
 from agent.cli.setup import enroll, init, join, keys
 from agent.cli.spreadsheets import export, import_
 from agent.cli.staying import (
-    at_rest,
     closing_time,
     depart_room,
     extend,

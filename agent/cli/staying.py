@@ -153,31 +153,3 @@ def closing_time(obj: Context, value: str | None) -> None:
     except (SettingError, OperatorError) as exc:
         obj.refuse(obj.problem_text(exc.problem))
     click.echo(obj.say(f"访客离开时间已改为 {shown}", f"visitors' closing time set to {shown}"))
-
-
-@click.command("at-rest")
-@click.argument("suite", required=False, type=click.Choice(["aes", "gm"]))
-@click.pass_obj
-def at_rest(obj: Context, suite: str | None) -> None:
-    """Show how personal data is encrypted at rest, or switch it to SUITE (owners only, audited).
-
-    aes: AES-256-GCM and HMAC-SHA256 (the default). gm: the national suite, SM4-GCM and HMAC-SM3, where
-    the venue's policy asks for it. Switching re-seals every record in one transaction. On a site with
-    several desks, restart the other desks' agents afterwards.
-    """
-    from agent.domain.errors import OperatorError, SettingError, StoreError
-
-    registry = obj.registry()
-    names = {"aes": ("AES-256-GCM / HMAC-SHA256", "AES-256-GCM / HMAC-SHA256"),
-             "gm": ("国密 SM4-GCM / HMAC-SM3", "national suite SM4-GCM / HMAC-SM3")}
-    if suite is None:
-        zh, en = names[registry.at_rest_suite()]
-        click.echo(obj.say(f"个人信息加密存储: {zh}", f"personal data at rest: {en}"))
-        return
-    try:
-        done = registry.set_at_rest_suite(suite)
-    except (SettingError, OperatorError, StoreError) as exc:
-        obj.refuse(obj.problem_text(exc.problem))
-    zh, en = names[done.suite]
-    click.echo(obj.say(f"个人信息加密存储已改为 {zh}：重新加密了 {done.people} 人、{done.events} 条事件",
-                       f"personal data at rest now: {en}; re-sealed {done.people} people, {done.events} events"))

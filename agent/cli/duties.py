@@ -306,4 +306,4 @@ def at_rest(obj: Context, suite: str | None) -> None:
         obj.refuse(obj.problem_text(exc.problem))
     zh, en = names[done.suite]
     click.echo(obj.say(f"个人信息加密存储已改为 {zh}：重新加密了 {done.people} 人、{done.events} 条事件",
-                       f"personal data at rest now: {en}; re-sealed {done.people} people, {done.events} events"))
+                       f"personal data at rest now: {en}; re-sealed {done.people} person(s), {done.events} event(s)"))

@@ -95,7 +95,7 @@ def hotel_backup(private_home: Path, tmp_path: Path) -> Path:
 def test_a_store_sealed_with_the_national_suite_restores_as_it_was(hotel_backup: Path, tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue #20: the suite at rest is the store's (a `meta` row), so it comes back with the backup."""
-    assert "national suite SM4-GCM / HMAC-SM3; re-sealed 3 people, 3 events" in dengji("at-rest", "gm").stdout
+    assert "national suite SM4-GCM / HMAC-SM3; re-sealed 3 person(s), 3 event(s)" in dengji("at-rest", "gm").stdout
     people = listed()
     backup = tmp_path / "gm.dengji-backup"
     dengji("backup", str(backup))

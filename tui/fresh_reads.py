@@ -15,12 +15,12 @@ from textual.app import App
 from textual.worker import get_current_worker
 
 
-def show_if_latest(app: App[Any], show: Callable[..., None], *args: Any) -> None:
-    """From a reading worker's thread: `show(*args)` on the UI thread, unless a newer read replaced it."""
+def show_if_latest(app: App[Any], show: Callable[..., object], *args: Any) -> None:
+    """From a reading worker's thread: `show(*args)` on the UI thread (awaited when it is a coroutine),
+    unless a newer read replaced this one."""
     worker = get_current_worker()
 
-    def shown() -> None:
-        if not worker.is_cancelled:
-            show(*args)
+    def shown() -> object:
+        return None if worker.is_cancelled else show(*args)
 
     app.call_from_thread(shown)

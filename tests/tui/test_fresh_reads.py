@@ -49,3 +49,19 @@ async def test_a_read_alone_is_shown() -> None:
         await app.read("facts", wait=False).wait()
         await pilot.pause()
         assert app.shown == ["facts"]
+
+
+async def test_a_coroutine_show_is_awaited() -> None:
+    """A screen whose show is async (the person screen relabels itself) gets it run, not dropped."""
+    app = _Reads()
+
+    async def shown_later(facts: str) -> None:
+        app.shown.append(facts)
+
+    async with app.run_test() as pilot:
+        def read() -> None:
+            show_if_latest(app, shown_later, "the person")
+
+        await app.run_worker(read, thread=True).wait()
+        await pilot.pause()
+        assert app.shown == ["the person"]

@@ -18,6 +18,7 @@ from textual.widgets.data_table import RowDoesNotExist
 
 from tui.card_reading import TakesCards
 from tui.departures import RecentDeparture
+from tui.fresh_reads import show_if_latest
 from tui.keys import Key
 from tui.messages import Departed
 from tui.scanner import IdCardScan, PassportScan, ScanReader
@@ -119,7 +120,7 @@ class DepartureScreen(UndoesDepartures, TakesCards, SearchListScreen):
         registry = self.session.registry
         assert registry is not None
         present = [v for v in registry.find_by_document(doc_type, number) if v.present]
-        self.app.call_from_thread(self._found_document, present)
+        show_if_latest(self.app, self._found_document, present)
 
     def _found_document(self, present: list[RegistrationView]) -> None:
         if not present:

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Static
 
 from agent.domain.codes import countries, doc_types, label, sexes
+from tui.fresh_reads import show_if_latest
 from tui.keys import Key
 from tui.messages import PersonInspected
 from tui.screens.base import BACK, DengjiScreen
@@ -111,7 +112,7 @@ class PersonScreen(UndoesThisDeparture, DengjiScreen):
         registry = self.session.registry
         assert registry is not None
         checks = registry.permit_checks(self.view.id)
-        self.app.call_from_thread(self._show_checks, checks)
+        show_if_latest(self.app, self._show_checks, checks)
 
     def _show_checks(self, checks: list[PermitCheckResult]) -> None:
         self.checks = checks
@@ -156,7 +157,7 @@ class PersonScreen(UndoesThisDeparture, DengjiScreen):
         registry = self.session.registry
         assert registry is not None
         view = next((v for v in registry.registrations(present_only=True) if v.id == self.view.id), None)
-        self.app.call_from_thread(self._reloaded, view, change)
+        show_if_latest(self.app, self._reloaded, view, change)
 
     async def _reloaded(self, view: RegistrationView | None, change: str) -> None:
         if view is not None:

@@ -28,6 +28,7 @@ from agent.validation.words import code_in_table
 from tui.caught_up import caught_up
 from tui.forms.form_problems import FormProblems
 from tui.forms.registration_form import RegistrationForm, is_large_choice
+from tui.fresh_reads import show_if_latest
 from tui.keys import Key
 from tui.messages import Registered
 from tui.scanner import (
@@ -151,7 +152,7 @@ class RegisterScreen(FillsFromDocuments, FindsCompanions, DengjiScreen):
         if registry is None:
             return
         units = sorted({view.unit for view in registry.registrations()})
-        self.app.call_from_thread(self._set_units, units)
+        show_if_latest(self.app, self._set_units, units)
 
     def _set_units(self, units: list[str]) -> None:
         self._units = units

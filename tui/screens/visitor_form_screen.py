@@ -21,6 +21,7 @@ from agent.domain.codes import countries, doc_types, label, sexes
 from agent.register.search import find
 from agent.validation.words import code_in_table
 from tui.card_reading import TakesCards
+from tui.fresh_reads import show_if_latest
 from tui.keys import Key
 from tui.screens.base import BACK, DengjiScreen
 from tui.widgets.choice_select import ChoiceSelect
@@ -151,7 +152,7 @@ class VisitorFormScreen(TakesCards, DengjiScreen):
         registry = self.session.registry
         assert registry is not None
         present = registry.registrations(present_only=True)
-        self.app.call_from_thread(self._loaded, present)
+        show_if_latest(self.app, self._loaded, present)
 
     def _loaded(self, present: list[RegistrationView]) -> None:
         self.present = present

@@ -62,11 +62,29 @@ def make_app(private_home: Path) -> AppFactory:
     return build
 
 
-async def settle(app: DengjiApp, pilot, rounds: int = 3) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the app has done what the last key started: its workers, then the frames after."""
+async def settle(app: DengjiApp, pilot, rounds: int = 3, frames: int = 30) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the app has done what the last key started: its workers, then the frames after, until
+    the screen has no layout or repaint pending (at most `frames` more): a loaded machine draws what a
+    worker showed a frame or two later, and a test that reads a half-laid-out screen fails for nothing."""
     for _ in range(rounds):
         await app.workers.wait_for_complete()
         await pilot.pause()
+    for _ in range(frames):
+        if not _drawing_pending(app):
+            return
+        await pilot.pause()
+
+
+def _drawing_pending(app: DengjiApp) -> bool:
+    """Whether the screen still owes a frame: a layout, a scroll, a repaint, a recompose, a widget to
+    redraw, or a table whose column widths wait for its new rows."""
+    from textual.widgets import DataTable
+
+    screen = app.screen
+    if (screen._layout_required or screen._scroll_required or screen._repaint_required  # noqa: SLF001
+            or screen._recompose_required or screen._dirty_widgets):  # noqa: SLF001
+        return True
+    return any(table._require_update_dimensions for table in screen.query(DataTable))  # noqa: SLF001
 
 
 def sees(screen_text: Callable[[DengjiApp], str], app: DengjiApp, text: str) -> bool:

@@ -161,7 +161,7 @@ if os.name == "posix":
             await pilot.press("3", "0", "1", "enter", "enter", "enter")
             await _settle(app, pilot)
             assert isinstance(app.screen, VisitorsScreen)
-            assert "韩梅梅" in screen_text(app)
+            assert await until_drawn(app, pilot, "韩梅梅"), screen_text(app)
         [visit] = hotel_registry.visits(in_only=True)
         assert visit.name == "韩梅梅"
 

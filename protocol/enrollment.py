@@ -31,6 +31,7 @@ from protocol.messages import PROTOCOL, Enrollment
 from protocol.receipts import PinnedKey, UnverifiedAnswer, verify_platform_key
 
 ENROLL_PATH = "/v1/enroll"
+PLATFORM_KEY_PATH = "/v1/platform-key"  # the platform's public key statement: checked before a code is sent
 
 
 def enroll_request(code: str, venue: Mapping[str, Any], device_key: ed25519.Ed25519PrivateKey,

@@ -260,10 +260,15 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 async def platform_key(request: web.Request) -> web.Response:
+    """The platform's public key statement: the current key's announcement, the receipt key (both halves)
+    and the suites accepted. An agent checks the fingerprint the police station handed over against it
+    before it sends its one-time code, so that a mistyped fingerprint does not spend the code."""
     platform = request.app[PLATFORM]
     gm_only = platform.suites == (CipherSuite.GM,)
     return answer({**platform.keys.extra_for(CipherSuite.GM if gm_only else None),
-                   "receipt_key_id": platform.keys.receipt_key.key_id})
+                   "receipt_key_id": platform.keys.receipt_key.key_id,
+                   "receipt_key": platform.keys.receipt_public(),
+                   "suites": [suite.value for suite in platform.suites]})
 
 
 async def post_enroll(request: web.Request) -> web.Response:

@@ -81,7 +81,8 @@ def openapi_document() -> dict[str, Any]:
     operations: dict[str, dict[str, Any]] = {
         "/v1/health": {"get": {"summary": "Liveness, protocol version, accepted suites, current key id"}},
         "/v1/openapi.json": {"get": {"summary": "This document"}},
-        "/v1/platform-key": {"get": {"summary": "The current platform key, signed by the receipt key"}},
+        "/v1/platform-key": {"get": {"summary": "The current platform key, signed by the receipt key; the receipt "
+                                                  "key and the suites accepted"}},
         "/v1/enroll": {"post": {"summary": "Redeem a one-time enrollment code for a device id",
                                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                                     "type": "object", "required": ["code", "venue", "device_public_key"],

@@ -4,7 +4,12 @@ before any network I/O) and, when the police station handed one over, its key fi
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
+import aiohttp
 import pytest
+from aiohttp import web
 
 from agent.domain.errors import NotEnrolled
 from protocol.keys import key_fingerprint
@@ -37,9 +42,55 @@ async def test_a_platform_with_another_fingerprint_is_refused_and_nothing_is_kep
     result = await enroll(hotel_registry.store, hotel_registry.venue(), code, receiver.url,
                           expected_fingerprint=other)
     assert not isinstance(result, Device)
-    assert result.code == "enroll.fingerprint_mismatch" and fingerprint in result.en
+    assert result.code == "enroll.fingerprint_mismatch" and fingerprint not in result.en + result.zh
     with pytest.raises(NotEnrolled):
         load_device(hotel_registry.store)
+    device = await enroll(hotel_registry.store, hotel_registry.venue(), code, receiver.url,
+                          expected_fingerprint=fingerprint)  # checked before the code was sent: still good
+    assert isinstance(device, Device)
+
+
+async def test_a_platform_that_shows_one_key_and_enrolls_with_another_is_refused(hotel_registry, receiver,
+                                                                                tmp_path) -> None:
+    """The check before the code is not the only one: an address that publishes the station's platform's
+    key statement but answers the enrollment from another platform (a relay in the middle) is refused on
+    the key the answer brings, which is the key that would be pinned."""
+    _, fingerprint = issue(receiver)
+    other = Receiver(f"sqlite:///{tmp_path / 'other.sqlite3'}").start()
+    try:
+        code, other_fingerprint = issue(other)
+        assert other_fingerprint != fingerprint
+        async with relay({"GET": receiver.url, "POST": other.url}) as url:
+            result = await enroll(hotel_registry.store, hotel_registry.venue(), code, url,
+                                  expected_fingerprint=fingerprint)
+    finally:
+        other.stop()
+    assert not isinstance(result, Device) and result.code == "enroll.fingerprint_mismatch"
+    with pytest.raises(NotEnrolled):
+        load_device(hotel_registry.store)
+
+
+@contextlib.asynccontextmanager
+async def relay(upstream: dict[str, str]) -> AsyncIterator[str]:
+    """An HTTP server on 127.0.0.1 that passes each request on to the platform named for its method."""
+    async def forward(request: web.Request) -> web.Response:
+        async with aiohttp.ClientSession() as session, session.request(
+                request.method, upstream[request.method] + request.path, data=await request.read(),
+                headers={"Content-Type": request.content_type}) as answer:
+            return web.Response(status=answer.status, body=await answer.read(),
+                                content_type=answer.content_type)
+
+    app = web.Application()
+    app.router.add_route("*", "/{path:.*}", forward)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # noqa: SLF001
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
 
 
 @pytest.mark.parametrize("url", ["http://localhost@127.0.0.1:{port}",  # the host is 127.0.0.1, by a trick

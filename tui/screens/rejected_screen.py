@@ -19,6 +19,7 @@ from tui.fresh_reads import show_if_latest
 from tui.keys import Key
 from tui.screens.base import BACK, DengjiScreen
 from tui.screens.modal import DengjiModal
+from tui.widgets.measured_table import MeasuredTable
 from tui.widgets.people_table import short_time
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
@@ -55,7 +56,7 @@ class RejectedScreen(DengjiScreen):
 
     def compose_body(self):  # type: ignore[no-untyped-def]
         yield Static("", id="rejected-count")
-        table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True, id="rejected-list")
+        table = MeasuredTable(cursor_type="row", zebra_stripes=True, id="rejected-list")
         for key, zh, en in (("seq", "编号", "No."), ("what", "记录", "Record"), ("unit", "房号", "Unit"),
                             ("name", "姓名", "Name"), ("when", "时间", "When")):
             table.add_column(self.say(zh, en), key=key)

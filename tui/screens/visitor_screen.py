@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import on, work
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Static
@@ -23,6 +22,7 @@ from tui.keys import Key
 from tui.screens.base import BACK, DengjiScreen
 from tui.screens.visit_end_modal import VisitEndModal
 from tui.screens.visitor_form_screen import VisitorFormScreen
+from tui.widgets.measured_table import MeasuredTable
 from tui.widgets.people_table import short_time
 from tui.widgets.reader_status import ReaderStatus
 
@@ -64,7 +64,7 @@ class VisitorsScreen(TakesCards, DengjiScreen):
             yield Button(self.say("登记访客  Ctrl+N", "New visitor  Ctrl+N"), id="new-visitor", compact=True)
             yield ReaderStatus(self.dengji.card_reading, self.session.lang)
         yield Static(self._note(), id="visits-note")
-        table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True, id="visits")
+        table = MeasuredTable(cursor_type="row", zebra_stripes=True, id="visits")
         for key, zh, en in (("id", "访客号", "No."), ("name", "访客", "Visitor"), ("doc", "证件号码", "Document"),
                             ("host", "被访人", "Visiting"), ("came", "到访", "Came")):
             table.add_column(self.say(zh, en), key=key)

@@ -8,16 +8,15 @@ on every keystroke would make typing lag.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
 
 from agent.domain import CHINA_TIME
+from tui.widgets.measured_table import MeasuredTable
 
 if TYPE_CHECKING:  # the registry module loads SQLModel: not before the first frame
     from agent.register.records import RegistrationView
@@ -50,7 +49,7 @@ def leaving(view: RegistrationView) -> str:
     return short_time(view.expected_departure)
 
 
-class PeopleTable(DataTable[str | Text]):
+class PeopleTable(MeasuredTable):
     DEFAULT_CSS = """
     PeopleTable { height: 1fr; }
     """
@@ -145,15 +144,6 @@ class PeopleTable(DataTable[str | Text]):
         if view.departed_at is None:
             return Text("在住" if self._lang == "zh" else "present", style="bold green")
         return short_time(view.departed_at)
-
-    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        # Textual's DataTable (8.2) measures new rows when it is next idle, but keeps the cells it drew
-        # before that at the old column widths: its cell cache is keyed by an update count that measuring
-        # does not change. On a loaded machine a frame came in between, and the home screen showed
-        # document numbers cut to "410102**" until the next key press. A new count draws them again.
-        super()._update_dimensions(new_rows)
-        self._update_count += 1
-        self.refresh()
 
     def selected(self) -> RegistrationView | None:
         """The registration under the cursor, if any."""

@@ -133,8 +133,8 @@ async def _check_before_the_code(transport: Transport, expected: str) -> Problem
 def vouched_halves(expected: str, receipt_public: str, receipt_sm2: str, gm_only: bool) -> tuple[str, str] | Problem:
     """The receipt key's halves the fingerprint the police station gave vouches for (the other half
     blanked: it is not pinned), or why the platform is refused. The platform's own fingerprint is never
-    shown: it would invite the operator to copy it over the one from the station, which is the one
-    thing the check is there to stop; it goes to the log for the technician."""
+    shown, nor logged (the log is on the operator's screen): it would invite copying it over the one from
+    the station, which is the one thing the check is there to stop."""
     found = key_fingerprint(receipt_public)
     found_sm2 = sm2_fingerprint(receipt_sm2) if receipt_sm2 else None
     if found_sm2 is not None and same_fingerprint(expected, found_sm2):
@@ -152,8 +152,8 @@ def vouched_halves(expected: str, receipt_public: str, receipt_sm2: str, gm_only
                            "This platform accepts only the national suite: check it with the SM2 platform key "
                            "fingerprint the police station gave; not enrolled.", "fingerprint")
         return receipt_public, ""
-    log.warning("enrollment refused: the platform's key fingerprint %s is not the one expected",
-                found_sm2 if gm_only and found_sm2 else found)
+    # info, not warning: the operator is shown the problem; a warning would print an English line beside it
+    log.info("enrollment refused: the platform's key fingerprint is not the one expected")
     return FINGERPRINT_MISMATCH
 
 

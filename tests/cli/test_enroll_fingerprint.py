@@ -50,9 +50,11 @@ def test_enroll_with_the_fingerprint_the_station_gave(hotel: Path, receiver: Rec
 def test_a_platform_with_another_fingerprint_is_refused_in_each_language(hotel: Path, receiver: Receiver) -> None:
     code, fingerprint = issue(receiver)
     other = "0000-0000-0000-0000" if fingerprint != "0000-0000-0000-0000" else "1111-1111-1111-1111"
-    out = dengji("enroll", code, "--platform", receiver.url, "--fingerprint", other, check=False)
+    # a real process: what the operator's screen shows, its log lines included
+    out = dengji("enroll", code, "--platform", receiver.url, "--fingerprint", other, check=False, process=True)
     assert out.returncode == 1 and "Traceback" not in out.stderr
-    assert "is not the one the police station gave" in out.stderr and fingerprint not in out.stderr
+    assert out.stderr.startswith("fingerprint: ") and "is not the one the police station gave" in out.stderr
+    assert fingerprint not in out.stdout + out.stderr  # never shown, never logged: it would be copied
     chinese = dengji("--lang", "zh", "enroll", code, "--platform", receiver.url, "--fingerprint", other, check=False)
     assert chinese.returncode == 1 and "与派出所给出的指纹不符" in chinese.stderr and "注册码仍可使用" in chinese.stderr
     assert not enrolled(hotel)

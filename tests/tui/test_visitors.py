@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from agent.cli.demo_people import resident_id_for
+from agent.domain import CHINA_TIME
 from agent.home.config import load_config, save_config
 from tests.tui.conftest import sees as _sees
 from tests.tui.conftest import settle as _settle
@@ -197,3 +199,46 @@ async def test_the_menu_offers_visitors_where_the_venue_records_them(private_hom
         await _settle(app, pilot)
         assert isinstance(app.screen, HomeScreen)
     store.dispose()
+
+
+@pytest.mark.parametrize(("lang", "size"), [("zh", (80, 24)), ("en", (60, 20))])
+async def test_after_midnight_the_list_says_who_is_past_closing(private_home, seed_guests, screen_text, lang,
+                                                               size):
+    """Past midnight the clock reads 00:40, earlier than 23:00, yet the evening's visitor is past closing
+    and one who came at 00:30 came after hours: the list counts both and marks their times (the rule of
+    the reminders: a visiting day runs from 06:00)."""
+    from agent.cli.demo_people import sample_person
+    from agent.register.registry import Registry
+    from agent.store.opening import open_store
+    from agent.validation.venue import VenueDetails
+    from tui.app import DengjiApp
+    from tui.clock import fixed_clock
+    from tui.preferences import Preferences
+    from tui.session import TuiSession
+
+    say = (lambda zh, en: en if lang == "en" else zh)
+    night = datetime(2025, 5, 2, 0, 40, tzinfo=CHINA_TIME)
+    store = open_store(private_home, create=True)
+    registry = Registry(store, clock=fixed_clock(night))
+    registry.set_venue(VenueDetails(kind="hotel", name="测试宾馆"))
+    [host] = seed_guests(registry, 1)
+    for n, came in ((40, "2025-05-01 22:00"), (41, "2025-05-02 00:30")):
+        assert registry.visit({"visitor": sample_person(n), "host": host, "arrived_at": came}).ok
+    session = TuiSession(home=private_home, registry=registry, lang=lang, clock=fixed_clock(night),
+                         preferences=Preferences())
+    session.venue = registry.venue()
+    app = DengjiApp(session)
+    try:
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("f12")
+            await _settle(app, pilot)
+            assert isinstance(app.screen, VisitorsScreen)
+            assert _sees(screen_text, app,
+                         say("其中 2 人已过 23:00，请登记离开", "2 of them past 23:00: record their leaving"))
+            assert app.screen.late == {visit.id for visit in registry.visits(in_only=True)}
+            assert registry.end_visit(min(app.screen.late), at=night).ok
+            app.screen.load()
+            await _settle(app, pilot)
+            assert _sees(screen_text, app, say("其中 1 人已过 23:00", "1 of them past 23:00"))
+    finally:
+        store.dispose()

@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on, work
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Static
 
-from agent.domain import CHINA_TIME
 from tui.card_reading import TakesCards
 from tui.fresh_reads import show_if_latest
 from tui.keys import Key
@@ -57,6 +57,7 @@ class VisitorsScreen(TakesCards, DengjiScreen):
         super().__init__(id="visitors")
         self.visits: list[VisitView] = []
         self.closing: str = ""
+        self.late: set[int] = set()  # the visits still in past closing
         self._busy: set[int] = set()
 
     def compose_body(self):  # type: ignore[no-untyped-def]
@@ -78,7 +79,7 @@ class VisitorsScreen(TakesCards, DengjiScreen):
         self.load()
 
     def after_relabel(self) -> None:
-        self._show(self.visits, self.closing)
+        self._show(self.visits, self.closing, self.late)
 
     @work(thread=True, exclusive=True, group="visits")
     def load(self) -> None:
@@ -86,27 +87,30 @@ class VisitorsScreen(TakesCards, DengjiScreen):
         assert registry is not None
         visits = registry.visits(in_only=True)
         closing = registry.closing_time().strftime("%H:%M")
-        show_if_latest(self.app, self._show, visits, closing)
+        late = registry.visits_past_closing(visits, now=self.session.clock())
+        show_if_latest(self.app, self._show, visits, closing, late)
 
     def _note(self) -> str:
         if not self.closing:
             return ""
         note = self.say(f"访客须在 {self.closing} 前离开。现在在访 {len(self.visits)} 人",
                         f"Visitors leave by {self.closing}. In now: {len(self.visits)}")
-        if self.visits and self.session.clock().astimezone(CHINA_TIME).strftime("%H:%M") >= self.closing:
-            note += self.say(f"：已过 {self.closing}，请登记离开", f": past {self.closing}, record their leaving")
+        if self.late:
+            note += self.say(f"，其中 {len(self.late)} 人已过 {self.closing}，请登记离开",
+                             f", {len(self.late)} of them past {self.closing}: record their leaving")
         return note
 
-    def _show(self, visits: list[VisitView], closing: str) -> None:
-        self.visits, self.closing = visits, closing
+    def _show(self, visits: list[VisitView], closing: str, late: set[int]) -> None:
+        self.visits, self.closing, self.late = visits, closing, late
         if self.relabelling:
             return
         self.query_one("#visits-note", Static).update(self._note())
         table = self.query_one("#visits", DataTable)
         table.clear()
         for visit in visits:
+            came = short_time(visit.arrived_at)
             table.add_row(str(visit.id), visit.name, visit.doc_masked, f"{visit.host_unit} {visit.host_name}",
-                          short_time(visit.arrived_at), key=str(visit.id))
+                          Text(came, style="bold red") if visit.id in late else came, key=str(visit.id))
 
     @on(Button.Pressed, "#new-visitor")
     def action_new_visitor(self) -> None:

@@ -47,15 +47,26 @@ OTHER_BACKLOG_DEADLINE = timedelta(hours=24)  # when the policy names none
 _CHINESE = ("CHN", "HKG", "MAC", "TWN")
 
 
+CODES = ("permit.missing", "lease.ended", "stay.overdue", "lodging.unregistered", "visit.after_closing",
+         "rejected.uncorrected", "backlog.late", "minor.unaccompanied", "visa.overstay", "foreigner.unreported")
+"""Every reminder's code, as listed above: what names a reminder in a short space (the TUI's home screen)
+is written against this list, so a new duty cannot reach the screen as its bare code."""
+
+
 @dataclass(frozen=True)
 class Reminder:
-    """One duty due: its code, the registration it concerns (if one), and what to do, in zh and en."""
+    """One duty due: its code (one of `CODES`), the registration it concerns (if one), and what to do, in
+    zh and en."""
 
     code: str
     zh: str
     en: str
     registration_id: int | None = None
     since: datetime | None = None  # when the duty fell due
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"reminder code {self.code!r} is not in reminders.CODES")
 
     def text(self, lang: str) -> str:
         return self.en if lang == "en" else self.zh

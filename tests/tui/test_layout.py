@@ -123,6 +123,7 @@ async def test_the_wizard_labels_and_keys_are_drawn_whole(make_app, screen_text,
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_reminders_are_each_one_line_in_the_side_column(hotel_registry, make_app, screen_text, lang):
+    from agent.duties.reminders import CODES
     from tui.screens.home_screen import _REMINDERS
 
     late = sample_registration(40, "stay", "2025-05-01 08:00", unit="310")
@@ -133,6 +134,7 @@ async def test_reminders_are_each_one_line_in_the_side_column(hotel_registry, ma
         await _settle(app, pilot)
         zh, en = _REMINDERS["stay.overdue"]
         assert f"· {zh if lang == 'zh' else en} 1" in screen_text(app)
+    assert sorted(_REMINDERS) == sorted(CODES)  # every duty named, none as its bare code
     for zh, en in _REMINDERS.values():  # every phrase fits the column with its count
         from rich.cells import cell_len
 

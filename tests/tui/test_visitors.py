@@ -206,7 +206,7 @@ async def test_after_midnight_the_list_says_who_is_past_closing(private_home, se
                                                                size):
     """Past midnight the clock reads 00:40, earlier than 23:00, yet the evening's visitor is past closing
     and one who came at 00:30 came after hours: the list counts both and marks their times (the rule of
-    the reminders: a visiting day runs from 06:00)."""
+    the reminders: a visiting day runs from 06:00), and home names the reminder."""
     from agent.cli.demo_people import sample_person
     from agent.register.registry import Registry
     from agent.store.opening import open_store
@@ -240,5 +240,9 @@ async def test_after_midnight_the_list_says_who_is_past_closing(private_home, se
             app.screen.load()
             await _settle(app, pilot)
             assert _sees(screen_text, app, say("其中 1 人已过 23:00", "1 of them past 23:00"))
+            await pilot.press("escape")  # home: the reminder by its words, with the count
+            await _settle(app, pilot)
+            assert isinstance(app.screen, HomeScreen)
+            assert _sees(screen_text, app, say("· 访客过了离开时间 1", "· Visitor past closing 1"))
     finally:
         store.dispose()

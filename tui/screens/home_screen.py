@@ -61,6 +61,7 @@ _REMINDERS = {  # agent.duties.reminders codes, as the home screen's side column
     "minor.unaccompanied": ("未成年人无成人同住", "Minor, no adult"),
     "visa.overstay": ("超过签证停留期", "Past visa stay"),
     "foreigner.unreported": ("境外人员超24小时未报", "Foreigner unreported"),
+    "visit.after_closing": ("访客过了离开时间", "Visitor past closing"),
 }
 _NAMES_PER_REMINDER = 2  # who each reminder is about, under it; the side column has room for few lines
 # On a shorter terminal the names (and the whole not-reporting warning) would push the reminders
@@ -68,6 +69,7 @@ _NAMES_PER_REMINDER = 2  # who each reminder is about, under it; the side column
 _NAMES_FROM_HEIGHT = 24
 _PER_PERSON = frozenset({"permit.missing", "lease.ended", "stay.overdue", "lodging.unregistered",
                          "minor.unaccompanied", "visa.overstay", "foreigner.unreported"})
+_COUNTED = _PER_PERSON | {"visit.after_closing"}  # a visitor's host is not whom the reminder is about: no names
 
 
 class HomeScreen(UndoesDepartures, TakesCards, DengjiScreen):
@@ -222,8 +224,8 @@ class HomeScreen(UndoesDepartures, TakesCards, DengjiScreen):
         lines = [self.say("提醒：", "Reminders:")]
         here = {view.id: view for view in self.facts.present}
         for code, count in Counter(r.code for r in reminders).items():
-            zh, en = _REMINDERS.get(code, (code, code))
-            lines.append(f" · {self.say(zh, en)}" + (f" {count}" if code in _PER_PERSON else ""))
+            zh, en = _REMINDERS[code]
+            lines.append(f" · {self.say(zh, en)}" + (f" {count}" if code in _COUNTED else ""))
             if code not in _PER_PERSON:
                 continue
             who = [here[r.registration_id] for r in reminders

@@ -21,6 +21,38 @@ TEST_PASSPHRASE = "correct horse battery staple"
 POSTGRES_URL = os.environ.get("DENGJI_TEST_POSTGRES_URL")
 
 
+@pytest.fixture(autouse=True)
+def _pilot_waits_for_the_queues(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual's pilot decides a key was handled when the process seems idle: it compares CPU time with
+    wall time over 20 ms. A process starved of CPU (CI runs three workers on two cores) looks idle
+    while a key is still on its way from the focused widget to the handler (a button's Pressed message
+    to the panel that acts on it), and a test then reads the screen from before the key. Here `press`
+    and `pause` also wait, by the queues and not by the clock, until every message queue of the app
+    and of each screen's widgets is empty."""
+    from textual.pilot import Pilot
+
+    press, pause = Pilot.press, Pilot.pause
+
+    async def drained(pilot: Pilot) -> None:  # type: ignore[type-arg]
+        app = pilot.app
+        for _ in range(100):
+            nodes = [app, *(node for screen in app.screen_stack for node in screen.walk_children(with_self=True))]
+            if all(node._message_queue.empty() for node in nodes):  # noqa: SLF001
+                return
+            await pilot._wait_for_screen()  # noqa: SLF001
+
+    async def press_and_drain(self: Pilot, *keys: str) -> None:  # type: ignore[type-arg]
+        await press(self, *keys)
+        await drained(self)
+
+    async def pause_and_drain(self: Pilot, delay: float | None = None) -> None:  # type: ignore[type-arg]
+        await pause(self, delay)
+        await drained(self)
+
+    monkeypatch.setattr(Pilot, "press", press_and_drain)
+    monkeypatch.setattr(Pilot, "pause", pause_and_drain)
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL URL whose connections work in a new, empty schema; dropped with all in it afterwards."""

@@ -43,10 +43,24 @@ async def connect(app: DengjiApp, pilot, url: str, code: str, fingerprint: str) 
     panel.query_one("#platform-url").value = url
     panel.query_one("#enroll-code").value = code
     panel.query_one("#enroll-fingerprint").value = fingerprint
-    panel.query_one("#enroll").focus()
+    button = panel.query_one("#enroll")
+    button.focus()
+    for _ in range(20):  # a button ignores Enter for 0.2 s after a press (Textual's "active" effect), as
+        if not button.has_class("-active"):  # a person's next Enter comes later: wait that effect out
+            break
+        await pilot.pause(0.05)
     await pilot.pause()
     assert app.focused is not None and app.focused.id == "enroll"
+    message = panel.query_one("#enroll-message")
+    message.update("")  # the answer to this press, told from the one before
     await pilot.press("enter")
+    # The key reaches the button, and the button the panel, through message queues: a loaded machine
+    # returns from the press before the panel has started (CI read the last attempt's answer). Started,
+    # the panel says so at once ("Connecting...", or a problem found before any network I/O).
+    for _ in range(200):
+        if str(message.render()):
+            break
+        await pilot.pause()
     # The enrollment's own worker (if it is still running), not the uploader's sending loop, which runs
     # alongside until the app ends.
     enrolling = [worker for worker in app.workers if worker.name == "_enroll"]

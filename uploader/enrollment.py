@@ -28,6 +28,12 @@ FINGERPRINT_MISSING = Problem(
 
 FINGERPRINT_MISMATCH = Problem(
     "enroll.fingerprint_mismatch",
+    "平台密钥指纹与派出所给出的指纹不符：这可能不是派出所的平台，没有登记。请逐位核对指纹和平台地址。",
+    "The platform's key fingerprint is not the one the police station gave: this may not be the station's "
+    "platform; not enrolled. Check the fingerprint character by character, and the address.", "fingerprint")
+
+CODE_KEPT = Problem(  # the same, found before the code was sent
+    "enroll.fingerprint_mismatch",
     "平台密钥指纹与派出所给出的指纹不符：这可能不是派出所的平台，没有登记，注册码仍可使用。请逐位核对指纹和平台地址。",
     "The platform's key fingerprint is not the one the police station gave: this may not be the station's "
     "platform; not enrolled, and the code is still good. Check the fingerprint character by character, and "
@@ -92,7 +98,7 @@ async def enroll(store: Store, venue: Venue, code: str, platform_url: str, ca_fi
         return BAD_ANSWER
     receipt_public, receipt_sm2 = enrollment.receipt_public_key, enrollment.receipt_sm2_public_key
     if expected:
-        vouched = vouched_halves(expected, receipt_public, receipt_sm2,
+        vouched = _vouched_halves(expected, receipt_public, receipt_sm2,
                                  enrollment.suites == (CipherSuite.GM.value,))
         if isinstance(vouched, Problem):
             return vouched
@@ -126,11 +132,13 @@ async def _check_before_the_code(transport: Transport, expected: str) -> Problem
             return None
     except (ValueError, KeyError, TypeError):
         return None
-    vouched = vouched_halves(expected, receipt_public, receipt_sm2, suites == (CipherSuite.GM.value,))
+    vouched = _vouched_halves(expected, receipt_public, receipt_sm2, suites == (CipherSuite.GM.value,))
+    if vouched is FINGERPRINT_MISMATCH:
+        return CODE_KEPT
     return vouched if isinstance(vouched, Problem) else None
 
 
-def vouched_halves(expected: str, receipt_public: str, receipt_sm2: str, gm_only: bool) -> tuple[str, str] | Problem:
+def _vouched_halves(expected: str, receipt_public: str, receipt_sm2: str, gm_only: bool) -> tuple[str, str] | Problem:
     """The receipt key's halves the fingerprint the police station gave vouches for (the other half
     blanked: it is not pinned), or why the platform is refused. The platform's own fingerprint is never
     shown, nor logged (the log is on the operator's screen): it would invite copying it over the one from

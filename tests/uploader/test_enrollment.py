@@ -43,6 +43,7 @@ async def test_a_platform_with_another_fingerprint_is_refused_and_nothing_is_kep
                           expected_fingerprint=other)
     assert not isinstance(result, Device)
     assert result.code == "enroll.fingerprint_mismatch" and fingerprint not in result.en + result.zh
+    assert "the code is still good" in result.en and "注册码仍可使用" in result.zh
     with pytest.raises(NotEnrolled):
         load_device(hotel_registry.store)
     device = await enroll(hotel_registry.store, hotel_registry.venue(), code, receiver.url,
@@ -66,6 +67,7 @@ async def test_a_platform_that_shows_one_key_and_enrolls_with_another_is_refused
     finally:
         other.stop()
     assert not isinstance(result, Device) and result.code == "enroll.fingerprint_mismatch"
+    assert "still good" not in result.en  # this code was spent: the other platform took it
     with pytest.raises(NotEnrolled):
         load_device(hotel_registry.store)
 

@@ -17,6 +17,12 @@ card over radio is not modelled unless `card_seconds` says how long it takes.
 Like most readers, a card that has been read is "not found" until it is lifted (`enforce_lift=True`);
 `enforce_lift=False` models readers that keep finding a card that lies there, which the driver must
 then not read twice.
+
+`link` names a path made a symbolic link to the pty, as udev names a USB reader in
+`/dev/serial/by-id/`: the reader is then at the same path each time it is plugged in, and when it is
+unplugged the path is gone. A bare `/dev/pts/N` is reused by the next pty anyone opens, so a driver that
+looks for its unplugged reader there may find another program's (in a parallel test run: another
+test's reader).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import select
 import threading
 import time
 from enum import StrEnum
+from pathlib import Path
 from types import TracebackType
 
 from agent.cardreader.card import IdentityCard
@@ -80,8 +87,9 @@ class SimulatedReader:
     """A reader on a pty, served by a thread; see the module's docstring."""
 
     def __init__(self, *, baud: int | None = 115200, enforce_lift: bool = True, card_seconds: float = 0.0,
-                 seed: int = 19, sam_id: bytes = SAMPLE_SAM_ID) -> None:
+                 seed: int = 19, sam_id: bytes = SAMPLE_SAM_ID, link: Path | None = None) -> None:
         self.baud = baud
+        self.link = link
         self.sam_id = sam_id  # the 16 bytes answered to 12 FF
         self.enforce_lift = enforce_lift
         self.card_seconds = card_seconds
@@ -108,6 +116,9 @@ class SimulatedReader:
         tty.setraw(self._slave)  # no echo, no line editing: bytes pass as they are
         os.set_blocking(self._master, False)
         self._port = os.ttyname(self._slave)
+        if self.link is not None:
+            self.link.unlink(missing_ok=True)
+            self.link.symlink_to(self._port)
         self._wake_read, self._wake_write = os.pipe()
         self._thread = threading.Thread(target=self._serve, name="simulated-reader", daemon=True)
         self._thread.start()
@@ -115,8 +126,8 @@ class SimulatedReader:
 
     @property
     def port(self) -> str:
-        """The pty's path (`/dev/pts/N`)."""
-        return self._port
+        """The path a driver opens: `link`, or the pty's own (`/dev/pts/N`)."""
+        return str(self.link) if self.link is not None else self._port
 
     def place_card(self, card: IdentityCard | bytes | str) -> None:
         """Lay a card on the reader: a sample's key (`resident_id`, ...), an IdentityCard or a raw text."""
@@ -144,7 +155,8 @@ class SimulatedReader:
             self._fault_times = times
 
     def unplug(self) -> None:
-        """Pull the cable: the pty closes, and a driver that has it open sees its port fail."""
+        """Pull the cable: the pty closes (and `link` goes), and a driver that has it open sees its port
+        fail."""
         self._stop_thread()
         self._close_fds()
 
@@ -286,6 +298,8 @@ class SimulatedReader:
             self._thread = None
 
     def _close_fds(self) -> None:
+        if self.link is not None:
+            self.link.unlink(missing_ok=True)
         for name in ("_master", "_slave", "_wake_read", "_wake_write"):
             fd = getattr(self, name)
             if fd >= 0:

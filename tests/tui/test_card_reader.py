@@ -46,9 +46,11 @@ WORDS = {  # what the status beside the scan box says
 
 
 @pytest.fixture
-def simulator() -> Iterator[SimulatedReader]:
-    """A simulated reader at the real wire rate (115200 baud), as a desk's reader answers."""
-    with SimulatedReader().start() as simulated:
+def simulator(tmp_path: Path) -> Iterator[SimulatedReader]:
+    """A simulated reader at the real wire rate (115200 baud), as a desk's reader answers, at a path of
+    this test's own (as `/dev/serial/by-id/` names a USB reader): once it is unplugged, the desk looking
+    for it again cannot find another test's reader at a reused `/dev/pts/N`."""
+    with SimulatedReader(link=tmp_path / "usb-reader").start() as simulated:
         yield simulated
 
 
@@ -293,15 +295,15 @@ async def test_a_card_on_the_reader_at_check_out_finds_the_guest(hotel_registry_
 
 async def test_a_reader_plugged_back_in_is_opened_again(hotel_registry, make_app, private_home, reader_port,
                                                         simulator, screen_text):
-    """After an unplug the reader is looked for again: here it comes back at another port, which the
-    operator names in config.toml (a pty cannot come back at the same path), and is opened by itself."""
+    """After an unplug the reader is looked for again: here it comes back at the same path (a USB
+    reader's name under /dev/serial/by-id/), and is opened by itself."""
     app = make_app(hotel_registry, lang="en")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open_form(app, pilot)
         simulator.unplug()
         assert await app.card_reading.wait_for(lambda: app.card_reading.state is ReaderState.GONE)
-        with SimulatedReader().start() as plugged_in:
-            save_config(private_home, replace(load_config(private_home), reader_port=plugged_in.port))
+        with SimulatedReader(link=simulator.link).start() as plugged_in:
+            assert plugged_in.port == reader_port
             assert await app.card_reading.wait_for(lambda: app.card_reading.state is ReaderState.CONNECTED)
             await pilot.pause()
             assert WORDS["connected"]["en"] in screen_text(app)

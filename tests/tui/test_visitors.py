@@ -131,8 +131,8 @@ if os.name == "posix":
     from tests.cardreader.conftest import stub, stub_library_path  # noqa: F401 - the vendor library's stub
 
     @pytest.fixture
-    def simulator():  # type: ignore[no-untyped-def]
-        with SimulatedReader().start() as simulated:
+    def simulator(tmp_path: Path):  # type: ignore[no-untyped-def]
+        with SimulatedReader(link=tmp_path / "usb-reader").start() as simulated:  # a path of this test's own
             yield simulated
 
     @pytest.fixture

@@ -196,11 +196,11 @@ class Registry:
         """The time visitors must be out by (default 23:00); later, reminders list those still in."""
         return visitors.closing_time(self.store)
 
-    def visits_past_closing(self, visits: Iterable[VisitView], now: datetime | None = None) -> set[int]:
-        """The ids of `visits` still in past their visiting day's closing time: the reminders' rule (a
-        visiting day runs from 06:00, so one who came at 00:30 came after a 23:00 closing), for a list
-        that says who to see out."""
-        closing, now = self.closing_time(), now or self._ledger.now()
+    def visits_past_closing(self, visits: Iterable[VisitView], closing: time, now: datetime | None = None) -> set[int]:
+        """The ids of `visits` still in past their visiting day's `closing` time (`closing_time()`, which
+        the caller shows too): the reminders' rule (a visiting day runs from 06:00, so one who came at
+        00:30 came after a 23:00 closing), for a list that says who to see out."""
+        now = now or self._ledger.now()
         return {visit.id for visit in visits if visit.in_now and visitors.late_since(visit.arrived_at, closing) <= now}
 
     def set_closing_time(self, text: str) -> time:

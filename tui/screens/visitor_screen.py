@@ -86,9 +86,9 @@ class VisitorsScreen(TakesCards, DengjiScreen):
         registry = self.session.registry
         assert registry is not None
         visits = registry.visits(in_only=True)
-        closing = registry.closing_time().strftime("%H:%M")
-        late = registry.visits_past_closing(visits, now=self.session.clock())
-        show_if_latest(self.app, self._show, visits, closing, late)
+        closing = registry.closing_time()
+        late = registry.visits_past_closing(visits, closing, now=self.session.clock())
+        show_if_latest(self.app, self._show, visits, closing.strftime("%H:%M"), late)
 
     def _note(self) -> str:
         if not self.closing:
